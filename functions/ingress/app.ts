@@ -1,0 +1,106 @@
+/**
+ * The ingress: HTTP POSTs in, CloudEvents out to the sink. It answers 202 only once the sink
+ * holds every event of the request durably; anything it rejects publishes nothing.
+ */
+import type { CloudEvent } from "cloudevents";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.js";
+import type { Sink } from "../../lib/sink.js";
+import type { EventRegistry } from "../events/registry.js";
+import { contentModeOf, eventFromData, parseEvents, type ContentMode } from "./parse.js";
+import { HttpError } from "./problem.js";
+
+export interface IngressCounters {
+  accepted(type: string, count: number): void;
+  rejected(reason: string, status: number): void;
+}
+
+export interface IngressOptions {
+  sink: Sink;
+  registry: EventRegistry;
+  /** Largest `data` of one event, in bytes (default 256 KiB). */
+  maxEventBytes?: number;
+  /** Largest request body of a batch, in bytes (default 4 MiB). */
+  maxBatchBytes?: number;
+  /** `source` given to events posted to `/events/<type>`. */
+  source?: string;
+  counters?: IngressCounters;
+}
+
+const noCounters: IngressCounters = { accepted: () => undefined, rejected: () => undefined };
+
+export function createIngressApp(options: IngressOptions): Hono {
+  const maxEventBytes = options.maxEventBytes ?? 256 * 1024;
+  const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
+  const source = options.source ?? "/leveler/ingress";
+  const counters = options.counters ?? noCounters;
+  // The envelope of a structured event or binary headers add a little to the data itself.
+  const maxSingleBody = maxEventBytes + 16 * 1024;
+
+  const app = new Hono<{ Variables: { mode: ContentMode } }>();
+
+  const limit = (max: number) =>
+    bodyLimit({
+      maxSize: max,
+      onError: () => {
+        throw new HttpError(413, "Payload Too Large", `the request body exceeds ${max} bytes`, [{ field: "body", message: `must be at most ${max} bytes` }]);
+      },
+    });
+
+  app.post(
+    "/events",
+    async (c, next) => {
+      const mode = contentModeOf(c.req.raw.headers);
+      c.set("mode", mode);
+      return limit(mode === "batch" ? maxBatchBytes : maxSingleBody)(c, next);
+    },
+    async (c) => {
+      const mode = c.get("mode");
+      const events = parseEvents(mode, c.req.raw.headers, await c.req.text(), options.registry, maxEventBytes);
+      await publish(events);
+      return mode === "batch" ? c.json({ ids: events.map((e) => e.id) }, 202) : c.json({ id: events[0]!.id }, 202);
+    },
+  );
+
+  app.post("/events/:type", limit(maxSingleBody), async (c) => {
+    const contentType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (contentType !== "application/json" && !contentType.endsWith("+json")) {
+      throw new HttpError(415, "Unsupported Media Type", `the body must be application/json, not "${contentType || "(none)"}"`);
+    }
+    const event = eventFromData(c.req.param("type"), await c.req.text(), options.registry, source, maxEventBytes);
+    await publish([event]);
+    return c.json({ id: event.id }, 202);
+  });
+
+  app.get("/events/types", (c) => c.json({ types: options.registry.types }));
+
+  async function publish(events: CloudEvent<unknown>[]): Promise<void> {
+    try {
+      await options.sink.send(events);
+    } catch (err) {
+      if (err instanceof PublishRejectedError) throw new HttpError(429, "Too Many Requests", `the broker refused the event: ${err.message}; retry later`, [], { "Retry-After": "1" });
+      if (err instanceof BrokerUnavailableError) throw new HttpError(503, "Broker Unavailable", `the broker did not take the event: ${err.message}; retry later`, [], { "Retry-After": "1" });
+      throw err;
+    }
+    const byType = new Map<string, number>();
+    for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+    for (const [type, n] of byType) counters.accepted(type, n);
+  }
+
+  app.onError((err, c) => problem(c, err, counters));
+  app.notFound((c) => problem(c, new HttpError(400, "Not Found", `no route for ${c.req.method} ${c.req.path}; POST /events or /events/<type>`), counters, 404));
+  return app as unknown as Hono;
+}
+
+function problem(c: Context, err: Error, counters: IngressCounters, statusOverride?: number): Response {
+  const httpError = err instanceof HttpError ? err : undefined;
+  const status = statusOverride ?? httpError?.status ?? 500;
+  const body = httpError ? { ...httpError.toProblem(c.req.path), status } : { type: "about:blank", title: "Internal Server Error", status: 500, detail: "an unexpected error occurred", instance: c.req.path };
+  if (!httpError) console.error(err);
+  counters.rejected(httpError?.title ?? "internal", status);
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/problem+json", ...(httpError?.headers ?? {}) },
+  });
+}

@@ -1,0 +1,5 @@
+import { runConsumer } from "../runtime/consumer-main.js";
+import { processOrder } from "./process.js";
+
+// Pricing is computation: CPU-shaped work.
+runConsumer({ name: "order", type: "com.example.order.created", shape: "cpu", workMs: 2, process: processOrder });

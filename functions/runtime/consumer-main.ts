@@ -1,0 +1,50 @@
+/** What a consumer function's main calls: config, metrics, the HTTP adapter, serve. */
+import { readFunctionConfig, readNumber, readString, ConfigError, type FunctionConfig } from "./config.js";
+import { createConsumerApp, type Outcome } from "./consumer.js";
+import { runFunction } from "./run.js";
+import { simulateWork, type WorkShape } from "./work.js";
+import type { CloudEvent } from "cloudevents";
+
+export interface ConsumerDefinition {
+  name: string;
+  type: string;
+  shape: WorkShape;
+  /** Default `WORK_MS`. */
+  workMs: number;
+  /** The business logic: pure, given valid data (the ingress validated it). */
+  process: (event: CloudEvent<unknown>) => Record<string, unknown>;
+}
+
+interface ConsumerConfig extends FunctionConfig {
+  workMs: number;
+  failRate: number;
+  shape: WorkShape;
+}
+
+export function runConsumer(definition: ConsumerDefinition): void {
+  const readConfig = (): ConsumerConfig => {
+    const env = process.env;
+    const shape = readString(env, "WORK_SHAPE", definition.shape);
+    if (shape !== "cpu" && shape !== "io") throw new ConfigError(`WORK_SHAPE=${JSON.stringify(shape)} must be "cpu" or "io"`);
+    return {
+      ...readFunctionConfig(env, definition.name),
+      workMs: readNumber(env, "WORK_MS", definition.workMs, { min: 0 }),
+      failRate: readNumber(env, "FAIL_RATE", 0, { min: 0, max: 1 }),
+      shape,
+    };
+  };
+  runFunction(definition.name, readConfig, (config, { meter }) => {
+    const duration = meter.createHistogram("leveler.consumer.process.duration", { unit: "s", description: "Time to process one delivered event" });
+    const handle = async (event: CloudEvent<unknown>): Promise<Outcome> => {
+      await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
+      return { kind: "processed", result: definition.process(event) };
+    };
+    const app = createConsumerApp({
+      type: definition.type,
+      source: `/leveler/${config.service}`,
+      handle,
+      onOutcome: (outcome, seconds) => duration.record(seconds, { "cloudevents.event_type": definition.type, outcome }),
+    });
+    return { app };
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * The one entry point every function's main uses: read config (a bad value is one line and exit
+ * code 2, no stack trace), start metrics, build the app, serve it, and shut down in order.
+ */
+import type { Meter } from "@opentelemetry/api";
+import type { Hono } from "hono";
+import { ConfigError, type FunctionConfig } from "./config.js";
+import { startMetrics } from "./metrics.js";
+import { serve } from "./serve.js";
+
+export interface FunctionParts {
+  app: Hono;
+  ready?: () => boolean;
+  onShutdown?: () => Promise<void>;
+}
+
+export interface FunctionContext {
+  meter: Meter;
+  log: (line: string) => void;
+}
+
+export function runFunction<C extends FunctionConfig>(
+  name: string,
+  readConfig: () => C,
+  build: (config: C, context: FunctionContext) => Promise<FunctionParts> | FunctionParts,
+): void {
+  const main = async () => {
+    const config = readConfig();
+    const log = (line: string) => console.log(`[${config.service}] ${line}`);
+    const metrics = startMetrics(config);
+    const parts = await build(config, { meter: metrics.meter, log });
+    const running = await serve({
+      app: parts.app,
+      port: config.port,
+      name: config.service,
+      log,
+      ...(parts.ready ? { ready: parts.ready } : {}),
+      onShutdown: async () => {
+        await parts.onShutdown?.();
+        await metrics.shutdown();
+      },
+    });
+    log(`listening on :${running.port}`);
+  };
+  main().catch((err: unknown) => {
+    const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
+    console.error(`${name}: ${message}`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Runs a function's Hono app the way Knative expects a container to behave: listen on PORT,
+ * answer `/health/readiness` and `/health/liveness`, and on SIGTERM stop taking requests,
+ * finish the ones in flight, run the function's own shutdown (say, confirm what it published),
+ * then exit.
+ */
+import type { Server } from "node:http";
+import { serve as serveNode } from "@hono/node-server";
+import { Hono } from "hono";
+
+export interface ServeOptions {
+  app: Hono;
+  port: number;
+  name: string;
+  /** Readiness beyond "not shutting down", e.g. "the broker connection is up". */
+  ready?: () => boolean;
+  /** Runs after the last in-flight request finished. */
+  onShutdown?: () => Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface RunningFunction {
+  port: number;
+  shutdown(): Promise<void>;
+}
+
+export async function serve(options: ServeOptions): Promise<RunningFunction> {
+  const log = options.log ?? ((line: string) => console.log(`[${options.name}] ${line}`));
+  let draining = false;
+
+  const root = new Hono();
+  root.get("/health/liveness", (c) => c.json({ status: "ok" }));
+  root.get("/health/readiness", (c) => {
+    const ready = !draining && (options.ready?.() ?? true);
+    return c.json({ status: ready ? "ready" : "not ready" }, ready ? 200 : 503);
+  });
+  // While draining, close keep-alive connections after each answer so clients move elsewhere.
+  root.use(async (c, next) => {
+    await next();
+    if (draining) c.header("Connection", "close");
+  });
+  root.route("/", options.app);
+
+  const server = await new Promise<Server>((resolve) => {
+    const s = serveNode({ fetch: root.fetch, port: options.port, hostname: "0.0.0.0" }, () => resolve(s as Server));
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () =>
+    (shuttingDown ??= (async () => {
+      draining = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await options.onShutdown?.();
+    })());
+
+  process.once("SIGTERM", () => {
+    log("SIGTERM: draining");
+    shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log(`shutdown failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  });
+  process.once("SIGINT", () => void shutdown().then(() => process.exit(0)));
+
+  return { port, shutdown };
+}

@@ -1,0 +1,146 @@
+/**
+ * A RabbitMQ connection that comes back by itself. amqplib leaves recovery to the application;
+ * this wrapper reconnects with exponential backoff and full jitter (so a fleet of processes does
+ * not reconnect in lock-step after a broker restart) and re-runs `setup` on every new connection,
+ * which is where callers open their channels and declare what they need.
+ */
+import { EventEmitter } from "node:events";
+import amqp, { type ChannelModel } from "amqplib";
+
+export interface ReconnectingConnectionOptions {
+  url: string;
+  /** Shown in the RabbitMQ management UI as the connection name. */
+  name: string;
+  /** Runs on each new connection before it is announced; a throw closes it and retries. */
+  setup?: (connection: ChannelModel) => Promise<void>;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ReconnectingConnectionEvents {
+  connected: [ChannelModel];
+  disconnected: [Error | undefined];
+}
+
+export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionEvents> {
+  private connection: ChannelModel | undefined;
+  private stopped = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private connecting: Promise<void> | undefined;
+  private readonly minDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: ReconnectingConnectionOptions) {
+    super();
+    this.minDelayMs = options.minDelayMs ?? 200;
+    this.maxDelayMs = options.maxDelayMs ?? 5_000;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  get current(): ChannelModel | undefined {
+    return this.connection;
+  }
+
+  get isConnected(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** Starts connecting; resolves after the first attempt, whether or not it succeeded. */
+  start(): Promise<void> {
+    this.stopped = false;
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  /** Resolves with a live connection, waiting through reconnects; rejects after `timeoutMs`. */
+  async ready(timeoutMs = 30_000): Promise<ChannelModel> {
+    if (this.connection) return this.connection;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off("connected", onConnected);
+        reject(new Error(`no connection to RabbitMQ at ${redact(this.options.url)} after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnected = (c: ChannelModel) => {
+        clearTimeout(timer);
+        resolve(c);
+      };
+      this.once("connected", onConnected);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) await connection.close().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    let connection: ChannelModel | undefined;
+    try {
+      connection = await amqp.connect(withHeartbeat(this.options.url), {
+        clientProperties: { connection_name: this.options.name },
+      });
+      connection.on("error", () => undefined); // 'close' follows and drives recovery
+      connection.once("close", (err?: Error) => this.onClose(connection!, err));
+      await this.options.setup?.(connection);
+      if (this.stopped) {
+        await connection.close().catch(() => undefined);
+        return;
+      }
+      this.connection = connection;
+      if (this.attempt > 0) this.log(`reconnected to RabbitMQ after ${this.attempt} attempt(s)`);
+      this.attempt = 0;
+      this.emit("connected", connection);
+    } catch (err) {
+      if (connection) await connection.close().catch(() => undefined);
+      this.scheduleRetry(err as Error);
+    }
+  }
+
+  private onClose(connection: ChannelModel, err: Error | undefined): void {
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    this.emit("disconnected", err);
+    if (!this.stopped) {
+      this.log(`lost RabbitMQ connection${err ? `: ${err.message}` : ""}; reconnecting`);
+      this.scheduleRetry(err);
+    }
+  }
+
+  private scheduleRetry(err: Error | undefined): void {
+    if (this.stopped) return;
+    this.attempt++;
+    // Full jitter: uniform in [min, cap], cap doubling per attempt.
+    const cap = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** Math.min(this.attempt, 16));
+    const delay = this.minDelayMs + Math.random() * (cap - this.minDelayMs);
+    if (this.attempt === 1 || this.attempt % 10 === 0) {
+      this.log(`RabbitMQ not reachable (${err?.message ?? "closed"}); retry ${this.attempt} in ${Math.round(delay)} ms`);
+    }
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.start(), delay);
+  }
+}
+
+/** Heartbeats notice a broker that vanished without closing the socket; amqplib takes them from the URL. */
+function withHeartbeat(url: string): string {
+  const u = new URL(url);
+  if (!u.searchParams.has("heartbeat")) u.searchParams.set("heartbeat", "10");
+  return u.toString();
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

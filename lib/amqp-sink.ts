@@ -1,0 +1,117 @@
+/**
+ * Publishes events into a Broker's exchange with publisher confirms. Publishes are pipelined:
+ * every event goes out at once and each waits for its own confirm, so throughput is bound by the
+ * broker's fsync batching, not by one round trip per event (the old system's ~1,300/s ceiling).
+ */
+import { once } from "node:events";
+import type { ChannelModel, ConfirmChannel } from "amqplib";
+import type { CloudEvent } from "cloudevents";
+import { toAmqp } from "./cloudevent-amqp.js";
+import { BrokerUnavailableError, PublishRejectedError } from "./errors.js";
+import { ReconnectingConnection } from "./amqp-connection.js";
+import type { Sink } from "./sink.js";
+
+export interface AmqpSinkOptions {
+  /** A connection to share, or a URL to open one of our own. */
+  connection: ReconnectingConnection | { url: string; name: string; log?: (line: string) => void };
+  exchange: string;
+}
+
+export class AmqpSink implements Sink {
+  private readonly connection: ReconnectingConnection;
+  private readonly ownsConnection: boolean;
+  private channel: ConfirmChannel | undefined;
+  private opening: Promise<ConfirmChannel> | undefined;
+  private drained: Promise<unknown> | undefined;
+  private readonly pending = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly options: AmqpSinkOptions) {
+    if (options.connection instanceof ReconnectingConnection) {
+      this.connection = options.connection;
+      this.ownsConnection = false;
+    } else {
+      this.connection = new ReconnectingConnection(options.connection);
+      this.ownsConnection = true;
+      void this.connection.start();
+    }
+    this.connection.on("disconnected", () => {
+      this.channel = undefined;
+      this.drained = undefined;
+    });
+  }
+
+  get available(): boolean {
+    return !this.closed && this.connection.isConnected;
+  }
+
+  async send(events: readonly CloudEvent<unknown>[]): Promise<void> {
+    if (this.closed) throw new BrokerUnavailableError("the sink is shutting down");
+    const channel = await this.openChannel();
+    const confirms: Promise<void>[] = [];
+    for (const event of events) {
+      if (this.drained) await this.drained;
+      const { content, properties } = toAmqp(event);
+      const confirmed = new Promise<void>((resolve, reject) => {
+        try {
+          const ok = channel.publish(this.options.exchange, "", content, properties, (err: Error | null) => {
+            if (!err) resolve();
+            else if (/nack/i.test(err.message)) reject(new PublishRejectedError("the broker refused the event"));
+            else reject(new BrokerUnavailableError(`publish not confirmed: ${err.message}`));
+          });
+          // The socket buffer is full: keep confirming what is out, but publish no more until it drains.
+          if (!ok && !this.drained) {
+            this.drained = once(channel, "drain").finally(() => (this.drained = undefined));
+          }
+        } catch (err) {
+          reject(new BrokerUnavailableError(`publish failed: ${(err as Error).message}`));
+        }
+      });
+      confirms.push(this.track(confirmed));
+    }
+    const results = await Promise.allSettled(confirms);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) throw failure.reason;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.pending]);
+    const channel = this.channel;
+    this.channel = undefined;
+    if (channel) await channel.close().catch(() => undefined);
+    if (this.ownsConnection) await this.connection.stop();
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.pending.add(p);
+    void p.then(
+      () => this.pending.delete(p),
+      () => this.pending.delete(p),
+    );
+    return p;
+  }
+
+  private openChannel(): Promise<ConfirmChannel> {
+    if (this.channel) return Promise.resolve(this.channel);
+    const connection = this.connection.current;
+    if (!connection) return Promise.reject(new BrokerUnavailableError("not connected to RabbitMQ"));
+    this.opening ??= this.createChannel(connection).finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async createChannel(connection: ChannelModel): Promise<ConfirmChannel> {
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.on("error", () => undefined); // a channel error (say, exchange gone) closes it; 'close' handles that
+      channel.once("close", () => {
+        if (this.channel === channel) this.channel = undefined;
+      });
+      this.channel = channel;
+      return channel;
+    } catch (err) {
+      throw new BrokerUnavailableError(`cannot open a channel: ${(err as Error).message}`);
+    }
+  }
+}

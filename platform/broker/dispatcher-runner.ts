@@ -1,0 +1,102 @@
+/**
+ * Runs a dispatcher as its own process (as eventing-rabbitmq runs one Deployment per Trigger),
+ * restarts it if it dies, and keeps its counters across restarts.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { DispatcherStats } from "./dispatcher.js";
+
+export interface DispatcherRunnerOptions {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  logDir: string;
+  log: (line: string) => void;
+}
+
+export interface DispatcherTotals {
+  processed: Record<string, number>;
+  deadLettered: Record<string, number>;
+  replies: number;
+  retries: number;
+  inFlight: number;
+  connected: boolean;
+  restarts: number;
+  pid: number | undefined;
+}
+
+export class DispatcherRunner {
+  private child: ChildProcess | undefined;
+  private current: DispatcherStats | undefined;
+  private readonly retired = { processed: {} as Record<string, number>, deadLettered: {} as Record<string, number>, replies: 0, retries: 0 };
+  private stopped = false;
+  private restarts = 0;
+
+  constructor(private readonly options: DispatcherRunnerOptions) {}
+
+  start(): void {
+    mkdirSync(this.options.logDir, { recursive: true });
+    const log = createWriteStream(join(this.options.logDir, `dispatcher-${this.options.name}.log`), { flags: "a" });
+    const child = fork(this.options.script, [], { env: this.options.env, stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: ["--enable-source-maps"] });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.on("message", (message: { kind?: string; stats?: DispatcherStats }) => {
+      if (message.kind === "stats" && message.stats) this.current = message.stats;
+    });
+    child.once("exit", (code, signal) => {
+      log.end();
+      this.retire();
+      if (this.child !== child || this.stopped) return;
+      this.restarts++;
+      this.options.log(`dispatcher ${this.options.name} exited (${signal ?? code}); restarting it`);
+      setTimeout(() => !this.stopped && this.start(), Math.min(200 * this.restarts, 5000));
+    });
+    this.child = child;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  totals(): DispatcherTotals {
+    const c = this.current;
+    return {
+      processed: add(this.retired.processed, c?.processed ?? {}),
+      deadLettered: add(this.retired.deadLettered, c?.deadLettered ?? {}),
+      replies: this.retired.replies + (c?.replies ?? 0),
+      retries: this.retired.retries + (c?.retries ?? 0),
+      inFlight: c?.inFlight ?? 0,
+      connected: c?.connected ?? false,
+      restarts: this.restarts,
+      pid: this.child?.pid,
+    };
+  }
+
+  async stop(graceMs = 30_000): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private retire(): void {
+    const c = this.current;
+    this.current = undefined;
+    if (!c) return;
+    this.retired.processed = add(this.retired.processed, c.processed);
+    this.retired.deadLettered = add(this.retired.deadLettered, c.deadLettered);
+    this.retired.replies += c.replies;
+    this.retired.retries += c.retries;
+  }
+}
+
+function add(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}

@@ -1,0 +1,229 @@
+/**
+ * A Trigger's dispatcher, as in eventing-rabbitmq: consumes the Trigger's queue with manual acks
+ * and `parallelism` deliveries in flight, POSTs each event to the subscriber, and acks only after
+ * the outcome is safe: a 2xx (and its reply, if any, confirmed into the broker), or the event
+ * confirmed into the dead-letter exchange after the retries ran out. Anything else leaves the
+ * message unacked, so a crash or a lost connection means redelivery, never loss.
+ *
+ * In `dead-letter` mode it drains a dead-letter queue into the dead-letter sink and, unlike
+ * eventing-rabbitmq (which acks after its retries), never acks an event the sink did not take.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
+import type { CloudEvent } from "cloudevents";
+import { AmqpSink } from "../../lib/amqp-sink.js";
+import { fromAmqp } from "../../lib/cloudevent-amqp.js";
+import { ReconnectingConnection } from "../../lib/amqp-connection.js";
+import { deliver } from "./deliver.js";
+import { backoffMs, isRetryable, type RetryPolicy } from "./retry-policy.js";
+
+export interface DispatcherOptions {
+  name: string;
+  amqpUrl: string;
+  queue: string;
+  subscriberUrl: string;
+  parallelism: number;
+  policy: RetryPolicy;
+  mode: "trigger" | "dead-letter";
+  /** The Broker's exchange, where replies go. */
+  brokerExchange: string;
+  /** Where dead letters go (trigger mode). */
+  deadLetterExchange: string;
+  log?: (line: string) => void;
+  onStats?: (stats: DispatcherStats) => void;
+}
+
+export interface DispatcherStats {
+  /** Acked after a 2xx, by event type. */
+  processed: Record<string, number>;
+  deadLettered: Record<string, number>;
+  replies: number;
+  retries: number;
+  inFlight: number;
+  connected: boolean;
+}
+
+export class Dispatcher {
+  private readonly connection: ReconnectingConnection;
+  private readonly replySink: AmqpSink;
+  private readonly deadLetterSink: AmqpSink;
+  private channel: Channel | undefined;
+  private consumerTag: string | undefined;
+  private stopping = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stats: DispatcherStats = { processed: {}, deadLettered: {}, replies: 0, retries: 0, inFlight: 0, connected: false };
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.log = options.log ?? (() => undefined);
+    this.connection = new ReconnectingConnection({
+      url: options.amqpUrl,
+      name: `${options.name} dispatcher`,
+      log: this.log,
+      setup: (connection) => this.consume(connection),
+    });
+    this.connection.on("disconnected", () => {
+      this.channel = undefined;
+      this.consumerTag = undefined;
+      this.stats.connected = false;
+      this.report();
+    });
+    this.replySink = new AmqpSink({ connection: this.connection, exchange: options.brokerExchange });
+    this.deadLetterSink = new AmqpSink({ connection: this.connection, exchange: options.deadLetterExchange });
+  }
+
+  async start(): Promise<void> {
+    await this.connection.start();
+  }
+
+  /** Stops taking deliveries, finishes the ones in flight, then closes. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const channel = this.channel;
+    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
+    await this.replySink.close();
+    await this.deadLetterSink.close();
+    await this.connection.stop();
+  }
+
+  private async consume(connection: ChannelModel): Promise<void> {
+    const channel = await connection.createChannel();
+    channel.on("error", (err: Error) => this.log(`channel error: ${err.message}`));
+    channel.once("close", () => {
+      closedChannels.add(channel);
+      // A channel can close while its connection lives on (a channel-level error): consume again.
+      if (!this.stopping && this.connection.current === connection) {
+        this.stats.connected = false;
+        setTimeout(() => {
+          if (!this.stopping && this.connection.current === connection) {
+            this.consume(connection).catch((err: Error) => this.log(`cannot consume again: ${err.message}`));
+          }
+        }, 1000);
+      }
+    });
+    // Prefetch bounds what RabbitMQ pushes to us to what we deliver at once: no hidden buffer.
+    await channel.prefetch(this.options.parallelism);
+    const { consumerTag } = await channel.consume(this.options.queue, (message) => {
+      if (!message) return; // consumer cancelled by the broker (queue deleted); reconnect logic takes over
+      const work = this.handle(channel, message);
+      this.inFlight.add(work);
+      this.stats.inFlight = this.inFlight.size;
+      void work.finally(() => {
+        this.inFlight.delete(work);
+        this.stats.inFlight = this.inFlight.size;
+        this.report();
+      });
+    });
+    this.channel = channel;
+    this.consumerTag = consumerTag;
+    this.stats.connected = true;
+    this.report();
+    this.log(`consuming ${this.options.queue} → ${this.options.subscriberUrl} (parallelism ${this.options.parallelism})`);
+  }
+
+  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+    let event: CloudEvent<unknown>;
+    try {
+      event = fromAmqp(message);
+    } catch (err) {
+      // Not a CloudEvent: it can never be delivered, so it goes straight to the dead letters.
+      this.log(`undeliverable message: ${(err as Error).message}`);
+      await this.settle(channel, message, () => this.publishDeadLetterRaw(message, (err as Error).message));
+      return;
+    }
+    const { policy } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        this.stats.retries++;
+        await sleep(this.options.mode === "dead-letter" ? Math.min(backoffMs(policy, attempt), 30_000) : backoffMs(policy, attempt));
+      }
+      if (channelGone(channel)) return; // redelivered on the new channel
+      const result = await deliver(this.options.subscriberUrl, event, policy.timeoutMs);
+      if (result.status !== undefined && result.status >= 200 && result.status < 300) {
+        await this.settle(channel, message, async () => {
+          if (result.reply) {
+            await this.replySink.send([result.reply]);
+            this.stats.replies++;
+          }
+        });
+        bump(this.stats.processed, event.type);
+        return;
+      }
+      const retriesLeft = this.options.mode === "dead-letter" || (isRetryable(result.status) && attempt < policy.retry);
+      if (retriesLeft && !this.stopping) continue;
+      if (this.options.mode === "dead-letter") {
+        // Stopping: leave it unacked so it is redelivered to the next dispatcher.
+        return;
+      }
+      event.knativeerrordest = this.options.subscriberUrl;
+      event.knativeerrorcode = String(result.status ?? -1);
+      if (result.error) event.knativeerrordata = Buffer.from(result.error).toString("base64");
+      await this.settle(channel, message, async () => {
+        await this.deadLetterSink.send([event]);
+        bump(this.stats.deadLettered, event.type);
+        this.log(`dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"}`);
+      });
+      return;
+    }
+  }
+
+  /** Runs `before` (publish a reply or a dead letter), then acks; if `before` fails, requeues. */
+  private async settle(channel: Channel, message: ConsumeMessage, before: () => Promise<void>): Promise<void> {
+    try {
+      await before();
+    } catch (err) {
+      this.log(`cannot settle delivery ${message.fields.deliveryTag}: ${(err as Error).message}; it will be redelivered`);
+      if (!channelGone(channel)) {
+        await sleep(500);
+        if (!channelGone(channel)) channel.nack(message, false, true);
+      }
+      return;
+    }
+    if (!channelGone(channel)) channel.ack(message);
+  }
+
+  private async publishDeadLetterRaw(message: ConsumeMessage, reason: string): Promise<void> {
+    const channel = await this.connection.current?.createConfirmChannel();
+    if (!channel) throw new Error("not connected");
+    try {
+      channel.publish(this.options.deadLetterExchange, "", message.content, {
+        ...message.properties,
+        headers: { ...(message.properties.headers ?? {}), knativeerrordest: this.options.subscriberUrl, knativeerrorcode: "-1", knativeerrordata: Buffer.from(reason).toString("base64") },
+        persistent: true,
+      });
+      await channel.waitForConfirms();
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  private lastReport = 0;
+  private reportTimer: NodeJS.Timeout | undefined;
+  /** Reports at most every 100 ms, and once more after the last change. */
+  private report(): void {
+    if (!this.options.onStats) return;
+    const now = Date.now();
+    if (now - this.lastReport >= 100) {
+      this.lastReport = now;
+      this.options.onStats(structuredClone(this.stats));
+    } else if (!this.reportTimer) {
+      this.reportTimer = setTimeout(() => {
+        this.reportTimer = undefined;
+        this.report();
+      }, 100);
+    }
+  }
+}
+
+const closedChannels = new WeakSet<Channel>();
+
+/** An ack on a closed channel is meaningless: RabbitMQ has already requeued the message. */
+function channelGone(channel: Channel): boolean {
+  return closedChannels.has(channel);
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}

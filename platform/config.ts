@@ -1,0 +1,38 @@
+/** Everything the local platform reads from its environment, in one place. */
+import { resolve } from "node:path";
+import { ConfigError, readNumber, readString } from "../functions/runtime/config.js";
+
+export interface PlatformConfig {
+  amqpUrl: string;
+  /** Whether AMQP_URL was left at its default (only then may a private node be started). */
+  amqpUrlIsDefault: boolean;
+  stateDir: string;
+  /** Stands in for the Broker UID in RabbitMQ names; unique per test run. */
+  instance: string;
+  ingressPort: number;
+  statusPort: number;
+  statusHost: string;
+  manifestDirs: string[];
+  distDir: string;
+  /** How long a new replica may take to pass its readiness probe. */
+  readinessTimeoutMs: number;
+}
+
+export const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
+
+export function readPlatformConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): PlatformConfig {
+  const instance = readString(env, "LEVELER_INSTANCE", "local");
+  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(instance)) throw new ConfigError(`LEVELER_INSTANCE=${JSON.stringify(instance)} must be lower-case letters, digits and dashes`);
+  return {
+    amqpUrl: readString(env, "AMQP_URL", DEFAULT_AMQP_URL),
+    amqpUrlIsDefault: !env.AMQP_URL,
+    stateDir: resolve(cwd, readString(env, "LEVELER_STATE_DIR", ".leveler")),
+    instance,
+    ingressPort: readNumber(env, "INGRESS_PORT", 8080, { min: 0, max: 65535, integer: true }),
+    statusPort: readNumber(env, "STATUS_PORT", 8090, { min: 0, max: 65535, integer: true }),
+    statusHost: readString(env, "STATUS_HOST", "127.0.0.1"),
+    manifestDirs: readString(env, "LEVELER_MANIFESTS", "knative,rabbitmq-eventing").split(",").map((d) => resolve(cwd, d.trim())),
+    distDir: resolve(cwd, readString(env, "LEVELER_DIST", "dist")),
+    readinessTimeoutMs: readNumber(env, "READINESS_TIMEOUT_MS", 20_000, { min: 100 }),
+  };
+}

@@ -1,0 +1,39 @@
+/** `npm start`: the whole pipeline on one machine, until Ctrl-C. */
+import { ConfigError } from "../functions/runtime/config.js";
+import { readPlatformConfig } from "./config.js";
+import { ManifestError } from "./manifests.js";
+import { Platform } from "./platform.js";
+import { BrokerSetupError } from "./rabbitmq.js";
+import { startStatusServer } from "./status-server.js";
+
+const log = (line: string) => console.log(`[leveler] ${line}`);
+let platform: Platform | undefined;
+
+try {
+  const config = readPlatformConfig();
+  platform = new Platform({ config, log });
+  await platform.start();
+  const status = await startStatusServer(platform, config.statusPort, config.statusHost);
+  log(`ingress   http://127.0.0.1:${config.ingressPort}/events`);
+  log(`status    http://${config.statusHost}:${status.port}/api/status`);
+  log(`logs      ${config.stateDir}/logs   (Ctrl-C stops everything)`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping`);
+    void status
+      .close()
+      .then(() => platform!.stop())
+      .then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+} catch (err) {
+  // Errors a user can fix are one line, no stack trace.
+  const known = err instanceof ConfigError || err instanceof ManifestError || err instanceof BrokerSetupError;
+  console.error(`leveler: ${known ? (err as Error).message : String((err as Error).stack ?? err)}`);
+  await platform?.stop().catch(() => undefined);
+  process.exit(known ? 2 : 1);
+}

@@ -1,0 +1,325 @@
+/**
+ * The local platform: Knative Serving and Eventing with eventing-rabbitmq, on one machine.
+ * It reads the manifests, makes sure RabbitMQ answers, declares the Brokers' and Triggers'
+ * resources, runs every Service as processes and every Trigger's dispatcher, and reports it all
+ * at /api/status. It talks to functions only as Knative does: environment, HTTP, signals.
+ */
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import type { Channel } from "amqplib";
+import { ReconnectingConnection, redact } from "../lib/amqp-connection.js";
+import { DispatcherRunner } from "./broker/dispatcher-runner.js";
+import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "./broker/topology.js";
+import type { PlatformConfig } from "./config.js";
+import { loadManifests, ManifestError, type DeliverySpec, type Destination, type Manifests, type ServiceSpec } from "./manifests.js";
+import { scrapeCounter } from "./metrics-scrape.js";
+import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
+import { ServiceRunner } from "./serving/service-runner.js";
+
+export interface PlatformOptions {
+  config: PlatformConfig;
+  /** Environment handed to every function and dispatcher (defaults to this process's). */
+  env?: Record<string, string | undefined>;
+  log?: (line: string) => void;
+}
+
+interface TriggerRuntime {
+  plan: TopologyPlan["triggers"][number];
+  subscriberUrl: string;
+  dispatcher: DispatcherRunner;
+}
+
+export class Platform {
+  readonly manifests: Manifests;
+  readonly plan: TopologyPlan;
+  private broker: EnsuredBroker | undefined;
+  private connection: ReconnectingConnection | undefined;
+  private channel: Channel | undefined;
+  private readonly services = new Map<string, ServiceRunner>();
+  private readonly triggers: TriggerRuntime[] = [];
+  private readonly deadLetterDispatchers: { queue: string; sink: string; dispatcher: DispatcherRunner }[] = [];
+  private readonly acceptedByReplica = new Map<string, Record<string, number>>();
+  private readonly log: (line: string) => void;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: PlatformOptions) {
+    this.log = options.log ?? ((line) => console.log(`[leveler] ${line}`));
+    this.manifests = loadManifests(options.config.manifestDirs);
+    for (const warning of this.manifests.warnings) this.log(`warning: ${warning}`);
+    if (this.manifests.brokers.length === 0) throw new ManifestError(`no Broker in ${options.config.manifestDirs.join(", ")}`);
+    this.plan = planTopology(this.manifests, options.config.instance);
+  }
+
+  get amqpUrl(): string {
+    return this.broker?.url ?? this.options.config.amqpUrl;
+  }
+
+  get ingressUrl(): string | undefined {
+    const publicService = this.manifests.services.find((s) => isPublic(s));
+    return publicService ? this.services.get(publicService.name)?.url : undefined;
+  }
+
+  service(name: string): ServiceRunner | undefined {
+    return this.services.get(name);
+  }
+
+  dispatcher(trigger: string): DispatcherRunner | undefined {
+    return this.triggers.find((t) => t.plan.trigger.name === trigger)?.dispatcher;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { config } = this.options;
+    const logDir = join(config.stateDir, "logs");
+    mkdirSync(logDir, { recursive: true });
+
+    this.broker = await ensureBroker(config.amqpUrl, { stateDir: config.stateDir, mayStartPrivate: config.amqpUrlIsDefault, log: this.log });
+    this.connection = new ReconnectingConnection({
+      url: this.broker.url,
+      name: "leveler platform",
+      log: this.log,
+      setup: async (connection) => {
+        const channel = await connection.createChannel();
+        channel.on("error", () => undefined);
+        await declareTopology(channel, this.plan);
+        this.channel = channel;
+        channel.once("close", () => {
+          if (this.channel === channel) this.channel = undefined;
+        });
+      },
+    });
+    await this.connection.start();
+    await this.connection.ready(30_000);
+    this.log(`RabbitMQ at ${redact(this.broker.url)}; ${this.plan.brokers.length} broker(s), ${this.plan.triggers.length} trigger(s) declared`);
+
+    const baseEnv = definedEnv(this.options.env ?? process.env);
+    baseEnv.AMQP_URL = this.broker.url;
+
+    // Consumers first, so the dispatchers find them; the public ingress last.
+    const ordered = [...this.manifests.services].sort((a, b) => Number(isPublic(a)) - Number(isPublic(b)));
+    let publicPortTaken = false;
+    for (const spec of ordered) {
+      const env = { ...baseEnv, ...this.sinkEnv(spec) };
+      const fixedPort = isPublic(spec) && !publicPortTaken ? config.ingressPort : undefined;
+      if (fixedPort !== undefined) publicPortTaken = true;
+      const runner = new ServiceRunner({
+        spec,
+        distDir: config.distDir,
+        logDir,
+        baseEnv: env,
+        overrideEnv: serviceOverrides(spec, baseEnv),
+        readinessTimeoutMs: config.readinessTimeoutMs,
+        log: this.log,
+        ...(fixedPort !== undefined ? { fixedPort } : {}),
+      });
+      this.services.set(spec.name, runner);
+      await runner.scaleTo(Math.max(1, minScale(spec)));
+      this.log(`${spec.name}: ${runner.readyReplicas.length} replica(s) ready at ${runner.url}`);
+    }
+
+    const dispatcherScript = join(config.distDir, "platform", "dispatcher-main.js");
+    for (const plan of this.plan.triggers) {
+      const delivery = { ...plan.broker.delivery, ...plan.trigger.delivery };
+      const subscriberUrl = this.resolve(plan.trigger.subscriber);
+      const dispatcher = new DispatcherRunner({
+        name: plan.trigger.name,
+        script: dispatcherScript,
+        logDir,
+        log: this.log,
+        env: {
+          ...baseEnv,
+          DISPATCHER_NAME: plan.trigger.name,
+          QUEUE_NAME: plan.queue,
+          SUBSCRIBER: subscriberUrl,
+          PARALLELISM: String(plan.trigger.parallelism),
+          BROKER_EXCHANGE: plan.exchange,
+          DLX_NAME: plan.deadLetterExchange,
+          // eventing-rabbitmq: a delivery spec without retry means 5; no delivery spec at all means none.
+          RETRY: String(delivery.retry ?? (plan.broker.delivery || plan.trigger.delivery ? 5 : 0)),
+          BACKOFF_POLICY: delivery.backoffPolicy ?? "exponential",
+          BACKOFF_DELAY_MS: String(delivery.backoffDelayMs ?? 50),
+          TIMEOUT_MS: String(delivery.timeoutMs ?? 30_000),
+        },
+      });
+      dispatcher.start();
+      this.triggers.push({ plan, subscriberUrl, dispatcher });
+    }
+    // Dead-letter queues with a sink get a dispatcher that never acks what the sink did not take.
+    const sinks = new Map<string, { destination: Destination; exchange: string; policy: DeliverySpec | undefined }>();
+    for (const b of this.plan.brokers) {
+      if (b.broker.delivery?.deadLetterSink) sinks.set(b.deadLetterQueue, { destination: b.broker.delivery.deadLetterSink, exchange: b.exchange, policy: b.broker.delivery });
+    }
+    for (const t of this.plan.triggers) {
+      if (t.trigger.delivery?.deadLetterSink) sinks.set(t.deadLetterQueue, { destination: t.trigger.delivery.deadLetterSink, exchange: t.exchange, policy: t.trigger.delivery });
+    }
+    for (const [queue, sink] of sinks) {
+      const url = this.resolve(sink.destination);
+      const dispatcher = new DispatcherRunner({
+        name: `dlq-${queue}`,
+        script: dispatcherScript,
+        logDir,
+        log: this.log,
+        env: {
+          ...baseEnv,
+          DISPATCHER_NAME: `dlq-${queue}`,
+          DISPATCH_MODE: "dead-letter",
+          QUEUE_NAME: queue,
+          SUBSCRIBER: url,
+          PARALLELISM: "1",
+          BROKER_EXCHANGE: sink.exchange,
+          BACKOFF_POLICY: sink.policy?.backoffPolicy ?? "exponential",
+          BACKOFF_DELAY_MS: String(sink.policy?.backoffDelayMs ?? 1000),
+          TIMEOUT_MS: String(sink.policy?.timeoutMs ?? 30_000),
+        },
+      });
+      dispatcher.start();
+      this.deadLetterDispatchers.push({ queue, sink: url, dispatcher });
+    }
+  }
+
+  /** Stops the ingress first (no new events), then dispatchers, then consumers. Safe to call twice. */
+  stop(options: { deleteTopology?: boolean } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      const publicNames = this.manifests.services.filter(isPublic).map((s) => s.name);
+      await Promise.all(publicNames.map((n) => this.services.get(n)?.stop() ?? Promise.resolve()));
+      await Promise.all([...this.triggers.map((t) => t.dispatcher.stop()), ...this.deadLetterDispatchers.map((d) => d.dispatcher.stop())]);
+      await Promise.all([...this.services.values()].map((s) => s.stop()));
+      if (options.deleteTopology && this.channel) await deleteTopology(this.channel, this.plan).catch((err: Error) => this.log(`cleanup: ${err.message}`));
+      await this.connection?.stop();
+      await this.broker?.stop();
+    })();
+    return this.stopping;
+  }
+
+  async status(): Promise<PlatformStatus> {
+    await this.scrapeAccepted();
+    const accepted = sum([...this.acceptedByReplica.values()]);
+    const processed = sum(this.triggers.map((t) => t.dispatcher.totals().processed));
+    const deadLettered = sum(this.triggers.map((t) => t.dispatcher.totals().deadLettered));
+    const types = new Set([...Object.keys(accepted), ...Object.keys(processed), ...Object.keys(deadLettered)]);
+    const byType: Record<string, { accepted: number; processed: number; deadLettered: number }> = {};
+    for (const type of [...types].sort()) byType[type] = { accepted: accepted[type] ?? 0, processed: processed[type] ?? 0, deadLettered: deadLettered[type] ?? 0 };
+    const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+    return {
+      broker: { url: redact(this.amqpUrl), connected: this.connection?.isConnected ?? false, privateNode: this.broker?.privateNode ?? null },
+      events: { accepted: total(accepted), processed: total(processed), deadLettered: total(deadLettered), byType },
+      triggers: await Promise.all(
+        this.triggers.map(async (t) => {
+          const totals = t.dispatcher.totals();
+          return {
+            name: t.plan.trigger.name,
+            broker: t.plan.trigger.broker,
+            filter: t.plan.trigger.filter,
+            subscriber: t.subscriberUrl,
+            queue: t.plan.queue,
+            queueDepth: await this.queueDepth(t.plan.queue),
+            parallelism: t.plan.trigger.parallelism,
+            dispatcher: { pid: totals.pid ?? null, connected: totals.connected, inFlight: totals.inFlight, retries: totals.retries, replies: totals.replies, restarts: totals.restarts },
+          };
+        }),
+      ),
+      deadLetterQueues: await Promise.all(
+        [...new Set(this.plan.triggers.map((t) => t.deadLetterQueue))].map(async (queue) => ({
+          queue,
+          depth: await this.queueDepth(queue),
+          sink: this.deadLetterDispatchers.find((d) => d.queue === queue)?.sink ?? null,
+        })),
+      ),
+      functions: [...this.services.values()].map((s) => ({
+        name: s.name,
+        url: s.url ?? null,
+        replicas: s.replicas.filter((r) => r.state !== "exited").length,
+        ready: s.readyReplicas.length,
+        restarts: s.restartCount,
+        processes: s.replicas.map((r) => ({ pid: r.process.pid ?? null, state: r.state, url: r.url, metricsUrl: r.metricsUrl })),
+      })),
+    };
+  }
+
+  private async queueDepth(queue: string): Promise<number | null> {
+    const channel = this.channel;
+    if (!channel) return null;
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } catch {
+      return null;
+    }
+  }
+
+  private async scrapeAccepted(): Promise<void> {
+    const publicServices = this.manifests.services.filter(isPublic);
+    await Promise.all(
+      publicServices.flatMap((spec) =>
+        (this.services.get(spec.name)?.replicas ?? [])
+          .filter((r) => r.state !== "exited")
+          .map(async (r) => {
+            const counts = await scrapeCounter(r.metricsUrl, "leveler_ingress_events_accepted_total", "cloudevents_event_type");
+            if (counts) this.acceptedByReplica.set(`${spec.name}/${r.process.pid}`, counts);
+          }),
+      ),
+    );
+  }
+
+  /** A Destination as the URL a dispatcher posts to. */
+  private resolve(destination: Destination): string {
+    if (destination.uri && !destination.ref) return destination.uri;
+    const ref = destination.ref!;
+    if (ref.kind !== "Service") throw new ManifestError(`cannot resolve a ${ref.kind} reference locally; use a Service or a uri`);
+    const url = this.services.get(ref.name)?.url;
+    if (!url) throw new ManifestError(`Service ${ref.name} is not running`);
+    return destination.uri ? new URL(destination.uri, url + "/").toString() : url + "/";
+  }
+
+  /** A SinkBinding whose subject is this Service: a Broker sink means AMQP into its exchange. */
+  private sinkEnv(spec: ServiceSpec): Record<string, string> {
+    const binding = this.manifests.sinkBindings.find((b) => b.subject.kind === "Service" && b.subject.name === spec.name && b.subject.namespace === spec.namespace);
+    if (!binding) return {};
+    const ref = binding.sink.ref;
+    if (ref?.kind === "Broker") {
+      const broker = this.plan.brokers.find((b) => b.broker.name === ref.name && b.broker.namespace === ref.namespace);
+      if (!broker) throw new ManifestError(`${binding.file}: SinkBinding ${binding.name}: sink names Broker ${ref.name}, which no manifest defines`);
+      return { BROKER_EXCHANGE: broker.exchange };
+    }
+    return { K_SINK: this.resolve(binding.sink) };
+  }
+}
+
+export interface PlatformStatus {
+  broker: { url: string; connected: boolean; privateNode: string | null };
+  events: { accepted: number; processed: number; deadLettered: number; byType: Record<string, { accepted: number; processed: number; deadLettered: number }> };
+  triggers: { name: string; broker: string; filter: Record<string, string>; subscriber: string; queue: string; queueDepth: number | null; parallelism: number; dispatcher: Record<string, unknown> }[];
+  deadLetterQueues: { queue: string; depth: number | null; sink: string | null }[];
+  functions: { name: string; url: string | null; replicas: number; ready: number; restarts: number; processes: { pid: number | null; state: string; url: string; metricsUrl: string }[] }[];
+}
+
+export function isPublic(spec: ServiceSpec): boolean {
+  return spec.labels["networking.knative.dev/visibility"] !== "cluster-local";
+}
+
+function minScale(spec: ServiceSpec): number {
+  const value = Number(spec.annotations["autoscaling.knative.dev/min-scale"] ?? 0);
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+/** `LEVELER_<SERVICE>_<VAR>` in the platform's environment sets `<VAR>` for that Service alone. */
+function serviceOverrides(spec: ServiceSpec, env: Record<string, string>): Record<string, string> {
+  const prefix = `LEVELER_${spec.name.toUpperCase().replace(/-/g, "_")}_`;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+  return out;
+}
+
+function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function sum(records: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}

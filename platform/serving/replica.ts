@@ -1,0 +1,90 @@
+/**
+ * One replica of a Knative Service: an OS process running the function's bundle, told what
+ * Knative tells a container (PORT, K_SERVICE, K_REVISION, K_CONFIGURATION and the manifest's env)
+ * and talked to only over HTTP and signals.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface ReplicaOptions {
+  service: string;
+  index: number;
+  bundle: string;
+  port: number;
+  metricsPort: number;
+  env: Record<string, string>;
+  readinessPath: string;
+  logDir: string;
+}
+
+export type ReplicaState = "starting" | "ready" | "terminating" | "exited";
+
+export class Replica {
+  readonly process: ChildProcess;
+  state: ReplicaState = "starting";
+  exitCode: number | null = null;
+  readonly exited: Promise<void>;
+  private readonly log: WriteStream;
+
+  constructor(readonly options: ReplicaOptions) {
+    mkdirSync(options.logDir, { recursive: true });
+    this.log = createWriteStream(join(options.logDir, `${options.service}-${options.index}.log`), { flags: "a" });
+    this.process = spawn(process.execPath, ["--enable-source-maps", options.bundle], {
+      env: { ...options.env, PORT: String(options.port), METRICS_PORT: String(options.metricsPort) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.process.stdout?.pipe(this.log, { end: false });
+    this.process.stderr?.pipe(this.log, { end: false });
+    this.exited = new Promise((resolve) =>
+      this.process.once("exit", (code, signal) => {
+        this.exitCode = code ?? (signal ? 128 : null);
+        this.state = "exited";
+        this.log.end();
+        resolve();
+      }),
+    );
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.options.port}`;
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.options.metricsPort}/metrics`;
+  }
+
+  /** Polls the readiness probe until it passes; false if the process exits or time runs out. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 10;
+    while (this.state === "starting" && Date.now() < deadline) {
+      try {
+        const response = await fetch(this.url + this.options.readinessPath, { signal: AbortSignal.timeout(1000) });
+        await response.body?.cancel();
+        if (response.ok) {
+          this.state = "ready";
+          return true;
+        }
+      } catch {
+        // not listening yet
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 100);
+    }
+    return this.state === "ready";
+  }
+
+  /** SIGTERM, then SIGKILL once the grace period is over, as the kubelet does. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.state === "exited") return;
+    this.state = "terminating";
+    this.process.kill("SIGTERM");
+    const killed = sleep(graceMs).then(() => {
+      if (this.exitCode === null) this.process.kill("SIGKILL");
+    });
+    await Promise.race([this.exited, killed]);
+    await this.exited;
+  }
+}

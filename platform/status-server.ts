@@ -1,0 +1,20 @@
+/** The platform's HTTP API: `GET /api/status`. Later issues add to the document; keep it stable. */
+import type { Server } from "node:http";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import type { Platform } from "./platform.js";
+
+export function createStatusApp(platform: Platform): Hono {
+  const app = new Hono();
+  app.get("/api/status", async (c) => c.json(await platform.status()));
+  return app;
+}
+
+export function startStatusServer(platform: Platform, port: number, hostname: string): Promise<{ port: number; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: createStatusApp(platform).fetch, port, hostname }, (info) =>
+      resolve({ port: info.port, close: () => new Promise((r) => (server).close(() => r())) }),
+    ) as Server;
+    server.once("error", reject);
+  });
+}
