@@ -48,8 +48,8 @@ export function parseEvents(mode: ContentMode, headers: Headers, body: string, r
   }
   const events = Array.isArray(parsed) ? parsed : [parsed];
   if (mode === "batch") {
-    if (!Array.isArray(JSON.parse(body))) throw new HttpError(400, "Invalid batch", "a batch must be a JSON array of events", [{ field: "body", message: "must be an array" }]);
-    if (events.length === 0) throw new HttpError(400, "Invalid batch", "the batch holds no events", [{ field: "body", message: "must not be empty" }]);
+    if (!Array.isArray(JSON.parse(body))) throw new HttpError(400, "Invalid batch", "body: a batch must be a JSON array of events", [{ field: "body", message: "must be an array" }]);
+    if (events.length === 0) throw new HttpError(400, "Invalid batch", "body: the batch holds no events", [{ field: "body", message: "must not be empty" }]);
   }
   const raw = mode === "structured" ? [JSON.parse(body) as unknown] : mode === "batch" ? (JSON.parse(body) as unknown[]) : [undefined];
   events.forEach((event, i) => {

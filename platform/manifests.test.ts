@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { buildModel, isoDurationMs, loadManifests } from "./manifests.js";
+
+const doc = (yaml: string, file = "test.yaml") => ({ doc: parse(yaml) as Record<string, unknown>, file });
+
+const broker = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: { name: default, namespace: ns }
+spec:
+  delivery: { retry: 2, backoffPolicy: linear, backoffDelay: PT0.5S, timeout: PT10S }
+`);
+const service = doc(`
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: { name: order, namespace: ns }
+spec:
+  template:
+    spec:
+      containers: [{ image: "registry.example/leveler/order:1.0" }]
+`);
+
+describe("manifests", () => {
+  it("reads the project's own knative/ and rabbitmq-eventing/ into one topology", () => {
+    const m = loadManifests(["knative", "rabbitmq-eventing"]);
+    expect(m.brokers.map((b) => b.name)).toEqual(["default"]);
+    expect(m.brokers[0]!.queueType).toBe("quorum");
+    expect(m.triggers.map((t) => t.name).sort()).toEqual(["notification", "order", "payment", "report"]);
+    expect(m.services.map((s) => s.name).sort()).toEqual(["ingress", "notification", "order", "payment", "report"]);
+    expect(m.sinkBindings[0]!.subject.name).toBe("ingress");
+    for (const t of m.triggers) expect(Object.keys(t.filter)).toEqual(["type"]);
+  });
+
+  it("parses delivery durations and the parallelism annotation", () => {
+    const trigger = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: order, namespace: ns, annotations: { rabbitmq.eventing.knative.dev/parallelism: "7" } }
+spec:
+  broker: default
+  filter: { attributes: { type: t } }
+  subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: order } }
+`);
+    const m = buildModel([broker, service, trigger]);
+    expect(m.brokers[0]!.delivery).toEqual({ retry: 2, backoffPolicy: "linear", backoffDelayMs: 500, timeoutMs: 10_000 });
+    expect(m.triggers[0]!.parallelism).toBe(7);
+    expect(m.services[0]!.bundle).toBe("order");
+  });
+
+  it("warns that spec.filters is ignored, as eventing-rabbitmq ignores it", () => {
+    const trigger = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: t, namespace: ns }
+spec: { broker: default, filters: [{ exact: { type: x } }], subscriber: { uri: "http://127.0.0.1:1/" } }
+`);
+    expect(buildModel([broker, trigger]).warnings[0]).toMatch(/spec.filters is ignored/);
+  });
+
+  it("refuses what cannot work, naming file, object and field", () => {
+    const bad = (spec: string) =>
+      doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: bad, namespace: ns, annotations: { rabbitmq.eventing.knative.dev/parallelism: "0" } }
+spec: ${spec}
+`);
+    expect(() => buildModel([broker, service, bad(`{ broker: default, subscriber: { uri: "http://x/" } }`)])).toThrow(/Trigger bad: annotation rabbitmq.eventing.knative.dev\/parallelism="0"/);
+    const noBroker = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: t, namespace: ns }
+spec: { broker: nope, subscriber: { uri: "http://x/" } }
+`);
+    expect(() => buildModel([broker, noBroker])).toThrow(/spec.broker "nope"/);
+    const missingService = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: t, namespace: ns }
+spec: { broker: default, subscriber: { ref: { kind: Service, name: ghost } } }
+`);
+    expect(() => buildModel([broker, missingService])).toThrow(/Service ns\/ghost/);
+  });
+
+  it("ISO-8601 durations", () => {
+    expect(isoDurationMs("PT0.2S", "x")).toBe(200);
+    expect(isoDurationMs("PT1M30S", "x")).toBe(90_000);
+    expect(() => isoDurationMs("2s", "spec.delivery.backoffDelay")).toThrow(/spec.delivery.backoffDelay="2s" is not an ISO-8601 duration/);
+  });
+});
