@@ -52,13 +52,14 @@ export function parseEvents(mode: ContentMode, headers: Headers, body: string, r
     if (events.length === 0) throw new HttpError(400, "Invalid batch", "body: the batch holds no events", [{ field: "body", message: "must not be empty" }]);
   }
   const raw = mode === "structured" ? [JSON.parse(body) as unknown] : mode === "batch" ? (JSON.parse(body) as unknown[]) : [undefined];
-  events.forEach((event, i) => {
+  return events.map((event, i) => {
     const index = mode === "batch" ? i : undefined;
     const problems = checkEvent(event, raw[i], mode, registry);
     if (problems.length) throw invalidEvent(problems, index);
     checkSize(event, maxEventBytes, index);
+    // The data was validated as JSON; say so explicitly for every hop after this one.
+    return event.datacontenttype === undefined ? event.cloneWith({ datacontenttype: "application/json" }, false) : event;
   });
-  return events;
 }
 
 /** Builds the event for `POST /events/<type>`, whose body is the data alone. */

@@ -18,6 +18,9 @@ export async function deliver(url: string, event: CloudEvent<unknown>, timeoutMs
   for (const [name, value] of Object.entries(attributesOf(event))) {
     headers[name === "datacontenttype" ? "content-type" : `ce-${name}`] = value;
   }
+  // An event without datacontenttype carries JSON (the JSON event format's default); say so, or
+  // the receiver would read the body as text.
+  if (!headers["content-type"] && event.data !== undefined && !Buffer.isBuffer(event.data)) headers["content-type"] = "application/json";
   let response: Response;
   try {
     response = await fetch(url, { method: "POST", headers, body: encodeData(event), signal: AbortSignal.timeout(timeoutMs) });

@@ -107,7 +107,10 @@ export class Dispatcher {
     await channel.prefetch(this.options.parallelism);
     const { consumerTag } = await channel.consume(this.options.queue, (message) => {
       if (!message) return; // consumer cancelled by the broker (queue deleted); reconnect logic takes over
-      const work = this.handle(channel, message);
+      const work = this.handle(channel, message).catch((err: Error) => {
+        // A bug must not take the process down with deliveries in flight; the message stays unacked.
+        this.log(`delivery failed unexpectedly: ${err.stack ?? err.message}`);
+      });
       this.inFlight.add(work);
       this.stats.inFlight = this.inFlight.size;
       void work.finally(() => {
@@ -157,13 +160,19 @@ export class Dispatcher {
         // Stopping: leave it unacked so it is redelivered to the next dispatcher.
         return;
       }
-      event.knativeerrordest = this.options.subscriberUrl;
-      event.knativeerrorcode = String(result.status ?? -1);
-      if (result.error) event.knativeerrordata = Buffer.from(result.error).toString("base64");
+      // Knative's dead-letter extensions: where it failed, with what status, and what it said.
+      const deadLetter = event.cloneWith(
+        {
+          knativeerrordest: this.options.subscriberUrl,
+          knativeerrorcode: String(result.status ?? -1),
+          ...(result.error ? { knativeerrordata: Buffer.from(result.error).toString("base64") } : {}),
+        },
+        false,
+      );
       await this.settle(channel, message, async () => {
-        await this.deadLetterSink.send([event]);
+        await this.deadLetterSink.send([deadLetter]);
         bump(this.stats.deadLettered, event.type);
-        this.log(`dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"}`);
+        this.log(`dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"} ${result.error ?? ""}`);
       });
       return;
     }

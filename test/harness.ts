@@ -1,0 +1,119 @@
+/**
+ * Starts a real local platform for a test: real RabbitMQ, real processes, real HTTP. Each
+ * platform gets a unique instance id, so its exchanges and queues are its own, and removes them
+ * when it stops.
+ */
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import { parseAllDocuments, stringify } from "yaml";
+import { readPlatformConfig } from "../platform/config.js";
+import { Platform, type PlatformStatus } from "../platform/platform.js";
+import { freePort } from "../platform/ports.js";
+import { startStatusServer } from "../platform/status-server.js";
+
+export interface TestPlatform {
+  platform: Platform;
+  ingressUrl: string;
+  statusUrl: string;
+  amqpUrl: string;
+  exchange: string;
+  status(): Promise<PlatformStatus>;
+  /** A queue bound to the Broker's exchange with `filter` (x-match all); collects what arrives. */
+  tap(filter: Record<string, string>, match?: "all" | "any"): Promise<Tap>;
+  stop(): Promise<void>;
+}
+
+export interface Tap {
+  messages: ConsumeMessage[];
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+}
+
+export interface TestPlatformOptions {
+  env?: Record<string, string>;
+  /** Changes a manifest document in place (by kind and name) before the platform reads it. */
+  edit?: (doc: Record<string, any>) => void;
+}
+
+const ROOT = join(import.meta.dirname, "..");
+
+export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
+  if (!existsSync(join(ROOT, "dist", "functions", "ingress.js"))) throw new Error("run `npm run build` before the integration tests");
+  const instance = `t${randomBytes(4).toString("hex")}`;
+  const work = mkdtempSync(join(tmpdir(), `leveler-${instance}-`));
+  for (const dir of ["knative", "rabbitmq-eventing"]) cpSync(join(ROOT, dir), join(work, dir), { recursive: true });
+  if (options.edit) editManifests(work, options.edit);
+
+  const ingressPort = await freePort();
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    LEVELER_INSTANCE: instance,
+    LEVELER_STATE_DIR: join(work, "state"),
+    LEVELER_MANIFESTS: `${join(work, "knative")},${join(work, "rabbitmq-eventing")}`,
+    LEVELER_DIST: join(ROOT, "dist"),
+    INGRESS_PORT: String(ingressPort),
+    ...options.env,
+  };
+  const config = readPlatformConfig(env, work);
+  const lines: string[] = [];
+  const platform = new Platform({ config, env, log: (line) => lines.push(line) });
+  await platform.start();
+  const status = await startStatusServer(platform, 0, "127.0.0.1");
+  const connection: ChannelModel = await amqp.connect(platform.amqpUrl);
+  const channel: Channel = await connection.createChannel();
+  const exchange = platform.plan.brokers[0]!.exchange;
+  const tapQueues: string[] = [];
+
+  return {
+    platform,
+    ingressUrl: `http://127.0.0.1:${ingressPort}`,
+    statusUrl: `http://127.0.0.1:${status.port}/api/status`,
+    amqpUrl: platform.amqpUrl,
+    exchange,
+    status: () => platform.status(),
+    async tap(filter, match = "all") {
+      const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
+      tapQueues.push(queue);
+      await channel.bindQueue(queue, exchange, "", { "x-match": match, ...filter });
+      const messages: ConsumeMessage[] = [];
+      await channel.consume(queue, (m) => m && messages.push(m), { noAck: true });
+      return {
+        messages,
+        async waitFor(count, timeoutMs = 60_000) {
+          const deadline = Date.now() + timeoutMs;
+          while (messages.length < count) {
+            if (Date.now() > deadline) throw new Error(`tap got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        },
+      };
+    },
+    async stop() {
+      await connection.close().catch(() => undefined);
+      await status.close();
+      await platform.stop({ deleteTopology: true });
+      if (process.env.KEEP_TEST_STATE) console.log(`state kept in ${work}\n${lines.join("\n")}`);
+      else rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+function editManifests(work: string, edit: (doc: Record<string, any>) => void): void {
+  for (const dir of ["knative", "rabbitmq-eventing"]) {
+    const walk = (path: string): string[] =>
+      readdirSync(path).flatMap((e) => (statSync(join(path, e)).isDirectory() ? walk(join(path, e)) : /\.ya?ml$/.test(e) ? [join(path, e)] : []));
+    for (const file of walk(join(work, dir))) {
+      const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as Record<string, any>);
+      docs.forEach((d) => d && edit(d));
+      writeFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
+    }
+  }
+}
+
+export async function post(url: string, init: { headers?: Record<string, string>; body: string }): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, { method: "POST", headers: init.headers, body: init.body });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
