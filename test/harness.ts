@@ -34,7 +34,7 @@ export interface Tap {
 export interface TestPlatformOptions {
   env?: Record<string, string>;
   /** Changes a manifest document in place (by kind and name) before the platform reads it. */
-  edit?: (doc: Record<string, any>) => void;
+  edit?: (doc: ManifestDoc) => void;
 }
 
 const ROOT = join(import.meta.dirname, "..");
@@ -100,20 +100,35 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   };
 }
 
-function editManifests(work: string, edit: (doc: Record<string, any>) => void): void {
+/** A manifest as a test edits it. */
+export interface ManifestDoc {
+  kind?: string;
+  metadata: { name?: string; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+/** What the ingress answers: an id, ids for a batch, or a problem. */
+export interface Answer {
+  id: string;
+  ids: string[];
+  status?: number;
+  detail?: string;
+}
+
+function editManifests(work: string, edit: (doc: ManifestDoc) => void): void {
   for (const dir of ["knative", "rabbitmq-eventing"]) {
     const walk = (path: string): string[] =>
       readdirSync(path).flatMap((e) => (statSync(join(path, e)).isDirectory() ? walk(join(path, e)) : /\.ya?ml$/.test(e) ? [join(path, e)] : []));
     for (const file of walk(join(work, dir))) {
-      const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as Record<string, any>);
+      const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as ManifestDoc | null);
       docs.forEach((d) => d && edit(d));
       writeFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
     }
   }
 }
 
-export async function post(url: string, init: { headers?: Record<string, string>; body: string }): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, { method: "POST", headers: init.headers, body: init.body });
+export async function post(url: string, init: { headers?: Record<string, string>; body: string }): Promise<{ status: number; body: Answer }> {
+  const response = await fetch(url, { method: "POST", headers: init.headers ?? {}, body: init.body });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Answer };
 }

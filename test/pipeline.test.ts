@@ -153,6 +153,6 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     await everything.waitFor(before + 1);
     await new Promise((r) => setTimeout(r, 300));
     const arrived = everything.messages.slice(before).filter((m) => !String(m.properties.headers?.type).endsWith(".processed"));
-    expect(arrived.map((m) => m.properties.headers?.id)).toEqual([good.body.id]);
+    expect(arrived.map((m) => String(m.properties.headers?.id))).toEqual([good.body.id]);
   });
 });
