@@ -29,6 +29,7 @@ try {
       .then(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => stop("SIGHUP"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 } catch (err) {
   // Errors a user can fix are one line, no stack trace.

@@ -182,6 +182,10 @@ export class Platform {
   /** Stops the ingress first (no new events), then dispatchers, then consumers. Safe to call twice. */
   stop(options: { deleteTopology?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
+      // Ctrl-C reaches every process of the group at once: nothing that exits now is replaced.
+      for (const s of this.services.values()) s.halt();
+      for (const t of this.triggers) t.dispatcher.halt();
+      for (const d of this.deadLetterDispatchers) d.dispatcher.halt();
       const publicNames = this.manifests.services.filter(isPublic).map((s) => s.name);
       await Promise.all(publicNames.map((n) => this.services.get(n)?.stop() ?? Promise.resolve()));
       await Promise.all([...this.triggers.map((t) => t.dispatcher.stop()), ...this.deadLetterDispatchers.map((d) => d.dispatcher.stop())]);

@@ -5,8 +5,8 @@
  * what to do.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, openSync, realpathSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import amqp from "amqplib";
 import { redact } from "../lib/amqp-connection.js";
@@ -40,25 +40,47 @@ export async function ensureBroker(url: string, options: { stateDir: string; may
   if (!options.mayStartPrivate || !local) {
     throw new BrokerSetupError(`RabbitMQ does not answer at ${redact(url)}; start it, or fix AMQP_URL`);
   }
-  if (spawnSync("sh", ["-c", "command -v rabbitmq-server"]).status !== 0) {
+  const server = rabbitmqServerCommand();
+  if (!server) {
     throw new BrokerSetupError(
       `RabbitMQ does not answer at ${redact(url)} and rabbitmq-server is not installed: install it (Debian/Ubuntu: apt-get install rabbitmq-server) or set AMQP_URL to a running broker`,
     );
   }
-  return startPrivateNode(parsed, options);
+  return startPrivateNode(server, parsed, options);
 }
 
-async function startPrivateNode(url: URL, options: { stateDir: string; log: (line: string) => void }): Promise<EnsuredBroker> {
+/**
+ * The `rabbitmq-server` to run. Debian's is a wrapper that, for root, re-runs the real script as
+ * the `rabbitmq` user, who cannot write our state directory; run the real one beside it instead.
+ */
+function rabbitmqServerCommand(): string | undefined {
+  const found = spawnSync("sh", ["-c", "command -v rabbitmq-server"], { encoding: "utf8" });
+  if (found.status !== 0) return undefined;
+  const path = found.stdout.trim();
+  try {
+    const real = realpathSync(path);
+    if (real.endsWith("rabbitmq-script-wrapper")) {
+      const direct = join(dirname(real), "rabbitmq-server");
+      if (existsSync(direct)) return direct;
+    }
+  } catch {
+    // fall back to what PATH gave
+  }
+  return path;
+}
+
+async function startPrivateNode(server: string, url: URL, options: { stateDir: string; log: (line: string) => void }): Promise<EnsuredBroker> {
   const port = Number(url.port || 5672);
   const distPort = await freePort();
   const nodeName = `leveler-${port}@localhost`;
   const base = join(options.stateDir, "rabbitmq");
   mkdirSync(join(base, "log"), { recursive: true });
+  mkdirSync(join(base, "mnesia"), { recursive: true });
   // No plugins: the system node's management plugin would want port 15672 too.
   writeFileSync(join(base, "enabled_plugins"), "[].\n");
   const logFd = openSync(join(base, "log", "stdout.log"), "a");
   options.log(`RabbitMQ does not answer at ${redact(url.toString())}; starting a private node ${nodeName} (data in ${base})`);
-  const child: ChildProcess = spawn("rabbitmq-server", [], {
+  const child: ChildProcess = spawn(server, [], {
     env: {
       ...process.env,
       RABBITMQ_NODENAME: nodeName,
@@ -70,8 +92,13 @@ async function startPrivateNode(url: URL, options: { stateDir: string; log: (lin
       RABBITMQ_ENABLED_PLUGINS_FILE: join(base, "enabled_plugins"),
       RABBITMQ_CONFIG_FILE: join(base, "rabbitmq"),
       RABBITMQ_PID_FILE: join(base, "rabbitmq.pid"),
+      RABBITMQ_FEATURE_FLAGS_FILE: join(base, "feature_flags"),
+      ERL_CRASH_DUMP: join(base, "log", "erl_crash.dump"),
     },
     stdio: ["ignore", logFd, logFd],
+    // Its own process group: Ctrl-C reaches leveler, which stops the broker last, after the
+    // functions have confirmed what they accepted.
+    detached: true,
   });
   let exited = false;
   child.once("exit", () => (exited = true));

@@ -73,6 +73,11 @@ export class DispatcherRunner {
     };
   }
 
+  /** From now on, an exit is not followed by a restart. */
+  halt(): void {
+    this.stopped = true;
+  }
+
   async stop(graceMs = 30_000): Promise<void> {
     this.stopped = true;
     const child = this.child;

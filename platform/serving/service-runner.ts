@@ -59,6 +59,11 @@ export class ServiceRunner {
     await Promise.all(extra.map((r) => r.stop(this.options.terminationGraceMs ?? 30_000)));
   }
 
+  /** From now on, a replica that exits is not replaced (the platform is going down). */
+  halt(): void {
+    this.stopped = true;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     const all = this.replicas.splice(0);
