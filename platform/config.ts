@@ -16,6 +16,10 @@ export interface PlatformConfig {
   distDir: string;
   /** How long a new replica may take to pass its readiness probe. */
   readinessTimeoutMs: number;
+  /** Requests the activator may hold for one Service while no replica is ready. */
+  activatorMaxWaiting: number;
+  autoscalerTickMs: number;
+  logScaleEvents: boolean;
 }
 
 export const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -34,5 +38,8 @@ export function readPlatformConfig(env: Record<string, string | undefined> = pro
     manifestDirs: readString(env, "LEVELER_MANIFESTS", "knative,rabbitmq-eventing").split(",").map((d) => resolve(cwd, d.trim())),
     distDir: resolve(cwd, readString(env, "LEVELER_DIST", "dist")),
     readinessTimeoutMs: readNumber(env, "READINESS_TIMEOUT_MS", 20_000, { min: 100 }),
+    activatorMaxWaiting: readNumber(env, "ACTIVATOR_MAX_WAITING", 1000, { min: 1, integer: true }),
+    autoscalerTickMs: readNumber(env, "AUTOSCALER_TICK_MS", 1000, { min: 50 }),
+    logScaleEvents: readString(env, "LEVELER_LOG_SCALE", "true") !== "false",
   };
 }

@@ -38,6 +38,8 @@ export interface ServiceSpec {
   annotations: Record<string, string>;
   labels: Record<string, string>;
   containerConcurrency: number;
+  /** Revision timeout: how long a request may take; also the termination grace period. */
+  timeoutSeconds: number;
   readinessPath: string;
 }
 
@@ -165,6 +167,7 @@ function service(doc: Doc, name: string, namespace: string, file: string, at: st
     annotations: strings(obj(template.metadata).annotations),
     labels: strings(obj(doc.metadata).labels),
     containerConcurrency: cc,
+    timeoutSeconds: typeof podSpec.timeoutSeconds === "number" && podSpec.timeoutSeconds > 0 ? podSpec.timeoutSeconds : 300,
     readinessPath: str(obj(obj(container.readinessProbe).httpGet).path) ?? "/health/readiness",
   };
 }

@@ -14,7 +14,8 @@ import type { PlatformConfig } from "./config.js";
 import { loadManifests, ManifestError, type DeliverySpec, type Destination, type Manifests, type ServiceSpec } from "./manifests.js";
 import { scrapeCounter } from "./metrics-scrape.js";
 import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
-import { ServiceRunner } from "./serving/service-runner.js";
+import { LocalService, type ScaleEvent } from "./serving/local-service.js";
+import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./serving/scaling-config.js";
 
 export interface PlatformOptions {
   config: PlatformConfig;
@@ -35,7 +36,10 @@ export class Platform {
   private broker: EnsuredBroker | undefined;
   private connection: ReconnectingConnection | undefined;
   private channel: Channel | undefined;
-  private readonly services = new Map<string, ServiceRunner>();
+  private readonly services = new Map<string, LocalService>();
+  private readonly scaling = new Map<string, ScalingSpec>();
+  private readonly scaleEvents: ScaleEvent[] = [];
+  private ticker: NodeJS.Timeout | undefined;
   private readonly triggers: TriggerRuntime[] = [];
   private readonly deadLetterDispatchers: { queue: string; sink: string; dispatcher: DispatcherRunner }[] = [];
   private readonly acceptedByReplica = new Map<string, Record<string, number>>();
@@ -49,6 +53,9 @@ export class Platform {
     for (const warning of this.manifests.warnings) this.log(`warning: ${warning}`);
     if (this.manifests.brokers.length === 0) throw new ManifestError(`no Broker in ${options.config.manifestDirs.join(", ")}`);
     this.plan = planTopology(this.manifests, options.config.instance);
+    // Refuse bad autoscaling settings before anything starts, naming the Service and annotation.
+    const defaults = readAutoscalerDefaults(this.manifests.configMaps.get("config-autoscaler"), options.env ?? process.env);
+    for (const spec of this.manifests.services) this.scaling.set(spec.name, scalingSpecFor(spec, defaults));
   }
 
   get amqpUrl(): string {
@@ -57,11 +64,16 @@ export class Platform {
 
   get ingressUrl(): string | undefined {
     const publicService = this.manifests.services.find((s) => isPublic(s));
-    return publicService ? this.services.get(publicService.name)?.url : undefined;
+    return publicService ? this.services.get(publicService.name)?.front.url : undefined;
   }
 
-  service(name: string): ServiceRunner | undefined {
+  service(name: string): LocalService | undefined {
     return this.services.get(name);
+  }
+
+  /** Recent scale decisions, oldest first. */
+  recentScaleEvents(): readonly ScaleEvent[] {
+    return this.scaleEvents;
   }
 
   dispatcher(trigger: string): DispatcherRunner | undefined {
@@ -101,23 +113,36 @@ export class Platform {
     const ordered = [...this.manifests.services].sort((a, b) => Number(isPublic(a)) - Number(isPublic(b)));
     let publicPortTaken = false;
     for (const spec of ordered) {
-      const env = { ...baseEnv, ...this.sinkEnv(spec) };
-      const fixedPort = isPublic(spec) && !publicPortTaken ? config.ingressPort : undefined;
-      if (fixedPort !== undefined) publicPortTaken = true;
-      const runner = new ServiceRunner({
+      const publicPort = isPublic(spec) && !publicPortTaken ? config.ingressPort : undefined;
+      if (publicPort !== undefined) publicPortTaken = true;
+      const service = new LocalService({
         spec,
-        distDir: config.distDir,
-        logDir,
-        baseEnv: env,
-        overrideEnv: serviceOverrides(spec, baseEnv),
-        readinessTimeoutMs: config.readinessTimeoutMs,
-        log: this.log,
-        ...(fixedPort !== undefined ? { fixedPort } : {}),
+        scaling: this.scaling.get(spec.name)!,
+        maxWaiting: config.activatorMaxWaiting,
+        ...(publicPort !== undefined ? { publicPort } : {}),
+        runner: {
+          distDir: config.distDir,
+          logDir,
+          baseEnv: { ...baseEnv, ...this.sinkEnv(spec) },
+          overrideEnv: serviceOverrides(spec, baseEnv),
+          readinessTimeoutMs: config.readinessTimeoutMs,
+          log: this.log,
+        },
+        onScale: (event) => {
+          this.scaleEvents.push(event);
+          if (this.scaleEvents.length > 500) this.scaleEvents.shift();
+          if (config.logScaleEvents) this.log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
+        },
       });
-      this.services.set(spec.name, runner);
-      await runner.scaleTo(Math.max(1, minScale(spec)));
-      this.log(`${spec.name}: ${runner.readyReplicas.length} replica(s) ready at ${runner.url}`);
+      this.services.set(spec.name, service);
+      await service.start();
+      this.log(`${spec.name}: ${service.runner.readyReplicas.length} replica(s) ready behind ${service.front.url}`);
     }
+    // The autoscaler's clock: one KPA decision per Service per tick.
+    this.ticker = setInterval(() => {
+      const now = Date.now();
+      for (const service of this.services.values()) service.tick(now);
+    }, config.autoscalerTickMs);
 
     const dispatcherScript = join(config.distDir, "platform", "dispatcher-main.js");
     for (const plan of this.plan.triggers) {
@@ -183,7 +208,8 @@ export class Platform {
   stop(options: { deleteTopology?: boolean } = {}): Promise<void> {
     this.stopping ??= (async () => {
       // Ctrl-C reaches every process of the group at once: nothing that exits now is replaced.
-      for (const s of this.services.values()) s.halt();
+      clearInterval(this.ticker);
+      for (const s of this.services.values()) s.runner.halt();
       for (const t of this.triggers) t.dispatcher.halt();
       for (const d of this.deadLetterDispatchers) d.dispatcher.halt();
       const publicNames = this.manifests.services.filter(isPublic).map((s) => s.name);
@@ -234,11 +260,17 @@ export class Platform {
       ),
       functions: [...this.services.values()].map((s) => ({
         name: s.name,
-        url: s.url ?? null,
-        replicas: s.replicas.filter((r) => r.state !== "exited").length,
-        ready: s.readyReplicas.length,
-        restarts: s.restartCount,
-        processes: s.replicas.map((r) => ({ pid: r.process.pid ?? null, state: r.state, url: r.url, metricsUrl: r.metricsUrl })),
+        url: s.front.url,
+        replicas: s.runner.replicas.filter((r) => r.state !== "exited").length,
+        ready: s.runner.readyReplicas.length,
+        desired: s.runner.desired,
+        inFlight: s.front.inFlight,
+        waiting: s.front.waiting,
+        panic: s.lastDecision?.panic ?? false,
+        lastScale: s.lastScale ?? null,
+        scaling: { minScale: s.scaling.minScale, maxScale: s.scaling.maxScale, targetPerReplica: s.scaling.targetPerReplica, containerConcurrency: s.scaling.containerConcurrency },
+        restarts: s.runner.restartCount,
+        processes: s.runner.replicas.map((r) => ({ pid: r.process.pid ?? null, state: r.state, url: r.url, metricsUrl: r.metricsUrl })),
       })),
     };
   }
@@ -257,7 +289,7 @@ export class Platform {
     const publicServices = this.manifests.services.filter(isPublic);
     await Promise.all(
       publicServices.flatMap((spec) =>
-        (this.services.get(spec.name)?.replicas ?? [])
+        (this.services.get(spec.name)?.runner.replicas ?? [])
           .filter((r) => r.state !== "exited")
           .map(async (r) => {
             const counts = await scrapeCounter(r.metricsUrl, "leveler_ingress_events_accepted_total", "cloudevents_event_type");
@@ -272,7 +304,7 @@ export class Platform {
     if (destination.uri && !destination.ref) return destination.uri;
     const ref = destination.ref!;
     if (ref.kind !== "Service") throw new ManifestError(`cannot resolve a ${ref.kind} reference locally; use a Service or a uri`);
-    const url = this.services.get(ref.name)?.url;
+    const url = this.services.get(ref.name)?.front.url;
     if (!url) throw new ManifestError(`Service ${ref.name} is not running`);
     return destination.uri ? new URL(destination.uri, url + "/").toString() : url + "/";
   }
@@ -296,7 +328,20 @@ export interface PlatformStatus {
   events: { accepted: number; processed: number; deadLettered: number; byType: Record<string, { accepted: number; processed: number; deadLettered: number }> };
   triggers: { name: string; broker: string; filter: Record<string, string>; subscriber: string; queue: string; queueDepth: number | null; parallelism: number; dispatcher: Record<string, unknown> }[];
   deadLetterQueues: { queue: string; depth: number | null; sink: string | null }[];
-  functions: { name: string; url: string | null; replicas: number; ready: number; restarts: number; processes: { pid: number | null; state: string; url: string; metricsUrl: string }[] }[];
+  functions: {
+    name: string;
+    url: string;
+    replicas: number;
+    ready: number;
+    desired: number;
+    inFlight: number;
+    waiting: number;
+    panic: boolean;
+    lastScale: ScaleEvent | null;
+    scaling: { minScale: number; maxScale: number; targetPerReplica: number; containerConcurrency: number };
+    restarts: number;
+    processes: { pid: number | null; state: string; url: string; metricsUrl: string }[];
+  }[];
 }
 
 export function isPublic(spec: ServiceSpec): boolean {

@@ -7,6 +7,12 @@ import type { Platform } from "./platform.js";
 export function createStatusApp(platform: Platform): Hono {
   const app = new Hono();
   app.get("/api/status", async (c) => c.json(await platform.status()));
+  // `?since=<ISO time>` returns only newer events, for clients that poll.
+  app.get("/api/scale-events", (c) => {
+    const since = c.req.query("since");
+    const events = platform.recentScaleEvents().filter((e) => !since || e.time > since);
+    return c.json({ events });
+  });
   return app;
 }
 

@@ -60,6 +60,7 @@ export class Replica {
     const deadline = Date.now() + timeoutMs;
     let delay = 10;
     while (this.state === "starting" && Date.now() < deadline) {
+      // Probe straight away, then back off: a cold start is the time to the first passing probe.
       try {
         const response = await fetch(this.url + this.options.readinessPath, { signal: AbortSignal.timeout(1000) });
         await response.body?.cancel();
@@ -71,7 +72,7 @@ export class Replica {
         // not listening yet
       }
       await sleep(delay);
-      delay = Math.min(delay * 2, 100);
+      delay = Math.min(delay * 2, 50);
     }
     return this.state === "ready";
   }

@@ -1,6 +1,9 @@
 /**
- * Runs a Knative Service's replicas as processes and keeps the wanted number alive: a replica
- * that exits unasked is replaced (what it held, unacknowledged, is redelivered by the broker).
+ * Runs a Knative Service's replicas as processes and reconciles their number with what the
+ * autoscaler wants: starts replicas (each on its own port), adds them to the request path once
+ * their readiness probe passes, takes the ones chosen to go out of the path first and then sends
+ * them SIGTERM (SIGKILL after the grace period), and replaces a replica that exits unasked (what
+ * it held unacknowledged is redelivered by the broker).
  */
 import { join } from "node:path";
 import type { ServiceSpec } from "../manifests.js";
@@ -15,19 +18,20 @@ export interface ServiceRunnerOptions {
   baseEnv: Record<string, string>;
   /** Environment that wins over the manifest's (local overrides). */
   overrideEnv?: Record<string, string>;
-  /** Fixed port for replica 0 (the public ingress); others get free ports. */
-  fixedPort?: number;
   readinessTimeoutMs: number;
-  terminationGraceMs?: number;
+  terminationGraceMs: number;
+  /** The ready replicas changed: the request path must follow. */
+  onEndpoints: (endpoints: { id: string; host: string; port: number }[]) => void;
   log: (line: string) => void;
 }
 
 export class ServiceRunner {
   readonly replicas: Replica[] = [];
-  private desired = 0;
+  private desiredCount = 0;
   private stopped = false;
-  private readonly slotPorts: number[] = [];
   private restarts = 0;
+  private nextIndex = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ServiceRunnerOptions) {}
 
@@ -35,50 +39,67 @@ export class ServiceRunner {
     return this.options.spec.name;
   }
 
+  get desired(): number {
+    return this.desiredCount;
+  }
+
   get readyReplicas(): Replica[] {
     return this.replicas.filter((r) => r.state === "ready");
   }
 
-  /** The Service's address: its first replica's, which keeps its port across restarts. */
-  get url(): string | undefined {
-    const port = this.slotPorts[0];
-    return port === undefined ? undefined : `http://127.0.0.1:${port}`;
+  /** Replicas that count toward the desired number: starting or ready. */
+  get liveReplicas(): Replica[] {
+    return this.replicas.filter((r) => r.state === "starting" || r.state === "ready");
   }
 
   get restartCount(): number {
     return this.restarts;
   }
 
+  /** Sets the wanted number and reconciles; resolves once new replicas are ready (or failed). */
   async scaleTo(n: number): Promise<void> {
-    this.desired = n;
+    if (this.stopped) return;
+    this.desiredCount = n;
+    const live = this.liveReplicas;
     const starting: Promise<boolean>[] = [];
-    for (let slot = this.replicas.length; slot < n; slot++) starting.push(this.startReplica(slot));
-    const results = await Promise.all(starting);
-    if (results.includes(false)) throw new Error(`${this.name}: a replica did not become ready within ${this.options.readinessTimeoutMs} ms; see ${this.options.logDir}`);
-    const extra = this.replicas.splice(n);
-    await Promise.all(extra.map((r) => r.stop(this.options.terminationGraceMs ?? 30_000)));
+    for (let i = live.length; i < n; i++) starting.push(this.startReplica());
+    if (live.length > n) {
+      // Prefer removing replicas that are not ready yet, then the newest.
+      const victims = [...live].sort((a, b) => Number(a.state === "ready") - Number(b.state === "ready") || b.options.index - a.options.index).slice(0, live.length - n);
+      for (const v of victims) void this.retire(v);
+    }
+    await Promise.all(starting);
   }
 
   /** From now on, a replica that exits is not replaced (the platform is going down). */
   halt(): void {
     this.stopped = true;
+    clearTimeout(this.restartTimer);
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    const all = this.replicas.splice(0);
-    await Promise.all(all.map((r) => r.stop(this.options.terminationGraceMs ?? 30_000)));
+    this.halt();
+    const all = this.replicas.filter((r) => r.state !== "exited");
+    this.publish();
+    await Promise.all(all.map((r) => r.stop(this.options.terminationGraceMs)));
   }
 
-  private async startReplica(slot: number): Promise<boolean> {
+  private async retire(replica: Replica): Promise<void> {
+    replica.state = "terminating";
+    this.publish(); // out of the request path before the signal, as Knative does
+    await replica.stop(this.options.terminationGraceMs);
+  }
+
+  private async startReplica(): Promise<boolean> {
     const { spec } = this.options;
-    this.slotPorts[slot] ??= slot === 0 && this.options.fixedPort !== undefined ? this.options.fixedPort : await freePort();
+    const index = this.nextIndex++;
+    const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
     const replica = new Replica({
       service: spec.name,
-      index: slot,
+      index,
       bundle: join(this.options.distDir, "functions", `${spec.bundle}.js`),
-      port: this.slotPorts[slot],
-      metricsPort: await freePort(),
+      port,
+      metricsPort,
       env: {
         ...this.options.baseEnv,
         ...spec.env,
@@ -90,20 +111,33 @@ export class ServiceRunner {
       readinessPath: spec.readinessPath,
       logDir: this.options.logDir,
     });
-    this.replicas[slot] = replica;
-    void replica.exited.then(() => this.onExit(replica, slot));
-    return replica.waitReady(this.options.readinessTimeoutMs);
+    this.replicas.push(replica);
+    void replica.exited.then(() => this.onExit(replica));
+    const ready = await replica.waitReady(this.options.readinessTimeoutMs);
+    if (ready) this.publish();
+    else if (replica.state === "starting") {
+      this.options.log(`${this.name} replica ${index} did not pass its readiness probe within ${this.options.readinessTimeoutMs} ms; replacing it`);
+      void replica.stop(1000);
+    }
+    return ready;
   }
 
-  private onExit(replica: Replica, slot: number): void {
-    if (this.stopped || replica.state !== "exited" || this.replicas[slot] !== replica) return;
-    if (slot >= this.desired) return;
+  private onExit(replica: Replica): void {
+    const i = this.replicas.indexOf(replica);
+    if (i >= 0) this.replicas.splice(i, 1);
+    this.publish();
+    if (this.stopped) return;
+    if (this.liveReplicas.length >= this.desiredCount) return;
     this.restarts++;
-    this.options.log(`${this.name} replica ${slot} exited (code ${replica.exitCode}); replacing it`);
-    // A short pause keeps a crash loop from spinning the CPU.
-    setTimeout(() => {
-      if (this.stopped || this.replicas[slot] !== replica) return;
-      this.startReplica(slot).catch((err: Error) => this.options.log(`${this.name}: restart failed: ${err.message}`));
-    }, Math.min(200 * this.restarts, 5000));
+    this.options.log(`${this.name} replica ${replica.options.index} exited (code ${replica.exitCode}); replacing it`);
+    // A short, growing pause keeps a crash loop from spinning the CPU.
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (!this.stopped) this.scaleTo(this.desiredCount).catch((err: Error) => this.options.log(`${this.name}: ${err.message}`));
+    }, Math.min(100 * this.restarts, 5000));
+  }
+
+  private publish(): void {
+    this.options.onEndpoints(this.readyReplicas.map((r) => ({ id: String(r.options.index), host: "127.0.0.1", port: r.options.port })));
   }
 }

@@ -1,0 +1,19 @@
+/** A ready replica as the request path sees it. */
+export interface Endpoint {
+  id: string;
+  host: string;
+  port: number;
+  inFlight: number;
+}
+
+/** What a Service's front (activator or TCP front) needs from serving. */
+export interface Front {
+  readonly url: string;
+  readonly port: number;
+  setEndpoints(endpoints: readonly { id: string; host: string; port: number }[]): void;
+  /** Average in-flight requests since the last call. */
+  takeConcurrency(): number;
+  readonly inFlight: number;
+  readonly waiting: number;
+  close(): Promise<void>;
+}

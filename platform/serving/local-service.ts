@@ -1,0 +1,103 @@
+/**
+ * One Knative Service, served locally: its replicas (ServiceRunner), its front on a stable
+ * address (the activator, or for public Services the TCP front), and its autoscaler (KPA).
+ */
+import type { ServiceSpec } from "../manifests.js";
+import { Activator } from "./activator.js";
+import type { Front } from "./endpoints.js";
+import { Kpa, type Decision } from "./kpa.js";
+import type { ScalingSpec } from "./scaling-config.js";
+import { ServiceRunner, type ServiceRunnerOptions } from "./service-runner.js";
+import { TcpFront } from "./tcp-front.js";
+
+export interface ScaleEvent {
+  time: string;
+  function: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface LocalServiceOptions {
+  spec: ServiceSpec;
+  scaling: ScalingSpec;
+  /** Public Services get a TCP front on this port; others an activator on a free port. */
+  publicPort?: number;
+  maxWaiting: number;
+  runner: Omit<ServiceRunnerOptions, "spec" | "onEndpoints" | "terminationGraceMs">;
+  onScale: (event: ScaleEvent) => void;
+}
+
+export class LocalService {
+  readonly runner: ServiceRunner;
+  readonly front: Front & { listen(port?: number): Promise<void> };
+  private readonly kpa: Kpa;
+  lastDecision: Decision | undefined;
+  lastScale: ScaleEvent | undefined;
+
+  constructor(private readonly options: LocalServiceOptions) {
+    const { spec, scaling } = options;
+    const holdTimeoutMs = spec.timeoutSeconds * 1000;
+    const onDemand = () => this.activate();
+    this.front =
+      options.publicPort !== undefined
+        ? new TcpFront({ service: spec.name, maxWaiting: options.maxWaiting, holdTimeoutMs, onDemand })
+        : new Activator({ service: spec.name, containerConcurrency: spec.containerConcurrency, maxWaiting: options.maxWaiting, holdTimeoutMs, onDemand });
+    this.runner = new ServiceRunner({
+      ...options.runner,
+      spec,
+      terminationGraceMs: spec.timeoutSeconds * 1000,
+      onEndpoints: (endpoints) => this.front.setEndpoints(endpoints),
+    });
+    const initial = Math.max(scaling.minScale, scaling.initialScale);
+    this.kpa = new Kpa(scaling, Date.now(), initial);
+  }
+
+  get name(): string {
+    return this.options.spec.name;
+  }
+
+  get scaling(): ScalingSpec {
+    return this.options.scaling;
+  }
+
+  /** Listens, then starts `max(min-scale, initial-scale)` replicas and waits for them. */
+  async start(): Promise<void> {
+    await this.front.listen(this.options.publicPort);
+    const initial = Math.max(this.options.scaling.minScale, this.options.scaling.initialScale);
+    await this.scale(initial, `initial-scale ${initial}`);
+  }
+
+  /** One autoscaler tick. */
+  tick(now: number): void {
+    this.kpa.record(now, this.front.takeConcurrency());
+    const decision = this.kpa.decide(now, this.runner.readyReplicas.length);
+    this.lastDecision = decision;
+    if (decision.desired !== this.runner.desired) void this.scale(decision.desired, decision.reason);
+  }
+
+  async stop(): Promise<void> {
+    await this.runner.stop();
+    await this.front.close();
+  }
+
+  private activate(): void {
+    const now = Date.now();
+    this.kpa.noteActivation(now);
+    if (this.runner.desired === 0) {
+      const decision = this.kpa.decide(now, 0);
+      this.lastDecision = decision;
+      void this.scale(Math.max(1, decision.desired), decision.reason);
+    }
+  }
+
+  private async scale(to: number, reason: string): Promise<void> {
+    const from = this.runner.desired;
+    if (to !== from) {
+      const event: ScaleEvent = { time: new Date().toISOString(), function: this.name, from, to, reason };
+      this.lastScale = event;
+      this.options.onScale(event);
+    }
+    await this.runner.scaleTo(to);
+  }
+}

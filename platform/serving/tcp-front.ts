@@ -1,0 +1,138 @@
+/**
+ * The public Service's front door: a TCP (L4) balancer on the public port. Knative takes the
+ * activator out of the request path once replicas are ready; locally the closest cheap thing is
+ * to not parse HTTP at all: each connection is spliced to a ready replica (round robin) and bytes
+ * flow both ways untouched. A connection counts as a request in flight from the first bytes the
+ * client sends until the replica's first answer bytes (HTTP/1.1 without pipelining), which is
+ * the concurrency the autoscaler needs. With no ready replica, connections wait (bounded).
+ */
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { ConcurrencyMeter } from "./concurrency.js";
+import type { Front } from "./endpoints.js";
+
+export interface TcpFrontOptions {
+  service: string;
+  maxWaiting: number;
+  holdTimeoutMs: number;
+  onDemand: () => void;
+}
+
+export class TcpFront implements Front {
+  private endpoints: { id: string; host: string; port: number }[] = [];
+  private next = 0;
+  private readonly waitingSockets: { socket: Socket; timer: NodeJS.Timeout }[] = [];
+  private readonly meter = new ConcurrencyMeter();
+  private readonly sockets = new Set<Socket>();
+  private server: Server | undefined;
+  private boundPort = 0;
+
+  constructor(private readonly options: TcpFrontOptions) {}
+
+  async listen(port: number, host = "0.0.0.0"): Promise<void> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    const address = server.address();
+    this.boundPort = typeof address === "object" && address ? address.port : port;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.boundPort}`;
+  }
+
+  get inFlight(): number {
+    return this.meter.current;
+  }
+
+  get waiting(): number {
+    return this.waitingSockets.length;
+  }
+
+  takeConcurrency(): number {
+    return this.meter.takeAverage() + this.waitingSockets.length;
+  }
+
+  setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
+    this.endpoints = [...list];
+    while (this.endpoints.length && this.waitingSockets.length) {
+      const w = this.waitingSockets.shift()!;
+      clearTimeout(w.timer);
+      this.splice(w.socket);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.waitingSockets.splice(0)) {
+      clearTimeout(w.timer);
+      w.socket.destroy();
+    }
+    for (const s of this.sockets) s.destroy();
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    if (this.endpoints.length) {
+      this.splice(socket);
+      return;
+    }
+    if (this.waitingSockets.length >= this.options.maxWaiting) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    socket.pause();
+    const timer = setTimeout(() => {
+      const i = this.waitingSockets.findIndex((w) => w.socket === socket);
+      if (i >= 0) this.waitingSockets.splice(i, 1);
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    }, this.options.holdTimeoutMs);
+    this.waitingSockets.push({ socket, timer });
+    this.options.onDemand();
+  }
+
+  private splice(client: Socket): void {
+    const endpoint = this.endpoints[this.next++ % this.endpoints.length]!;
+    const upstream = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    this.sockets.add(upstream);
+    let busy = false;
+    const setBusy = (value: boolean) => {
+      if (busy === value) return;
+      busy = value;
+      this.meter.change(value ? +1 : -1);
+    };
+    client.on("data", (chunk: Buffer) => {
+      setBusy(true);
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      setBusy(false);
+      if (!client.write(chunk)) upstream.pause();
+    });
+    upstream.on("drain", () => client.resume());
+    client.on("drain", () => upstream.resume());
+    const close = () => {
+      setBusy(false);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.once("end", () => upstream.end());
+    upstream.once("end", () => client.end());
+    client.once("close", close);
+    upstream.once("close", () => {
+      this.sockets.delete(upstream);
+      close();
+    });
+    upstream.on("error", close);
+    client.resume();
+  }
+}
