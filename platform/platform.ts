@@ -348,11 +348,6 @@ export function isPublic(spec: ServiceSpec): boolean {
   return spec.labels["networking.knative.dev/visibility"] !== "cluster-local";
 }
 
-function minScale(spec: ServiceSpec): number {
-  const value = Number(spec.annotations["autoscaling.knative.dev/min-scale"] ?? 0);
-  return Number.isInteger(value) && value > 0 ? value : 0;
-}
-
 /** `LEVELER_<SERVICE>_<VAR>` in the platform's environment sets `<VAR>` for that Service alone. */
 function serviceOverrides(spec: ServiceSpec, env: Record<string, string>): Record<string, string> {
   const prefix = `LEVELER_${spec.name.toUpperCase().replace(/-/g, "_")}_`;
