@@ -102,9 +102,12 @@ export class Kpa {
     // To zero only after the grace period and the pod retention period have passed without traffic.
     if (desired === 0) {
       const mayZero = spec.enableScaleToZero && spec.minScale === 0;
-      this.zeroCandidateSince ??= now;
       const idle = now - this.lastActive;
-      if (mayZero && now - this.zeroCandidateSince >= spec.scaleToZeroGraceMs && idle >= spec.retentionMs) {
+      // The grace period starts once a whole stable window has passed without traffic (right
+      // after start the average of a partial window is 0 too), and the pod retention period
+      // counts from the last request.
+      if (idle >= spec.stableWindowMs) this.zeroCandidateSince ??= now;
+      if (mayZero && this.zeroCandidateSince !== undefined && now - this.zeroCandidateSince >= spec.scaleToZeroGraceMs && idle >= spec.retentionMs) {
         reason = `to zero: no traffic for ${Math.round(idle / 1000)} s (window, grace and retention passed)`;
       } else if (this.previous > 0) {
         desired = 1;
