@@ -5,6 +5,8 @@ import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+// Dependencies of the Kubernetes client use Node's deprecated punycode; the warning helps no user.
+process.noDeprecation = true;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "dist", "platform", "cli.js");
 if (!existsSync(cli)) execFileSync(process.execPath, [join(root, "build.mjs")], { cwd: root, stdio: "inherit" });

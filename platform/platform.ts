@@ -71,6 +71,17 @@ export class Platform {
     return this.services.get(name);
   }
 
+  /** What the replica gauges report, synchronously. */
+  functionGauges(): { name: string; replicas: number; ready: number; desired: number; inFlight: number }[] {
+    return [...this.services.values()].map((s) => ({
+      name: s.name,
+      replicas: s.runner.replicas.filter((r) => r.state !== "exited").length,
+      ready: s.runner.readyReplicas.length,
+      desired: s.runner.desired,
+      inFlight: s.front.inFlight,
+    }));
+  }
+
   /** Recent scale decisions, oldest first. */
   recentScaleEvents(): readonly ScaleEvent[] {
     return this.scaleEvents;

@@ -3,9 +3,12 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Platform } from "./platform.js";
+import { createPlatformMetrics } from "./platform-metrics.js";
 
 export function createStatusApp(platform: Platform): Hono {
   const app = new Hono();
+  const metrics = createPlatformMetrics({ functions: () => platform.functionGauges() });
+  app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/api/status", async (c) => c.json(await platform.status()));
   // `?since=<ISO time>` returns only newer events, for clients that poll.
   app.get("/api/scale-events", (c) => {
