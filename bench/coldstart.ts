@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:coldstart`: for each consumer scaled to zero, the time from publishing one event
+ * (an HTTP POST to the ingress) to the consumer's reply arriving in the broker, over many cold
+ * starts; plus each function's bundle size and one idle replica's resident memory.
+ *
+ * It drives the platform from outside: starts `dist/platform/main.js` with a short stable window,
+ * reads /api/status, posts to the ingress, and watches the replies on the Broker's exchange.
+ * Flags: --runs <n> (default 20 per consumer).
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import amqp from "amqplib";
+import { readPlatformConfig } from "../platform/config.js";
+import type { PlatformStatus } from "../platform/platform.js";
+import { freePort } from "../platform/ports.js";
+import { fmt, machine, startProcess, stopProcess, waitHttp } from "./_lib.js";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
+const runs = Number(values.runs);
+const config = readPlatformConfig();
+const instance = `cold-${randomBytes(3).toString("hex")}`;
+const [ingressPort, statusPort] = await Promise.all([freePort(), freePort()]);
+const platform = startProcess(join(config.distDir, "platform", "main.js"), {
+  LEVELER_INSTANCE: instance,
+  INGRESS_PORT: String(ingressPort),
+  STATUS_PORT: String(statusPort),
+  LEVELER_LOG_SCALE: "false",
+  AUTOSCALER_STABLE_WINDOW: "6s",
+  AUTOSCALER_SCALE_TO_ZERO_GRACE_PERIOD: "0s",
+  AUTOSCALER_TICK_MS: "250",
+});
+const statusUrl = `http://127.0.0.1:${statusPort}/api/status`;
+const status = async () => (await (await fetch(statusUrl)).json()) as PlatformStatus;
+
+const CONSUMERS: Record<string, { type: string; data: (i: number) => unknown }> = {
+  order: { type: "com.example.order.created", data: (i) => ({ orderId: `o-${i}`, currency: "EUR", items: [{ sku: "A", quantity: 1, unitPrice: 1 }] }) },
+  payment: { type: "com.example.payment.requested", data: (i) => ({ paymentId: `p-${i}`, orderId: `o-${i}`, amount: 1, currency: "EUR" }) },
+  notification: { type: "com.example.notification.requested", data: (i) => ({ notificationId: `n-${i}`, channel: "email", recipient: "a@example.com" }) },
+  report: { type: "com.example.report.requested", data: (i) => ({ reportId: `r-${i}`, period: "daily" }) },
+};
+
+try {
+  await waitHttp(statusUrl, 60_000);
+  const first = await status();
+  const exchange = `b.leveler.default.${instance}`;
+  const connection = await amqp.connect(first.broker.url.replace("***", "guest"));
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  const waiters = new Map<string, (at: number) => void>();
+  for (const c of Object.values(CONSUMERS)) await channel.bindQueue(queue, exchange, "", { "x-match": "all", type: `${c.type}.processed` });
+  await channel.consume(queue, (m) => {
+    if (!m) return;
+    const { eventId } = JSON.parse(m.content.toString()) as { eventId: string };
+    waiters.get(eventId)?.(performance.now());
+  }, { noAck: true });
+
+  // Idle RSS of one replica, while the consumers still have their initial replica.
+  const idleRss: Record<string, number> = {};
+  await new Promise((r) => setTimeout(r, 1500));
+  for (const f of (await status()).functions) {
+    const pid = f.processes.find((p) => p.state === "ready")?.pid;
+    if (pid) idleRss[f.name] = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  }
+
+  console.log(`machine: ${machine()}; ${runs} cold starts per consumer (stable window 6 s, grace 0 s)\n`);
+  const samples: Record<string, number[]> = {};
+  // Each consumer waits for its own zero in parallel, but only one cold start runs at a time, so
+  // four processes starting together on two cores do not inflate each other's figure.
+  let turn: Promise<void> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = turn.then(work);
+    turn = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  };
+  await Promise.all(
+    Object.entries(CONSUMERS).map(async ([name, c]) => {
+      samples[name] = [];
+      for (let i = 0; i < runs; i++) {
+        // A replica that is still there, or one being stopped, is not a cold start.
+        for (;;) {
+          const f = (await status()).functions.find((fn) => fn.name === name)!;
+          if (f.replicas === 0) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const elapsed = await oneAtATime(async () => {
+          const started = performance.now();
+          const response = await fetch(`http://127.0.0.1:${ingressPort}/events/${c.type}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(c.data(i)) });
+          const { id } = (await response.json()) as { id: string };
+          const arrived = await new Promise<number>((resolve) => waiters.set(id, resolve));
+          waiters.delete(id);
+          return arrived - started;
+        });
+        samples[name].push(elapsed);
+        process.stdout.write(".");
+      }
+    }),
+  );
+  console.log("\n");
+  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+  console.log("| consumer | cold starts | p50 | p95 | max | bundle | idle RSS |");
+  console.log("|---|---|---|---|---|---|---|");
+  const all: number[] = [];
+  for (const name of Object.keys(CONSUMERS)) {
+    const xs = samples[name]!;
+    all.push(...xs);
+    const bundle = statSync(join(config.distDir, "functions", `${name}.js`)).size / 1024;
+    console.log(`| ${name} | ${xs.length} | ${fmt(pct(xs, 50))} ms | ${fmt(pct(xs, 95))} ms | ${fmt(Math.max(...xs))} ms | ${fmt(bundle)} KiB | ${fmt(idleRss[name] ?? 0)} MB |`);
+  }
+  const ingressBundle = statSync(join(config.distDir, "functions", "ingress.js")).size / 1024;
+  console.log(`| ingress (min-scale 1) | - | - | - | - | ${fmt(ingressBundle)} KiB | ${fmt(idleRss.ingress ?? 0)} MB |`);
+  const p50 = pct(all, 50);
+  const p95 = pct(all, 95);
+  const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+  console.log(`\nall consumers: p50 ${fmt(p50)} ms (target ≤ 300: ${verdict(p50 <= 300)}), p95 ${fmt(p95)} ms (target ≤ 600: ${verdict(p95 <= 600)})`);
+  const maxBundle = Math.max(...["order", "payment", "notification", "report", "ingress"].map((n) => statSync(join(config.distDir, "functions", `${n}.js`)).size));
+  const maxIdle = Math.max(...Object.entries(idleRss).filter(([n]) => n !== "ingress").map(([, v]) => v));
+  console.log(`largest bundle ${fmt(maxBundle / 1024)} KiB (target ≤ 1 MB: ${verdict(maxBundle <= 1024 * 1024)}); idle consumer replica ≤ ${fmt(maxIdle)} MB (target ≤ 70 MB: ${verdict(maxIdle <= 70)})`);
+  await connection.close();
+} finally {
+  await stopProcess(platform);
+}
