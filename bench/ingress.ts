@@ -18,6 +18,7 @@ import { readPlatformConfig } from "../platform/config.js";
 import { loadManifests } from "../platform/manifests.js";
 import { freePort } from "../platform/ports.js";
 import { canConnect } from "../platform/rabbitmq.js";
+import { TcpFront } from "../platform/serving/tcp-front.js";
 import { fmt, load, machine, sampleRss, startProcess, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
 
 const { values } = parseArgs({
@@ -70,6 +71,12 @@ const batch = JSON.stringify(
 const single = { body: order, contentType: "application/json", path: "/events/com.example.order.created" };
 const batched = { body: batch, contentType: "application/cloudevents-batch+json", path: "/events" };
 
+// The platform's front door for the public Service, in front of the same replica: the
+// before/after of putting local serving in the request path.
+const front = new TcpFront({ service: "ingress", maxWaiting: 1000, holdTimeoutMs: 10_000, onDemand: () => undefined });
+await front.listen(0, "127.0.0.1");
+front.setEndpoints([{ id: "0", host: "127.0.0.1", port: ingressPort }]);
+
 try {
   await waitHttp(`http://127.0.0.1:${ingressPort}/health/readiness`);
   await waitHttp(`http://127.0.0.1:${barePort}/events/x`).catch(() => undefined); // POST-only; any answer means up
@@ -90,6 +97,8 @@ try {
   const rss = sampleRss(ingress.pid!);
   const ingressSingle = await run("ingress, single event", ingressPort, single);
   const singleDurable = await queueDepth();
+  await purge();
+  const frontSingle = await run("ingress via TCP front, single", front.port, single);
   await purge();
   const bareBatch = await run(`bare Hono, batch of ${batchSize}`, barePort, batched);
   const ingressBatch = await run(`ingress, batch of ${batchSize}`, ingressPort, batched);
@@ -112,6 +121,7 @@ try {
   console.log(`| single-event p50 / p95 / p99 | ${fmt(ingressSingle.p50, 1)} / ${fmt(ingressSingle.p95, 1)} / ${fmt(ingressSingle.p99, 1)} ms | p95 < 400 ms (old system) | ${verdict(ingressSingle.p95 < 400)} |`);
   console.log(`| ratio ingress / bare Hono | ${fmt(ratio, 2)} | ≥ 0.5 | ${verdict(ratio >= 0.5)} |`);
   console.log(`| batch durable events/s | ${fmt(batchRate)} | ≥ 15,000 | ${verdict(batchRate >= 15000)} |`);
+  console.log(`| through the platform's TCP front / direct | ${fmt(frontSingle.rps / ingressSingle.rps, 2)} (${fmt(frontSingle.rps)} vs ${fmt(ingressSingle.rps)} req/s) | small loss | |`);
   console.log(`| batch ratio ingress / bare (events/s) | ${fmt(batchRate / eventsPerS(bareBatch, batchSize), 2)} | | |`);
   console.log(`| ingress peak RSS under load | ${fmt(peakRss)} MB | ≤ 150 MB | ${verdict(peakRss <= 150)} |`);
   if (singleDurable < accepted(ingressSingle) || batchDurable < accepted(ingressBatch) * batchSize) {
@@ -119,6 +129,7 @@ try {
     process.exitCode = 1;
   }
 } finally {
+  await front.close();
   await stopProcess(ingress);
   await stopProcess(bare);
   await deleteTopology(channel, plan).catch(() => undefined);
