@@ -41,7 +41,7 @@ const manifests = loadManifests(config.manifestDirs);
 const plan = planTopology(manifests, `bench-${randomBytes(3).toString("hex")}`);
 const connection = await amqp.connect(config.amqpUrl);
 const channel = await connection.createChannel();
-await declareTopology(channel, plan);
+await declareTopology(connection, plan);
 const queueDepth = async () => {
   let total = 0;
   for (const t of plan.triggers) total += (await channel.checkQueue(t.queue)).messageCount;

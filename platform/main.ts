@@ -1,5 +1,6 @@
 /** `npm start`: the whole pipeline on one machine, until Ctrl-C. */
 import { ConfigError } from "../functions/runtime/config.js";
+import { QueueArgumentsChanged } from "./broker/topology.js";
 import { readPlatformConfig } from "./config.js";
 import { ManifestError } from "./manifests.js";
 import { Platform } from "./platform.js";
@@ -33,7 +34,7 @@ try {
   process.on("SIGTERM", () => stop("SIGTERM"));
 } catch (err) {
   // Errors a user can fix are one line, no stack trace.
-  const known = err instanceof ConfigError || err instanceof ManifestError || err instanceof BrokerSetupError;
+  const known = err instanceof ConfigError || err instanceof ManifestError || err instanceof BrokerSetupError || err instanceof QueueArgumentsChanged;
   console.error(`leveler: ${known ? (err as Error).message : String((err as Error).stack ?? err)}`);
   await platform?.stop().catch(() => undefined);
   process.exit(known ? 2 : 1);

@@ -74,11 +74,24 @@ export interface SinkBindingSpec {
   sink: Destination;
 }
 
+/** A RabbitMQ (operator) policy for queues, from the messaging topology operator's CRDs. */
+export interface QueuePolicySpec {
+  kind: "OperatorPolicy" | "Policy";
+  name: string;
+  file: string;
+  pattern: RegExp;
+  priority: number;
+  maxLength?: number;
+  maxLengthBytes?: number;
+  overflow?: "drop-head" | "reject-publish" | "reject-publish-dlx";
+}
+
 export interface Manifests {
   services: ServiceSpec[];
   brokers: BrokerSpec[];
   triggers: TriggerSpec[];
   sinkBindings: SinkBindingSpec[];
+  queuePolicies: QueuePolicySpec[];
   /** ConfigMaps by name (data only). */
   configMaps: Map<string, Record<string, string>>;
   warnings: string[];
@@ -105,7 +118,7 @@ export function loadManifests(dirs: readonly string[], root = process.cwd()): Ma
 }
 
 export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifests {
-  const model: Manifests = { services: [], brokers: [], triggers: [], sinkBindings: [], configMaps: new Map(), warnings: [] };
+  const model: Manifests = { services: [], brokers: [], triggers: [], sinkBindings: [], queuePolicies: [], configMaps: new Map(), warnings: [] };
   const brokerConfigs = new Map<string, Doc>();
   for (const { doc, file } of docs) {
     const kind = str(doc.kind);
@@ -121,6 +134,10 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
     else if (kind === "Broker") model.brokers.push(broker(doc, name, namespace, file, at));
     else if (kind === "Trigger") model.triggers.push(trigger(doc, name, namespace, file, at, model.warnings));
     else if (kind === "SinkBinding") model.sinkBindings.push(sinkBinding(doc, name, namespace, file, at));
+    else if ((kind === "OperatorPolicy" || kind === "Policy") && apiVersion.startsWith("rabbitmq.com/")) {
+      const policy = queuePolicy(doc, kind, name, file, at);
+      if (policy) model.queuePolicies.push(policy);
+    }
   }
   for (const b of model.brokers) {
     const ref = obj(obj(docs.find((d) => d.file === b.file && str(obj(d.doc.metadata).name) === b.name)?.doc.spec).config);
@@ -226,6 +243,43 @@ function sinkBinding(doc: Doc, name: string, namespace: string, file: string, at
     file,
     subject: { kind: str(subject.kind) ?? "", name: subjectName, namespace: str(subject.namespace) ?? namespace },
     sink: destination(obj(spec.sink), namespace, `${at}: spec.sink`),
+  };
+}
+
+function queuePolicy(doc: Doc, kind: "OperatorPolicy" | "Policy", name: string, file: string, at: string): QueuePolicySpec | undefined {
+  const spec = obj(doc.spec);
+  const applyTo = str(spec.applyTo) ?? "all";
+  if (!["queues", "all", "quorum_queues", "classic_queues"].includes(applyTo)) return undefined;
+  const rawPattern = str(spec.pattern);
+  if (!rawPattern) throw new ManifestError(`${at}: spec.pattern is required`);
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(rawPattern);
+  } catch {
+    throw new ManifestError(`${at}: spec.pattern "${rawPattern}" is not a regular expression`);
+  }
+  const def = obj(spec.definition);
+  const count = (key: string) => {
+    const v = def[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new ManifestError(`${at}: spec.definition.${key} must be an integer ≥ 0`);
+    return v;
+  };
+  const overflow = def.overflow;
+  if (overflow !== undefined && overflow !== "drop-head" && overflow !== "reject-publish" && overflow !== "reject-publish-dlx") {
+    throw new ManifestError(`${at}: spec.definition.overflow must be drop-head, reject-publish or reject-publish-dlx`);
+  }
+  const maxLength = count("max-length");
+  const maxLengthBytes = count("max-length-bytes");
+  return {
+    kind,
+    name,
+    file,
+    pattern,
+    priority: typeof spec.priority === "number" ? spec.priority : 0,
+    ...(maxLength !== undefined ? { maxLength } : {}),
+    ...(maxLengthBytes !== undefined ? { maxLengthBytes } : {}),
+    ...(overflow !== undefined ? { overflow } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import type { Channel } from "amqplib";
+import amqp, { type Channel } from "amqplib";
 import { ReconnectingConnection, redact } from "../lib/amqp-connection.js";
 import { DispatcherRunner } from "./broker/dispatcher-runner.js";
 import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "./broker/topology.js";
@@ -99,14 +99,22 @@ export class Platform {
     mkdirSync(logDir, { recursive: true });
 
     this.broker = await ensureBroker(config.amqpUrl, { stateDir: config.stateDir, mayStartPrivate: config.amqpUrlIsDefault, log: this.log });
+    // Declare once up front, so a topology error stops the start with its own message.
+    const first = await amqp.connect(this.broker.url);
+    try {
+      await declareTopology(first, this.plan);
+    } finally {
+      await first.close().catch(() => undefined);
+    }
     this.connection = new ReconnectingConnection({
       url: this.broker.url,
       name: "leveler platform",
       log: this.log,
       setup: async (connection) => {
+        // A broker restarted from scratch has lost everything: declare again (idempotent).
+        await declareTopology(connection, this.plan).catch((err: Error) => this.log(`re-declaring the topology: ${err.message}`));
         const channel = await connection.createChannel();
         channel.on("error", () => undefined);
-        await declareTopology(channel, this.plan);
         this.channel = channel;
         channel.once("close", () => {
           if (this.channel === channel) this.channel = undefined;

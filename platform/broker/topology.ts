@@ -4,8 +4,8 @@
  * RabbitmqBrokerConfig says classic) bound with `x-match: all` on `spec.filter.attributes`, and a
  * dead-letter exchange and queue per Broker (and per Trigger with its own deadLetterSink).
  */
-import type { Channel } from "amqplib";
-import type { BrokerSpec, Manifests, TriggerSpec } from "../manifests.js";
+import type { Channel, ChannelModel } from "amqplib";
+import type { BrokerSpec, Manifests, QueuePolicySpec, TriggerSpec } from "../manifests.js";
 import { brokerNames, DLQ_BINDING_KEY, TRIGGER_BINDING_KEY, triggerDeadLetterNames, triggerQueueName } from "./naming.js";
 
 export interface TriggerPlan {
@@ -28,6 +28,7 @@ export interface BrokerPlan {
 export interface TopologyPlan {
   brokers: BrokerPlan[];
   triggers: TriggerPlan[];
+  policies: QueuePolicySpec[];
 }
 
 export function planTopology(manifests: Manifests, uid: string): TopologyPlan {
@@ -44,28 +45,108 @@ export function planTopology(manifests: Manifests, uid: string): TopologyPlan {
       deadLetterQueue: own?.queue ?? plan.deadLetterQueue,
     };
   });
-  return { brokers, triggers };
+  return { brokers, triggers, policies: manifests.queuePolicies };
 }
 
-function queueArguments(broker: BrokerSpec): Record<string, unknown> {
-  return { "x-queue-type": broker.queueType };
+/**
+ * Queue arguments: the type from the RabbitmqBrokerConfig, and the bounds of the matching
+ * policies. RabbitMQ applies the lower of a policy and an operator policy; as arguments we do the
+ * same, which is also what RabbitMQ does between an argument and a policy.
+ */
+export function queueArguments(broker: BrokerSpec, queue: string, policies: readonly QueuePolicySpec[]): Record<string, unknown> {
+  const args: Record<string, unknown> = { "x-queue-type": broker.queueType };
+  const best = (kind: QueuePolicySpec["kind"]) =>
+    policies.filter((p) => p.kind === kind && p.pattern.test(queue)).sort((a, b) => b.priority - a.priority)[0];
+  const applied = [best("Policy"), best("OperatorPolicy")].filter((p): p is QueuePolicySpec => p !== undefined);
+  const min = (values: (number | undefined)[]) => {
+    const set = values.filter((v): v is number => v !== undefined);
+    return set.length ? Math.min(...set) : undefined;
+  };
+  const maxLength = min(applied.map((p) => p.maxLength));
+  const maxLengthBytes = min(applied.map((p) => p.maxLengthBytes));
+  const overflow = applied.find((p) => p.kind === "OperatorPolicy" && p.overflow)?.overflow ?? applied.find((p) => p.overflow)?.overflow;
+  if (maxLength !== undefined) args["x-max-length"] = maxLength;
+  if (maxLengthBytes !== undefined) args["x-max-length-bytes"] = maxLengthBytes;
+  if (overflow !== undefined) args["x-overflow"] = overflow;
+  return args;
 }
 
-export async function declareTopology(channel: Channel, plan: TopologyPlan): Promise<void> {
+/**
+ * Declares a queue; if one by that name exists with other arguments (say, a bound added to the
+ * manifests since) and it is empty and unused, it is replaced. One that holds messages is never
+ * deleted: the error says what to do.
+ */
+async function assertQueue(connection: ChannelModel, queue: string, args: Record<string, unknown>): Promise<void> {
+  const options = { durable: true, autoDelete: false, arguments: args };
+  const declared = await withChannel(connection, (ch) => ch.assertQueue(queue, options)).then(
+    () => true,
+    (err: Error) => {
+      if (!/PRECONDITION_FAILED/.test(err.message)) throw err;
+      return false;
+    },
+  );
+  if (declared) return;
+  const { messageCount, consumerCount } = await withChannel(connection, (ch) => ch.checkQueue(queue));
+  if (messageCount > 0 || consumerCount > 0) throw new QueueArgumentsChanged(queue, messageCount, consumerCount);
+  await withChannel(connection, async (ch) => {
+    await ch.deleteQueue(queue, { ifEmpty: true });
+    await ch.assertQueue(queue, options);
+  });
+}
+
+/** A channel for one step: a failed declare closes its channel, so each step gets its own. */
+async function withChannel<T>(connection: ChannelModel, work: (channel: Channel) => Promise<T>): Promise<T> {
+  const channel = await connection.createChannel();
+  channel.on("error", () => undefined);
+  try {
+    return await work(channel);
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
+
+export class QueueArgumentsChanged extends Error {
+  override readonly name = "QueueArgumentsChanged";
+  constructor(
+    readonly queue: string,
+    messages: number,
+    consumers: number,
+  ) {
+    super(
+      `queue ${queue} exists with other arguments than the manifests now give it, and holds ${messages} message(s) with ${consumers} consumer(s); drain it, or delete it (rabbitmqctl delete_queue ${queue}), then start again`,
+    );
+  }
+}
+
+export async function declareTopology(connection: ChannelModel, plan: TopologyPlan): Promise<void> {
+  await withChannel(connection, (channel) => declareExchanges(channel, plan));
+  for (const b of plan.brokers) {
+    await assertQueue(connection, b.deadLetterQueue, { "x-queue-type": b.broker.queueType });
+  }
+  for (const t of plan.triggers) {
+    await assertQueue(connection, t.queue, queueArguments(t.broker, t.queue, plan.policies));
+    if (t.trigger.delivery?.deadLetterSink) await assertQueue(connection, t.deadLetterQueue, { "x-queue-type": t.broker.queueType });
+  }
+  await withChannel(connection, (channel) => declareBindings(channel, plan));
+}
+
+async function declareExchanges(channel: Channel, plan: TopologyPlan): Promise<void> {
   for (const b of plan.brokers) {
     await channel.assertExchange(b.exchange, "headers", { durable: true, autoDelete: false });
     await channel.assertExchange(b.deadLetterExchange, "headers", { durable: true, autoDelete: false });
-    await channel.assertQueue(b.deadLetterQueue, { durable: true, autoDelete: false, arguments: queueArguments(b.broker) });
+  }
+  for (const t of plan.triggers) {
+    if (t.trigger.delivery?.deadLetterSink) await channel.assertExchange(t.deadLetterExchange, "headers", { durable: true, autoDelete: false });
+  }
+}
+
+async function declareBindings(channel: Channel, plan: TopologyPlan): Promise<void> {
+  for (const b of plan.brokers) {
     await channel.bindQueue(b.deadLetterQueue, b.deadLetterExchange, "", { "x-match": "all", [DLQ_BINDING_KEY]: b.broker.name });
   }
   for (const t of plan.triggers) {
-    await channel.assertQueue(t.queue, { durable: true, autoDelete: false, arguments: queueArguments(t.broker) });
     await channel.bindQueue(t.queue, t.exchange, "", { "x-match": "all", ...t.trigger.filter, [TRIGGER_BINDING_KEY]: t.trigger.name });
-    if (t.trigger.delivery?.deadLetterSink) {
-      await channel.assertExchange(t.deadLetterExchange, "headers", { durable: true, autoDelete: false });
-      await channel.assertQueue(t.deadLetterQueue, { durable: true, autoDelete: false, arguments: queueArguments(t.broker) });
-      await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "", { "x-match": "all" });
-    }
+    if (t.trigger.delivery?.deadLetterSink) await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "", { "x-match": "all" });
   }
 }
 
