@@ -2,6 +2,7 @@
 import { ConfigError } from "../functions/runtime/config.js";
 import { QueueArgumentsChanged } from "./broker/topology.js";
 import { readPlatformConfig } from "./config.js";
+import { ensureControlToken } from "./control-token.js";
 import { ManifestError } from "./manifests.js";
 import { Platform } from "./platform.js";
 import { BrokerSetupError } from "./rabbitmq.js";
@@ -14,7 +15,8 @@ try {
   const config = readPlatformConfig();
   platform = new Platform({ config, log });
   await platform.start();
-  const status = await startStatusServer(platform, config.statusPort, config.statusHost);
+  const token = ensureControlToken(config.stateDir);
+  const status = await startStatusServer(platform, config.statusPort, config.statusHost, { token });
   log(`ingress   http://127.0.0.1:${config.ingressPort}/events`);
   log(`status    http://${config.statusHost}:${status.port}/api/status`);
   log(`logs      ${config.stateDir}/logs   (Ctrl-C stops everything)`);

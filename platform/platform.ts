@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import amqp, { type Channel } from "amqplib";
 import { ReconnectingConnection, redact } from "../lib/amqp-connection.js";
+import { BrokerUnavailableError } from "../lib/errors.js";
+import { listDeadLetters, replayDeadLetters, type DeadLetter, type ReplayFilter } from "./broker/dead-letters.js";
 import { DispatcherRunner } from "./broker/dispatcher-runner.js";
 import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "./broker/topology.js";
 import type { PlatformConfig } from "./config.js";
@@ -69,6 +71,32 @@ export class Platform {
 
   service(name: string): LocalService | undefined {
     return this.services.get(name);
+  }
+
+  /** Dead letters of every dead-letter queue (they stay in their queues). */
+  async deadLetters(limit = 1000): Promise<DeadLetter[]> {
+    const connection = this.connection?.current;
+    if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
+    const out: DeadLetter[] = [];
+    for (const queue of this.deadLetterQueueNames()) out.push(...(await listDeadLetters(connection, queue, limit)));
+    return out;
+  }
+
+  /** Republishes matching dead letters into their Broker's exchange; returns their ids. */
+  async replayDeadLetters(filter: ReplayFilter): Promise<string[]> {
+    const connection = this.connection?.current;
+    if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
+    const replayed: string[] = [];
+    for (const queue of this.deadLetterQueueNames()) {
+      const exchange = this.plan.triggers.find((t) => t.deadLetterQueue === queue)?.exchange ?? this.plan.brokers.find((b) => b.deadLetterQueue === queue)!.exchange;
+      replayed.push(...(await replayDeadLetters(connection, queue, exchange, filter)));
+    }
+    if (replayed.length) this.log(`replayed ${replayed.length} dead letter(s)`);
+    return replayed;
+  }
+
+  private deadLetterQueueNames(): string[] {
+    return [...new Set([...this.plan.brokers.map((b) => b.deadLetterQueue), ...this.plan.triggers.map((t) => t.deadLetterQueue)])];
   }
 
   /** What the replica gauges report, synchronously. */

@@ -3,10 +3,36 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Platform } from "./platform.js";
+import { authorized } from "./control-token.js";
 import { createPlatformMetrics } from "./platform-metrics.js";
 
-export function createStatusApp(platform: Platform): Hono {
+export interface StatusAppOptions {
+  /** Required as `Authorization: Bearer <token>` on every call that changes state. */
+  token: string;
+}
+
+export function createStatusApp(platform: Platform, options: StatusAppOptions): Hono {
   const app = new Hono();
+  // Reads are open on 127.0.0.1; anything that changes state needs the token from the state dir.
+  app.use("/api/*", async (c, next) => {
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && !authorized(c.req.header("authorization"), options.token)) {
+      return c.json(
+        { type: "about:blank", title: "Unauthorized", status: 401, detail: "this call changes state: send Authorization: Bearer <token>; the token is in the state directory (control-token)" },
+        401,
+        { "content-type": "application/problem+json", "www-authenticate": "Bearer" },
+      );
+    }
+    await next();
+  });
+  app.get("/api/dlq", async (c) => c.json({ deadLetters: await platform.deadLetters(Number(c.req.query("limit") ?? 1000)) }));
+  app.post("/api/dlq/replay", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { type?: unknown; id?: unknown };
+    const filter = {
+      ...(typeof body.type === "string" && body.type ? { type: body.type } : {}),
+      ...(typeof body.id === "string" && body.id ? { id: body.id } : {}),
+    };
+    return c.json({ replayed: await platform.replayDeadLetters(filter) });
+  });
   const metrics = createPlatformMetrics({ functions: () => platform.functionGauges() });
   app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/api/status", async (c) => c.json(await platform.status()));
@@ -19,9 +45,9 @@ export function createStatusApp(platform: Platform): Hono {
   return app;
 }
 
-export function startStatusServer(platform: Platform, port: number, hostname: string): Promise<{ port: number; close(): Promise<void> }> {
+export function startStatusServer(platform: Platform, port: number, hostname: string, options: StatusAppOptions): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: createStatusApp(platform).fetch, port, hostname }, (info) =>
+    const server = serve({ fetch: createStatusApp(platform, options).fetch, port, hostname }, (info) =>
       resolve({ port: info.port, close: () => new Promise((r) => (server).close(() => r())) }),
     ) as Server;
     server.once("error", reject);

@@ -12,18 +12,23 @@ import { parseAllDocuments, stringify } from "yaml";
 import { readPlatformConfig } from "../platform/config.js";
 import { Platform, type PlatformStatus } from "../platform/platform.js";
 import { freePort } from "../platform/ports.js";
+import { ensureControlToken } from "../platform/control-token.js";
 import { startStatusServer } from "../platform/status-server.js";
 
 export interface TestPlatform {
   platform: Platform;
   ingressUrl: string;
   statusUrl: string;
+  /** The control token, for calls that change state. */
+  token: string;
   amqpUrl: string;
   exchange: string;
   status(): Promise<PlatformStatus>;
   /** A queue bound to the Broker's exchange with `filter` (x-match all); collects what arrives. */
   tap(filter: Record<string, string>, match?: "all" | "any"): Promise<Tap>;
-  stop(): Promise<void>;
+  instance: string;
+  /** Stops everything; `keepTopology` leaves the queues for a later platform of the same instance. */
+  stop(options?: { keepTopology?: boolean }): Promise<void>;
 }
 
 export interface Tap {
@@ -33,6 +38,8 @@ export interface Tap {
 
 export interface TestPlatformOptions {
   env?: Record<string, string>;
+  /** Reuse an instance id (and so its queues) from an earlier platform of the same test. */
+  instance?: string;
   /** Changes a manifest document in place (by kind and name) before the platform reads it. */
   edit?: (doc: ManifestDoc) => void;
 }
@@ -41,7 +48,7 @@ const ROOT = join(import.meta.dirname, "..");
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
   if (!existsSync(join(ROOT, "dist", "functions", "ingress.js"))) throw new Error("run `npm run build` before the integration tests");
-  const instance = `t${randomBytes(4).toString("hex")}`;
+  const instance = options.instance ?? `t${randomBytes(4).toString("hex")}`;
   const work = mkdtempSync(join(tmpdir(), `leveler-${instance}-`));
   for (const dir of ["knative", "rabbitmq-eventing"]) cpSync(join(ROOT, dir), join(work, dir), { recursive: true });
   if (options.edit) editManifests(work, options.edit);
@@ -60,7 +67,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const lines: string[] = [];
   const platform = new Platform({ config, env, log: (line) => lines.push(line) });
   await platform.start();
-  const status = await startStatusServer(platform, 0, "127.0.0.1");
+  const token = ensureControlToken(config.stateDir);
+  const status = await startStatusServer(platform, 0, "127.0.0.1", { token });
   const connection: ChannelModel = await amqp.connect(platform.amqpUrl);
   const channel: Channel = await connection.createChannel();
   const exchange = platform.plan.brokers[0]!.exchange;
@@ -70,6 +78,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     platform,
     ingressUrl: `http://127.0.0.1:${ingressPort}`,
     statusUrl: `http://127.0.0.1:${status.port}/api/status`,
+    token,
     amqpUrl: platform.amqpUrl,
     exchange,
     status: () => platform.status(),
@@ -90,10 +99,11 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         },
       };
     },
-    async stop() {
+    instance,
+    async stop(stopOptions = {}) {
       await connection.close().catch(() => undefined);
       await status.close();
-      await platform.stop({ deleteTopology: true });
+      await platform.stop({ deleteTopology: !stopOptions.keepTopology });
       if (process.env.KEEP_TEST_STATE) console.log(`state kept in ${work}\n${lines.join("\n")}`);
       else rmSync(work, { recursive: true, force: true });
     },
