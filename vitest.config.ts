@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["**/*.test.ts"],
-    exclude: ["node_modules/**", "dist/**"],
+    // Fault scenarios run on their own: npm run test:faults.
+    exclude: ["node_modules/**", "dist/**", "test/faults/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     maxWorkers: 2,

@@ -1,0 +1,238 @@
+/**
+ * `npm run test:faults`: the promise that an event answered 202 is processed at least once,
+ * checked id by id under the faults real deployments meet. Every scenario ends with lost = 0.
+ * Prints the reliability table at the end.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import type { DeadLetter } from "../../platform/broker/dead-letters.js";
+import { startTestPlatform, type TestPlatform } from "../harness.js";
+import { Ledger, renderTable, type LedgerRow } from "./ledger.js";
+import { sendWithRetries } from "./load.js";
+import { startPrivateRabbit } from "./private-rabbit.js";
+
+const rows: LedgerRow[] = [];
+const TYPES = {
+  order: { type: "com.example.order.created", data: (i: number) => ({ orderId: `o-${i}`, currency: "EUR", items: [{ sku: "A", quantity: 1, unitPrice: 2 }] }) },
+  payment: { type: "com.example.payment.requested", data: (i: number) => ({ paymentId: `p-${i}`, orderId: `o-${i}`, amount: 1 + i, currency: "EUR" }) },
+  notification: { type: "com.example.notification.requested", data: (i: number) => ({ notificationId: `n-${i}`, channel: "sms", recipient: "+4912345" }) },
+  report: { type: "com.example.report.requested", data: (i: number) => ({ reportId: `r-${i}`, period: "monthly" }) },
+} as const;
+const mixed = (i: number) => {
+  const t = Object.values(TYPES)[i % 4]!;
+  return { path: `/events/${t.type}`, body: t.data(i) };
+};
+const only = (name: keyof typeof TYPES) => (i: number) => ({ path: `/events/${TYPES[name].type}`, body: TYPES[name].data(i) });
+
+/** Watches every reply on the Broker's exchange and records it in the ledger. */
+async function watchReplies(t: TestPlatform, ledger: Ledger): Promise<void> {
+  for (const { type } of Object.values(TYPES)) {
+    const tap = await t.tap({ type: `${type}.processed` });
+    const seen = { n: 0 };
+    const pump = () => {
+      while (seen.n < tap.messages.length) ledger.reply((JSON.parse(tap.messages[seen.n++]!.content.toString()) as { eventId: string }).eventId);
+      if (!stopped.has(ledger)) setTimeout(pump, 50);
+    };
+    pump();
+  }
+}
+const stopped = new Set<Ledger>();
+
+/** Waits until every accepted event is processed or dead-lettered (or the time is up), then a little more for late duplicates. */
+async function settle(t: TestPlatform, ledger: Ledger, timeoutMs: number): Promise<void> {
+  const base = t.statusUrl.replace("/api/status", "");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (ledger.settled === ledger.accepted.size) break;
+    const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] };
+    for (const d of deadLetters) ledger.deadLettered.add(d.id);
+    await sleep(250);
+  }
+  await sleep(1000);
+  stopped.add(ledger);
+}
+
+async function fn(t: TestPlatform, name: string) {
+  return (await t.status()).functions.find((f) => f.name === name)!;
+}
+
+const fastRetries = (doc: { kind?: string; spec: Record<string, unknown> }) => {
+  if (doc.kind === "Broker") doc.spec.delivery = { retry: 30, backoffPolicy: "exponential", backoffDelay: "PT0.05S", timeout: "PT10S" };
+};
+
+describe("faults: nothing accepted is lost", () => {
+  afterAll(() => {
+    console.log(`\n${renderTable(rows)}\n`);
+  });
+
+  it("a consumer replica is killed with SIGKILL mid-processing under load", async () => {
+    const t = await startTestPlatform({ env: { LEVELER_ORDER_WORK_SHAPE: "io", LEVELER_ORDER_WORK_MS: "40" }, edit: fastRetries });
+    const ledger = new Ledger("consumer SIGKILL under load");
+    try {
+      await watchReplies(t, ledger);
+      let killedAt = 0;
+      const load = sendWithRetries({
+        url: t.ingressUrl,
+        count: 2000,
+        concurrency: 20,
+        request: only("order"),
+        onAccepted: (id) => ledger.accepted.add(id),
+      });
+      // Kill a replica that holds deliveries.
+      for (;;) {
+        const f = await fn(t, "order");
+        const victim = f.processes.find((p) => p.state === "ready")?.pid;
+        if (f.inFlight > 0 && victim) {
+          process.kill(victim, "SIGKILL");
+          killedAt = Date.now();
+          break;
+        }
+        await sleep(20);
+      }
+      await load;
+      await settle(t, ledger, 120_000);
+      ledger.recoveryMs = ledger.recoveryAfter(killedAt);
+      rows.push(ledger.row());
+      expect(ledger.lost).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("RabbitMQ is stopped and started in the middle of a 20,000-event run", async () => {
+    const rabbit = await startPrivateRabbit();
+    const t = await startTestPlatform({ env: { AMQP_URL: rabbit.url }, edit: fastRetries });
+    const ledger = new Ledger("RabbitMQ stop_app/start_app mid-run");
+    try {
+      await watchReplies(t, ledger);
+      let outage: Promise<void> | undefined;
+      let restartedAt = 0;
+      let firstAfter = 0;
+      const result = await sendWithRetries({
+        url: t.ingressUrl,
+        count: 20_000,
+        concurrency: 50,
+        request: mixed,
+        onAccepted: (id) => {
+          ledger.accepted.add(id);
+          if (restartedAt && !firstAfter) firstAfter = Date.now();
+        },
+        progress: (n) => {
+          if (n === 5000 && !outage) {
+            outage = (async () => {
+              rabbit.stopApp();
+              await sleep(3000);
+              rabbit.startApp();
+              restartedAt = Date.now();
+            })();
+          }
+        },
+      });
+      await outage;
+      // While it was down, the answers were 503 (never 202) and the client's retries completed the run.
+      expect(result.refusals["503"] ?? 0).toBeGreaterThan(0);
+      expect(result.gaveUp).toBe(0);
+      expect(ledger.accepted.size).toBe(20_000);
+      await settle(t, ledger, 240_000);
+      // From the broker's return to the first event accepted again.
+      ledger.recoveryMs = firstAfter ? firstAfter - restartedAt : null;
+      rows.push(ledger.row());
+      expect(ledger.lost).toEqual([]);
+    } finally {
+      await t.stop();
+      await rabbit.stop();
+    }
+  });
+
+  it("the dispatcher process is killed and restarted", async () => {
+    const t = await startTestPlatform({ env: { LEVELER_PAYMENT_WORK_MS: "20" }, edit: fastRetries });
+    const ledger = new Ledger("dispatcher SIGKILL");
+    try {
+      await watchReplies(t, ledger);
+      let killedAt = 0;
+      const load = sendWithRetries({ url: t.ingressUrl, count: 3000, concurrency: 20, request: only("payment"), onAccepted: (id) => ledger.accepted.add(id) });
+      for (;;) {
+        const trigger = (await t.status()).triggers.find((tr) => tr.name === "payment")!;
+        const pid = trigger.dispatcher.pid as number | null;
+        if ((trigger.dispatcher.inFlight as number) > 0 && pid) {
+          process.kill(pid, "SIGKILL");
+          killedAt = Date.now();
+          break;
+        }
+        await sleep(20);
+      }
+      await load;
+      await settle(t, ledger, 120_000);
+      const restarts = (await t.status()).triggers.find((tr) => tr.name === "payment")!.dispatcher.restarts;
+      expect(restarts).toBeGreaterThanOrEqual(1);
+      ledger.recoveryMs = ledger.recoveryAfter(killedAt);
+      rows.push(ledger.row());
+      expect(ledger.lost).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("the ingress receives SIGTERM under load: stops accepting, confirms what it accepted, exits", async () => {
+    const t = await startTestPlatform({ edit: fastRetries });
+    const ledger = new Ledger("ingress SIGTERM under load");
+    try {
+      await watchReplies(t, ledger);
+      let signalledAt = 0;
+      const load = sendWithRetries({
+        url: t.ingressUrl,
+        count: 5000,
+        concurrency: 30,
+        request: mixed,
+        onAccepted: (id) => ledger.accepted.add(id),
+        progress: (n) => {
+          if (n === 1500 && !signalledAt) {
+            signalledAt = Date.now();
+            void fn(t, "ingress").then((f) => {
+              const pid = f.processes.find((p) => p.state === "ready")?.pid;
+              if (pid) process.kill(pid, "SIGTERM");
+            });
+          }
+        },
+      });
+      await load;
+      await settle(t, ledger, 120_000);
+      const ingress = await fn(t, "ingress");
+      expect(ingress.restarts).toBeGreaterThanOrEqual(1);
+      ledger.recoveryMs = ledger.recoveryAfter(signalledAt);
+      rows.push(ledger.row());
+      expect(ledger.lost).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("a consumer that hangs past the delivery timeout is retried, then dead-lettered, not waited on forever", async () => {
+    const t = await startTestPlatform({
+      env: { LEVELER_REPORT_WORK_SHAPE: "io", LEVELER_REPORT_WORK_MS: "5000" },
+      edit: (doc) => {
+        if (doc.kind === "Broker") doc.spec.delivery = { retry: 2, backoffPolicy: "linear", backoffDelay: "PT0.1S", timeout: "PT0.5S" };
+      },
+    });
+    const ledger = new Ledger("consumer hangs past timeout");
+    try {
+      await watchReplies(t, ledger);
+      const started = Date.now();
+      await sendWithRetries({ url: t.ingressUrl, count: 5, concurrency: 5, request: only("report"), onAccepted: (id) => ledger.accepted.add(id) });
+      await settle(t, ledger, 60_000);
+      ledger.recoveryMs = Date.now() - started;
+      rows.push(ledger.row());
+      expect(ledger.lost).toEqual([]);
+      expect(ledger.deadLettered.size).toBe(5);
+      const base = t.statusUrl.replace("/api/status", "");
+      const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] };
+      for (const d of deadLetters) {
+        expect(d.errorCode).toBe("-1");
+        expect(d.errorData).toMatch(/no answer within 500 ms/);
+      }
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
