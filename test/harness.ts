@@ -7,8 +7,9 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
+import type { ChannelModel, ConsumeMessage } from "amqplib";
 import { parseAllDocuments, stringify } from "yaml";
+import { ReconnectingConnection } from "../lib/amqp-connection.js";
 import { readPlatformConfig } from "../platform/config.js";
 import { Platform, type PlatformStatus } from "../platform/platform.js";
 import { freePort } from "../platform/ports.js";
@@ -69,10 +70,29 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   await platform.start();
   const token = ensureControlToken(config.stateDir);
   const status = await startStatusServer(platform, 0, "127.0.0.1", { token });
-  const connection: ChannelModel = await amqp.connect(platform.amqpUrl);
-  const channel: Channel = await connection.createChannel();
   const exchange = platform.plan.brokers[0]!.exchange;
-  const tapQueues: string[] = [];
+  // Taps are durable queues consumed over a connection that comes back by itself, so a test that
+  // restarts the broker still sees every reply (an exclusive queue would vanish with the connection).
+  const taps: { queue: string; filter: Record<string, string>; match: string; messages: ConsumeMessage[] }[] = [];
+  const consumeTap = async (c: ChannelModel, tap: (typeof taps)[number]) => {
+    const ch = await c.createChannel();
+    await ch.assertQueue(tap.queue, { durable: true, arguments: { "x-queue-type": "classic" } });
+    await ch.bindQueue(tap.queue, exchange, "", { "x-match": tap.match, ...tap.filter });
+    await ch.consume(tap.queue, (m) => {
+      if (!m) return;
+      tap.messages.push(m);
+      ch.ack(m);
+    });
+  };
+  const connection = new ReconnectingConnection({
+    url: platform.amqpUrl,
+    name: "test taps",
+    setup: async (c) => {
+      for (const tap of taps) await consumeTap(c, tap);
+    },
+  });
+  await connection.start();
+  await connection.ready();
 
   return {
     platform,
@@ -83,11 +103,10 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     exchange,
     status: () => platform.status(),
     async tap(filter, match = "all") {
-      const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
-      tapQueues.push(queue);
-      await channel.bindQueue(queue, exchange, "", { "x-match": match, ...filter });
       const messages: ConsumeMessage[] = [];
-      await channel.consume(queue, (m) => m && messages.push(m), { noAck: true });
+      const tap = { queue: `tap.${instance}.${taps.length}`, filter, match, messages };
+      taps.push(tap);
+      await consumeTap(await connection.ready(), tap);
       return {
         messages,
         async waitFor(count, timeoutMs = 60_000) {
@@ -101,7 +120,12 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     },
     instance,
     async stop(stopOptions = {}) {
-      await connection.close().catch(() => undefined);
+      const c = connection.current;
+      if (c) {
+        const ch = await c.createChannel();
+        for (const tap of taps) await ch.deleteQueue(tap.queue).catch(() => undefined);
+      }
+      await connection.stop();
       await status.close();
       await platform.stop({ deleteTopology: !stopOptions.keepTopology });
       if (process.env.KEEP_TEST_STATE) console.log(`state kept in ${work}\n${lines.join("\n")}`);
