@@ -3,8 +3,11 @@
  */
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "./config.js";
+import { CliError } from "./cli/control-client.js";
+import { dlq } from "./cli/dlq.js";
 import { observeCluster } from "./observe/cluster.js";
 import { observeLocal } from "./observe/local.js";
+import { DEPLOY_USAGE, deployCommand } from "./deploy/deploy.js";
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -28,7 +31,16 @@ commands:
   status                    print GET /api/status of the running platform
   observe [--cluster] [--namespace NS] [--once]
                             live view of replicas, in-flight requests, queue depths and scale
-                            events; --cluster reads a Knative cluster through your kubeconfig`;
+                            events; --cluster reads a Knative cluster through your kubeconfig
+  dlq list [--type T] [--id ID] [--json]
+                            dead-lettered events with their error destination and code
+  dlq replay [--type T] [--id ID]
+                            republish dead letters through the broker (needs the control token)
+  sampling [<ratio>] [--cluster [--namespace NS] [--context C]]
+                            show or set the trace sampler ratio (0 = off, 1 = every trace)
+  traces [--limit N] [--trace ID]
+                            the most recent local traces as indented trees with durations
+${DEPLOY_USAGE}`;
 
 async function observe(): Promise<void> {
   const { values } = parseArgs({ args, options: { cluster: { type: "boolean" }, namespace: { type: "string", default: "leveler" }, once: { type: "boolean" }, interval: { type: "string", default: "1000" } } });
@@ -52,8 +64,23 @@ switch (command) {
   case "observe":
     await observe();
     break;
+  case "dlq":
+    await dlq(args).catch((err: Error) => {
+      console.error(`leveler dlq: ${err.message}`);
+      process.exit(err instanceof CliError ? 2 : 1);
+    });
+    break;
   case "start":
     await import("./main.js");
+    break;
+  case "sampling":
+    process.exitCode = await (await import("./cli/sampling.js")).sampling(args);
+    break;
+  case "traces":
+    process.exitCode = (await import("./cli/traces.js")).traces(args);
+    break;
+  case "deploy":
+    await deployCommand(args, import.meta.dirname);
     break;
   case undefined:
   case "help":
