@@ -120,19 +120,29 @@ export class TcpFront implements Front {
     });
     upstream.on("drain", () => client.resume());
     client.on("drain", () => upstream.resume());
-    const close = () => {
+    // Half-closes pass through (end → end) so a response already written is flushed, never cut;
+    // only an error tears both sides down.
+    const abort = () => {
       setBusy(false);
       client.destroy();
       upstream.destroy();
     };
     client.once("end", () => upstream.end());
-    upstream.once("end", () => client.end());
-    client.once("close", close);
+    upstream.once("end", () => {
+      setBusy(false);
+      client.end();
+    });
+    client.once("close", () => {
+      setBusy(false);
+      if (!upstream.destroyed) upstream.end();
+    });
     upstream.once("close", () => {
       this.sockets.delete(upstream);
-      close();
+      setBusy(false);
+      if (!client.destroyed && !client.writableEnded) client.end();
     });
-    upstream.on("error", close);
+    upstream.on("error", abort);
+    client.on("error", abort);
     client.resume();
   }
 }

@@ -3,6 +3,7 @@
  * checked id by id under the faults real deployments meet. Every scenario ends with lost = 0.
  * Prints the reliability table at the end.
  */
+import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DeadLetter } from "../../platform/broker/dead-letters.js";
@@ -50,6 +51,14 @@ async function settle(t: TestPlatform, ledger: Ledger, timeoutMs: number): Promi
   }
   await sleep(1000);
   stopped.add(ledger);
+}
+
+function rssMb(pid: number): number | undefined {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 async function fn(t: TestPlatform, name: string) {
@@ -202,6 +211,73 @@ describe("faults: nothing accepted is lost", () => {
       ledger.recoveryMs = ledger.recoveryAfter(signalledAt);
       rows.push(ledger.row());
       expect(ledger.lost).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("overload: 3× the consumer's capacity for 60 s against a bounded queue", async () => {
+    // report: 4 deliveries in flight × 20 ms each ≈ 200 events/s; we offer 600/s.
+    const t = await startTestPlatform({
+      env: { LEVELER_REPORT_WORK_SHAPE: "io", LEVELER_REPORT_WORK_MS: "20" },
+      edit: (doc) => {
+        fastRetries(doc);
+        if (doc.kind === "OperatorPolicy") (doc.spec.definition as Record<string, unknown>)["max-length"] = 3000;
+        if (doc.kind === "Trigger" && doc.metadata.name === "report") doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "4" };
+      },
+    });
+    const ledger = new Ledger("overload 3× capacity, 60 s");
+    const seconds = Number(process.env.OVERLOAD_SECONDS ?? 60);
+    try {
+      await watchReplies(t, ledger);
+      const statuses: Record<string, number> = {};
+      const peakRss = new Map<string, number>();
+      const sampler = setInterval(() => {
+        void t.status().then((s) => {
+          const pids = [...s.functions.flatMap((f) => f.processes.map((p) => [`${f.name}`, p.pid] as const)), ...s.triggers.map((tr) => [`dispatcher ${tr.name}`, tr.dispatcher.pid as number | null] as const), ["platform (test process)", process.pid] as const];
+          for (const [name, pid] of pids) {
+            if (!pid) continue;
+            const rss = rssMb(pid);
+            if (rss) peakRss.set(name, Math.max(peakRss.get(name) ?? 0, rss));
+          }
+        });
+      }, 1000);
+      // Open loop: requests leave on schedule whether or not earlier ones were answered.
+      const rate = 600;
+      const inFlight = new Set<Promise<void>>();
+      const started = Date.now();
+      for (let i = 0; Date.now() - started < seconds * 1000; i++) {
+        const due = started + (i * 1000) / rate;
+        if (due > Date.now()) await sleep(due - Date.now());
+        if (inFlight.size >= 2000) {
+          // The client's own bound on open requests: reported as not sent, never silently dropped.
+          statuses.notSent = (statuses.notSent ?? 0) + 1;
+          continue;
+        }
+        const p = fetch(`${t.ingressUrl}/events/com.example.report.requested`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: `o-${i}`, period: "daily" }) })
+          .then(async (r) => {
+            statuses[String(r.status)] = (statuses[String(r.status)] ?? 0) + 1;
+            const body = (await r.json()) as { id?: string };
+            if (r.status === 202 && body.id) ledger.accepted.add(body.id);
+          })
+          .catch((err: Error & { cause?: Error }) => {
+            statuses.network = (statuses.network ?? 0) + 1;
+            if (statuses.network === 1) console.log(`first network error: ${err.message}: ${err.cause?.message ?? ""}`);
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      await Promise.all([...inFlight]);
+      await settle(t, ledger, 180_000);
+      clearInterval(sampler);
+      rows.push(ledger.row());
+      console.log(`overload answers: ${JSON.stringify(statuses)}; peak RSS MB: ${JSON.stringify(Object.fromEntries([...peakRss].map(([k, v]) => [k, Math.round(v)])))}`);
+      expect(ledger.lost).toEqual([]);
+      expect(statuses["429"] ?? 0).toBeGreaterThan(0);
+      for (const status of Object.keys(statuses)) expect(["202", "429", "503", "notSent"]).toContain(status);
+      // Every process of the platform stays bounded (the test process itself also holds the client
+      // and the ledger, so it is reported, not judged).
+      for (const [name, mb] of peakRss) if (!name.startsWith("platform")) expect(mb, name).toBeLessThan(250);
     } finally {
       await t.stop();
     }
