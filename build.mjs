@@ -25,15 +25,57 @@ const common = {
   legalComments: "none",
 };
 
+// @opentelemetry/sdk-node require()s every exporter, propagator and the declarative-config
+// parser it could ever pick from the environment (grpc, protobuf, zipkin, jaeger, b3, ...): 1.4 MB
+// minified, twice the rest of a function, and parse time on every cold start. leveler hands the
+// SDK its sampler, processors, propagator and empty instrumentation, metric and log lists, so
+// none of those paths can run; they are replaced by a stub that throws if one ever does (say, a
+// new SDK version reaching one of them), rather than failing silently.
+const unusedByFunctions = [
+  "@opentelemetry/configuration",
+  "@opentelemetry/exporter-trace-otlp-grpc",
+  "@opentelemetry/exporter-trace-otlp-proto",
+  "@opentelemetry/exporter-metrics-otlp-grpc",
+  "@opentelemetry/exporter-metrics-otlp-http",
+  "@opentelemetry/exporter-metrics-otlp-proto",
+  "@opentelemetry/exporter-logs-otlp-grpc",
+  "@opentelemetry/exporter-logs-otlp-http",
+  "@opentelemetry/exporter-logs-otlp-proto",
+  "@opentelemetry/otlp-grpc-exporter-base",
+  "@opentelemetry/exporter-zipkin",
+  "@opentelemetry/propagator-b3",
+  "@opentelemetry/propagator-jaeger",
+];
+const stubUnusedTelemetry = {
+  name: "stub-unused-telemetry",
+  setup(b) {
+    const filter = new RegExp(`^(${unusedByFunctions.map((n) => n.replace(/[/.-]/g, "\\$&")).join("|")})$`);
+    b.onResolve({ filter }, (args) => ({ path: args.path, namespace: "stub" }));
+    // Auto-instrumentation is not used (instrumentations: []); its module hooks would load at start.
+    b.onResolve({ filter: /^@opentelemetry\/instrumentation$/ }, (args) => ({ path: args.path, namespace: "stub-instrumentation" }));
+    b.onLoad({ filter: /.*/, namespace: "stub" }, (args) => ({
+      contents: `module.exports = new Proxy({}, { get: (_, name) => name === "__esModule" ? undefined : function () { throw new Error(${JSON.stringify(`leveler's bundle leaves out ${args.path}; see build.mjs`)}); } });`,
+      loader: "js",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "stub-instrumentation" }, () => ({ contents: "exports.registerInstrumentations = () => () => undefined;", loader: "js" }));
+  },
+};
+
+// ESM builds first for functions: the OpenTelemetry packages ship both, and only ES modules can
+// be tree-shaken (their CommonJS builds put whole packages, semantic conventions included, into
+// every bundle: ~330 KB more).
+const functionMainFields = ["module", "main"];
+
 rmSync("dist", { recursive: true, force: true });
 const entries = (dir, names, suffix = ".ts") => Object.fromEntries(names.filter((n) => existsSync(join(dir, n + suffix))).map((n) => [n, join(dir, n + suffix)]));
 const benches = existsSync("bench") ? readdirSync("bench").filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.startsWith("_")).map((f) => f.slice(0, -3)) : [];
 
 await Promise.all([
   ...functions.map((name) =>
-    build({ ...common, entryPoints: { [name]: join("functions", name, "main.ts") }, outdir: "dist/functions", minify: true, metafile: false }),
+    build({ ...common, entryPoints: { [name]: join("functions", name, "main.ts") }, outdir: "dist/functions", minify: true, metafile: false, plugins: [stubUnusedTelemetry], mainFields: functionMainFields }),
   ),
-  build({ ...common, entryPoints: entries("platform", ["main", "dispatcher-main", "cli"]), outdir: "dist/platform" }),
+  // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.
+  build({ ...common, entryPoints: entries("platform", ["main", "dispatcher-main", "cli"]), outdir: "dist/platform", external: ["@kubernetes/client-node"] }),
   benches.length ? build({ ...common, entryPoints: entries("bench", benches), outdir: "dist/bench", external: ["autocannon"] }) : Promise.resolve(),
 ]);
 

@@ -3,6 +3,10 @@
  * through its environment as eventing-rabbitmq configures its dispatcher Deployments. Reports its
  * counters to the platform over the IPC channel when it has one.
  */
+import { readFunctionConfig, type FunctionConfig } from "../functions/runtime/config.js";
+import { startMetrics } from "../functions/runtime/metrics.js";
+import { startTelemetry } from "../functions/runtime/telemetry.js";
+import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
 
 function required(name: string): string {
@@ -25,6 +29,18 @@ function number(name: string, fallback: number): number {
 }
 
 const name = required("DISPATCHER_NAME");
+const log = (line: string) => console.log(`[dispatcher ${name}] ${line}`);
+// Metrics and traces as every function has them; several dispatchers share a host locally, so
+// the metrics endpoint is off unless the platform gives each its own METRICS_PORT.
+let functionConfig: FunctionConfig;
+try {
+  functionConfig = readFunctionConfig({ ...process.env, METRICS_PORT: process.env.METRICS_PORT || "0", K_SERVICE: process.env.K_SERVICE || `dispatcher-${name}` }, `dispatcher-${name}`);
+} catch (err) {
+  console.error(`dispatcher: ${(err as Error).message}`);
+  process.exit(2);
+}
+const metrics = startMetrics(functionConfig);
+const telemetry = startTelemetry({ config: functionConfig.telemetry, service: functionConfig.service, version: metrics.version, meter: metrics.meter, log });
 const options: DispatcherOptions = {
   name,
   amqpUrl: required("AMQP_URL"),
@@ -40,8 +56,10 @@ const options: DispatcherOptions = {
     backoffDelayMs: number("BACKOFF_DELAY_MS", 50),
     timeoutMs: number("TIMEOUT_MS", 30_000),
   },
-  log: (line) => console.log(`[dispatcher ${name}] ${line}`),
+  log,
   ...(process.send ? { onStats: (stats) => process.send?.({ kind: "stats", stats }) } : {}),
+  telemetry,
+  metrics: createDispatcherMetrics({ meter: metrics.meter, trigger: name, queue: required("QUEUE_NAME"), queueDepth: () => dispatcher.queueDepth() }),
 };
 
 const dispatcher = new Dispatcher(options);
@@ -52,10 +70,15 @@ const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
   options.log?.(`${signal}: finishing deliveries in flight`);
-  dispatcher.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
+  // Deliveries first; then what their spans and metrics still hold.
+  dispatcher
+    .stop()
+    .then(() => telemetry.shutdown())
+    .then(() => metrics.shutdown())
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
 };
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));

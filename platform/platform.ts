@@ -15,7 +15,10 @@ import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from
 import type { PlatformConfig } from "./config.js";
 import { loadManifests, ManifestError, type DeliverySpec, type Destination, type Manifests, type ServiceSpec } from "./manifests.js";
 import { scrapeCounter } from "./metrics-scrape.js";
+import { freePort } from "./ports.js";
 import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
+import { prepareLocalTelemetry } from "./telemetry/local-config.js";
+import { samplerStatus, type SamplerStatus } from "./telemetry/sampler-status.js";
 import { LocalService, type ScaleEvent } from "./serving/local-service.js";
 import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./serving/scaling-config.js";
 
@@ -30,6 +33,7 @@ interface TriggerRuntime {
   plan: TopologyPlan["triggers"][number];
   subscriberUrl: string;
   dispatcher: DispatcherRunner;
+  metricsUrl: string;
 }
 
 export class Platform {
@@ -155,6 +159,8 @@ export class Platform {
 
     const baseEnv = definedEnv(this.options.env ?? process.env);
     baseEnv.AMQP_URL = this.broker.url;
+    // The monitoring switch: every process watches the same file, as every pod mounts the ConfigMap.
+    Object.assign(baseEnv, prepareLocalTelemetry(config.stateDir, this.manifests));
 
     // Consumers first, so the dispatchers find them; the public ingress last.
     const ordered = [...this.manifests.services].sort((a, b) => Number(isPublic(a)) - Number(isPublic(b)));
@@ -195,6 +201,7 @@ export class Platform {
     for (const plan of this.plan.triggers) {
       const delivery = { ...plan.broker.delivery, ...plan.trigger.delivery };
       const subscriberUrl = this.resolve(plan.trigger.subscriber);
+      const metricsPort = await freePort();
       const dispatcher = new DispatcherRunner({
         name: plan.trigger.name,
         script: dispatcherScript,
@@ -203,6 +210,7 @@ export class Platform {
         env: {
           ...baseEnv,
           DISPATCHER_NAME: plan.trigger.name,
+          METRICS_PORT: String(metricsPort),
           QUEUE_NAME: plan.queue,
           SUBSCRIBER: subscriberUrl,
           PARALLELISM: String(plan.trigger.parallelism),
@@ -216,7 +224,7 @@ export class Platform {
         },
       });
       dispatcher.start();
-      this.triggers.push({ plan, subscriberUrl, dispatcher });
+      this.triggers.push({ plan, subscriberUrl, dispatcher, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` });
     }
     // Dead-letter queues with a sink get a dispatcher that never acks what the sink did not take.
     const sinks = new Map<string, { destination: Destination; exchange: string; policy: DeliverySpec | undefined }>();
@@ -280,8 +288,13 @@ export class Platform {
     for (const type of [...types].sort()) byType[type] = { accepted: accepted[type] ?? 0, processed: processed[type] ?? 0, deadLettered: deadLettered[type] ?? 0 };
     const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
+    const metricsUrls = [
+      ...[...this.services.values()].flatMap((s) => s.runner.replicas.filter((r) => r.state === "ready").map((r) => r.metricsUrl)),
+      ...this.triggers.map((t) => t.metricsUrl),
+    ];
     return {
       broker: { url: redact(this.amqpUrl), connected: this.connection?.isConnected ?? false, privateNode: this.broker?.privateNode ?? null },
+      telemetry: await samplerStatus(metricsUrls),
       events: { accepted: total(accepted), processed: total(processed), deadLettered: total(deadLettered), byType },
       triggers: await Promise.all(
         this.triggers.map(async (t) => {
@@ -294,7 +307,7 @@ export class Platform {
             queue: t.plan.queue,
             queueDepth: await this.queueDepth(t.plan.queue),
             parallelism: t.plan.trigger.parallelism,
-            dispatcher: { pid: totals.pid ?? null, connected: totals.connected, inFlight: totals.inFlight, retries: totals.retries, replies: totals.replies, restarts: totals.restarts },
+            dispatcher: { metricsUrl: t.metricsUrl, pid: totals.pid ?? null, connected: totals.connected, inFlight: totals.inFlight, retries: totals.retries, replies: totals.replies, restarts: totals.restarts },
           };
         }),
       ),
@@ -372,6 +385,7 @@ export class Platform {
 
 export interface PlatformStatus {
   broker: { url: string; connected: boolean; privateNode: string | null };
+  telemetry: SamplerStatus;
   events: { accepted: number; processed: number; deadLettered: number; byType: Record<string, { accepted: number; processed: number; deadLettered: number }> };
   triggers: { name: string; broker: string; filter: Record<string, string>; subscriber: string; queue: string; queueDepth: number | null; parallelism: number; dispatcher: Record<string, unknown> }[];
   deadLetterQueues: { queue: string; depth: number | null; sink: string | null }[];

@@ -26,6 +26,11 @@ export interface IngressOptions {
   /** `source` given to events posted to `/events/<type>`. */
   source?: string;
   counters?: IngressCounters;
+  /**
+   * Wraps each send to the sink (tracing: a publish span, and the events stamped with its
+   * context). Given the events, hands the ones to send on to `send`.
+   */
+  aroundSend?: (events: CloudEvent<unknown>[], send: (events: CloudEvent<unknown>[]) => Promise<void>) => Promise<void>;
 }
 
 const noCounters: IngressCounters = { accepted: () => undefined, rejected: () => undefined };
@@ -77,7 +82,7 @@ export function createIngressApp(options: IngressOptions): Hono {
 
   async function publish(events: CloudEvent<unknown>[]): Promise<void> {
     try {
-      await options.sink.send(events);
+      await (options.aroundSend ? options.aroundSend(events, (stamped) => options.sink.send(stamped)) : options.sink.send(events));
     } catch (err) {
       if (err instanceof PublishRejectedError) throw new HttpError(429, "Too Many Requests", `the broker refused the event: ${err.message}; retry later`, [], { "Retry-After": "1" });
       if (err instanceof BrokerUnavailableError) throw new HttpError(503, "Broker Unavailable", `the broker did not take the event: ${err.message}; retry later`, [], { "Retry-After": "1" });

@@ -5,10 +5,11 @@ import type { Sink } from "../../lib/sink.js";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
 import { runFunction } from "../runtime/run.js";
+import { publishSpan } from "../runtime/tracing.js";
 import { createIngressApp } from "./app.js";
 import { readIngressConfig } from "./config.js";
 
-runFunction("ingress", readIngressConfig, (config, { meter, log }) => {
+runFunction("ingress", readIngressConfig, (config, { meter, telemetry, log }) => {
   let sink: Sink;
   if (config.sinkUrl) {
     sink = new HttpSink({ url: config.sinkUrl });
@@ -24,10 +25,12 @@ runFunction("ingress", readIngressConfig, (config, { meter, log }) => {
     maxEventBytes: config.maxEventBytes,
     maxBatchBytes: config.maxBatchBytes,
     source: config.source,
+    aroundSend: (events, send) => publishSpan(telemetry, config.exchange ?? config.sinkUrl ?? "broker", events, send),
     counters: {
       accepted: (type, n) => accepted.add(n, { "cloudevents.event_type": type }),
       rejected: (reason, status) => rejected.add(1, { reason, "http.response.status_code": status }),
     },
   });
-  return { app, ready: () => sink.available, onShutdown: () => sink.close() };
+  // The ingress is the edge: the one place traces start.
+  return { app, startsTraces: true, ready: () => sink.available, onShutdown: () => sink.close() };
 });

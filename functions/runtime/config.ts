@@ -33,6 +33,7 @@ export interface FunctionConfig {
   service: string;
   revision: string | undefined;
   configuration: string | undefined;
+  telemetry: TelemetryConfig;
 }
 
 export function readFunctionConfig(env: Env, defaultName: string): FunctionConfig {
@@ -42,5 +43,66 @@ export function readFunctionConfig(env: Env, defaultName: string): FunctionConfi
     service: readString(env, "K_SERVICE", defaultName),
     revision: env.K_REVISION || undefined,
     configuration: env.K_CONFIGURATION || undefined,
+    telemetry: readTelemetryConfig(env),
   };
+}
+
+/** Where a function finds the telemetry switch on Knative: the `config-telemetry` ConfigMap's mount. */
+export const DEFAULT_TELEMETRY_CONFIG = "/etc/leveler/telemetry/config.yaml";
+
+/** Tracing set-up: leveler's own variables and the standard OTEL_* ones it honours. */
+export interface TelemetryConfig {
+  /** `OTEL_SDK_DISABLED=true`: no tracing at all, the switch is not watched. */
+  disabled: boolean;
+  /** `LEVELER_TELEMETRY_CONFIG`: the watched file holding `samplerRatio`. */
+  configFile: string;
+  /** `LEVELER_TRACES_DIR`: finished spans go to JSON-lines files here (the local default exporter). */
+  tracesDir: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`): spans also go there, OTLP over HTTP. */
+  otlpEndpoint: string | undefined;
+  /** `OTEL_SERVICE_NAME` wins over K_SERVICE for `service.name`, as the spec says. */
+  serviceName: string | undefined;
+  /** `OTEL_TRACES_SAMPLER`: whether a parent's decision is followed (the `parentbased_*` samplers). */
+  parentBased: boolean;
+  /** The ratio until the file says otherwise (`OTEL_TRACES_SAMPLER` and `_ARG`); 0 unless set. */
+  initialRatio: number;
+  /** `OTEL_BSP_*`: the batch span processor's settings (the SDK's defaults where unset). */
+  batch: { scheduledDelayMillis?: number; maxQueueSize?: number; maxExportBatchSize?: number; exportTimeoutMillis?: number };
+}
+
+const SAMPLERS: Record<string, { parentBased: boolean; ratio?: number }> = {
+  always_on: { parentBased: false, ratio: 1 },
+  always_off: { parentBased: false, ratio: 0 },
+  traceidratio: { parentBased: false },
+  parentbased_always_on: { parentBased: true, ratio: 1 },
+  parentbased_always_off: { parentBased: true, ratio: 0 },
+  parentbased_traceidratio: { parentBased: true },
+};
+
+export function readTelemetryConfig(env: Env): TelemetryConfig {
+  const samplerName = readString(env, "OTEL_TRACES_SAMPLER", "parentbased_traceidratio").trim().toLowerCase();
+  const sampler = SAMPLERS[samplerName];
+  if (!sampler) throw new ConfigError(`OTEL_TRACES_SAMPLER=${JSON.stringify(samplerName)} is not one of ${Object.keys(SAMPLERS).join(", ")}`);
+  // Without any setting the switch starts off: tracing costs nothing until someone turns it on.
+  const ratio = sampler.ratio ?? readNumber(env, "OTEL_TRACES_SAMPLER_ARG", env.OTEL_TRACES_SAMPLER ? 1 : 0, { min: 0, max: 1 });
+  return {
+    disabled: readString(env, "OTEL_SDK_DISABLED", "false").trim().toLowerCase() === "true",
+    configFile: readString(env, "LEVELER_TELEMETRY_CONFIG", DEFAULT_TELEMETRY_CONFIG),
+    tracesDir: env.LEVELER_TRACES_DIR || undefined,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    serviceName: env.OTEL_SERVICE_NAME || undefined,
+    parentBased: sampler.parentBased,
+    initialRatio: ratio,
+    batch: {
+      ...optionalNumber(env, "OTEL_BSP_SCHEDULE_DELAY", "scheduledDelayMillis"),
+      ...optionalNumber(env, "OTEL_BSP_MAX_QUEUE_SIZE", "maxQueueSize"),
+      ...optionalNumber(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "maxExportBatchSize"),
+      ...optionalNumber(env, "OTEL_BSP_EXPORT_TIMEOUT", "exportTimeoutMillis"),
+    },
+  };
+}
+
+function optionalNumber<K extends string>(env: Env, name: string, key: K): Partial<Record<K, number>> {
+  const value = readNumber(env, name, NaN, { min: 0, integer: true });
+  return Number.isNaN(value) ? {} : ({ [key]: value } as Record<K, number>);
 }

@@ -2,6 +2,7 @@
 import { readFunctionConfig, readNumber, readString, ConfigError, type FunctionConfig } from "./config.js";
 import { createConsumerApp, type Outcome } from "./consumer.js";
 import { runFunction } from "./run.js";
+import { processSpan, replyTraceContext } from "./consumer-tracing.js";
 import { simulateWork, type WorkShape } from "./work.js";
 import type { CloudEvent } from "cloudevents";
 
@@ -33,17 +34,19 @@ export function runConsumer(definition: ConsumerDefinition): void {
       shape,
     };
   };
-  runFunction(definition.name, readConfig, (config, { meter }) => {
+  runFunction(definition.name, readConfig, (config, { meter, telemetry }) => {
     const duration = meter.createHistogram("leveler.consumer.process.duration", { unit: "s", description: "Time to process one delivered event" });
-    const handle = async (event: CloudEvent<unknown>): Promise<Outcome> => {
-      await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
-      return { kind: "processed", result: definition.process(event) };
-    };
+    const handle = (event: CloudEvent<unknown>): Promise<Outcome> =>
+      processSpan(telemetry, event, async () => {
+        await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
+        return { kind: "processed", result: definition.process(event) };
+      });
     const app = createConsumerApp({
       type: definition.type,
       source: `/leveler/${config.service}`,
       handle,
       onOutcome: (outcome, seconds) => duration.record(seconds, { "cloudevents.event_type": definition.type, outcome }),
+      replyExtensions: () => replyTraceContext(telemetry),
     });
     return { app };
   });

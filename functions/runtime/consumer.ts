@@ -23,6 +23,8 @@ export interface ConsumerOptions {
   source: string;
   handle: EventHandler;
   onOutcome?: (outcome: Outcome["kind"], seconds: number) => void;
+  /** Extensions for the reply, read after handling (tracing: the current `traceparent`). */
+  replyExtensions?: () => Record<string, string>;
 }
 
 export function createConsumerApp(options: ConsumerOptions): Hono {
@@ -57,6 +59,7 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
       source: options.source,
       datacontenttype: "application/json",
       data: { eventId: event.id, ...outcome.result },
+      ...options.replyExtensions?.(),
     });
     const message = HTTP.binary(reply);
     return new Response(message.body as string, { status: 200, headers: message.headers as Record<string, string> });

@@ -11,6 +11,8 @@ import type { FunctionConfig } from "./config.js";
 
 export interface FunctionMetrics {
   meter: Meter;
+  /** The build's version (`service.version`). */
+  version: string;
   shutdown(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export function startMetrics(config: FunctionConfig): FunctionMetrics {
   metrics.setGlobalMeterProvider(provider);
   return {
     meter: provider.getMeter("leveler", version),
+    version,
     shutdown: () => provider.shutdown(),
   };
 }

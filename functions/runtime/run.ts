@@ -7,15 +7,20 @@ import type { Hono } from "hono";
 import { ConfigError, type FunctionConfig } from "./config.js";
 import { startMetrics } from "./metrics.js";
 import { serve } from "./serve.js";
+import { startTelemetry, type Telemetry } from "./telemetry.js";
+import { httpServerSpans } from "./tracing.js";
 
 export interface FunctionParts {
   app: Hono;
+  /** Requests without a trace context start a trace (the ingress); otherwise they only continue one. */
+  startsTraces?: boolean;
   ready?: () => boolean;
   onShutdown?: () => Promise<void>;
 }
 
 export interface FunctionContext {
   meter: Meter;
+  telemetry: Telemetry;
   log: (line: string) => void;
 }
 
@@ -28,15 +33,18 @@ export function runFunction<C extends FunctionConfig>(
     const config = readConfig();
     const log = (line: string) => console.log(`[${config.service}] ${line}`);
     const metrics = startMetrics(config);
-    const parts = await build(config, { meter: metrics.meter, log });
+    const telemetry = startTelemetry({ config: config.telemetry, service: config.service, version: metrics.version, revision: config.revision, configuration: config.configuration, meter: metrics.meter, log });
+    const parts = await build(config, { meter: metrics.meter, telemetry, log });
     const running = await serve({
       app: parts.app,
       port: config.port,
       name: config.service,
       log,
       ...(parts.ready ? { ready: parts.ready } : {}),
+      middleware: httpServerSpans(telemetry, { startsTraces: parts.startsTraces ?? false }),
       onShutdown: async () => {
         await parts.onShutdown?.();
+        await telemetry.shutdown();
         await metrics.shutdown();
       },
     });

@@ -6,7 +6,7 @@
  */
 import type { Server } from "node:http";
 import { serve as serveNode } from "@hono/node-server";
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 
 export interface ServeOptions {
   app: Hono;
@@ -17,6 +17,8 @@ export interface ServeOptions {
   /** Runs after the last in-flight request finished. */
   onShutdown?: () => Promise<void>;
   log?: (line: string) => void;
+  /** Runs around the app's requests, not the probes' (tracing: probes would be noise). */
+  middleware?: MiddlewareHandler;
 }
 
 export interface RunningFunction {
@@ -39,6 +41,7 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     await next();
     if (draining) c.header("Connection", "close");
   });
+  if (options.middleware) root.use(options.middleware);
   root.route("/", options.app);
 
   const server = await new Promise<Server>((resolve) => {

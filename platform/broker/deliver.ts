@@ -13,8 +13,12 @@ export interface DeliveryResult {
   error?: string;
 }
 
-export async function deliver(url: string, event: CloudEvent<unknown>, timeoutMs: number): Promise<DeliveryResult> {
-  const headers: Record<string, string> = {};
+/**
+ * `traceHeaders` are the W3C `traceparent`/`tracestate` of the delivery's own span; they travel
+ * beside the event's `ce-traceparent`, which keeps the context the event was published with.
+ */
+export async function deliver(url: string, event: CloudEvent<unknown>, timeoutMs: number, traceHeaders: Record<string, string> = {}): Promise<DeliveryResult> {
+  const headers: Record<string, string> = { ...traceHeaders };
   for (const [name, value] of Object.entries(attributesOf(event))) {
     headers[name === "datacontenttype" ? "content-type" : `ce-${name}`] = value;
   }

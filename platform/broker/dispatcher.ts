@@ -14,7 +14,10 @@ import type { CloudEvent } from "cloudevents";
 import { AmqpSink } from "../../lib/amqp-sink.js";
 import { fromAmqp } from "../../lib/cloudevent-amqp.js";
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
+import type { Telemetry } from "../../functions/runtime/telemetry.js";
 import { deliver } from "./deliver.js";
+import type { DispatcherMetrics } from "./dispatch-metrics.js";
+import { startDispatchTrace, type DispatchTrace } from "./dispatch-tracing.js";
 import { backoffMs, isRetryable, type RetryPolicy } from "./retry-policy.js";
 
 export interface DispatcherOptions {
@@ -31,6 +34,9 @@ export interface DispatcherOptions {
   deadLetterExchange: string;
   log?: (line: string) => void;
   onStats?: (stats: DispatcherStats) => void;
+  /** Traces continued from each event's `traceparent`; none when absent. */
+  telemetry?: Telemetry;
+  metrics?: DispatcherMetrics;
 }
 
 export interface DispatcherStats {
@@ -74,6 +80,12 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     await this.connection.start();
+  }
+
+  /** Messages ready in the queue, as RabbitMQ counts them; undefined while not connected. */
+  async queueDepth(): Promise<number | undefined> {
+    const channel = this.channel;
+    return channel ? (await channel.checkQueue(this.options.queue)).messageCount : undefined;
   }
 
   /** Stops taking deliveries, finishes the ones in flight, then closes. */
@@ -127,6 +139,7 @@ export class Dispatcher {
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const started = performance.now();
     let event: CloudEvent<unknown>;
     try {
       event = fromAmqp(message);
@@ -136,29 +149,44 @@ export class Dispatcher {
       await this.settle(channel, message, () => this.publishDeadLetterRaw(message, (err as Error).message));
       return;
     }
+    const traced = startDispatchTrace(this.options.telemetry, { event, queue: this.options.queue, trigger: this.options.name, headers: message.properties.headers, redelivered: message.fields.redelivered });
+    let outcome = "abandoned";
+    try {
+      outcome = await this.dispatch(channel, message, event, traced);
+    } finally {
+      traced.end(outcome, outcome === "processed" ? undefined : outcome);
+      this.options.metrics?.handled(event.type, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Delivers with retries and settles the message; says how it ended. */
+  private async dispatch(channel: Channel, message: ConsumeMessage, event: CloudEvent<unknown>, traced: DispatchTrace): Promise<string> {
     const { policy } = this.options;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         this.stats.retries++;
+        this.options.metrics?.retried(event.type);
         await sleep(this.options.mode === "dead-letter" ? Math.min(backoffMs(policy, attempt), 30_000) : backoffMs(policy, attempt));
       }
-      if (channelGone(channel)) return; // redelivered on the new channel
-      const result = await deliver(this.options.subscriberUrl, event, policy.timeoutMs);
+      if (channelGone(channel)) return "requeued"; // redelivered on the new channel
+      const result = await traced.attempt(attempt, this.options.subscriberUrl, (headers) => deliver(this.options.subscriberUrl, event, policy.timeoutMs, headers));
+      this.options.metrics?.delivered(event.type, result.status);
       if (result.status !== undefined && result.status >= 200 && result.status < 300) {
+        const reply = result.reply;
         await this.settle(channel, message, async () => {
-          if (result.reply) {
-            await this.replySink.send([result.reply]);
+          if (reply) {
+            await traced.publish(this.options.brokerExchange, [reply], (events) => this.replySink.send(events));
             this.stats.replies++;
           }
         });
         bump(this.stats.processed, event.type);
-        return;
+        return "processed";
       }
       const retriesLeft = this.options.mode === "dead-letter" || (isRetryable(result.status) && attempt < policy.retry);
       if (retriesLeft && !this.stopping) continue;
       if (this.options.mode === "dead-letter") {
         // Stopping: leave it unacked so it is redelivered to the next dispatcher.
-        return;
+        return "requeued";
       }
       // Knative's dead-letter extensions: where it failed, with what status, and what it said.
       const deadLetter = event.cloneWith(
@@ -170,11 +198,12 @@ export class Dispatcher {
         false,
       );
       await this.settle(channel, message, async () => {
-        await this.deadLetterSink.send([deadLetter]);
+        await traced.publish(this.options.deadLetterExchange, [deadLetter], (events) => this.deadLetterSink.send(events));
         bump(this.stats.deadLettered, event.type);
+        this.options.metrics?.deadLettered(event.type);
         this.log(`dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"} ${result.error ?? ""}`);
       });
-      return;
+      return "dead-lettered";
     }
   }
 

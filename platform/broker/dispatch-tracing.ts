@@ -1,0 +1,101 @@
+/**
+ * A dispatcher's spans, one trace per message continued from the event's `traceparent`
+ * extension (the ingress's publish span):
+ *
+ * - `process <queue>` (CONSUMER, messaging semconv) from the moment the message is taken to its
+ *   ack, with `messaging.rabbitmq.time_in_queue_ms` (from the publisher's `x-leveler-published-ms`
+ *   header) and a child `queued <queue>` span drawn over the time in queue itself;
+ * - `POST` (CLIENT, HTTP semconv) per delivery attempt, whose context goes to the subscriber as
+ *   the W3C `traceparent` header; the CloudEvent's own extension is left as it is;
+ * - `publish <exchange>` for the reply or the dead letter.
+ *
+ * A dispatcher never starts a trace: an event without a trace context is delivered untraced.
+ */
+import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import type { CloudEvent } from "cloudevents";
+import { PUBLISHED_MS_HEADER } from "../../lib/amqp-sink.js";
+import type { Telemetry } from "../../functions/runtime/telemetry.js";
+import { extractContext, failSpan, injectContext, publishSpan } from "../../functions/runtime/tracing.js";
+import type { DeliveryResult } from "./deliver.js";
+
+export interface DispatchTrace {
+  /** One delivery attempt (0-based); `send` gets the headers that carry the attempt's context. */
+  attempt(n: number, url: string, send: (headers: Record<string, string>) => Promise<DeliveryResult>): Promise<DeliveryResult>;
+  publish(destination: string, events: CloudEvent<unknown>[], send: (events: CloudEvent<unknown>[]) => Promise<void>): Promise<void>;
+  /** Ends the trace with the message's fate. */
+  end(outcome: string, error?: string): void;
+}
+
+const untraced: DispatchTrace = {
+  attempt: (_n, _url, send) => send({}),
+  publish: (_d, events, send) => send(events),
+  end: () => undefined,
+};
+
+export interface MessageInfo {
+  event: CloudEvent<unknown>;
+  queue: string;
+  trigger: string;
+  headers: Record<string, unknown> | undefined;
+  redelivered: boolean;
+}
+
+export function startDispatchTrace(telemetry: Telemetry | undefined, info: MessageInfo): DispatchTrace {
+  if (!telemetry?.active || typeof info.event.traceparent !== "string") return untraced;
+  const parent = extractContext({ traceparent: info.event.traceparent, tracestate: info.event.tracestate as string | undefined });
+  // Times as Dates: the SDK reads a bare number older than this process as relative to its start.
+  const now = Date.now();
+  const published = Number(info.headers?.[PUBLISHED_MS_HEADER]);
+  const inQueueMs = Number.isFinite(published) && published <= now ? now - published : undefined;
+  const span = telemetry.tracer.startSpan(
+    `process ${info.queue}`,
+    {
+      kind: SpanKind.CONSUMER,
+      startTime: new Date(now),
+      attributes: {
+        "messaging.system": "rabbitmq",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": info.queue,
+        "messaging.consumer.group.name": info.trigger,
+        "messaging.message.id": info.event.id,
+        "cloudevents.event_id": info.event.id,
+        "cloudevents.event_type": info.event.type,
+        "leveler.trigger": info.trigger,
+        ...(info.redelivered ? { "messaging.rabbitmq.redelivered": true } : {}),
+        ...(inQueueMs !== undefined ? { "messaging.rabbitmq.time_in_queue_ms": inQueueMs } : {}),
+      },
+    },
+    parent,
+  );
+  // An unsampled context (a client's own, passed through): nothing to record or to propagate.
+  if (!span.isRecording()) return untraced;
+  const inside = trace.setSpan(parent, span);
+  if (inQueueMs !== undefined) {
+    telemetry.tracer.startSpan(`queued ${info.queue}`, { kind: SpanKind.INTERNAL, startTime: new Date(published), attributes: { "messaging.destination.name": info.queue } }, inside).end(new Date(now));
+  }
+  return {
+    async attempt(n, url, send) {
+      const attempt = telemetry.tracer.startSpan(
+        "POST",
+        { kind: SpanKind.CLIENT, attributes: { "http.request.method": "POST", "url.full": url, ...(n > 0 ? { "http.request.resend_count": n } : {}) } },
+        inside,
+      );
+      const result = await send(injectContext(trace.setSpan(inside, attempt)));
+      if (result.status !== undefined) attempt.setAttribute("http.response.status_code", result.status);
+      if (result.status === undefined || result.status >= 400) attempt.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? String(result.status) });
+      attempt.end();
+      return result;
+    },
+    publish: (destination, events, send) => context.with(inside, () => publishSpan(telemetry, destination, events, send)),
+    end(outcome, error) {
+      endWith(span, outcome, error);
+    },
+  };
+}
+
+function endWith(span: Span, outcome: string, error?: string): void {
+  span.setAttribute("leveler.outcome", outcome);
+  if (error !== undefined) failSpan(span, new Error(error));
+  span.end();
+}

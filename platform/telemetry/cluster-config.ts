@@ -1,0 +1,51 @@
+/**
+ * `leveler sampling <ratio> --cluster`: patches the `config-telemetry` ConfigMap (a JSON merge
+ * patch of its `config.yaml` key). The kubelet then refreshes the mounted file in every pod and
+ * each function applies it as it does locally; no new revision is made.
+ */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+import { formatTelemetryConfig, TELEMETRY_CONFIG_KEY, type TelemetrySettings } from "../../lib/telemetry-config.js";
+import { TELEMETRY_CONFIGMAP } from "./local-config.js";
+
+export class ClusterError extends Error {
+  override readonly name = "ClusterError";
+}
+
+export interface ClusterTarget {
+  namespace: string;
+  name?: string;
+  /** A kubeconfig context other than the current one. */
+  context?: string;
+}
+
+export async function patchClusterTelemetry(settings: TelemetrySettings, target: ClusterTarget): Promise<void> {
+  // Loaded only here: the client is large and no other command needs it.
+  const k8s = await import("@kubernetes/client-node");
+  const config = new k8s.KubeConfig();
+  try {
+    config.loadFromDefault();
+  } catch (err) {
+    throw new ClusterError(`cannot read a kubeconfig: ${(err as Error).message}`);
+  }
+  if (target.context) config.setCurrentContext(target.context);
+  const cluster = config.getCurrentCluster();
+  // loadFromDefault falls back to http://localhost:8080 when it finds nothing: say so instead.
+  const kubeconfigs = (process.env.KUBECONFIG ?? join(homedir(), ".kube", "config")).split(delimiter).filter((f) => f && existsSync(f));
+  if (!cluster || (kubeconfigs.length === 0 && !process.env.KUBERNETES_SERVICE_HOST)) {
+    throw new ClusterError(`no Kubernetes cluster configured: no kubeconfig at ${process.env.KUBECONFIG ? "$KUBECONFIG" : "~/.kube/config"} and not running in a pod`);
+  }
+  const name = target.name ?? TELEMETRY_CONFIGMAP;
+  const api = config.makeApiClient(k8s.CoreV1Api);
+  try {
+    await api.patchNamespacedConfigMap(
+      { name, namespace: target.namespace, body: { data: { [TELEMETRY_CONFIG_KEY]: formatTelemetryConfig(settings) } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+  } catch (err) {
+    const e = err as Error & { code?: number };
+    const why = e.code === 404 ? `ConfigMap ${target.namespace}/${name} not found (apply knative/config-telemetry.yaml)` : e.code === 403 ? `not allowed to patch ConfigMap ${target.namespace}/${name}` : e.message.split("\n")[0];
+    throw new ClusterError(`${cluster.server}: ${why}`);
+  }
+}

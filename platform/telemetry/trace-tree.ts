@@ -1,0 +1,41 @@
+/**
+ * A trace as an indented tree, children under their parent in start order, each line with its
+ * duration, where it started relative to the trace, and which process made it:
+ *
+ * ```
+ * trace 0af7651916cd43dd8448eb211c80319c  9 spans, 31.4 ms, 2026-11-25 10:00:00.123
+ *   POST /events/{type}  3.1 ms  +0.0 ms  [ingress]
+ *   └─ publish b.leveler.default.local  2.6 ms  +0.4 ms  [ingress]
+ *      ├─ queued leveler.order.local  12.0 ms  +3.0 ms  [dispatcher-order]
+ * ```
+ */
+import type { SpanRecord } from "../../functions/runtime/jsonl-exporter.js";
+import type { Trace } from "./trace-files.js";
+
+export function formatTrace(trace: Trace): string {
+  const ids = new Set(trace.spans.map((s) => s.spanId));
+  const children = new Map<string, SpanRecord[]>();
+  // A span whose parent is not in the files (another system's, or not flushed yet) is a root here.
+  const roots = trace.spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+  for (const s of trace.spans) {
+    if (!s.parentSpanId || !ids.has(s.parentSpanId)) continue;
+    const list = children.get(s.parentSpanId) ?? [];
+    list.push(s);
+    children.set(s.parentSpanId, list);
+  }
+  const when = new Date(trace.startUs / 1000).toISOString().replace("T", " ").replace("Z", "");
+  const lines = [`trace ${trace.traceId}  ${trace.spans.length} span${trace.spans.length === 1 ? "" : "s"}, ${ms(trace.durationUs)}, ${when}`];
+  const walk = (span: SpanRecord, prefix: string, branch: string) => {
+    const status = span.status === 2 ? `  ERROR${span.statusMessage ? ` ${span.statusMessage}` : ""}` : "";
+    lines.push(`  ${prefix}${branch}${span.name}  ${ms(span.durationUs)}  +${ms(span.startUs - trace.startUs)}  [${span.service}]${status}`);
+    const kids = children.get(span.spanId) ?? [];
+    const inner = prefix + (branch === "└─ " ? "   " : branch === "├─ " ? "│  " : "");
+    kids.forEach((k, i) => walk(k, inner, i === kids.length - 1 ? "└─ " : "├─ "));
+  };
+  for (const root of roots) walk(root, "", "");
+  return lines.join("\n");
+}
+
+function ms(us: number): string {
+  return `${(us / 1000).toFixed(1)} ms`;
+}
