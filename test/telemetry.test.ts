@@ -37,6 +37,8 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
         const urls = (await t.status()).functions.flatMap((f) => f.processes.filter((p) => p.state === "ready").map((p) => p.metricsUrl));
         expect(urls.length).toBeGreaterThan(0);
         expect(await Promise.all(urls.map(scrapeSamplerRatio))).toEqual(urls.map(() => ratio));
+        // The status API reports the ratio the processes (functions and dispatchers) apply.
+        expect((await t.status()).telemetry.samplerRatio).toBe(ratio);
       },
       { timeout: 15_000, interval: 100 },
     );
