@@ -5,6 +5,8 @@ import { runFunction } from "./run.js";
 import { processSpan, replyTraceContext } from "./consumer-tracing.js";
 import { simulateWork, type WorkShape } from "./work.js";
 import type { CloudEvent } from "cloudevents";
+import { createEventRegistry } from "../events/registry.js";
+import { schemas } from "../events/schemas.js";
 
 export interface ConsumerDefinition {
   name: string;
@@ -20,6 +22,7 @@ interface ConsumerConfig extends FunctionConfig {
   workMs: number;
   failRate: number;
   shape: WorkShape;
+  idempotency: { maxEntries: number; ttlMs: number };
 }
 
 export function runConsumer(definition: ConsumerDefinition): void {
@@ -32,9 +35,15 @@ export function runConsumer(definition: ConsumerDefinition): void {
       workMs: readNumber(env, "WORK_MS", definition.workMs, { min: 0 }),
       failRate: readNumber(env, "FAIL_RATE", 0, { min: 0, max: 1 }),
       shape,
+      idempotency: {
+        maxEntries: readNumber(env, "IDEMPOTENCY_MAX_ENTRIES", 100_000, { min: 1, integer: true }),
+        ttlMs: readNumber(env, "IDEMPOTENCY_TTL_MS", 3_600_000, { min: 1 }),
+      },
     };
   };
   runFunction(definition.name, readConfig, (config, { meter, telemetry }) => {
+    const deliveries = meter.createCounter("leveler.consumer.deliveries", { description: "Deliveries received; duplicate ones are answered from the record without running the work" });
+    const registry = createEventRegistry(schemas.filter((schema) => schema.$id === definition.type));
     const duration = meter.createHistogram("leveler.consumer.process.duration", { unit: "s", description: "Time to process one delivered event" });
     const handle = (event: CloudEvent<unknown>): Promise<Outcome> =>
       processSpan(telemetry, event, async () => {
@@ -47,6 +56,9 @@ export function runConsumer(definition: ConsumerDefinition): void {
       handle,
       onOutcome: (outcome, seconds) => duration.record(seconds, { "cloudevents.event_type": definition.type, outcome }),
       replyExtensions: () => replyTraceContext(telemetry),
+      validate: registry.has(definition.type) ? (data) => registry.validate(definition.type, data) : undefined,
+      idempotency: config.idempotency,
+      onDelivery: (kind) => deliveries.add(1, { "cloudevents.event_type": definition.type, delivery: kind }),
     });
     return { app };
   });

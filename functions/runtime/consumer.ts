@@ -3,11 +3,14 @@
  * turns a delivered CloudEvent (binary or structured mode) into a call and the outcome into the
  * answer Knative's dispatcher understands: 200 with the `<type>.processed` reply event in binary
  * mode, 503 for a transient failure (retried), 400 for an event that will never succeed
- * (dead-lettered without retries).
+ * (dead-lettered without retries). A redelivered event (same source and id) gets the answer the
+ * first delivery got, without running the work again (see processed-record.ts).
  */
 import { randomUUID } from "node:crypto";
 import { CloudEvent, HTTP } from "cloudevents";
 import { Hono } from "hono";
+import type { FieldError } from "../events/registry.js";
+import { ProcessedRecord } from "./processed-record.js";
 
 export type Outcome =
   | { kind: "processed"; result: Record<string, unknown> }
@@ -25,10 +28,26 @@ export interface ConsumerOptions {
   onOutcome?: (outcome: Outcome["kind"], seconds: number) => void;
   /** Extensions for the reply, read after handling (tracing: the current `traceparent`). */
   replyExtensions?: () => Record<string, string>;
+  /**
+   * Checks the data before any work: events can reach the broker without the ingress (another
+   * producer, a replay), and an event that can never be processed is a poison to dead-letter.
+   */
+  validate?: (data: unknown) => FieldError[];
+  /** How many processed events to remember for deduplication, and for how long. */
+  idempotency?: { maxEntries: number; ttlMs: number };
+  /** Each delivery: executed for the first time, or a duplicate answered from the record. */
+  onDelivery?: (kind: "executed" | "duplicate") => void;
+}
+
+interface Answer {
+  status: 200 | 400 | 503;
+  body: string;
+  headers: Record<string, string>;
 }
 
 export function createConsumerApp(options: ConsumerOptions): Hono {
   const app = new Hono();
+  const record = new ProcessedRecord<Answer>(options.idempotency ?? { maxEntries: 100_000, ttlMs: 3_600_000 });
   app.post("/", async (c) => {
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, key) => (headers[key] = value));
@@ -42,6 +61,19 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
     }
     if (event.type !== options.type) return c.json({ error: `this consumer takes ${options.type}, not ${event.type}` }, 400);
 
+    const { value, duplicate } = record.run(`${event.source}\u0000${event.id}`, () => execute(event), (a) => a.status !== 503);
+    options.onDelivery?.(duplicate ? "duplicate" : "executed");
+    const answer = await value;
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  });
+
+  async function execute(event: CloudEvent<unknown>): Promise<Answer> {
+    const json = (status: 400 | 503, error: string): Answer => ({ status, body: JSON.stringify({ error }), headers: { "content-type": "application/json" } });
+    const problems = options.validate?.(event.data) ?? [];
+    if (problems.length) {
+      options.onOutcome?.("reject", 0);
+      return json(400, `poison: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`);
+    }
     const started = performance.now();
     let outcome: Outcome;
     try {
@@ -50,8 +82,8 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
       outcome = { kind: "retry", reason: (err as Error).message };
     }
     options.onOutcome?.(outcome.kind, (performance.now() - started) / 1000);
-    if (outcome.kind === "retry") return c.json({ error: outcome.reason }, 503);
-    if (outcome.kind === "reject") return c.json({ error: outcome.reason }, 400);
+    if (outcome.kind === "retry") return json(503, outcome.reason);
+    if (outcome.kind === "reject") return json(400, outcome.reason);
 
     const reply = new CloudEvent<Record<string, unknown>>({
       id: randomUUID(),
@@ -62,7 +94,7 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
       ...options.replyExtensions?.(),
     });
     const message = HTTP.binary(reply);
-    return new Response(message.body as string, { status: 200, headers: message.headers as Record<string, string> });
-  });
+    return { status: 200, body: message.body as string, headers: message.headers as Record<string, string> };
+  }
   return app;
 }

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import amqp from "amqplib";
+import { CloudEvent } from "cloudevents";
 import { afterAll, describe, expect, it } from "vitest";
+import { toAmqp } from "../../lib/cloudevent-amqp.js";
 import type { DeadLetter } from "../../platform/broker/dead-letters.js";
 import { startTestPlatform, type TestPlatform } from "../harness.js";
 import { Ledger, renderTable, type LedgerRow } from "./ledger.js";
@@ -31,7 +34,10 @@ async function watchReplies(t: TestPlatform, ledger: Ledger): Promise<void> {
     const tap = await t.tap({ type: `${type}.processed` });
     const seen = { n: 0 };
     const pump = () => {
-      while (seen.n < tap.messages.length) ledger.reply((JSON.parse(tap.messages[seen.n++]!.content.toString()) as { eventId: string }).eventId);
+      while (seen.n < tap.messages.length) {
+        const m = tap.messages[seen.n++]!;
+        ledger.reply((JSON.parse(m.content.toString()) as { eventId: string }).eventId, String(m.properties.headers?.id));
+      }
       if (!stopped.has(ledger)) setTimeout(pump, 50);
     };
     pump();
@@ -278,6 +284,44 @@ describe("faults: nothing accepted is lost", () => {
       // Every process of the platform stays bounded (the test process itself also holds the client
       // and the ledger, so it is reported, not judged).
       for (const [name, mb] of peakRss) if (!name.startsWith("platform")) expect(mb, name).toBeLessThan(250);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it("a poison event ends in the dead-letter queue and does not hold up the events behind it", async () => {
+    const t = await startTestPlatform({
+      edit: (doc) => {
+        fastRetries(doc);
+        // One delivery at a time: a poison that blocked would block everything behind it.
+        if (doc.kind === "Trigger" && doc.metadata.name === "report") doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "1" };
+      },
+    });
+    const ledger = new Ledger("poison event");
+    try {
+      await watchReplies(t, ledger);
+      // A producer that bypasses the ingress publishes an event its consumer can never process.
+      const poisonId = `poison-${Date.now()}`;
+      const connection = await amqp.connect(t.amqpUrl);
+      const channel = await connection.createConfirmChannel();
+      const event = new CloudEvent({ id: poisonId, source: "/rogue-producer", type: TYPES.report.type, datacontenttype: "application/json", data: { reportId: 42, period: "hourly" } });
+      const { content, properties } = toAmqp(event);
+      channel.publish(t.exchange, "", content, properties);
+      await channel.waitForConfirms();
+      await connection.close();
+      ledger.accepted.add(poisonId);
+      const started = Date.now();
+      await sendWithRetries({ url: t.ingressUrl, count: 200, concurrency: 10, request: only("report"), onAccepted: (id) => ledger.accepted.add(id) });
+      await settle(t, ledger, 60_000);
+      ledger.recoveryMs = ledger.recoveryAfter(started);
+      rows.push(ledger.row());
+      expect(ledger.lost).toEqual([]);
+      expect([...ledger.deadLettered]).toEqual([poisonId]);
+      expect(ledger.row().processed).toBe(200);
+      const base = t.statusUrl.replace("/api/status", "");
+      const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] };
+      expect(deadLetters[0]!.errorCode).toBe("400");
+      expect(deadLetters[0]!.errorData).toMatch(/poison: data.reportId/);
     } finally {
       await t.stop();
     }

@@ -9,13 +9,18 @@ export interface LedgerRow {
   processed: number;
   deadLettered: number;
   lost: number;
+  /** Executions beyond the first (distinct replies for one event): what idempotency prevents. */
   duplicates: number;
+  /** Deliveries beyond the first that were answered from the consumer's record (same reply). */
+  redeliveries: number;
   recoveryMs: number | null;
 }
 
 export class Ledger {
   readonly accepted = new Set<string>();
-  readonly executions = new Map<string, number>();
+  /** Event id → the distinct reply ids seen for it (one per execution). */
+  readonly executions = new Map<string, Set<string>>();
+  private deliveries = 0;
   readonly deadLettered = new Set<string>();
   recoveryMs: number | null = null;
 
@@ -23,8 +28,12 @@ export class Ledger {
 
   private readonly replyTimes: number[] = [];
 
-  reply(eventId: string, at = Date.now()): void {
-    this.executions.set(eventId, (this.executions.get(eventId) ?? 0) + 1);
+  /** A reply seen on the broker: the same reply id again is a redelivery answered from the record. */
+  reply(eventId: string, replyId: string, at = Date.now()): void {
+    const set = this.executions.get(eventId) ?? new Set<string>();
+    set.add(replyId);
+    this.executions.set(eventId, set);
+    this.deliveries++;
     this.replyTimes.push(at);
   }
 
@@ -58,15 +67,16 @@ export class Ledger {
       processed: [...this.accepted].filter((id) => this.executions.has(id)).length,
       deadLettered: this.deadLettered.size,
       lost: this.lost.length,
-      duplicates: [...this.executions.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0),
+      duplicates: [...this.executions.values()].reduce((sum, set) => sum + Math.max(0, set.size - 1), 0),
+      redeliveries: this.deliveries - [...this.executions.values()].reduce((sum, set) => sum + set.size, 0),
       recoveryMs: this.recoveryMs,
     };
   }
 }
 
 export function renderTable(rows: readonly LedgerRow[]): string {
-  const header = ["scenario", "accepted", "processed", "dead-lettered", "lost", "duplicates", "longest recovery"];
-  const lines = rows.map((r) => [r.scenario, String(r.accepted), String(r.processed), String(r.deadLettered), String(r.lost), String(r.duplicates), r.recoveryMs === null ? "-" : `${(r.recoveryMs / 1000).toFixed(1)} s`]);
+  const header = ["scenario", "accepted", "processed", "dead-lettered", "lost", "duplicates", "redeliveries", "longest recovery"];
+  const lines = rows.map((r) => [r.scenario, String(r.accepted), String(r.processed), String(r.deadLettered), String(r.lost), String(r.duplicates), String(r.redeliveries), r.recoveryMs === null ? "-" : `${(r.recoveryMs / 1000).toFixed(1)} s`]);
   const all = [header, ...lines];
   const widths = header.map((_, i) => Math.max(...all.map((l) => l[i]!.length)));
   const fmt = (l: string[]) => `| ${l.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
