@@ -159,6 +159,9 @@ export class Platform {
 
     const baseEnv = definedEnv(this.options.env ?? process.env);
     baseEnv.AMQP_URL = this.broker.url;
+    // Only the public front (the ingress's TCP front) is reachable from outside; every replica,
+    // dispatcher and metrics endpoint listens on loopback.
+    baseEnv.HOST = "127.0.0.1";
     // The monitoring switch: every process watches the same file, as every pod mounts the ConfigMap.
     Object.assign(baseEnv, prepareLocalTelemetry(config.stateDir, this.manifests));
 

@@ -34,6 +34,8 @@ export interface FunctionConfig {
   revision: string | undefined;
   configuration: string | undefined;
   telemetry: TelemetryConfig;
+  /** HTTP server limits and listen address (HOST: all interfaces in a pod, 127.0.0.1 locally). */
+  server: { host: string; headersTimeoutMs: number; requestTimeoutMs: number; maxHeaderBytes: number };
 }
 
 export function readFunctionConfig(env: Env, defaultName: string): FunctionConfig {
@@ -44,6 +46,12 @@ export function readFunctionConfig(env: Env, defaultName: string): FunctionConfi
     revision: env.K_REVISION || undefined,
     configuration: env.K_CONFIGURATION || undefined,
     telemetry: readTelemetryConfig(env),
+    server: {
+      host: readString(env, "HOST", "0.0.0.0"),
+      headersTimeoutMs: readNumber(env, "HEADERS_TIMEOUT_MS", 10_000, { min: 100 }),
+      requestTimeoutMs: readNumber(env, "REQUEST_TIMEOUT_MS", 30_000, { min: 100 }),
+      maxHeaderBytes: readNumber(env, "MAX_HEADER_BYTES", 16 * 1024, { min: 1024, integer: true }),
+    },
   };
 }
 

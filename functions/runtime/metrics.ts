@@ -21,7 +21,7 @@ const version = typeof __LEVELER_VERSION__ === "string" ? __LEVELER_VERSION__ : 
 
 export function startMetrics(config: FunctionConfig): FunctionMetrics {
   const exporter = config.metricsPort
-    ? new PrometheusExporter({ port: config.metricsPort, host: "0.0.0.0" })
+    ? new PrometheusExporter({ port: config.metricsPort, host: config.server.host })
     : undefined;
   const provider = new MeterProvider({
     resource: resourceFromAttributes({

@@ -39,6 +39,7 @@ export function runFunction<C extends FunctionConfig>(
       app: parts.app,
       port: config.port,
       name: config.service,
+      limits: config.server,
       log,
       ...(parts.ready ? { ready: parts.ready } : {}),
       middleware: httpServerSpans(telemetry, { startsTraces: parts.startsTraces ?? false }),

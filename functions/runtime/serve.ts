@@ -8,10 +8,23 @@ import type { Server } from "node:http";
 import { serve as serveNode } from "@hono/node-server";
 import { Hono, type MiddlewareHandler } from "hono";
 
+/** Limits every function applies to its HTTP server (see README, "Limits"). */
+export interface ServerLimits {
+  /** Address to listen on: all interfaces in a pod; the local platform passes 127.0.0.1. */
+  host: string;
+  /** Time for a client to send the request headers. */
+  headersTimeoutMs: number;
+  /** Time for a client to send the whole request (slow bodies get 408). */
+  requestTimeoutMs: number;
+  /** Largest request header block, in bytes (more is 431). */
+  maxHeaderBytes: number;
+}
+
 export interface ServeOptions {
   app: Hono;
   port: number;
   name: string;
+  limits?: Partial<ServerLimits>;
   /** Readiness beyond "not shutting down", e.g. "the broker connection is up". */
   ready?: () => boolean;
   /** Runs after the last in-flight request finished. */
@@ -44,8 +57,23 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
   if (options.middleware) root.use(options.middleware);
   root.route("/", options.app);
 
+  const limits: ServerLimits = { host: "0.0.0.0", headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16 * 1024, ...options.limits };
   const server = await new Promise<Server>((resolve) => {
-    const s = serveNode({ fetch: root.fetch, port: options.port, hostname: "0.0.0.0" }, () => resolve(s as Server));
+    const s = serveNode(
+      {
+        fetch: root.fetch,
+        port: options.port,
+        hostname: limits.host,
+        serverOptions: {
+          maxHeaderSize: limits.maxHeaderBytes,
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          // Node enforces the two timeouts on this tick (30 s by default): keep it finer than they are.
+          connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)),
+        },
+      },
+      () => resolve(s as Server),
+    );
   });
   server.keepAliveTimeout = 65_000;
   const address = server.address();

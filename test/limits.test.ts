@@ -1,0 +1,72 @@
+/**
+ * The HTTP limits every function sets, over real sockets against a real ingress process: a header
+ * flood gets 431, a body that trickles in too slowly is cut off with 408, and the process lives on.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../platform/ports.js";
+
+function rawRequest(port: number, head: string, trickle?: { chunks: string[]; everyMs: number }): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString()));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", () => resolve(answer));
+    socket.write(head);
+    if (trickle) {
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i >= trickle.chunks.length || socket.destroyed) return clearInterval(timer);
+        socket.write(trickle.chunks[i++]!);
+      }, trickle.everyMs);
+    }
+    setTimeout(() => socket.destroy(), 8000);
+  });
+}
+
+describe("HTTP limits (real process, real sockets)", () => {
+  let child: ChildProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    const [p, metricsPort, deadAmqpPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    port = p;
+    child = spawn(process.execPath, [join(import.meta.dirname, "..", "dist", "functions", "ingress.js")], {
+      env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", AMQP_URL: `amqp://127.0.0.1:${deadAmqpPort}`, BROKER_EXCHANGE: "x", K_SINK: "", REQUEST_TIMEOUT_MS: "1000", HEADERS_TIMEOUT_MS: "1000" },
+      stdio: "ignore",
+    });
+    for (const deadline = Date.now() + 10_000; ; ) {
+      try {
+        await fetch(`http://127.0.0.1:${port}/health/liveness`);
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error("ingress did not start");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+
+  afterAll(() => {
+    child?.kill("SIGKILL");
+  });
+
+  it("a header flood is refused with 431", async () => {
+    const flood = Array.from({ length: 400 }, (_, i) => `x-flood-${i}: ${"a".repeat(100)}\r\n`).join("");
+    const answer = await rawRequest(port, `POST /events HTTP/1.1\r\nHost: x\r\n${flood}Content-Length: 2\r\n\r\n{}`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431/);
+  });
+
+  it("a body that trickles in past the request timeout is cut off with 408", async () => {
+    const started = Date.now();
+    const answer = await rawRequest(port, `POST /events/com.example.report.requested HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`, { chunks: Array.from({ length: 50 }, () => " "), everyMs: 100 });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(7000);
+  });
+
+  it("is still alive after both", async () => {
+    expect((await fetch(`http://127.0.0.1:${port}/health/liveness`)).status).toBe(200);
+  });
+});
