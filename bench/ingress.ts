@@ -9,15 +9,11 @@
  *
  * Flags: --duration <s> (default 15), --connections <n> (default 50), --batch <n> (default 100).
  */
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import amqp from "amqplib";
-import { declareTopology, deleteTopology, planTopology } from "../platform/broker/topology.js";
 import { readPlatformConfig } from "../platform/config.js";
-import { loadManifests } from "../platform/manifests.js";
+import { benchTopology } from "./_topology.js";
 import { freePort } from "../platform/ports.js";
-import { canConnect } from "../platform/rabbitmq.js";
 import { TcpFront } from "../platform/serving/tcp-front.js";
 import { fmt, load, machine, sampleRss, startProcess, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
 
@@ -33,23 +29,8 @@ const connections = Number(values.connections);
 const batchSize = Number(values.batch);
 
 const config = readPlatformConfig();
-if (!(await canConnect(config.amqpUrl))) {
-  console.error(`bench: RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`);
-  process.exit(2);
-}
-const manifests = loadManifests(config.manifestDirs);
-const plan = planTopology(manifests, `bench-${randomBytes(3).toString("hex")}`);
-const connection = await amqp.connect(config.amqpUrl);
-const channel = await connection.createChannel();
-await declareTopology(connection, plan);
-const queueDepth = async () => {
-  let total = 0;
-  for (const t of plan.triggers) total += (await channel.checkQueue(t.queue)).messageCount;
-  return total;
-};
-const purge = async () => {
-  for (const t of plan.triggers) await channel.purgeQueue(t.queue);
-};
+const topology = await benchTopology(config);
+const { manifests, plan, queueDepth, purge } = topology;
 
 const [ingressPort, barePort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
 // The ingress runs with its Service's env from the manifest (heap caps included), as it would deploy.
@@ -132,6 +113,5 @@ try {
   await front.close();
   await stopProcess(ingress);
   await stopProcess(bare);
-  await deleteTopology(channel, plan).catch(() => undefined);
-  await connection.close();
+  await topology.remove();
 }

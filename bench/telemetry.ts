@@ -13,19 +13,15 @@
  * Flags: --duration <s> per run (default 10), --trials <n> (default 3), --connections <n> (50),
  * --ratios <list> (default 0,0.01,0.1,1).
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import amqp from "amqplib";
 import { parseRatio, writeTelemetryConfigFile } from "../lib/telemetry-config.js";
-import { declareTopology, deleteTopology, planTopology } from "../platform/broker/topology.js";
 import { readPlatformConfig } from "../platform/config.js";
-import { loadManifests } from "../platform/manifests.js";
+import { benchTopology } from "./_topology.js";
 import { freePort } from "../platform/ports.js";
-import { canConnect } from "../platform/rabbitmq.js";
 import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
 import { fmt, load, machine, median, startProcess, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
 
@@ -44,18 +40,8 @@ const ratios = values.ratios.split(",").map((r) => parseRatio(r));
 if (!ratios.includes(0)) ratios.unshift(0); // the baseline every cost is relative to
 
 const config = readPlatformConfig();
-if (!(await canConnect(config.amqpUrl))) {
-  console.error(`bench: RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`);
-  process.exit(2);
-}
-const manifests = loadManifests(config.manifestDirs);
-const plan = planTopology(manifests, `bench-${randomBytes(3).toString("hex")}`);
-const connection = await amqp.connect(config.amqpUrl);
-const channel = await connection.createChannel();
-await declareTopology(connection, plan);
-const purge = async () => {
-  for (const t of plan.triggers) await channel.purgeQueue(t.queue);
-};
+const topology = await benchTopology(config);
+const { manifests, plan, purge } = topology;
 
 const work = mkdtempSync(join(tmpdir(), "leveler-bench-telemetry-"));
 const configFile = join(work, "config.yaml");
@@ -157,7 +143,6 @@ try {
   console.log(`\nspans written per run (median): ${ratios.map((r) => `${r}: ${fmt(median(spanBytes.get(r)!) / 1024)} KiB`).join(", ")}`);
 } finally {
   await stopProcess(ingress);
-  await deleteTopology(channel, plan).catch(() => undefined);
-  await connection.close();
+  await topology.remove();
   rmSync(work, { recursive: true, force: true });
 }

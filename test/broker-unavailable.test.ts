@@ -2,36 +2,20 @@
  * The ingress process with no broker behind it: every answer is 503 with Retry-After, never 202,
  * and readiness fails so that Knative would route no traffic to it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../platform/ports.js";
+import { startLoneIngress, type LoneIngress } from "./lone-ingress.js";
 
 describe("ingress without a reachable broker", () => {
-  let child: ChildProcess;
+  let ingress: LoneIngress;
   let url: string;
 
   beforeAll(async () => {
-    const [port, metricsPort, deadAmqpPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [join(import.meta.dirname, "..", "dist", "functions", "ingress.js")], {
-      env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), AMQP_URL: `amqp://guest:guest@127.0.0.1:${deadAmqpPort}`, BROKER_EXCHANGE: "b.test.nothing", K_SINK: "" },
-      stdio: "ignore",
-    });
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await fetch(`${url}/health/liveness`);
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error("ingress did not start");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    ingress = await startLoneIngress();
+    url = ingress.url;
   });
 
   afterAll(() => {
-    child?.kill("SIGKILL");
+    ingress?.kill();
   });
 
   it("answers 503 with Retry-After and is not ready", async () => {

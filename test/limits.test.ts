@@ -2,11 +2,9 @@
  * The HTTP limits every function sets, over real sockets against a real ingress process: a header
  * flood gets 431, a body that trickles in too slowly is cut off with 408, and the process lives on.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../platform/ports.js";
+import { startLoneIngress, type LoneIngress } from "./lone-ingress.js";
 
 function rawRequest(port: number, head: string, trickle?: { chunks: string[]; everyMs: number }): Promise<string> {
   return new Promise((resolve) => {
@@ -28,29 +26,16 @@ function rawRequest(port: number, head: string, trickle?: { chunks: string[]; ev
 }
 
 describe("HTTP limits (real process, real sockets)", () => {
-  let child: ChildProcess;
+  let ingress: LoneIngress;
   let port: number;
 
   beforeAll(async () => {
-    const [p, metricsPort, deadAmqpPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    port = p;
-    child = spawn(process.execPath, [join(import.meta.dirname, "..", "dist", "functions", "ingress.js")], {
-      env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", AMQP_URL: `amqp://127.0.0.1:${deadAmqpPort}`, BROKER_EXCHANGE: "x", K_SINK: "", REQUEST_TIMEOUT_MS: "1000", HEADERS_TIMEOUT_MS: "1000" },
-      stdio: "ignore",
-    });
-    for (const deadline = Date.now() + 10_000; ; ) {
-      try {
-        await fetch(`http://127.0.0.1:${port}/health/liveness`);
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error("ingress did not start");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    ingress = await startLoneIngress({ REQUEST_TIMEOUT_MS: "1000", HEADERS_TIMEOUT_MS: "1000" });
+    port = ingress.port;
   });
 
   afterAll(() => {
-    child?.kill("SIGKILL");
+    ingress?.kill();
   });
 
   it("a header flood is refused with 431", async () => {
