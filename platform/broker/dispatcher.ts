@@ -173,12 +173,14 @@ export class Dispatcher {
       this.options.metrics?.delivered(event.type, result.status);
       if (result.status !== undefined && result.status >= 200 && result.status < 300) {
         const reply = result.reply;
-        await this.settle(channel, message, async () => {
+        const acked = await this.settle(channel, message, async () => {
           if (reply) {
             await traced.publish(this.options.brokerExchange, [reply], (events) => this.replySink.send(events));
             this.stats.replies++;
           }
         });
+        // "processed" means answered 2xx and acked; a reply that could not be published means redelivery.
+        if (!acked) return "requeued";
         bump(this.stats.processed, event.type);
         return "processed";
       }
@@ -208,7 +210,8 @@ export class Dispatcher {
   }
 
   /** Runs `before` (publish a reply or a dead letter), then acks; if `before` fails, requeues. */
-  private async settle(channel: Channel, message: ConsumeMessage, before: () => Promise<void>): Promise<void> {
+  /** Returns whether the message was acked (false: it will be redelivered). */
+  private async settle(channel: Channel, message: ConsumeMessage, before: () => Promise<void>): Promise<boolean> {
     try {
       await before();
     } catch (err) {
@@ -217,9 +220,11 @@ export class Dispatcher {
         await sleep(500);
         if (!channelGone(channel)) channel.nack(message, false, true);
       }
-      return;
+      return false;
     }
-    if (!channelGone(channel)) channel.ack(message);
+    if (channelGone(channel)) return false;
+    channel.ack(message);
+    return true;
   }
 
   private async publishDeadLetterRaw(message: ConsumeMessage, reason: string): Promise<void> {
