@@ -2,12 +2,28 @@
  * A bench-only copy of the manifests' topology under a fresh instance id: the real exchanges and
  * quorum queues, with nothing consuming them, deleted at the end.
  */
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import amqp from "amqplib";
 import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "../platform/broker/topology.js";
 import type { PlatformConfig } from "../platform/config.js";
 import { loadManifests, type Manifests } from "../platform/manifests.js";
 import { canConnect } from "../platform/rabbitmq.js";
+import { startProcess } from "./_lib.js";
+
+/** The ingress as a process publishing into this topology, with its Service's env from the manifest (heap caps included), as it would deploy. */
+export function startBenchIngress(config: PlatformConfig, topology: BenchTopology, ports: { port: number; metricsPort: number }, env: Record<string, string> = {}): ChildProcess {
+  return startProcess(join(config.distDir, "functions", "ingress.js"), {
+    ...topology.manifests.services.find((s) => s.name === "ingress")?.env,
+    PORT: String(ports.port),
+    METRICS_PORT: String(ports.metricsPort),
+    AMQP_URL: config.amqpUrl,
+    BROKER_EXCHANGE: topology.exchange,
+    K_SINK: "",
+    ...env,
+  });
+}
 
 export interface BenchTopology {
   manifests: Manifests;

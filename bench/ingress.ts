@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "../platform/config.js";
-import { benchTopology } from "./_topology.js";
+import { benchTopology, startBenchIngress } from "./_topology.js";
 import { freePort } from "../platform/ports.js";
 import { TcpFront } from "../platform/serving/tcp-front.js";
 import { fmt, load, machine, sampleRss, startProcess, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
@@ -30,19 +30,10 @@ const batchSize = Number(values.batch);
 
 const config = readPlatformConfig();
 const topology = await benchTopology(config);
-const { manifests, plan, queueDepth, purge } = topology;
+const { queueDepth, purge } = topology;
 
 const [ingressPort, barePort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
-// The ingress runs with its Service's env from the manifest (heap caps included), as it would deploy.
-const ingressSpec = manifests.services.find((s) => s.name === "ingress");
-const ingress = startProcess(join(config.distDir, "functions", "ingress.js"), {
-  ...ingressSpec?.env,
-  PORT: String(ingressPort),
-  METRICS_PORT: String(metricsPort),
-  AMQP_URL: config.amqpUrl,
-  BROKER_EXCHANGE: plan.brokers[0]!.exchange,
-  K_SINK: "",
-});
+const ingress = startBenchIngress(config, topology, { port: ingressPort, metricsPort });
 const bare = startProcess(join(config.distDir, "bench", "bare-server.js"), { PORT: String(barePort) });
 
 const order = JSON.stringify({ orderId: "o-1", currency: "EUR", items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }] });

@@ -20,10 +20,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { parseRatio, writeTelemetryConfigFile } from "../lib/telemetry-config.js";
 import { readPlatformConfig } from "../platform/config.js";
-import { benchTopology } from "./_topology.js";
+import { benchTopology, startBenchIngress } from "./_topology.js";
 import { freePort } from "../platform/ports.js";
 import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
-import { fmt, load, machine, median, startProcess, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
+import { fmt, load, machine, median, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -41,24 +41,14 @@ if (!ratios.includes(0)) ratios.unshift(0); // the baseline every cost is relati
 
 const config = readPlatformConfig();
 const topology = await benchTopology(config);
-const { manifests, plan, purge } = topology;
+const { purge } = topology;
 
 const work = mkdtempSync(join(tmpdir(), "leveler-bench-telemetry-"));
 const configFile = join(work, "config.yaml");
 const tracesDir = join(work, "traces");
 writeTelemetryConfigFile(configFile, { samplerRatio: 0 });
 const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
-const ingressSpec = manifests.services.find((s) => s.name === "ingress");
-const ingress = startProcess(join(config.distDir, "functions", "ingress.js"), {
-  ...ingressSpec?.env,
-  PORT: String(port),
-  METRICS_PORT: String(metricsPort),
-  AMQP_URL: config.amqpUrl,
-  BROKER_EXCHANGE: plan.brokers[0]!.exchange,
-  K_SINK: "",
-  LEVELER_TELEMETRY_CONFIG: configFile,
-  LEVELER_TRACES_DIR: tracesDir,
-});
+const ingress = startBenchIngress(config, topology, { port, metricsPort }, { LEVELER_TELEMETRY_CONFIG: configFile, LEVELER_TRACES_DIR: tracesDir });
 
 const body = JSON.stringify({ orderId: "o-1", currency: "EUR", items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }] });
 const url = `http://127.0.0.1:${port}/events/com.example.order.created`;

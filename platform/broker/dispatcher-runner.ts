@@ -21,13 +21,8 @@ export interface DispatcherRunnerOptions {
   log: (line: string) => void;
 }
 
-export interface DispatcherTotals {
-  processed: Record<string, number>;
-  deadLettered: Record<string, number>;
-  replies: number;
-  retries: number;
-  inFlight: number;
-  connected: boolean;
+/** A dispatcher's counters summed over its restarts, plus what the runner knows of its process. */
+export interface DispatcherTotals extends DispatcherStats {
   restarts: number;
   pid: number | undefined;
 }
