@@ -20,6 +20,8 @@ export interface PlatformConfig {
   activatorMaxWaiting: number;
   autoscalerTickMs: number;
   logScaleEvents: boolean;
+  /** How often the timeline (dashboard, `GET /api/timeline`) samples rates, depths and replicas. */
+  timelineIntervalMs: number;
 }
 
 export const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -41,5 +43,6 @@ export function readPlatformConfig(env: Record<string, string | undefined> = pro
     activatorMaxWaiting: readNumber(env, "ACTIVATOR_MAX_WAITING", 1000, { min: 1, integer: true }),
     autoscalerTickMs: readNumber(env, "AUTOSCALER_TICK_MS", 1000, { min: 50 }),
     logScaleEvents: readString(env, "LEVELER_LOG_SCALE", "true") !== "false",
+    timelineIntervalMs: readNumber(env, "LEVELER_TIMELINE_INTERVAL_MS", 250, { min: 50, max: 60_000 }),
   };
 }

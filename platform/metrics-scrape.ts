@@ -1,14 +1,18 @@
 /** Reads counters from a function's Prometheus endpoint (text exposition format). */
 export async function scrapeCounter(url: string, metric: string, label: string): Promise<Record<string, number> | undefined> {
-  let text: string;
+  const text = await scrapeText(url);
+  return text === undefined ? undefined : parseCounter(text, metric, label);
+}
+
+/** The exposition text of one endpoint; undefined if it does not answer within a second. */
+export async function scrapeText(url: string): Promise<string | undefined> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
     if (!response.ok) return undefined;
-    text = await response.text();
+    return await response.text();
   } catch {
     return undefined;
   }
-  return parseCounter(text, metric, label);
 }
 
 export function parseCounter(text: string, metric: string, label: string): Record<string, number> {

@@ -14,11 +14,12 @@ import { DispatcherRunner } from "./broker/dispatcher-runner.js";
 import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "./broker/topology.js";
 import type { PlatformConfig } from "./config.js";
 import { loadManifests, ManifestError, type DeliverySpec, type Destination, type Manifests, type ServiceSpec } from "./manifests.js";
-import { scrapeCounter } from "./metrics-scrape.js";
+import { parseCounter, scrapeText } from "./metrics-scrape.js";
 import { freePort } from "./ports.js";
 import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
 import { prepareLocalTelemetry } from "./telemetry/local-config.js";
 import { samplerStatus, type SamplerStatus } from "./telemetry/sampler-status.js";
+import { Timeline, type TimelineReading } from "./timeline.js";
 import { LocalService, type ScaleEvent } from "./serving/local-service.js";
 import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./serving/scaling-config.js";
 
@@ -49,6 +50,9 @@ export class Platform {
   private readonly triggers: TriggerRuntime[] = [];
   private readonly deadLetterDispatchers: { queue: string; sink: string; dispatcher: DispatcherRunner }[] = [];
   private readonly acceptedByReplica = new Map<string, Record<string, number>>();
+  private readonly refusedByReplica = new Map<string, number>();
+  /** The last few minutes, sampled every 250 ms: for the dashboard and `GET /api/timeline`. */
+  readonly timeline: Timeline;
   private readonly log: (line: string) => void;
   private started = false;
   private stopping: Promise<void> | undefined;
@@ -62,6 +66,7 @@ export class Platform {
     // Refuse bad autoscaling settings before anything starts, naming the Service and annotation.
     const defaults = readAutoscalerDefaults(this.manifests.configMaps.get("config-autoscaler"), options.env ?? process.env);
     for (const spec of this.manifests.services) this.scaling.set(spec.name, scalingSpecFor(spec, defaults));
+    this.timeline = new Timeline((withRatio) => this.timelineReading(withRatio), { intervalMs: options.config.timelineIntervalMs });
   }
 
   get amqpUrl(): string {
@@ -260,6 +265,7 @@ export class Platform {
       dispatcher.start();
       this.deadLetterDispatchers.push({ queue, sink: url, dispatcher });
     }
+    this.timeline.start();
   }
 
   /** Stops the ingress first (no new events), then dispatchers, then consumers. Safe to call twice. */
@@ -267,6 +273,7 @@ export class Platform {
     this.stopping ??= (async () => {
       // Ctrl-C reaches every process of the group at once: nothing that exits now is replaced.
       clearInterval(this.ticker);
+      this.timeline.stop();
       for (const s of this.services.values()) s.runner.halt();
       for (const t of this.triggers) t.dispatcher.halt();
       for (const d of this.deadLetterDispatchers) d.dispatcher.halt();
@@ -282,7 +289,7 @@ export class Platform {
   }
 
   async status(): Promise<PlatformStatus> {
-    await this.scrapeAccepted();
+    await this.scrapeIngress();
     const accepted = sum([...this.acceptedByReplica.values()]);
     const processed = sum(this.triggers.map((t) => t.dispatcher.totals().processed));
     const deadLettered = sum(this.triggers.map((t) => t.dispatcher.totals().deadLettered));
@@ -291,13 +298,10 @@ export class Platform {
     for (const type of [...types].sort()) byType[type] = { accepted: accepted[type] ?? 0, processed: processed[type] ?? 0, deadLettered: deadLettered[type] ?? 0 };
     const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
-    const metricsUrls = [
-      ...[...this.services.values()].flatMap((s) => s.runner.replicas.filter((r) => r.state === "ready").map((r) => r.metricsUrl)),
-      ...this.triggers.map((t) => t.metricsUrl),
-    ];
     return {
       broker: { url: redact(this.amqpUrl), connected: this.connection?.isConnected ?? false, privateNode: this.broker?.privateNode ?? null },
-      telemetry: await samplerStatus(metricsUrls),
+      brokers: this.plan.brokers.map((b) => ({ name: b.broker.name, namespace: b.broker.namespace, exchange: b.exchange, deadLetterQueue: b.deadLetterQueue })),
+      telemetry: await samplerStatus(this.metricsUrls()),
       events: { accepted: total(accepted), processed: total(processed), deadLettered: total(deadLettered), byType },
       triggers: await Promise.all(
         this.triggers.map(async (t) => {
@@ -348,18 +352,58 @@ export class Platform {
     }
   }
 
-  private async scrapeAccepted(): Promise<void> {
+  /** Reads every ingress replica's accepted and refused counters (kept per replica, so counts survive its exit). */
+  private async scrapeIngress(): Promise<void> {
     const publicServices = this.manifests.services.filter(isPublic);
     await Promise.all(
       publicServices.flatMap((spec) =>
         (this.services.get(spec.name)?.runner.replicas ?? [])
           .filter((r) => r.state !== "exited")
           .map(async (r) => {
-            const counts = await scrapeCounter(r.metricsUrl, "leveler_ingress_events_accepted_total", "cloudevents_event_type");
-            if (counts) this.acceptedByReplica.set(`${spec.name}/${r.process.pid}`, counts);
+            const text = await scrapeText(r.metricsUrl);
+            if (text === undefined) return;
+            const key = `${spec.name}/${r.process.pid}`;
+            this.acceptedByReplica.set(key, parseCounter(text, "leveler_ingress_events_accepted_total", "cloudevents_event_type"));
+            this.refusedByReplica.set(key, Object.values(parseCounter(text, "leveler_ingress_events_rejected_total", "reason")).reduce((a, b) => a + b, 0));
           }),
       ),
     );
+  }
+
+  private async timelineReading(withRatio: boolean): Promise<TimelineReading> {
+    await this.scrapeIngress();
+    const processed: Record<string, number> = {};
+    for (const spec of this.manifests.services) if (!isPublic(spec)) processed[spec.name] = 0;
+    let deadLettered = 0;
+    for (const t of this.triggers) {
+      const totals = t.dispatcher.totals();
+      const subscriber = t.plan.trigger.subscriber.ref?.kind === "Service" ? t.plan.trigger.subscriber.ref.name : t.plan.trigger.name;
+      processed[subscriber] = (processed[subscriber] ?? 0) + Object.values(totals.processed).reduce((a, b) => a + b, 0);
+      deadLettered += Object.values(totals.deadLettered).reduce((a, b) => a + b, 0);
+    }
+    const queues: Record<string, number | null> = {};
+    for (const t of this.triggers) queues[t.plan.trigger.name] = await this.queueDepth(t.plan.queue);
+    const dlq = await Promise.all(this.deadLetterQueueNames().map((q) => this.queueDepth(q)));
+    const replicas: Record<string, number> = {};
+    for (const [name, s] of this.services) replicas[name] = s.runner.replicas.filter((r) => r.state !== "exited").length;
+    return {
+      accepted: Object.values(sum([...this.acceptedByReplica.values()])).reduce((a, b) => a + b, 0),
+      refused: [...this.refusedByReplica.values()].reduce((a, b) => a + b, 0),
+      processed,
+      deadLettered,
+      queues,
+      replicas,
+      deadLetters: dlq.includes(null) ? null : (dlq as number[]).reduce((a, b) => a + b, 0),
+      ...(withRatio ? { samplerRatio: (await samplerStatus(this.metricsUrls())).samplerRatio } : {}),
+      brokerConnected: this.connection?.isConnected ?? false,
+    };
+  }
+
+  private metricsUrls(): string[] {
+    return [
+      ...[...this.services.values()].flatMap((s) => s.runner.replicas.filter((r) => r.state === "ready").map((r) => r.metricsUrl)),
+      ...this.triggers.map((t) => t.metricsUrl),
+    ];
   }
 
   /** A Destination as the URL a dispatcher posts to. */
@@ -388,6 +432,8 @@ export class Platform {
 
 export interface PlatformStatus {
   broker: { url: string; connected: boolean; privateNode: string | null };
+  /** Each Broker's exchange in RabbitMQ, for tools that watch it (benchmarks, taps). */
+  brokers: { name: string; namespace: string; exchange: string; deadLetterQueue: string }[];
   telemetry: SamplerStatus;
   events: { accepted: number; processed: number; deadLettered: number; byType: Record<string, { accepted: number; processed: number; deadLettered: number }> };
   triggers: { name: string; broker: string; filter: Record<string, string>; subscriber: string; queue: string; queueDepth: number | null; parallelism: number; dispatcher: Record<string, unknown> }[];

@@ -36,6 +36,12 @@ export function createStatusApp(platform: Platform, options: StatusAppOptions): 
   const metrics = createPlatformMetrics({ functions: () => platform.functionGauges() });
   app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.get("/api/status", async (c) => c.json(await platform.status()));
+  // `?since=<epoch ms>` returns only newer samples; without it, the whole window.
+  app.get("/api/timeline", (c) => {
+    const since = Number(c.req.query("since") ?? 0);
+    const { intervalMs, windowMs } = platform.timeline;
+    return c.json({ intervalMs, windowMs, samples: platform.timeline.since(Number.isFinite(since) ? since : 0) });
+  });
   // `?since=<ISO time>` returns only newer events, for clients that poll.
   app.get("/api/scale-events", (c) => {
     const since = c.req.query("since");

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlatformStatus } from "../platform/platform.js";
+import type { TimelineSample } from "../platform/timeline.js";
 import { post, startTestPlatform, type Tap, type TestPlatform } from "./harness.js";
 
 const TYPES = ["com.example.order.created", "com.example.payment.requested", "com.example.notification.requested", "com.example.report.requested"] as const;
@@ -135,6 +136,21 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     expect(payment.dispatcher.retries).toBeGreaterThan(0);
     expect(payment.queueDepth).toBe(0);
     expect(status.functions.map((f) => f.name).sort()).toEqual(["ingress", "notification", "order", "payment", "report"]);
+    expect(status.brokers.map((b) => b.exchange)).toEqual([t.exchange]);
+
+    // The timeline saw the same run: its last totals match, and its rates add up to them.
+    await new Promise((r) => setTimeout(r, 600));
+    const timeline = (await (await fetch(new URL("/api/timeline", t.statusUrl))).json()) as { intervalMs: number; samples: TimelineSample[] };
+    expect(timeline.intervalMs).toBe(250);
+    const last = timeline.samples.at(-1)!;
+    expect(last.totals).toMatchObject({ accepted: 1000, processed: 1000, deadLettered: 0 });
+    expect(Object.keys(last.consumers).sort()).toEqual(["notification", "order", "payment", "report"]);
+    expect(last.queues).toEqual({ notification: 0, order: 0, payment: 0, report: 0 });
+    expect(timeline.samples.some((s) => s.replicas.order! > 0)).toBe(true);
+    const integrated = (pick: (s: TimelineSample) => number) => timeline.samples.slice(1).reduce((sum, s, i) => sum + (pick(s) * (s.t - timeline.samples[i]!.t)) / 1000, 0);
+    const first = timeline.samples[0]!.totals;
+    expect(Math.round(integrated((s) => s.ingress.accepted))).toBe(1000 - first.accepted);
+    expect(Math.round(integrated((s) => Object.values(s.consumers).reduce((a, b) => a + b, 0)))).toBe(1000 - first.processed);
   }, 180_000);
 
   it("publishes nothing for a rejected request", async () => {
