@@ -76,7 +76,7 @@ await Promise.all([
   ),
   // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.
   build({ ...common, entryPoints: entries("platform", ["main", "dispatcher-main", "cli"]), outdir: "dist/platform", external: ["@kubernetes/client-node"] }),
-  benches.length ? build({ ...common, entryPoints: entries("bench", benches), outdir: "dist/bench", external: ["autocannon"] }) : Promise.resolve(),
+  benches.length ? build({ ...common, entryPoints: entries("bench", benches), outdir: "dist/bench", external: ["autocannon", "vega", "vega-lite", "cli-progress"] }) : Promise.resolve(),
 ]);
 
 console.log(`built ${functions.length} functions (${functions.join(", ")}) and the platform in ${Math.round(performance.now() - started)} ms`);

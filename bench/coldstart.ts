@@ -15,7 +15,7 @@ import amqp from "amqplib";
 import { readPlatformConfig } from "../platform/config.js";
 import type { PlatformStatus } from "../platform/platform.js";
 import { freePort } from "../platform/ports.js";
-import { fmt, machine, startProcess, stopProcess, waitHttp } from "./_lib.js";
+import { fmt, machine, startProcess, stopProcess, waitHttp } from "./lib/process.js";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
 const runs = Number(values.runs);

@@ -12,10 +12,10 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "../platform/config.js";
-import { benchTopology, startBenchIngress } from "./_topology.js";
+import { benchTopology, startBenchIngress } from "./lib/topology.js";
 import { freePort } from "../platform/ports.js";
 import { TcpFront } from "../platform/serving/tcp-front.js";
-import { fmt, load, machine, sampleRss, startProcess, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
+import { fmt, load, machine, sampleRss, startProcess, stopProcess, waitHttp, type LoadResult } from "./lib/process.js";
 
 const { values } = parseArgs({
   options: {

@@ -20,10 +20,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { parseRatio, writeTelemetryConfigFile } from "../lib/telemetry-config.js";
 import { readPlatformConfig } from "../platform/config.js";
-import { benchTopology, startBenchIngress } from "./_topology.js";
+import { benchTopology, startBenchIngress } from "./lib/topology.js";
 import { freePort } from "../platform/ports.js";
 import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
-import { fmt, load, machine, median, stopProcess, waitHttp, type LoadResult } from "./_lib.js";
+import { fmt, load, machine, median, stopProcess, waitHttp, type LoadResult } from "./lib/process.js";
 
 const { values } = parseArgs({
   options: {

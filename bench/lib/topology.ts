@@ -6,11 +6,11 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import amqp from "amqplib";
-import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "../platform/broker/topology.js";
-import type { PlatformConfig } from "../platform/config.js";
-import { loadManifests, type Manifests } from "../platform/manifests.js";
-import { canConnect } from "../platform/rabbitmq.js";
-import { startProcess } from "./_lib.js";
+import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "../../platform/broker/topology.js";
+import type { PlatformConfig } from "../../platform/config.js";
+import { loadManifests, type Manifests } from "../../platform/manifests.js";
+import { canConnect } from "../../platform/rabbitmq.js";
+import { startProcess } from "./process.js";
 
 /** The ingress as a process publishing into this topology, with its Service's env from the manifest (heap caps included), as it would deploy. */
 export function startBenchIngress(config: PlatformConfig, topology: BenchTopology, ports: { port: number; metricsPort: number }, env: Record<string, string> = {}): ChildProcess {

@@ -1,0 +1,287 @@
+/**
+ * `npm run bench`: the benchmark that settles it. Starts the local platform itself, reproduces the
+ * old system's table (5,000-50,000 requests; monitoring off, sampled and on; each cell at least
+ * three interleaved trials), counts every event id through to its consumer's reply, runs the same
+ * sizes open loop, then the load-leveling spike; writes a Markdown report, a JSON file and SVG
+ * charts under bench/results/<timestamp>/ (bench/results/latest points at the newest).
+ *
+ *   npm run bench                      the full run (about 15 minutes on 2 cores)
+ *   npm run bench -- --quick           a short version (about two minutes)
+ *   npm run bench -- --events 1000000  one cell of a million events (loss and duplicates for all)
+ *   --mode open --rate 3000            the matrix at a fixed arrival rate instead of closed loop
+ *   --reps N  --connections N  --sizes 5000,10000  --ratios 0,1  --no-spike  --no-open
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem, type } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { MultiBar, Presets } from "cli-progress";
+import { readPlatformConfig } from "../platform/config.js";
+import { loadManifests } from "../platform/manifests.js";
+import { canConnect } from "../platform/rabbitmq.js";
+import { Ledgers, runCell, type CellPlan, type CellResult } from "./lib/cells.js";
+import { renderSvg, throughputChart, timeSeriesChart, type SeriesPoint } from "./lib/charts.js";
+import { EVENT_TYPES } from "./lib/load.js";
+import { startBenchPlatform, type BenchPlatform } from "./lib/local-platform.js";
+import { watchReplies } from "./lib/replies.js";
+import { OLD_SYSTEM, renderReport } from "./lib/report.js";
+import type { BenchResults } from "./lib/results.js";
+import { runSpike, type SpikePlan, type SpikeResult } from "./lib/spike.js";
+import { median } from "./lib/stats.js";
+import { monitoringVerdicts, summarise, targets } from "./lib/summary.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    events: { type: "string" },
+    mode: { type: "string", default: "closed" },
+    rate: { type: "string" },
+    reps: { type: "string" },
+    connections: { type: "string", default: "50" },
+    sizes: { type: "string" },
+    ratios: { type: "string" },
+    "no-spike": { type: "boolean", default: false },
+    "no-open": { type: "boolean", default: false },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+const numbers = (text: string, name: string) =>
+  text.split(",").map((v) => {
+    const n = Number(v.trim());
+    if (!Number.isFinite(n) || n < 0) fail(`--${name}: ${JSON.stringify(v)} is not a number`);
+    return n;
+  });
+
+const million = flags.events !== undefined;
+const quick = flags.quick;
+const mode = flags.mode === "open" ? "open" : flags.mode === "closed" ? "closed" : fail(`--mode is closed or open, not ${flags.mode}`);
+if (mode === "open" && !flags.rate) fail("--mode open needs --rate <requests per second>");
+const openRate = flags.rate ? numbers(flags.rate, "rate")[0]! : undefined;
+const sizes = million ? numbers(flags.events!, "events").map(Math.round) : flags.sizes ? numbers(flags.sizes, "sizes").map(Math.round) : quick ? [2_000, 5_000] : [5_000, 10_000, 20_000, 50_000];
+const ratios = flags.ratios ? numbers(flags.ratios, "ratios") : million ? [0] : [0, 0.1, 1];
+const reps = flags.reps ? Math.max(1, Math.round(numbers(flags.reps, "reps")[0]!)) : million ? 1 : 3;
+const connections = Math.max(1, Math.round(numbers(flags.connections, "connections")[0]!));
+const runOpen = !million && !flags["no-open"] && mode === "closed";
+const runSpikeScenario = !million && !flags["no-spike"];
+if (ratios.some((r) => r > 1)) fail("--ratios are sampler ratios between 0 and 1");
+
+const config = readPlatformConfig();
+if (!(await canConnect(config.amqpUrl))) fail(`RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`);
+
+const startedAt = new Date();
+const stamp = startedAt.toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+const resultsRoot = join(ROOT, "bench", "results");
+const outDir = join(resultsRoot, stamp);
+mkdirSync(outDir, { recursive: true });
+
+// The matrix measures the ingress; consumers are kept cheap (1 ms of waiting each) so the queues
+// drain between cells. The spike sets their cost on purpose.
+const CONSUMERS = ["order", "payment", "notification", "report"];
+const matrixWork = "each consumer I/O-shaped, WORK_MS=1";
+const matrixEnv = Object.fromEntries(CONSUMERS.flatMap((c) => [[`LEVELER_${c.toUpperCase()}_WORK_MS`, "1"], [`LEVELER_${c.toUpperCase()}_WORK_SHAPE`, "io"]]));
+
+// One plan for every trial: repetition-major, sizes in order, the ratios rotated each repetition.
+const plans: CellPlan[] = [];
+let index = 0;
+const base = { mode, connections, ...(openRate ? { rate: openRate } : {}) } as const;
+plans.push({ index: index++, rep: 0, size: Math.min(2_000, sizes[0]!), ratio: 0, ...base, warmup: true });
+for (let rep = 0; rep < reps; rep++) {
+  const rotated = ratios.map((_, i) => ratios[(i + rep) % ratios.length]!);
+  for (const size of sizes) for (const ratio of rotated) plans.push({ index: index++, rep, size, ratio, ...base });
+}
+
+const spikePlan: SpikePlan = quick
+  ? { capacityPerConsumer: 200, consumers: CONSUMERS.length, baselineRate: 100, baselineSeconds: 5, burstFactor: 3, burstSeconds: 4, scaleToZeroWaitS: 0 }
+  : { capacityPerConsumer: 200, consumers: CONSUMERS.length, baselineRate: 100, baselineSeconds: 10, burstFactor: 3, burstSeconds: 8, scaleToZeroWaitS: 150 };
+const spikeEvents = spikePlan.baselineRate * spikePlan.baselineSeconds + spikePlan.capacityPerConsumer * spikePlan.consumers * spikePlan.burstFactor * spikePlan.burstSeconds;
+const openSize = Math.min(20_000, Math.max(...sizes));
+const openEvents = runOpen ? 2 * reps * openSize : 0;
+const totalEvents = plans.reduce((a, p) => a + p.size, 0) + openEvents + (runSpikeScenario ? spikeEvents : 0);
+
+const bars = new MultiBar(
+  { format: "{bar} {percentage}% | {value}/{total} events | {rate}/s | ETA {eta_formatted} | {stage}", hideCursor: true, etaBuffer: 200, noTTYOutput: true, notTTYSchedule: 15_000, fps: 5 },
+  Presets.shades_classic,
+);
+const bar = bars.create(totalEvents, 0, { rate: 0, stage: "starting the platform" });
+const log = (line: string) => bars.log(line + "\n");
+let done = 0;
+let lastRateAt = performance.now();
+let lastRateDone = 0;
+const progress = (stage: string) => (answered: number) => {
+  const now = performance.now();
+  if (now - lastRateAt >= 1000) {
+    bar.update(done + answered, { rate: Math.round(((done + answered - lastRateDone) * 1000) / (now - lastRateAt)), stage });
+    lastRateAt = now;
+    lastRateDone = done + answered;
+  } else bar.update(done + answered, { stage });
+};
+
+let peakRss = 0;
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
+
+const ledgers = new Ledgers();
+let rabbitmqVersion = "unknown";
+
+async function withPlatform<T>(env: Record<string, string>, logName: string, body: (platform: BenchPlatform) => Promise<T>): Promise<T> {
+  const platform = await startBenchPlatform({ root: ROOT, amqpUrl: config.amqpUrl, env, logFile: join(outDir, logName) });
+  const exchange = (await platform.status()).brokers[0]!.exchange;
+  const replies = await watchReplies(config.amqpUrl, exchange, EVENT_TYPES, ledgers.reply);
+  rabbitmqVersion = replies.serverVersion;
+  try {
+    return await body(platform);
+  } finally {
+    await replies.close().catch(() => undefined);
+    await platform.stop();
+  }
+}
+
+function describeCell(r: CellResult): string {
+  const p = r.plan;
+  return `${p.warmup ? "warm-up " : ""}${p.mode} ${p.size} @ ratio ${p.ratio}${p.rate ? ` (${p.rate}/s)` : ""}: ${Math.round(r.load.acceptedPerSecond)} req/s accepted, p95 ${r.load.latencyMs.p95.toFixed(1)} ms, lost ${r.ledger.lost}, dup ${r.ledger.duplicates}, drain ${r.drainMs === null ? "timed out" : (r.drainMs / 1000).toFixed(1) + " s"}, peak depth ${r.peakQueueDepth}`;
+}
+
+const cells: CellResult[] = [];
+let spike: SpikeResult | null = null;
+try {
+  await withPlatform(matrixEnv, "platform-matrix.log", async (platform) => {
+    let ratio: number | undefined;
+    const run = async (plan: CellPlan) => {
+      if (plan.ratio !== ratio) {
+        bar.update(done, { stage: `sampling ${plan.ratio}` });
+        await platform.setSampling(plan.ratio);
+        ratio = plan.ratio;
+      }
+      const stage = `${plan.warmup ? "warm-up" : `trial ${plan.rep + 1}/${reps}`}: ${plan.size} @ ${plan.ratio}${plan.mode === "open" ? ` open ${plan.rate}/s` : ""}`;
+      const result = await runCell(platform, ledgers, plan, progress(stage));
+      done += plan.size;
+      log(describeCell(result));
+      if (!plan.warmup) cells.push(result);
+    };
+    for (const plan of plans) await run(plan);
+
+    if (runOpen) {
+      // The same system at a fixed arrival rate: three quarters of what the closed loop sustained.
+      const closedRate = median(cells.filter((c) => c.plan.size === openSize && c.plan.ratio === 0).map((c) => c.load.acceptedPerSecond));
+      const rate = Math.max(100, Math.round((0.75 * closedRate) / 100) * 100);
+      for (let rep = 0; rep < reps; rep++) {
+        for (const r of rep % 2 ? [1, 0] : [0, 1]) await run({ index: index++, rep, size: openSize, ratio: r, mode: "open", connections, rate });
+      }
+    }
+  });
+
+  if (runSpikeScenario) {
+    // Each consumer's cost set so that it handles about capacityPerConsumer events/s at its Trigger's parallelism.
+    const manifests = loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(ROOT, d)));
+    const spikeEnv: Record<string, string> = {};
+    for (const c of CONSUMERS) {
+      const parallelism = manifests.triggers.find((t) => t.subscriber.ref?.name === c)?.parallelism ?? 1;
+      spikeEnv[`LEVELER_${c.toUpperCase()}_WORK_MS`] = String(Math.round((parallelism * 1000) / spikePlan.capacityPerConsumer));
+      spikeEnv[`LEVELER_${c.toUpperCase()}_WORK_SHAPE`] = "io";
+    }
+    spike = await withPlatform(spikeEnv, "platform-spike.log", async (platform) => {
+      await platform.setSampling(0);
+      bar.update(done, { stage: "spike: waiting for consumers at zero" });
+      const result = await runSpike(platform, ledgers, spikePlan, progress("spike"));
+      done += spikeEvents;
+      log(`spike: peak depth ${result.peakDepth}, drained ${result.drainS ?? "-"} s after the burst, processing CoV ${(result.aggregate.cov1s * 100).toFixed(1)}% (1 s), lost ${result.ledger.lost}, dup ${result.ledger.duplicates}`);
+      return result;
+    });
+  }
+} finally {
+  bar.update(totalEvents, { stage: "writing the report" });
+  bars.stop();
+  clearInterval(rssTimer);
+}
+
+// Late duplicates count too: every cell's ledger is read again now that everything has settled.
+for (const c of cells) c.ledger = ledgers.get(`c${c.plan.index}-`)!.counts();
+const summary = summarise(cells);
+const verdicts = monitoringVerdicts(cells);
+const results: BenchResults = {
+  startedAt: startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`,
+  machine: { cores: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, rabbitmq: rabbitmqVersion, os: `${type()} ${release()}` },
+  git: gitState(),
+  settings: { connections, reps, sizes, ratios, matrixWork, mode },
+  cells,
+  summary,
+  verdicts,
+  spike,
+  targets: targets(summary, cells, spike ? [spike.ledger] : []),
+  benchPeakRssMb: peakRss / 2 ** 20,
+  wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
+};
+
+writeFileSync(join(outDir, "results.json"), JSON.stringify(results, null, 1));
+await writeCharts(results);
+writeFileSync(join(outDir, "report.md"), renderReport(results));
+const latest = join(resultsRoot, "latest");
+rmSync(latest, { force: true });
+symlinkSync(stamp, latest);
+
+console.log(`\n${renderReport(results).split("\n## Open loop")[0]}`);
+console.log(`report: ${join(outDir, "report.md")}\n        bench/results/latest -> ${stamp}`);
+process.exit(0);
+
+async function writeCharts(r: BenchResults): Promise<void> {
+  const closed = r.cells.filter((c) => c.plan.mode === "closed");
+  if (closed.length) {
+    const label = (ratio: number) => `leveler, ratio ${ratio}`;
+    const trials = closed.map((c) => ({ requests: c.plan.size, label: label(c.plan.ratio), value: c.load.acceptedPerSecond }));
+    const medians = r.summary.filter((s) => s.mode === "closed").map((s) => ({ requests: s.size, label: label(s.ratio), value: s.acceptedPerSecond.median }));
+    const old = Object.entries(OLD_SYSTEM)
+      .filter(([size]) => sizes.includes(Number(size)))
+      .flatMap(([size, o]) => [
+        { requests: Number(size), label: "old system, off", value: o.off },
+        { requests: Number(size), label: "old system, on", value: o.on },
+      ]);
+    writeFileSync(join(outDir, "throughput.svg"), await renderSvg(throughputChart(trials, [...medians, ...old])));
+  }
+  if (r.spike) {
+    const s = r.spike;
+    const seconds = (t: number) => (t - s.origin) / 1000;
+    const series = (pick: (sample: (typeof s.samples)[number]) => Record<string, number | null>): SeriesPoint[] =>
+      s.samples.flatMap((sample) => Object.entries(pick(sample)).map(([name, value]) => ({ t: seconds(sample.t), series: name, value: value ?? 0 })));
+    const charts: [string, string, string, SeriesPoint[], boolean][] = [
+      ["spike-ingress.svg", "Ingress: events per second (1 s means)", "events/s", perSecond(series((x) => ({ accepted: x.ingress.accepted, refused: x.ingress.refused }))), false],
+      ["spike-processing.svg", "Each consumer's processing rate (1 s means)", "events/s", perSecond(series((x) => x.consumers)), false],
+      ["spike-depth.svg", "Each Trigger's queue depth", "messages ready", series((x) => x.queues), false],
+      ["spike-replicas.svg", "Each function's replicas", "replicas", series((x) => x.replicas), true],
+    ];
+    for (const [file, title, yTitle, points, step] of charts) {
+      writeFileSync(join(outDir, file), await renderSvg(timeSeriesChart({ title, yTitle, points, burst: s.burst, step })));
+    }
+  }
+}
+
+/** Rates sampled every 250 ms, as means over whole seconds: one second holds enough events to read a rate. */
+function perSecond(points: readonly SeriesPoint[]): SeriesPoint[] {
+  const buckets = new Map<string, { t: number; series: string; sum: number; n: number }>();
+  for (const p of points) {
+    const key = `${p.series}\u0000${Math.floor(p.t)}`;
+    const b = buckets.get(key) ?? { t: Math.floor(p.t) + 0.5, series: p.series, sum: 0, n: 0 };
+    b.sum += p.value;
+    b.n++;
+    buckets.set(key, b);
+  }
+  return [...buckets.values()].map((b) => ({ t: b.t, series: b.series, value: b.sum / b.n }));
+}
+
+function gitState(): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    return { commit, dirty };
+  } catch {
+    return { commit: "unknown", dirty: false };
+  }
+}

@@ -1,0 +1,103 @@
+/** The Markdown report: what was run, on what, the table, the verdicts, the spike, the targets. */
+import type { CellSummary, MonitoringVerdict, Target } from "./summary.js";
+import type { SpikeResult } from "./spike.js";
+import type { BenchResults } from "./results.js";
+
+/** The old Python/FastAPI system's figures (../shared/seeds/DIGEST.md): single runs, monitoring off / on. */
+export const OLD_SYSTEM: Record<number, { off: number; on: number }> = {
+  5000: { off: 1169, on: 1029 },
+  10000: { off: 1301, on: 1372 },
+  20000: { off: 1273, on: 1334 },
+  50000: { off: 1261, on: 1352 },
+};
+
+const n0 = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 0 });
+const n1 = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const pct = (v: number) => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
+const ratioName = (r: number) => (r === 0 ? "off (0)" : r === 1 ? "on (1.0)" : `sampled (${r})`);
+
+function cellTable(rows: readonly CellSummary[]): string {
+  const head = "| requests | monitoring | mode | trials | accepted req/s median [min–max] | p50 / p95 / p99 ms | success | lost | dup. | drain s | peak depth |\n|---:|---|---|---:|---|---|---:|---:|---:|---:|---:|";
+  const lines = rows.map((s) => {
+    const mode = s.mode === "closed" ? "closed" : `open @ ${n0(s.targetRate ?? 0)}/s`;
+    const a = s.acceptedPerSecond;
+    return `| ${n0(s.size)} | ${ratioName(s.ratio)} | ${mode} | ${s.trials} | ${n0(a.median)} [${n0(a.min)}–${n0(a.max)}] | ${n1(s.latencyMs.p50)} / ${n1(s.latencyMs.p95)} / ${n1(s.latencyMs.p99)} | ${(s.successRate * 100).toFixed(2)}% | ${s.lost} | ${s.duplicates} | ${s.drainMs === null ? "timed out" : n1(s.drainMs / 1000)} | ${n0(s.peakQueueDepth)} |`;
+  });
+  return [head, ...lines].join("\n");
+}
+
+function verdictTable(verdicts: readonly MonitoringVerdict[], summary: readonly CellSummary[]): string {
+  const head = "| requests | mode | off req/s | on req/s | on vs off | noise | verdict | sampled vs off | verdict | old system off / on (change) |\n|---:|---|---:|---:|---:|---:|---|---:|---|---|";
+  const lines = verdicts.map((v) => {
+    const get = (ratio: number) => summary.find((s) => s.mode === v.mode && s.size === v.size && s.ratio === ratio)?.acceptedPerSecond.median;
+    const old = OLD_SYSTEM[v.size];
+    const say = (x: MonitoringVerdict["on"]) => (x ? (x.differs ? (x.change > 0 ? "**faster, beyond noise**" : "**slower, beyond noise**") : "within noise") : "-");
+    return `| ${n0(v.size)} | ${v.mode} | ${get(0) === undefined ? "-" : n0(get(0)!)} | ${get(1) === undefined ? "-" : n0(get(1)!)} | ${v.on ? pct(v.on.change) : "-"} | ${v.on ? `±${(v.on.noise * 100).toFixed(1)}%` : "-"} | ${say(v.on)} | ${v.sampled ? pct(v.sampled.change) : "-"} | ${say(v.sampled)} | ${old ? `${n0(old.off)} / ${n0(old.on)} (${pct((old.on - old.off) / old.off)}), single runs` : "-"} |`;
+  });
+  return [head, ...lines].join("\n");
+}
+
+function spikeSection(spike: SpikeResult): string {
+  const p = spike.plan;
+  const consumers = Object.entries(spike.consumers)
+    .map(([name, c]) => `| ${name} | ${n0(c.meanRate)} | ${Number.isNaN(c.cov1s) ? "-" : (c.cov1s * 100).toFixed(1) + "%"} | ${Number.isNaN(c.cov250ms) ? "-" : (c.cov250ms * 100).toFixed(1) + "%"} | ${n1(c.backlogSeconds)} | ${n0(c.peakDepth)} | ${c.drainS === null ? "-" : n1(c.drainS)} | ${c.maxReplicas} |`)
+    .join("\n");
+  const phases = spike.phases.map((ph) => `| ${ph.name} | ${n0(ph.load.targetRate ?? 0)} | ${n0(ph.load.requests)} | ${n0(ph.load.accepted)} | ${n1(ph.load.latencyMs.p50)} / ${n1(ph.load.latencyMs.p95)} / ${n1(ph.load.latencyMs.p99)} |`).join("\n");
+  return `## Load leveling: the spike (open loop)
+
+Consumers set to about ${n0(p.capacityPerConsumer)} events/s each (I/O-shaped \`WORK_MS\` = Trigger parallelism × 1000 / ${p.capacityPerConsumer}); ${p.baselineSeconds} s at ${n0(p.baselineRate)}/s, then a ${p.burstSeconds} s burst at ${p.burstFactor}× the consumers' total capacity, then quiet at ${n0(p.baselineRate)}/s until the queues are empty. Timeline sampled every 250 ms by the platform.
+
+| phase | target rate/s | sent | accepted | p50 / p95 / p99 ms (from scheduled send) |
+|---|---:|---:|---:|---|
+${phases}
+
+- Peak queue depth (all Triggers): **${n0(spike.peakDepth)}**; backlog drained **${spike.drainS === null ? "not within the run" : n1(spike.drainS) + " s"}** after the burst ended.
+- Consumers' total processing rate while a backlog existed: mean **${n0(spike.aggregate.meanRate)}/s**, coefficient of variation **${Number.isNaN(spike.aggregate.cov1s) ? "-" : (spike.aggregate.cov1s * 100).toFixed(1) + "%"}** over 1 s windows (the old system claimed < 10%).
+- Events: ${spike.ledger.accepted} accepted, ${spike.ledger.processed} processed, **${spike.ledger.lost} lost**, **${spike.ledger.duplicates} duplicates**, ${spike.ledger.refused} refused.
+- Scaled back to zero: ${spike.scaledToZeroS === null ? "not waited for / not within the wait" : n1(spike.scaledToZeroS) + " s after the traffic stopped"}.
+
+| consumer | mean rate while backlogged /s | CoV (1 s) | CoV (250 ms) | backlog s | peak depth | drained s after burst | max replicas |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${consumers}
+
+![ingress rate](spike-ingress.svg)
+![processing rate](spike-processing.svg)
+![queue depth](spike-depth.svg)
+![replicas](spike-replicas.svg)
+`;
+}
+
+export function renderReport(r: BenchResults): string {
+  const m = r.machine;
+  const closed = r.summary.filter((s) => s.mode === "closed");
+  const open = r.summary.filter((s) => s.mode === "open");
+  const targets = (ts: readonly Target[]) =>
+    ["| target | wanted | measured | met |", "|---|---|---|---|", ...ts.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met === null ? "-" : t.met ? "yes" : "**no**"} |`)].join("\n");
+  return `# leveler benchmark — ${r.startedAt}
+
+\`${r.command}\` · commit \`${r.git.commit.slice(0, 12)}\`${r.git.dirty ? " (with uncommitted changes)" : ""}
+
+**Machine:** ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq}, ${m.os}. The load generator runs on the same machine as RabbitMQ and every function.
+
+**Method.** The benchmark starts the local platform itself (\`dist/platform/main.js\`, as \`npm start\` does) with its own RabbitMQ exchanges and quorum queues, and drives it from outside: HTTP to the ingress, \`leveler sampling\` to switch monitoring, \`/api/status\` and \`/api/timeline\` to watch. Every request is one binary-mode CloudEvent with its own id (the four event types take turns); the consumers' replies on the Broker's exchange are counted id by id, so **lost** = answered 202 but never processed and **duplicates** = executed more than once, counted after the queues drain. Trials are interleaved (each repetition runs every size, with the order of the ratios rotated) so drift hits every cell alike. Consumers in the matrix: ${r.settings.matrixWork}. Closed loop: ${r.settings.connections} connections, each sending its next request when the last one answered. Open loop: requests leave on a fixed schedule whether or not earlier ones answered; latency from the scheduled time (no coordinated omission).
+
+## Targets
+${targets(r.targets)}
+
+## The old table, on leveler (closed loop)
+${closed.length ? cellTable(closed) : "_not run_"}
+
+## Monitoring: on vs off, beyond the noise?
+A difference is claimed only when every trial of one cell lies beyond every trial of the other and the medians differ by more than the larger of the two cells' ranges (the noise).
+
+${r.verdicts.length ? verdictTable(r.verdicts, r.summary) : "_not run_"}
+
+${closed.length ? "![throughput](throughput.svg)\n" : ""}
+## Open loop (fixed arrival rate)
+${open.length ? cellTable(open) : "_not run_"}
+
+${r.spike ? spikeSection(r.spike) : "## Load leveling: the spike\n_not run_"}
+
+Bench process peak RSS: ${n0(r.benchPeakRssMb)} MB. Total wall time: ${n0(r.wallSeconds)} s.
+`;
+}
