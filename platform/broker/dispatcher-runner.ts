@@ -39,7 +39,9 @@ export class DispatcherRunner {
   start(): void {
     mkdirSync(this.options.logDir, { recursive: true });
     const log = createWriteStream(join(this.options.logDir, `dispatcher-${this.options.name}.log`), { flags: "a" });
-    const child = fork(this.options.script, [], { env: this.options.env, stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: ["--enable-source-maps", ...HEAP_LIMITS] });
+    // No --enable-source-maps (as for replicas): amqplib captures a stack on every channel close,
+    // and mapping it cost measurable CPU under load. NODE_OPTIONS=--enable-source-maps for debugging.
+    const child = fork(this.options.script, [], { env: this.options.env, stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: HEAP_LIMITS });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.on("message", (message: { kind?: string; stats?: DispatcherStats }) => {
