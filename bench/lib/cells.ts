@@ -58,7 +58,16 @@ export async function runCell(platform: BenchPlatform, ledgers: Ledgers, plan: C
   const ledger = ledgers.create(`c${plan.index}-`, plan.size);
   const before = await platform.status();
   const deadLetteredBefore = before.events.deadLettered;
-  const startedAt = Date.now();
+  // The timeline keeps five minutes; a long cell is read as it goes, so its peak is never missed.
+  let peakQueueDepth = 0;
+  let seenUntil = Date.now();
+  const readPeak = async () => {
+    for (const s of await platform.timeline(seenUntil).catch(() => [])) {
+      peakQueueDepth = Math.max(peakQueueDepth, Object.values(s.queues).reduce<number>((a, b) => a + (b ?? 0), 0));
+      seenUntil = s.t;
+    }
+  };
+  const peakTimer = setInterval(() => void readPeak(), 5_000);
   const spec = {
     url: `${platform.ingressUrl}/events`,
     count: plan.size,
@@ -67,7 +76,7 @@ export async function runCell(platform: BenchPlatform, ledgers: Ledgers, plan: C
     onAnswer: (n: number, status: number) => ledger.answered(n, status),
     onProgress,
   };
-  const load = plan.mode === "closed" ? await closedLoop({ ...spec, connections: plan.connections }) : await openLoop({ ...spec, rate: plan.rate! });
+  const load = await (plan.mode === "closed" ? closedLoop({ ...spec, connections: plan.connections }) : openLoop({ ...spec, rate: plan.rate! })).finally(() => clearInterval(peakTimer));
   const loadEnded = performance.now();
 
   // Drained when every accepted event has a reply or sits in a dead-letter queue.
@@ -87,8 +96,7 @@ export async function runCell(platform: BenchPlatform, ledgers: Ledgers, plan: C
     await sleep(25);
   }
   await sleep(300); // a duplicate delivery, if any, would arrive now
-  const samples = await platform.timeline(startedAt);
-  const peakQueueDepth = samples.reduce((peak, s) => Math.max(peak, Object.values(s.queues).reduce<number>((a, b) => a + (b ?? 0), 0)), 0);
+  await readPeak();
   return {
     plan,
     load,
