@@ -76,7 +76,22 @@ await Promise.all([
   ),
   // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.
   build({ ...common, entryPoints: entries("platform", ["main", "dispatcher-main", "cli"]), outdir: "dist/platform", external: ["@kubernetes/client-node"] }),
+  // The dashboard's page (platform/dashboard/web) with uPlot and their CSS: one browser bundle,
+  // served by the status server from dist/dashboard; nothing is fetched from elsewhere at run time.
+  build({
+    entryPoints: { app: "platform/dashboard/web/app.ts" },
+    outdir: "dist/dashboard",
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    sourcemap: true,
+    logLevel: "warning",
+    legalComments: "none",
+    tsconfig: "platform/dashboard/web/tsconfig.json",
+  }),
   benches.length ? build({ ...common, entryPoints: entries("bench", benches), outdir: "dist/bench", external: ["autocannon", "vega", "vega-lite", "cli-progress"] }) : Promise.resolve(),
 ]);
 
-console.log(`built ${functions.length} functions (${functions.join(", ")}) and the platform in ${Math.round(performance.now() - started)} ms`);
+console.log(`built ${functions.length} functions (${functions.join(", ")}), the platform and its dashboard in ${Math.round(performance.now() - started)} ms`);

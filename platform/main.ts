@@ -19,6 +19,8 @@ try {
   const status = await startStatusServer(platform, config.statusPort, config.statusHost, { token });
   log(`ingress   http://127.0.0.1:${config.ingressPort}/events`);
   log(`status    http://${config.statusHost}:${status.port}/api/status`);
+  // As Jupyter does: the link logs the browser in once (a session cookie), then drops the token.
+  log(`dashboard http://${config.statusHost}:${status.port}/?token=${token}`);
   log(`logs      ${config.stateDir}/logs   (Ctrl-C stops everything)`);
 
   let stopping = false;

@@ -73,6 +73,11 @@ export class Platform {
     return this.broker?.url ?? this.options.config.amqpUrl;
   }
 
+  /** What it was started with (state and dist directories: the dashboard needs both). */
+  get config(): Readonly<PlatformConfig> {
+    return this.options.config;
+  }
+
   get ingressUrl(): string | undefined {
     const publicService = this.manifests.services.find((s) => isPublic(s));
     return publicService ? this.services.get(publicService.name)?.front.url : undefined;

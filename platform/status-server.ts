@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Platform } from "./platform.js";
-import { authorized } from "./control-token.js";
+import { controlAuth, createDashboardRoutes, dashboardDeps } from "./dashboard/index.js";
 import { createPlatformMetrics } from "./platform-metrics.js";
 
 export interface StatusAppOptions {
@@ -13,17 +13,9 @@ export interface StatusAppOptions {
 
 export function createStatusApp(platform: Platform, options: StatusAppOptions): Hono {
   const app = new Hono();
-  // Reads are open on 127.0.0.1; anything that changes state needs the token from the state dir.
-  app.use("/api/*", async (c, next) => {
-    if (c.req.method !== "GET" && c.req.method !== "HEAD" && !authorized(c.req.header("authorization"), options.token)) {
-      return c.json(
-        { type: "about:blank", title: "Unauthorized", status: 401, detail: "this call changes state: send Authorization: Bearer <token>; the token is in the state directory (control-token)" },
-        401,
-        { "content-type": "application/problem+json", "www-authenticate": "Bearer" },
-      );
-    }
-    await next();
-  });
+  // Reads are open on 127.0.0.1; anything that changes state needs the token from the state dir
+  // (Bearer), or the dashboard's session cookie with a same-origin Origin (dashboard/auth.ts).
+  app.use("/api/*", controlAuth(options.token));
   app.get("/api/dlq", async (c) => c.json({ deadLetters: await platform.deadLetters(Number(c.req.query("limit") ?? 1000)) }));
   app.post("/api/dlq/replay", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { type?: unknown; id?: unknown };
@@ -48,13 +40,23 @@ export function createStatusApp(platform: Platform, options: StatusAppOptions): 
     const events = platform.recentScaleEvents().filter((e) => !since || e.time > since);
     return c.json({ events });
   });
+  // The dashboard: the page at /, its live feed and controls (platform/dashboard).
+  app.route("/", createDashboardRoutes(dashboardDeps(platform, options.token)));
   return app;
 }
 
 export function startStatusServer(platform: Platform, port: number, hostname: string, options: StatusAppOptions): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: createStatusApp(platform, options).fetch, port, hostname }, (info) =>
-      resolve({ port: info.port, close: () => new Promise((r) => (server).close(() => r())) }),
+      resolve({
+        port: info.port,
+        // The dashboard's event streams never end by themselves: close them with the server.
+        close: () =>
+          new Promise((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          }),
+      }),
     ) as Server;
     server.once("error", reject);
   });
