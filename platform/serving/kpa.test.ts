@@ -76,6 +76,14 @@ describe("KPA decisions", () => {
     expect(kpa.decide(5000, 0).desired).toBe(2);
   });
 
+  it("stays at zero after start with initial-scale 0 until traffic arrives", () => {
+    const kpa = new Kpa(spec({ initialScale: 0 }), 0, 0);
+    kpa.record(250, 0);
+    expect(kpa.decide(250, 0).desired).toBe(0);
+    kpa.record(1250, 1);
+    expect(kpa.decide(1250, 0).desired).toBe(1);
+  });
+
   it("holds the highest decision for scale-down-delay", () => {
     const kpa = new Kpa(spec({ scaleDownDelayMs: 5_000, panicThresholdPct: 1000, maxScale: 0 }), 0, 1);
     run(kpa, 0, 6, 40, () => 4);

@@ -25,6 +25,8 @@ export class Kpa {
   private panicSince: number | undefined;
   private lastPanicSignal = 0;
   private lastActive: number;
+  /** When traffic was last seen, not counting the start: only real traffic wakes a Service from zero. */
+  private lastTraffic = Number.NEGATIVE_INFINITY;
   private zeroCandidateSince: number | undefined;
   private readonly recent: { at: number; desired: number }[] = [];
   private previous: number;
@@ -41,14 +43,14 @@ export class Kpa {
   /** One observation: average in-flight requests across all replicas since the last one. */
   record(now: number, concurrency: number): void {
     this.samples.push({ at: now, concurrency });
-    if (concurrency > 0) this.lastActive = now;
+    if (concurrency > 0) this.lastActive = this.lastTraffic = now;
     const horizon = now - this.spec.stableWindowMs;
     while (this.samples.length && this.samples[0]!.at < horizon) this.samples.shift();
   }
 
   /** Traffic is waiting at the activator for a Service with no ready replica. */
   noteActivation(now: number): void {
-    this.lastActive = now;
+    this.lastActive = this.lastTraffic = now;
   }
 
   decide(now: number, ready: number): Decision {
@@ -92,7 +94,7 @@ export class Kpa {
     }
 
     // Waking from zero: at least activation-scale.
-    if (ready === 0 && now - this.lastActive < 1000 && desired < spec.activationScale) {
+    if (ready === 0 && now - this.lastTraffic < 1000 && desired < spec.activationScale) {
       desired = spec.activationScale;
       reason = `activation: a request is waiting and no replica is ready`;
     } else if (desired > 0 && desired < spec.activationScale) {
