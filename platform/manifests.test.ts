@@ -22,12 +22,26 @@ spec:
 `);
 
 describe("manifests", () => {
+  it("names the Trigger and annotation when a dispatcher's cpu-request is not a CPU quantity", () => {
+    const trigger = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: t, namespace: ns, annotations: { rabbitmq.eventing.knative.dev/cpu-request: "lots" } }
+spec: { broker: default, subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: order } } }
+`);
+    expect(() => buildModel([broker, service, trigger])).toThrow(/Trigger t.*cpu-request: "lots" is not a CPU quantity/);
+  });
+
   it("reads the project's own knative/ and rabbitmq-eventing/ into one topology", () => {
     const m = loadManifests(["knative", "rabbitmq-eventing"]);
     expect(m.brokers.map((b) => b.name)).toEqual(["default"]);
     expect(m.brokers[0]!.queueType).toBe("quorum");
     expect(m.triggers.map((t) => t.name).sort()).toEqual(["notification", "order", "payment", "report"]);
     expect(m.services.map((s) => s.name).sort()).toEqual(["ingress", "notification", "order", "payment", "report"]);
+    // CPU requests become local scheduling weights: the ingress ten times a consumer or dispatcher.
+    expect(m.services.find((s) => s.name === "ingress")!.cpuRequestMillis).toBe(1000);
+    expect(m.services.find((s) => s.name === "order")!.cpuRequestMillis).toBe(100);
+    expect(m.triggers.map((t) => t.cpuRequestMillis)).toEqual([100, 100, 100, 100]);
     expect(m.sinkBindings[0]!.subject.name).toBe("ingress");
     for (const t of m.triggers) expect(Object.keys(t.filter)).toEqual(["type"]);
   });

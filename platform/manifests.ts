@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { parse as parseIsoDuration } from "tinyduration";
+import { parseCpuMillis } from "./serving/cpu-weight.js";
 
 export class ManifestError extends Error {
   override readonly name = "ManifestError";
@@ -41,6 +42,8 @@ export interface ServiceSpec {
   /** Revision timeout: how long a request may take; also the termination grace period. */
   timeoutSeconds: number;
   readinessPath: string;
+  /** `resources.requests.cpu` of the container, in millicores: its CPU weight (serving/cpu-weight.ts). */
+  cpuRequestMillis: number | undefined;
 }
 
 export interface BrokerSpec {
@@ -63,6 +66,8 @@ export interface TriggerSpec {
   subscriber: Destination;
   delivery: DeliverySpec | undefined;
   parallelism: number;
+  /** eventing-rabbitmq's `cpu-request` annotation: the dispatcher's CPU request, in millicores. */
+  cpuRequestMillis: number | undefined;
 }
 
 export interface SinkBindingSpec {
@@ -98,6 +103,7 @@ export interface Manifests {
 }
 
 export const PARALLELISM_ANNOTATION = "rabbitmq.eventing.knative.dev/parallelism";
+export const CPU_REQUEST_ANNOTATION = "rabbitmq.eventing.knative.dev/cpu-request";
 const BROKER_CLASS_ANNOTATION = "eventing.knative.dev/broker.class";
 
 type Doc = Record<string, unknown>;
@@ -186,6 +192,7 @@ function service(doc: Doc, name: string, namespace: string, file: string, at: st
     containerConcurrency: cc,
     timeoutSeconds: typeof podSpec.timeoutSeconds === "number" && podSpec.timeoutSeconds > 0 ? podSpec.timeoutSeconds : 300,
     readinessPath: str(obj(obj(container.readinessProbe).httpGet).path) ?? "/health/readiness",
+    cpuRequestMillis: cpuRequest(obj(obj(container.resources).requests).cpu, `${at}: containers[0].resources.requests.cpu`),
   };
 }
 
@@ -228,7 +235,18 @@ function trigger(doc: Doc, name: string, namespace: string, file: string, at: st
     subscriber: destination(obj(spec.subscriber), namespace, `${at}: spec.subscriber`),
     delivery: spec.delivery === undefined ? undefined : delivery(obj(spec.delivery), namespace, `${at}: spec.delivery`),
     parallelism,
+    cpuRequestMillis: cpuRequest(annotations[CPU_REQUEST_ANNOTATION], `${at}: annotation ${CPU_REQUEST_ANNOTATION}`),
   };
+}
+
+function cpuRequest(value: unknown, at: string): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    if (typeof value !== "string" && typeof value !== "number") throw new Error(`${JSON.stringify(value)} is not a CPU quantity`);
+    return parseCpuMillis(String(value));
+  } catch (err) {
+    throw new ManifestError(`${at}: ${(err as Error).message}`);
+  }
 }
 
 function sinkBinding(doc: Doc, name: string, namespace: string, file: string, at: string): SinkBindingSpec {

@@ -20,6 +20,7 @@ import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
 import { prepareLocalTelemetry } from "./telemetry/local-config.js";
 import { samplerStatus, type SamplerStatus } from "./telemetry/sampler-status.js";
 import { Timeline, type TimelineReading } from "./timeline.js";
+import { niceFor } from "./serving/cpu-weight.js";
 import { LocalService, type ScaleEvent } from "./serving/local-service.js";
 import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./serving/scaling-config.js";
 
@@ -109,6 +110,11 @@ export class Platform {
     return replayed;
   }
 
+  /** The largest CPU request of any Service or Trigger: it runs at our own priority, the rest in proportion. */
+  private largestCpuRequest(): number {
+    return Math.max(0, ...[...this.manifests.services, ...this.manifests.triggers].map((x) => x.cpuRequestMillis ?? 0));
+  }
+
   private deadLetterQueueNames(): string[] {
     return [...new Set([...this.plan.brokers.map((b) => b.deadLetterQueue), ...this.plan.triggers.map((t) => t.deadLetterQueue)])];
   }
@@ -192,6 +198,7 @@ export class Platform {
           baseEnv: { ...baseEnv, ...this.sinkEnv(spec) },
           overrideEnv: serviceOverrides(spec, baseEnv),
           readinessTimeoutMs: config.readinessTimeoutMs,
+          nice: niceFor(spec.cpuRequestMillis, this.largestCpuRequest()),
           log: this.log,
         },
         onScale: (event) => {
@@ -220,6 +227,7 @@ export class Platform {
         script: dispatcherScript,
         logDir,
         log: this.log,
+        nice: niceFor(plan.trigger.cpuRequestMillis, this.largestCpuRequest()),
         env: {
           ...baseEnv,
           DISPATCHER_NAME: plan.trigger.name,

@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { setNice } from "../serving/cpu-weight.js";
 import type { DispatcherStats } from "./dispatcher.js";
 
 /**
@@ -19,6 +20,8 @@ export interface DispatcherRunnerOptions {
   env: Record<string, string>;
   logDir: string;
   log: (line: string) => void;
+  /** Scheduling priority from the Trigger's cpu-request annotation (serving/cpu-weight.ts). */
+  nice?: number;
 }
 
 /** A dispatcher's counters summed over its restarts, plus what the runner knows of its process. */
@@ -42,6 +45,7 @@ export class DispatcherRunner {
     // No --enable-source-maps (as for replicas): amqplib captures a stack on every channel close,
     // and mapping it cost measurable CPU under load. NODE_OPTIONS=--enable-source-maps for debugging.
     const child = fork(this.options.script, [], { env: this.options.env, stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: HEAP_LIMITS });
+    setNice(child, this.options.nice);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     child.on("message", (message: { kind?: string; stats?: DispatcherStats }) => {

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { setNice } from "./cpu-weight.js";
 
 export interface ReplicaOptions {
   service: string;
@@ -17,6 +18,8 @@ export interface ReplicaOptions {
   env: Record<string, string>;
   readinessPath: string;
   logDir: string;
+  /** Scheduling priority from the Service's CPU request (serving/cpu-weight.ts); 0 = the platform's own. */
+  nice?: number;
 }
 
 export type ReplicaState = "starting" | "ready" | "terminating" | "exited";
@@ -37,6 +40,7 @@ export class Replica {
       env: { ...options.env, PORT: String(options.port), METRICS_PORT: String(options.metricsPort) },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    setNice(this.process, options.nice);
     this.process.stdout?.pipe(this.log, { end: false });
     this.process.stderr?.pipe(this.log, { end: false });
     this.exited = new Promise((resolve) =>

@@ -14,6 +14,7 @@ const service = (annotations: Record<string, string>, containerConcurrency = 0):
   containerConcurrency,
   timeoutSeconds: 300,
   readinessPath: "/health/readiness",
+  cpuRequestMillis: undefined,
 });
 
 describe("autoscaling configuration", () => {

@@ -20,6 +20,8 @@ export interface ServiceRunnerOptions {
   overrideEnv?: Record<string, string>;
   readinessTimeoutMs: number;
   terminationGraceMs: number;
+  /** Scheduling priority of every replica, from the Service's CPU request. */
+  nice?: number;
   /** The ready replicas changed: the request path must follow. */
   onEndpoints: (endpoints: { id: string; host: string; port: number }[]) => void;
   log: (line: string) => void;
@@ -110,6 +112,7 @@ export class ServiceRunner {
       },
       readinessPath: spec.readinessPath,
       logDir: this.options.logDir,
+      nice: this.options.nice ?? 0,
     });
     this.replicas.push(replica);
     void replica.exited.then(() => this.onExit(replica));
