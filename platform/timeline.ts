@@ -6,6 +6,10 @@
  * platform supplies the readings.
  */
 
+import type { TimelineSample } from "./timeline-sample.js";
+
+export type { TimelineSample } from "./timeline-sample.js";
+
 /** What the platform reads at one instant: counters are cumulative since it started. */
 export interface TimelineReading {
   accepted: number;
@@ -19,22 +23,6 @@ export interface TimelineReading {
   /** Undefined when not read this time: the last known value is carried forward. */
   samplerRatio?: number | null;
   brokerConnected: boolean;
-}
-
-export interface TimelineSample {
-  /** Epoch ms of the sample. */
-  t: number;
-  /** Per second, over the interval before `t`. */
-  ingress: { accepted: number; refused: number };
-  /** Function name → events processed per second. */
-  consumers: Record<string, number>;
-  /** Trigger name → messages ready in its queue (null: unknown, the broker is down). */
-  queues: Record<string, number | null>;
-  replicas: Record<string, number>;
-  deadLetters: number | null;
-  samplerRatio: number | null;
-  brokerConnected: boolean;
-  totals: { accepted: number; refused: number; processed: number; deadLettered: number };
 }
 
 export interface TimelineOptions {

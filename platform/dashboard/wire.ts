@@ -3,22 +3,10 @@
  * and the page's code. Pure types: the browser bundle imports this file too.
  */
 
-/**
- * One timeline sample as the page receives it: the platform's `TimelineSample`, restated because
- * the page is compiled without Node's types, which timeline.ts needs. sse.ts hands
- * `TimelineSample`s where these are expected, so the compiler says when the two drift apart.
- */
-export interface WireSample {
-  t: number;
-  ingress: { accepted: number; refused: number };
-  consumers: Record<string, number>;
-  queues: Record<string, number | null>;
-  replicas: Record<string, number>;
-  deadLetters: number | null;
-  samplerRatio: number | null;
-  brokerConnected: boolean;
-  totals: { accepted: number; refused: number; processed: number; deadLettered: number };
-}
+/** One timeline sample as the page receives it: the platform's own type (pure, no Node). */
+import type { TimelineSample } from "../timeline-sample.js";
+
+export type WireSample = TimelineSample;
 
 /** A burst the platform is sending (or sent last) to its own ingress. */
 export interface BurstStatus {
