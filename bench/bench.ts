@@ -77,6 +77,8 @@ const config = readPlatformConfig();
 if (!(await canConnect(config.amqpUrl))) fail(`RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`);
 
 const startedAt = new Date();
+// What is measured is the code as it was when the run began.
+const git = gitState();
 const stamp = startedAt.toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
 const resultsRoot = join(ROOT, "bench", "results");
 const outDir = join(resultsRoot, stamp);
@@ -212,7 +214,7 @@ const results: BenchResults = {
   finishedAt: new Date().toISOString(),
   command: `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`,
   machine: { cores: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, rabbitmq: rabbitmqVersion, os: `${type()} ${release()}` },
-  git: gitState(),
+  git,
   settings: { connections, reps, sizes, ratios, matrixWork, mode },
   cells,
   summary,
