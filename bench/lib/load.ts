@@ -11,22 +11,9 @@
 import { Agent, request } from "node:http";
 import autocannon from "autocannon";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { sampleData } from "../../functions/events/samples.js";
 
 export const EVENT_TYPES = ["com.example.order.created", "com.example.payment.requested", "com.example.notification.requested", "com.example.report.requested"] as const;
-
-/** A valid payload for each type, the same size whatever n (ids are fixed-width inside). */
-export function dataFor(type: (typeof EVENT_TYPES)[number], n: number): string {
-  switch (type) {
-    case "com.example.order.created":
-      return JSON.stringify({ orderId: `o-${n}`, currency: "EUR", items: [{ sku: "A", quantity: 1 + (n % 3), unitPrice: 9.5 }] });
-    case "com.example.payment.requested":
-      return JSON.stringify({ paymentId: `p-${n}`, orderId: `o-${n}`, amount: 10 + (n % 100), currency: "USD" });
-    case "com.example.notification.requested":
-      return JSON.stringify({ notificationId: `n-${n}`, channel: (["email", "sms", "push"] as const)[n % 3], recipient: `user${n % 1000}@example.com` });
-    case "com.example.report.requested":
-      return JSON.stringify({ reportId: `r-${n}`, period: (["daily", "weekly", "monthly"] as const)[n % 3] });
-  }
-}
 
 export interface EventRequest {
   headers: Record<string, string>;
@@ -38,7 +25,7 @@ export function eventRequest(id: string, n: number): EventRequest {
   const type = EVENT_TYPES[n % EVENT_TYPES.length]!;
   return {
     headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": id, "ce-source": "/bench", "ce-type": type },
-    body: dataFor(type, n),
+    body: JSON.stringify(sampleData(type, "b", n)),
   };
 }
 

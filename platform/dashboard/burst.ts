@@ -6,6 +6,7 @@
  */
 import type { BurstStatus } from "./wire.js";
 import { RequestError } from "./problem.js";
+import { sampleData, samples } from "../../functions/events/samples.js";
 
 export const MAX_BURST = 20_000;
 
@@ -15,26 +16,14 @@ export interface BurstRequest {
   types: string[];
 }
 
-/**
- * Valid data for each event type, the n-th of a burst (what `functions/events/schemas/*.json`
- * require; a test checks every schema has one and that each validates).
- */
-const samples: Record<string, (id: string, n: number) => unknown> = {
-  "com.example.order.created": (id, n) => ({ orderId: `${id}-o${n}`, currency: "EUR", items: [{ sku: `SKU-${n % 50}`, quantity: 1 + (n % 3), unitPrice: 9.5 }] }),
-  "com.example.payment.requested": (id, n) => ({ paymentId: `${id}-p${n}`, orderId: `${id}-o${n}`, amount: 10 + (n % 90), currency: "EUR" }),
-  "com.example.notification.requested": (id, n) => ({ notificationId: `${id}-n${n}`, channel: ["email", "sms", "push"][n % 3], recipient: `user${n % 1000}@example.com` }),
-  "com.example.report.requested": (id, n) => ({ reportId: `${id}-r${n}`, period: ["daily", "weekly", "monthly"][n % 3] }),
-};
-
 /** The event types a burst can send: those with a schema and sample data. */
 export function burstTypes(schemaTypes: readonly string[]): string[] {
   return schemaTypes.filter((t) => t in samples).sort();
 }
 
+/** Valid data for the n-th event of a burst (functions/events/samples.ts). */
 export function burstData(type: string, burstId: string, n: number): unknown {
-  const make = samples[type];
-  if (!make) throw new Error(`no burst data for ${type}`);
-  return make(burstId, n);
+  return sampleData(type, burstId, n);
 }
 
 /** `order` for `com.example.order.created`: the name the page and the body use. */
