@@ -33,6 +33,6 @@ COPY --from=build --chown=0:0 --chmod=0444 /out/ /app/
 # Numeric, so Kubernetes can verify runAsNonRoot (the node images' "node" user is 1000).
 USER 1000:1000
 EXPOSE 8080
-# Node is PID 1 and handles SIGTERM itself (functions/runtime/serve.ts drains, then exits).
+# Node is PID 1 and handles SIGTERM itself (lib/runtime/serve.ts drains, then exits).
 # Set NODE_OPTIONS=--enable-source-maps for stack traces in TypeScript terms (slower cold start).
 ENTRYPOINT ["node", "/app/function.js"]

@@ -18,6 +18,35 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  // Layers run one way (README "Layout"): functions and lib/ never reach into the local platform;
+  // lib/ is shared by both and knows no function; the platform takes only event data (schemas,
+  // samples) from functions/, never a function's code or runtime.
+  {
+    files: ["functions/**/*.ts", "lib/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "(^|/)platform/", message: "functions/ and lib/ never import the local platform: they run unchanged in a Knative pod." }] }],
+    },
+  },
+  {
+    files: ["lib/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "(^|/)platform/", message: "lib/ never imports the local platform." },
+            { regex: "(^|/)functions/", message: "lib/ is shared by functions and the platform; it knows no function." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["platform/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "(^|/)functions/(?!events/)", message: "the platform imports only event data from functions/ (functions/events); shared runtime lives in lib/." }] }],
+    },
+  },
   {
     files: ["**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { parseRatio, writeTelemetryConfigFile } from "../lib/telemetry-config.js";
+import { parseRatio, writeSamplingSwitchFile } from "../lib/runtime/sampling-switch.js";
 import { readPlatformConfig } from "../platform/config.js";
 import { benchTopology, startBenchIngress } from "./lib/topology.js";
 import { freePort } from "../platform/ports.js";
@@ -46,7 +46,7 @@ const { purge } = topology;
 const work = mkdtempSync(join(tmpdir(), "leveler-bench-telemetry-"));
 const configFile = join(work, "config.yaml");
 const tracesDir = join(work, "traces");
-writeTelemetryConfigFile(configFile, { samplerRatio: 0 });
+writeSamplingSwitchFile(configFile, { samplerRatio: 0 });
 const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
 const ingress = startBenchIngress(config, topology, { port, metricsPort }, { LEVELER_TELEMETRY_CONFIG: configFile, LEVELER_TRACES_DIR: tracesDir });
 
@@ -56,7 +56,7 @@ const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
 
 /** Switches the ratio and waits until the ingress reports applying it. */
 async function setRatio(ratio: number): Promise<void> {
-  writeTelemetryConfigFile(configFile, { samplerRatio: ratio });
+  writeSamplingSwitchFile(configFile, { samplerRatio: ratio });
   const deadline = Date.now() + 10_000;
   while ((await scrapeSamplerRatio(metricsUrl)) !== ratio) {
     if (Date.now() > deadline) throw new Error(`the ingress did not apply ratio ${ratio} within 10 s`);

@@ -1,6 +1,6 @@
 /** Everything the local platform reads from its environment, in one place. */
 import { resolve } from "node:path";
-import { ConfigError, readNumber, readString } from "../functions/runtime/config.js";
+import { ConfigError, readNumber, readString } from "../lib/runtime/config.js";
 
 export interface PlatformConfig {
   amqpUrl: string;

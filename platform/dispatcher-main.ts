@@ -3,9 +3,9 @@
  * through its environment as eventing-rabbitmq configures its dispatcher Deployments. Reports its
  * counters to the platform over the IPC channel when it has one.
  */
-import { readFunctionConfig, type FunctionConfig } from "../functions/runtime/config.js";
-import { startMetrics } from "../functions/runtime/metrics.js";
-import { startTelemetry } from "../functions/runtime/telemetry.js";
+import { readFunctionConfig, type FunctionConfig } from "../lib/runtime/config.js";
+import { startMetrics } from "../lib/runtime/metrics.js";
+import { startTelemetry } from "../lib/runtime/telemetry.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
 

@@ -1,5 +1,5 @@
 /** `npm start`: the whole pipeline on one machine, until Ctrl-C. */
-import { ConfigError } from "../functions/runtime/config.js";
+import { ConfigError } from "../lib/runtime/config.js";
 import { QueueArgumentsChanged } from "./broker/topology.js";
 import { readPlatformConfig } from "./config.js";
 import { ensureControlToken } from "./control-token.js";

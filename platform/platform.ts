@@ -17,7 +17,7 @@ import { loadManifests, ManifestError, type DeliverySpec, type Destination, type
 import { parseCounter, scrapeText } from "./metrics-scrape.js";
 import { freePort } from "./ports.js";
 import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
-import { prepareLocalTelemetry } from "./telemetry/local-config.js";
+import { prepareLocalTelemetry } from "./telemetry/local-switch.js";
 import { samplerStatus, type SamplerStatus } from "./telemetry/sampler-status.js";
 import { Timeline, type TimelineReading } from "./timeline.js";
 import { niceFor } from "./serving/cpu-weight.js";

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConsumeMessage } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { SpanRecord } from "../functions/runtime/jsonl-exporter.js";
-import { localTelemetryPaths, telemetryEnv } from "../platform/telemetry/local-config.js";
+import type { SpanRecord } from "../lib/runtime/jsonl-exporter.js";
+import { localTelemetryPaths, telemetryEnv } from "../platform/telemetry/local-switch.js";
 import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
 import { groupTraces, readSpans } from "../platform/telemetry/trace-files.js";
 import { post, startTestPlatform, type Tap, type TestPlatform } from "./harness.js";
@@ -97,7 +97,7 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
     }
     expect(cli("sampling").stdout.trim()).toBe("0");
     // A bad file written by hand: every process logs why it ignores it and keeps the last good value.
-    writeFileSync(paths().configFile, "samplerRatio: abc\n");
+    writeFileSync(paths().switchFile, "samplerRatio: abc\n");
     await vi.waitFor(() => expect(readFileSync(join(stateDir, "logs", "ingress-0.log"), "utf8")).toMatch(/ignored, last good value stays/), { timeout: 15_000 });
     await applied(0);
   });

@@ -1,4 +1,4 @@
-import { readFunctionConfig, readNumber, readString, type FunctionConfig } from "../runtime/config.js";
+import { readFunctionConfig, readNumber, readString, type FunctionConfig } from "../../lib/runtime/config.js";
 
 export interface IngressConfig extends FunctionConfig {
   /** Knative's SinkBinding sets K_SINK; an http(s) URL means "send there over HTTP". */

@@ -4,8 +4,8 @@ import { HttpSink } from "../../lib/http-sink.js";
 import type { Sink } from "../../lib/sink.js";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
-import { runFunction } from "../runtime/run.js";
-import { publishSpan } from "../runtime/tracing.js";
+import { runFunction } from "../../lib/runtime/run.js";
+import { publishSpan } from "../../lib/runtime/tracing.js";
 import { createIngressApp } from "./app.js";
 import { readIngressConfig } from "./config.js";
 

@@ -1,4 +1,4 @@
-import { runConsumer } from "../runtime/consumer-main.js";
+import { runConsumer } from "../consumer-runtime/consumer-main.js";
 import { processNotification } from "./process.js";
 
 // Handing a message to an email/SMS/push provider: I/O-shaped work.

@@ -1,4 +1,4 @@
-import { runConsumer } from "../runtime/consumer-main.js";
+import { runConsumer } from "../consumer-runtime/consumer-main.js";
 import { processOrder } from "./process.js";
 
 // Pricing is computation: CPU-shaped work.

@@ -1,4 +1,4 @@
-import { runConsumer } from "../runtime/consumer-main.js";
+import { runConsumer } from "../consumer-runtime/consumer-main.js";
 import { processPayment } from "./process.js";
 
 // A payment gateway call: I/O-shaped work.

@@ -1,4 +1,4 @@
-import { runConsumer } from "../runtime/consumer-main.js";
+import { runConsumer } from "../consumer-runtime/consumer-main.js";
 import { processReport } from "./process.js";
 
 // Rendering a report: CPU-shaped work, the heaviest of the four.

@@ -4,8 +4,8 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { CloudEvent } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LiveSampler } from "../../functions/runtime/live-sampler.js";
-import type { Telemetry } from "../../functions/runtime/telemetry.js";
+import { LiveSampler } from "../../lib/runtime/live-sampler.js";
+import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { PUBLISHED_MS_HEADER } from "../../lib/amqp-sink.js";
 import { startDispatchTrace } from "./dispatch-tracing.js";
 

@@ -14,8 +14,8 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
 import { PUBLISHED_MS_HEADER } from "../../lib/amqp-sink.js";
-import type { Telemetry } from "../../functions/runtime/telemetry.js";
-import { extractContext, failSpan, injectContext, publishSpan } from "../../functions/runtime/tracing.js";
+import type { Telemetry } from "../../lib/runtime/telemetry.js";
+import { extractContext, failSpan, injectContext, publishSpan } from "../../lib/runtime/tracing.js";
 import type { DeliveryResult } from "./deliver.js";
 
 export interface DispatchTrace {

@@ -14,7 +14,7 @@ import type { CloudEvent } from "cloudevents";
 import { AmqpSink } from "../../lib/amqp-sink.js";
 import { fromAmqp } from "../../lib/cloudevent-amqp.js";
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
-import type { Telemetry } from "../../functions/runtime/telemetry.js";
+import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { deliver } from "./deliver.js";
 import type { DispatcherMetrics } from "./dispatch-metrics.js";
 import { startDispatchTrace, type DispatchTrace } from "./dispatch-tracing.js";

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseRatio, parseTelemetryConfig, TelemetryConfigError, writeTelemetryConfigFile } from "../../lib/telemetry-config.js";
+import { parseRatio, parseSamplingSwitch, SamplingSwitchError, writeSamplingSwitchFile } from "../../lib/runtime/sampling-switch.js";
 import { readPlatformConfig } from "../config.js";
-import { ClusterError, patchClusterTelemetry } from "../telemetry/cluster-config.js";
-import { localTelemetryPaths } from "../telemetry/local-config.js";
+import { ClusterError, patchClusterSamplingSwitch } from "../telemetry/cluster-switch.js";
+import { localTelemetryPaths } from "../telemetry/local-switch.js";
 
 export async function sampling(args: string[]): Promise<number> {
   let parsed;
@@ -28,8 +28,8 @@ export async function sampling(args: string[]): Promise<number> {
     return 2;
   }
   const raw = parsed.positionals[0]?.trim();
-  const { configFile } = localTelemetryPaths(readPlatformConfig().stateDir);
-  if (raw === undefined) return show(configFile);
+  const { switchFile } = localTelemetryPaths(readPlatformConfig().stateDir);
+  if (raw === undefined) return show(switchFile);
   let samplerRatio: number;
   try {
     samplerRatio = parseRatio(raw);
@@ -39,7 +39,7 @@ export async function sampling(args: string[]): Promise<number> {
   }
   if (parsed.values.cluster) {
     try {
-      await patchClusterTelemetry({ samplerRatio }, { namespace: parsed.values.namespace, ...(parsed.values.context ? { context: parsed.values.context } : {}) });
+      await patchClusterSamplingSwitch({ samplerRatio }, { namespace: parsed.values.namespace, ...(parsed.values.context ? { context: parsed.values.context } : {}) });
     } catch (err) {
       console.error(`leveler sampling: ${err instanceof ClusterError ? err.message : String(err)}`);
       return 1;
@@ -47,18 +47,18 @@ export async function sampling(args: string[]): Promise<number> {
     console.log(`sampler ratio ${samplerRatio} set in ConfigMap ${parsed.values.namespace}/config-telemetry; pods apply it when the kubelet refreshes the mount (up to about a minute)`);
     return 0;
   }
-  writeTelemetryConfigFile(configFile, { samplerRatio });
-  console.log(`sampler ratio ${samplerRatio} written to ${configFile}; running functions apply it within a second (GET /api/status shows telemetry.samplerRatio)`);
+  writeSamplingSwitchFile(switchFile, { samplerRatio });
+  console.log(`sampler ratio ${samplerRatio} written to ${switchFile}; running functions apply it within a second (GET /api/status shows telemetry.samplerRatio)`);
   return 0;
 }
 
-function show(configFile: string): number {
+function show(switchFile: string): number {
   try {
-    console.log(String(parseTelemetryConfig(readFileSync(configFile, "utf8")).samplerRatio));
+    console.log(String(parseSamplingSwitch(readFileSync(switchFile, "utf8")).samplerRatio));
     return 0;
   } catch (err) {
-    const why = err instanceof TelemetryConfigError ? err.message : "no config file yet (npm start writes it)";
-    console.error(`leveler sampling: ${configFile}: ${why}`);
+    const why = err instanceof SamplingSwitchError ? err.message : "no config file yet (npm start writes it)";
+    console.error(`leveler sampling: ${switchFile}: ${why}`);
     return 1;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "../config.js";
-import { localTelemetryPaths } from "../telemetry/local-config.js";
+import { localTelemetryPaths } from "../telemetry/local-switch.js";
 import { groupTraces, readSpans } from "../telemetry/trace-files.js";
 import { formatTrace } from "../telemetry/trace-tree.js";
 

@@ -11,7 +11,7 @@ export interface PageOptions {
   loginFailed: boolean;
   burstTypes: readonly string[];
   maxBurst: number;
-  /** The ratio in the telemetry config file, if it can be read. */
+  /** The ratio in the sampling switch file, if it can be read. */
   configuredRatio: number | null;
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseTelemetryConfig } from "../../lib/telemetry-config.js";
+import { parseSamplingSwitch } from "../../lib/runtime/sampling-switch.js";
 import { BurstSender } from "./burst.js";
 import { createDashboardRoutes } from "./routes.js";
 import type { HelloMessage, SamplesMessage, WireSample } from "./wire.js";
@@ -45,10 +45,10 @@ describe("dashboard routes", () => {
   it("POST /api/sampling writes the file every process watches, as `leveler sampling` does", async () => {
     const r = await post("/api/sampling", { ratio: 0.25 });
     expect(r.status).toBe(200);
-    expect(parseTelemetryConfig(readFileSync(configFile, "utf8")).samplerRatio).toBe(0.25);
+    expect(parseSamplingSwitch(readFileSync(configFile, "utf8")).samplerRatio).toBe(0.25);
     expect(await (await routes().request("/api/sampling")).json()).toMatchObject({ configured: 0.25 });
     expect((await post("/api/sampling", { ratio: "1" })).status).toBe(200);
-    expect(parseTelemetryConfig(readFileSync(configFile, "utf8")).samplerRatio).toBe(1);
+    expect(parseSamplingSwitch(readFileSync(configFile, "utf8")).samplerRatio).toBe(1);
   });
 
   it("refuses a bad ratio with 400 application/problem+json naming the field, and leaves the file alone", async () => {
@@ -60,7 +60,7 @@ describe("dashboard routes", () => {
       expect(body.detail).toMatch(/^ratio: sampler ratio must be a number from 0 to 1/);
       expect(body.errors[0]).toEqual({ field: "ratio", message: expect.stringMatching(/^sampler ratio must be/) as unknown });
     }
-    expect(parseTelemetryConfig(readFileSync(configFile, "utf8")).samplerRatio).toBe(1);
+    expect(parseSamplingSwitch(readFileSync(configFile, "utf8")).samplerRatio).toBe(1);
     expect((await post("/api/sampling", "not json")).status).toBe(400);
     expect((await post("/api/sampling", [0.5])).status).toBe(400);
   });

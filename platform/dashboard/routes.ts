@@ -13,9 +13,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Hono, type Context } from "hono";
 import { schemas } from "../../functions/events/schemas.js";
-import { parseRatio, parseTelemetryConfig, writeTelemetryConfigFile } from "../../lib/telemetry-config.js";
+import { parseRatio, parseSamplingSwitch, writeSamplingSwitchFile } from "../../lib/runtime/sampling-switch.js";
 import type { Platform } from "../platform.js";
-import { localTelemetryPaths } from "../telemetry/local-config.js";
+import { localTelemetryPaths } from "../telemetry/local-switch.js";
 import type { Timeline } from "../timeline.js";
 import { createSessionAuth, sameOrigin } from "./auth.js";
 import { BurstSender, burstTypes, MAX_BURST, parseBurstRequest } from "./burst.js";
@@ -41,7 +41,7 @@ export function dashboardDeps(platform: Platform, token: string): DashboardDeps 
   return {
     token,
     timeline: platform.timeline,
-    telemetryConfigFile: localTelemetryPaths(platform.config.stateDir).configFile,
+    telemetryConfigFile: localTelemetryPaths(platform.config.stateDir).switchFile,
     distDir: platform.config.distDir,
     ingressUrl: () => platform.ingressUrl,
   };
@@ -123,7 +123,7 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
     } catch (err) {
       throw new RequestError(400, "Bad Request", `ratio: ${(err as Error).message}`, "ratio");
     }
-    writeTelemetryConfigFile(deps.telemetryConfigFile, { samplerRatio });
+    writeSamplingSwitchFile(deps.telemetryConfigFile, { samplerRatio });
     return c.json({ samplerRatio, configFile: deps.telemetryConfigFile, detail: "running processes apply it within a second; telemetry.samplerRatio in /api/status shows it" });
   });
 
@@ -142,7 +142,7 @@ function refuseCrossSite(c: Context): void {
 
 function configuredRatio(file: string): number | null {
   try {
-    return parseTelemetryConfig(readFileSync(file, "utf8")).samplerRatio;
+    return parseSamplingSwitch(readFileSync(file, "utf8")).samplerRatio;
   } catch {
     return null;
   }

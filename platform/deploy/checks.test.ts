@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { schemas } from "../../functions/events/schemas.js";
-import { serve } from "../../functions/runtime/serve.js";
+import { serve } from "../../lib/runtime/serve.js";
 import { loadManifests } from "../manifests.js";
 import { checkManifests, imageFunction, LIVENESS_PATH, READINESS_PATH } from "./checks.js";
 import { listFunctions } from "./deploy.js";

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { SpanRecord } from "../../functions/runtime/jsonl-exporter.js";
+import type { SpanRecord } from "../../lib/runtime/jsonl-exporter.js";
 
 export interface Trace {
   traceId: string;

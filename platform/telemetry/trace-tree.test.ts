@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SpanRecord } from "../../functions/runtime/jsonl-exporter.js";
+import type { SpanRecord } from "../../lib/runtime/jsonl-exporter.js";
 import { groupTraces } from "./trace-files.js";
 import { formatTrace } from "./trace-tree.js";
 

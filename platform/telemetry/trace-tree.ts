@@ -9,7 +9,7 @@
  *      ├─ queued leveler.order.local  12.0 ms  +3.0 ms  [dispatcher-order]
  * ```
  */
-import type { SpanRecord } from "../../functions/runtime/jsonl-exporter.js";
+import type { SpanRecord } from "../../lib/runtime/jsonl-exporter.js";
 import type { Trace } from "./trace-files.js";
 
 export function formatTrace(trace: Trace): string {

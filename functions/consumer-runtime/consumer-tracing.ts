@@ -6,8 +6,8 @@
 import { context, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
 import type { Outcome } from "./consumer.js";
-import type { Telemetry } from "./telemetry.js";
-import { failSpan, injectContext, inRecordedTrace } from "./tracing.js";
+import type { Telemetry } from "../../lib/runtime/telemetry.js";
+import { failSpan, injectContext, inRecordedTrace } from "../../lib/runtime/tracing.js";
 
 export async function processSpan(telemetry: Telemetry, event: CloudEvent<unknown>, handle: () => Promise<Outcome>): Promise<Outcome> {
   if (!inRecordedTrace(telemetry)) return handle();

@@ -14,7 +14,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
-import { watchTelemetryConfig } from "./config-watcher.js";
+import { watchSamplingSwitch } from "./sampling-switch-watcher.js";
 import type { TelemetryConfig } from "./config.js";
 import { JsonLinesSpanExporter } from "./jsonl-exporter.js";
 import { LiveSampler } from "./live-sampler.js";
@@ -56,7 +56,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return { tracer, sampler, active: false, shutdown: () => Promise.resolve() };
   }
 
-  const watcher = watchTelemetryConfig({
+  const watcher = watchSamplingSwitch({
     path: config.configFile,
     log,
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),

@@ -1,7 +1,7 @@
 /** What a consumer function's main calls: config, metrics, the HTTP adapter, serve. */
-import { readFunctionConfig, readNumber, readString, ConfigError, type FunctionConfig } from "./config.js";
+import { readFunctionConfig, readNumber, readString, ConfigError, type FunctionConfig } from "../../lib/runtime/config.js";
 import { createConsumerApp, type Outcome } from "./consumer.js";
-import { runFunction } from "./run.js";
+import { runFunction } from "../../lib/runtime/run.js";
 import { processSpan, replyTraceContext } from "./consumer-tracing.js";
 import { simulateWork, type WorkShape } from "./work.js";
 import type { CloudEvent } from "cloudevents";

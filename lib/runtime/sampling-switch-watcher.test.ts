@@ -2,27 +2,27 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { writeTelemetryConfigFile, type TelemetrySettings } from "../../lib/telemetry-config.js";
-import { watchTelemetryConfig, type ConfigWatcher } from "./config-watcher.js";
+import { writeSamplingSwitchFile, type SamplingSettings } from "./sampling-switch.js";
+import { watchSamplingSwitch, type SamplingSwitchWatcher } from "./sampling-switch-watcher.js";
 
-describe("watchTelemetryConfig", () => {
-  let watcher: ConfigWatcher | undefined;
+describe("watchSamplingSwitch", () => {
+  let watcher: SamplingSwitchWatcher | undefined;
   afterEach(() => watcher?.stop());
 
   const setup = () => {
     const dir = mkdtempSync(join(tmpdir(), "leveler-watch-"));
     const path = join(dir, "config.yaml");
-    const seen: TelemetrySettings[] = [];
+    const seen: SamplingSettings[] = [];
     const logged: string[] = [];
-    return { path, seen, logged, start: () => (watcher = watchTelemetryConfig({ path, onChange: (s) => seen.push(s), log: (l) => logged.push(l) })) };
+    return { path, seen, logged, start: () => (watcher = watchSamplingSwitch({ path, onChange: (s) => seen.push(s), log: (l) => logged.push(l) })) };
   };
 
   it("reads the file at start and each change after it; a bad file keeps the last good value and logs once", () => {
     const t = setup();
-    writeTelemetryConfigFile(t.path, { samplerRatio: 0.1 });
+    writeSamplingSwitchFile(t.path, { samplerRatio: 0.1 });
     const w = t.start();
     expect(w.initial).toEqual({ samplerRatio: 0.1 });
-    writeTelemetryConfigFile(t.path, { samplerRatio: 0.5 });
+    writeSamplingSwitchFile(t.path, { samplerRatio: 0.5 });
     w.check();
     writeFileSync(t.path, "samplerRatio: 2\n");
     w.check();
@@ -31,7 +31,7 @@ describe("watchTelemetryConfig", () => {
     w.check();
     expect(t.seen.at(-1)).toEqual({ samplerRatio: 0.5 });
     expect(t.logged.filter((l) => /ignored, last good value stays/.test(l))).toHaveLength(2);
-    writeTelemetryConfigFile(t.path, { samplerRatio: 0 });
+    writeSamplingSwitchFile(t.path, { samplerRatio: 0 });
     w.check();
     expect(t.seen.at(-1)).toEqual({ samplerRatio: 0 });
   });
@@ -41,9 +41,9 @@ describe("watchTelemetryConfig", () => {
     const w = t.start();
     expect(w.initial).toBeUndefined();
     expect(t.logged).toEqual([expect.stringMatching(/not found/)]);
-    writeTelemetryConfigFile(t.path, { samplerRatio: 0.25 });
+    writeSamplingSwitchFile(t.path, { samplerRatio: 0.25 });
     await vi.waitFor(() => expect(t.seen.at(-1)).toEqual({ samplerRatio: 0.25 }), { timeout: 10_000 });
-    writeTelemetryConfigFile(t.path, { samplerRatio: 1 });
+    writeSamplingSwitchFile(t.path, { samplerRatio: 1 });
     await vi.waitFor(() => expect(t.seen.at(-1)).toEqual({ samplerRatio: 1 }), { timeout: 10_000 });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Follows the telemetry config file while the process runs. Two mechanisms, because neither is
+ * Follows the sampling switch file while the process runs. Two mechanisms, because neither is
  * enough alone: fs.watch on the directory reacts at once, and a directory (not file) watch is what
  * survives rename-into-place, which both `leveler sampling` and the kubelet's ConfigMap update
  * (an atomic `..data` symlink swap) do; a stat every `pollMs` catches what inotify misses
@@ -10,30 +10,30 @@
  */
 import { readFileSync, statSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
-import { parseTelemetryConfig, type TelemetrySettings } from "../../lib/telemetry-config.js";
+import { parseSamplingSwitch, type SamplingSettings } from "./sampling-switch.js";
 
-export interface ConfigWatcherOptions {
+export interface SamplingSwitchWatcherOptions {
   path: string;
-  onChange: (settings: TelemetrySettings) => void;
+  onChange: (settings: SamplingSettings) => void;
   log: (line: string) => void;
   pollMs?: number;
 }
 
-export interface ConfigWatcher {
+export interface SamplingSwitchWatcher {
   /** The settings read at start, if the file was there and valid. */
-  readonly initial: TelemetrySettings | undefined;
+  readonly initial: SamplingSettings | undefined;
   /** Reads the file now (what the watch and the poll call). */
   check(): void;
   stop(): void;
 }
 
-export function watchTelemetryConfig(options: ConfigWatcherOptions): ConfigWatcher {
+export function watchSamplingSwitch(options: SamplingSwitchWatcherOptions): SamplingSwitchWatcher {
   let lastText: string | undefined;
   let lastStamp = "";
   let lastError = "";
   let watcher: FSWatcher | undefined;
 
-  const read = (): TelemetrySettings | undefined => {
+  const read = (): SamplingSettings | undefined => {
     let text: string;
     try {
       const stat = statSync(options.path);
@@ -44,18 +44,18 @@ export function watchTelemetryConfig(options: ConfigWatcherOptions): ConfigWatch
       text = readFileSync(options.path, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      report(code === "ENOENT" ? `telemetry config ${options.path} not found; sampler ratio unchanged` : `cannot read telemetry config ${options.path}: ${(err as Error).message}`);
+      report(code === "ENOENT" ? `sampling switch file ${options.path} not found; sampler ratio unchanged` : `cannot read sampling switch file ${options.path}: ${(err as Error).message}`);
       lastStamp = "";
       return undefined;
     }
     if (text === lastText) return undefined;
     try {
-      const settings = parseTelemetryConfig(text);
+      const settings = parseSamplingSwitch(text);
       lastText = text;
       lastError = "";
       return settings;
     } catch (err) {
-      report(`telemetry config ${options.path} ignored, last good value stays: ${(err as Error).message}`);
+      report(`sampling switch file ${options.path} ignored, last good value stays: ${(err as Error).message}`);
       return undefined;
     }
   };

@@ -6,8 +6,8 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
-import { formatTelemetryConfig, TELEMETRY_CONFIG_KEY, type TelemetrySettings } from "../../lib/telemetry-config.js";
-import { TELEMETRY_CONFIGMAP } from "./local-config.js";
+import { formatSamplingSwitch, SAMPLING_SWITCH_KEY, type SamplingSettings } from "../../lib/runtime/sampling-switch.js";
+import { TELEMETRY_CONFIGMAP } from "./local-switch.js";
 
 export class ClusterError extends Error {
   override readonly name = "ClusterError";
@@ -20,7 +20,7 @@ export interface ClusterTarget {
   context?: string;
 }
 
-export async function patchClusterTelemetry(settings: TelemetrySettings, target: ClusterTarget): Promise<void> {
+export async function patchClusterSamplingSwitch(settings: SamplingSettings, target: ClusterTarget): Promise<void> {
   // Loaded only here: the client is large and no other command needs it.
   const k8s = await import("@kubernetes/client-node");
   const config = new k8s.KubeConfig();
@@ -40,7 +40,7 @@ export async function patchClusterTelemetry(settings: TelemetrySettings, target:
   const api = config.makeApiClient(k8s.CoreV1Api);
   try {
     await api.patchNamespacedConfigMap(
-      { name, namespace: target.namespace, body: { data: { [TELEMETRY_CONFIG_KEY]: formatTelemetryConfig(settings) } } },
+      { name, namespace: target.namespace, body: { data: { [SAMPLING_SWITCH_KEY]: formatSamplingSwitch(settings) } } },
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
   } catch (err) {

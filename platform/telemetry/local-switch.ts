@@ -5,24 +5,24 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseTelemetryConfig, TELEMETRY_CONFIG_KEY, writeTelemetryConfigFile, type TelemetrySettings } from "../../lib/telemetry-config.js";
+import { parseSamplingSwitch, SAMPLING_SWITCH_KEY, writeSamplingSwitchFile, type SamplingSettings } from "../../lib/runtime/sampling-switch.js";
 import { ManifestError, type Manifests } from "../manifests.js";
 
 /** The ConfigMap in `knative/` that holds the switch. */
 export const TELEMETRY_CONFIGMAP = "config-telemetry";
 
 export interface LocalTelemetryPaths {
-  configFile: string;
+  switchFile: string;
   tracesDir: string;
 }
 
 export function localTelemetryPaths(stateDir: string): LocalTelemetryPaths {
-  return { configFile: join(stateDir, "telemetry", TELEMETRY_CONFIG_KEY), tracesDir: join(stateDir, "telemetry", "traces") };
+  return { switchFile: join(stateDir, "telemetry", SAMPLING_SWITCH_KEY), tracesDir: join(stateDir, "telemetry", "traces") };
 }
 
 /** What a process needs to find the switch and the trace directory. */
 export function telemetryEnv(paths: LocalTelemetryPaths): Record<string, string> {
-  return { LEVELER_TELEMETRY_CONFIG: paths.configFile, LEVELER_TRACES_DIR: paths.tracesDir };
+  return { LEVELER_TELEMETRY_CONFIG: paths.switchFile, LEVELER_TRACES_DIR: paths.tracesDir };
 }
 
 /**
@@ -33,13 +33,13 @@ export function telemetryEnv(paths: LocalTelemetryPaths): Record<string, string>
 export function prepareLocalTelemetry(stateDir: string, manifests: Pick<Manifests, "configMaps">): Record<string, string> {
   const paths = localTelemetryPaths(stateDir);
   mkdirSync(paths.tracesDir, { recursive: true });
-  const text = manifests.configMaps.get(TELEMETRY_CONFIGMAP)?.[TELEMETRY_CONFIG_KEY];
-  let settings: TelemetrySettings = { samplerRatio: 0 };
+  const text = manifests.configMaps.get(TELEMETRY_CONFIGMAP)?.[SAMPLING_SWITCH_KEY];
+  let settings: SamplingSettings = { samplerRatio: 0 };
   try {
-    if (text !== undefined) settings = parseTelemetryConfig(text);
+    if (text !== undefined) settings = parseSamplingSwitch(text);
   } catch (err) {
-    throw new ManifestError(`ConfigMap ${TELEMETRY_CONFIGMAP}, ${TELEMETRY_CONFIG_KEY}: ${(err as Error).message}`);
+    throw new ManifestError(`ConfigMap ${TELEMETRY_CONFIGMAP}, ${SAMPLING_SWITCH_KEY}: ${(err as Error).message}`);
   }
-  writeTelemetryConfigFile(paths.configFile, settings);
+  writeSamplingSwitchFile(paths.switchFile, settings);
   return telemetryEnv(paths);
 }
