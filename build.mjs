@@ -12,7 +12,9 @@ const functions = readdirSync("functions", { withFileTypes: true })
   .map((d) => d.name);
 
 // Bundled CommonJS dependencies (amqplib) call require(); give ESM output one.
-const banner = { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" };
+const banner = {
+  js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+};
 const common = {
   bundle: true,
   platform: "node",
@@ -49,15 +51,23 @@ const unusedByFunctions = [
 const stubUnusedTelemetry = {
   name: "stub-unused-telemetry",
   setup(b) {
-    const filter = new RegExp(`^(${unusedByFunctions.map((n) => n.replace(/[/.-]/g, "\\$&")).join("|")})$`);
+    const filter = new RegExp(
+      `^(${unusedByFunctions.map((n) => n.replace(/[/.-]/g, "\\$&")).join("|")})$`,
+    );
     b.onResolve({ filter }, (args) => ({ path: args.path, namespace: "stub" }));
     // Auto-instrumentation is not used (instrumentations: []); its module hooks would load at start.
-    b.onResolve({ filter: /^@opentelemetry\/instrumentation$/ }, (args) => ({ path: args.path, namespace: "stub-instrumentation" }));
+    b.onResolve({ filter: /^@opentelemetry\/instrumentation$/ }, (args) => ({
+      path: args.path,
+      namespace: "stub-instrumentation",
+    }));
     b.onLoad({ filter: /.*/, namespace: "stub" }, (args) => ({
       contents: `module.exports = new Proxy({}, { get: (_, name) => name === "__esModule" ? undefined : function () { throw new Error(${JSON.stringify(`leveler's bundle leaves out ${args.path}; see build.mjs`)}); } });`,
       loader: "js",
     }));
-    b.onLoad({ filter: /.*/, namespace: "stub-instrumentation" }, () => ({ contents: "exports.registerInstrumentations = () => () => undefined;", loader: "js" }));
+    b.onLoad({ filter: /.*/, namespace: "stub-instrumentation" }, () => ({
+      contents: "exports.registerInstrumentations = () => () => undefined;",
+      loader: "js",
+    }));
   },
 };
 
@@ -67,15 +77,35 @@ const stubUnusedTelemetry = {
 const functionMainFields = ["module", "main"];
 
 rmSync("dist", { recursive: true, force: true });
-const entries = (dir, names, suffix = ".ts") => Object.fromEntries(names.filter((n) => existsSync(join(dir, n + suffix))).map((n) => [n, join(dir, n + suffix)]));
-const benches = existsSync("bench") ? readdirSync("bench").filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.startsWith("_")).map((f) => f.slice(0, -3)) : [];
+const entries = (dir, names, suffix = ".ts") =>
+  Object.fromEntries(
+    names.filter((n) => existsSync(join(dir, n + suffix))).map((n) => [n, join(dir, n + suffix)]),
+  );
+const benches = existsSync("bench")
+  ? readdirSync("bench")
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !f.startsWith("_"))
+      .map((f) => f.slice(0, -3))
+  : [];
 
 await Promise.all([
   ...functions.map((name) =>
-    build({ ...common, entryPoints: { [name]: join("functions", name, "main.ts") }, outdir: "dist/functions", minify: true, metafile: false, plugins: [stubUnusedTelemetry], mainFields: functionMainFields }),
+    build({
+      ...common,
+      entryPoints: { [name]: join("functions", name, "main.ts") },
+      outdir: "dist/functions",
+      minify: true,
+      metafile: false,
+      plugins: [stubUnusedTelemetry],
+      mainFields: functionMainFields,
+    }),
   ),
   // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.
-  build({ ...common, entryPoints: entries("platform", ["main", "dispatcher-main", "cli"]), outdir: "dist/platform", external: ["@kubernetes/client-node"] }),
+  build({
+    ...common,
+    entryPoints: entries("platform", ["main", "dispatcher-main", "cli"]),
+    outdir: "dist/platform",
+    external: ["@kubernetes/client-node"],
+  }),
   // The dashboard's page (platform/dashboard/web) with uPlot and their CSS: one browser bundle,
   // served by the status server from dist/dashboard; nothing is fetched from elsewhere at run time.
   build({
@@ -91,7 +121,16 @@ await Promise.all([
     legalComments: "none",
     tsconfig: "platform/dashboard/web/tsconfig.json",
   }),
-  benches.length ? build({ ...common, entryPoints: entries("bench", benches), outdir: "dist/bench", external: ["autocannon", "vega", "vega-lite", "cli-progress"] }) : Promise.resolve(),
+  benches.length
+    ? build({
+        ...common,
+        entryPoints: entries("bench", benches),
+        outdir: "dist/bench",
+        external: ["autocannon", "vega", "vega-lite", "cli-progress"],
+      })
+    : Promise.resolve(),
 ]);
 
-console.log(`built ${functions.length} functions (${functions.join(", ")}), the platform and its dashboard in ${Math.round(performance.now() - started)} ms`);
+console.log(
+  `built ${functions.length} functions (${functions.join(", ")}), the platform and its dashboard in ${Math.round(performance.now() - started)} ms`,
+);

@@ -9,13 +9,37 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-      globals: { process: "readonly", console: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", Buffer: "readonly", URL: "readonly", AbortController: "readonly", AbortSignal: "readonly", fetch: "readonly", Response: "readonly", Request: "readonly", Headers: "readonly", performance: "readonly", structuredClone: "readonly", TextEncoder: "readonly", TextDecoder: "readonly", setImmediate: "readonly", queueMicrotask: "readonly" },
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        Buffer: "readonly",
+        URL: "readonly",
+        AbortController: "readonly",
+        AbortSignal: "readonly",
+        fetch: "readonly",
+        Response: "readonly",
+        Request: "readonly",
+        Headers: "readonly",
+        performance: "readonly",
+        structuredClone: "readonly",
+        TextEncoder: "readonly",
+        TextDecoder: "readonly",
+        setImmediate: "readonly",
+        queueMicrotask: "readonly",
+      },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/consistent-type-imports": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
     },
   },
   // Layers run one way (README "Layout"): functions and lib/ never reach into the local platform;
@@ -24,7 +48,18 @@ export default tseslint.config(
   {
     files: ["functions/**/*.ts", "lib/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ regex: "(^|/)platform/", message: "functions/ and lib/ never import the local platform: they run unchanged in a Knative pod." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)platform/",
+              message:
+                "functions/ and lib/ never import the local platform: they run unchanged in a Knative pod.",
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -35,7 +70,10 @@ export default tseslint.config(
         {
           patterns: [
             { regex: "(^|/)platform/", message: "lib/ never imports the local platform." },
-            { regex: "(^|/)functions/", message: "lib/ is shared by functions and the platform; it knows no function." },
+            {
+              regex: "(^|/)functions/",
+              message: "lib/ is shared by functions and the platform; it knows no function.",
+            },
           ],
         },
       ],
@@ -44,7 +82,18 @@ export default tseslint.config(
   {
     files: ["platform/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ regex: "(^|/)functions/(?!events/)", message: "the platform imports only event data from functions/ (functions/events); shared runtime lives in lib/." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)functions/(?!events/)",
+              message:
+                "the platform imports only event data from functions/ (functions/events); shared runtime lives in lib/.",
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -15,9 +15,14 @@ app.post("/events/:type", async (c) => {
 });
 app.post("/events", async (c) => {
   const body: unknown = await c.req.json();
-  return c.json(Array.isArray(body) ? { ids: body.map(() => randomUUID()) } : { id: randomUUID() }, 202);
+  return c.json(
+    Array.isArray(body) ? { ids: body.map(() => randomUUID()) } : { id: randomUUID() },
+    202,
+  );
 });
 
 const port = Number(process.env.PORT ?? 8081);
-serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) => console.log(`bare server on :${info.port}`));
+serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) =>
+  console.log(`bare server on :${info.port}`),
+);
 process.on("SIGTERM", () => process.exit(0));

@@ -62,24 +62,45 @@ const numbers = (text: string, name: string) =>
 
 const million = flags.events !== undefined;
 const quick = flags.quick;
-const mode = flags.mode === "open" ? "open" : flags.mode === "closed" ? "closed" : fail(`--mode is closed or open, not ${flags.mode}`);
+const mode =
+  flags.mode === "open"
+    ? "open"
+    : flags.mode === "closed"
+      ? "closed"
+      : fail(`--mode is closed or open, not ${flags.mode}`);
 if (mode === "open" && !flags.rate) fail("--mode open needs --rate <requests per second>");
 const openRate = flags.rate ? numbers(flags.rate, "rate")[0]! : undefined;
-const sizes = million ? numbers(flags.events!, "events").map(Math.round) : flags.sizes ? numbers(flags.sizes, "sizes").map(Math.round) : quick ? [1_000, 2_000] : [5_000, 10_000, 20_000, 50_000];
+const sizes = million
+  ? numbers(flags.events!, "events").map(Math.round)
+  : flags.sizes
+    ? numbers(flags.sizes, "sizes").map(Math.round)
+    : quick
+      ? [1_000, 2_000]
+      : [5_000, 10_000, 20_000, 50_000];
 const ratios = flags.ratios ? numbers(flags.ratios, "ratios") : million ? [0] : [0, 0.1, 1];
-const reps = flags.reps ? Math.max(1, Math.round(numbers(flags.reps, "reps")[0]!)) : million ? 1 : 3;
+const reps = flags.reps
+  ? Math.max(1, Math.round(numbers(flags.reps, "reps")[0]!))
+  : million
+    ? 1
+    : 3;
 const connections = Math.max(1, Math.round(numbers(flags.connections, "connections")[0]!));
 const runOpen = !million && !flags["no-open"] && mode === "closed";
 const runSpikeScenario = !million && !flags["no-spike"];
 if (ratios.some((r) => r > 1)) fail("--ratios are sampler ratios between 0 and 1");
 
 const config = readPlatformConfig();
-if (!(await canConnect(config.amqpUrl))) fail(`RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`);
+if (!(await canConnect(config.amqpUrl)))
+  fail(
+    `RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`,
+  );
 
 const startedAt = new Date();
 // What is measured is the code as it was when the run began.
 const git = gitState();
-const stamp = startedAt.toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+const stamp = startedAt
+  .toISOString()
+  .replace(/[:.]/g, "-")
+  .replace(/-\d{3}Z$/, "Z");
 const resultsRoot = join(ROOT, "bench", "results");
 const outDir = join(resultsRoot, stamp);
 mkdirSync(outDir, { recursive: true });
@@ -88,30 +109,73 @@ mkdirSync(outDir, { recursive: true });
 // drain between cells. The spike sets their cost on purpose.
 const CONSUMERS = ["order", "payment", "notification", "report"];
 const matrixWork = "each consumer I/O-shaped, WORK_MS=1";
-const matrixEnv = Object.fromEntries(CONSUMERS.flatMap((c) => [[`LEVELER_${c.toUpperCase()}_WORK_MS`, "1"], [`LEVELER_${c.toUpperCase()}_WORK_SHAPE`, "io"]]));
+const matrixEnv = Object.fromEntries(
+  CONSUMERS.flatMap((c) => [
+    [`LEVELER_${c.toUpperCase()}_WORK_MS`, "1"],
+    [`LEVELER_${c.toUpperCase()}_WORK_SHAPE`, "io"],
+  ]),
+);
 
 // One plan for every trial: repetition-major, sizes in order, the ratios rotated each repetition.
 const plans: CellPlan[] = [];
 let index = 0;
 const base = { mode, connections, ...(openRate ? { rate: openRate } : {}) } as const;
-plans.push({ index: index++, rep: 0, size: Math.min(2_000, sizes[0]!), ratio: 0, ...base, warmup: true });
+plans.push({
+  index: index++,
+  rep: 0,
+  size: Math.min(2_000, sizes[0]!),
+  ratio: 0,
+  ...base,
+  warmup: true,
+});
 for (let rep = 0; rep < reps; rep++) {
   const rotated = ratios.map((_, i) => ratios[(i + rep) % ratios.length]!);
-  for (const size of sizes) for (const ratio of rotated) plans.push({ index: index++, rep, size, ratio, ...base });
+  for (const size of sizes)
+    for (const ratio of rotated) plans.push({ index: index++, rep, size, ratio, ...base });
 }
 
 // Consumers slow enough that a burst at 3× their capacity stays within what the ingress accepts on
 // two shared cores (about 500/s with everything running): the queues, not the ingress, absorb it.
 const spikePlan: SpikePlan = quick
-  ? { capacityPerConsumer: 40, consumers: CONSUMERS.length, baselineRate: 40, baselineSeconds: 4, burstFactor: 3, burstSeconds: 5, scaleToZeroWaitS: 0 }
-  : { capacityPerConsumer: 40, consumers: CONSUMERS.length, baselineRate: 40, baselineSeconds: 10, burstFactor: 3, burstSeconds: 10, scaleToZeroWaitS: 150 };
-const spikeEvents = spikePlan.baselineRate * spikePlan.baselineSeconds + spikePlan.capacityPerConsumer * spikePlan.consumers * spikePlan.burstFactor * spikePlan.burstSeconds;
+  ? {
+      capacityPerConsumer: 40,
+      consumers: CONSUMERS.length,
+      baselineRate: 40,
+      baselineSeconds: 4,
+      burstFactor: 3,
+      burstSeconds: 5,
+      scaleToZeroWaitS: 0,
+    }
+  : {
+      capacityPerConsumer: 40,
+      consumers: CONSUMERS.length,
+      baselineRate: 40,
+      baselineSeconds: 10,
+      burstFactor: 3,
+      burstSeconds: 10,
+      scaleToZeroWaitS: 150,
+    };
+const spikeEvents =
+  spikePlan.baselineRate * spikePlan.baselineSeconds +
+  spikePlan.capacityPerConsumer *
+    spikePlan.consumers *
+    spikePlan.burstFactor *
+    spikePlan.burstSeconds;
 const openSize = quick ? Math.min(1_000, Math.max(...sizes)) : Math.min(20_000, Math.max(...sizes));
 const openEvents = runOpen ? 2 * reps * openSize : 0;
-const totalEvents = plans.reduce((a, p) => a + p.size, 0) + openEvents + (runSpikeScenario ? spikeEvents : 0);
+const totalEvents =
+  plans.reduce((a, p) => a + p.size, 0) + openEvents + (runSpikeScenario ? spikeEvents : 0);
 
 const bars = new MultiBar(
-  { format: "{bar} {percentage}% | {value}/{total} events | {rate}/s | ETA {eta_formatted} | {stage}", hideCursor: true, etaBuffer: 200, noTTYOutput: true, notTTYSchedule: 15_000, fps: 5 },
+  {
+    format:
+      "{bar} {percentage}% | {value}/{total} events | {rate}/s | ETA {eta_formatted} | {stage}",
+    hideCursor: true,
+    etaBuffer: 200,
+    noTTYOutput: true,
+    notTTYSchedule: 15_000,
+    fps: 5,
+  },
   Presets.shades_classic,
 );
 const bar = bars.create(totalEvents, 0, { rate: 0, stage: "starting the platform" });
@@ -122,7 +186,10 @@ let lastRateDone = 0;
 const progress = (stage: string) => (answered: number) => {
   const now = performance.now();
   if (now - lastRateAt >= 1000) {
-    bar.update(done + answered, { rate: Math.round(((done + answered - lastRateDone) * 1000) / (now - lastRateAt)), stage });
+    bar.update(done + answered, {
+      rate: Math.round(((done + answered - lastRateDone) * 1000) / (now - lastRateAt)),
+      stage,
+    });
     lastRateAt = now;
     lastRateDone = done + answered;
   } else bar.update(done + answered, { stage });
@@ -134,8 +201,17 @@ const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUs
 const ledgers = new Ledgers();
 let rabbitmqVersion = "unknown";
 
-async function withPlatform<T>(env: Record<string, string>, logName: string, body: (platform: BenchPlatform) => Promise<T>): Promise<T> {
-  const platform = await startBenchPlatform({ root: ROOT, amqpUrl: config.amqpUrl, env, logFile: join(outDir, logName) });
+async function withPlatform<T>(
+  env: Record<string, string>,
+  logName: string,
+  body: (platform: BenchPlatform) => Promise<T>,
+): Promise<T> {
+  const platform = await startBenchPlatform({
+    root: ROOT,
+    amqpUrl: config.amqpUrl,
+    env,
+    logFile: join(outDir, logName),
+  });
   const exchange = (await platform.status()).brokers[0]!.exchange;
   const replies = await watchReplies(config.amqpUrl, exchange, EVENT_TYPES, ledgers.reply);
   rabbitmqVersion = replies.serverVersion;
@@ -173,10 +249,23 @@ try {
 
     if (runOpen) {
       // The same system at a fixed arrival rate: three quarters of what the closed loop sustained.
-      const closedRate = median(cells.filter((c) => c.plan.size === openSize && c.plan.ratio === 0).map((c) => c.load.acceptedPerSecond));
+      const closedRate = median(
+        cells
+          .filter((c) => c.plan.size === openSize && c.plan.ratio === 0)
+          .map((c) => c.load.acceptedPerSecond),
+      );
       const rate = Math.max(100, Math.round((0.75 * closedRate) / 100) * 100);
       for (let rep = 0; rep < reps; rep++) {
-        for (const r of rep % 2 ? [1, 0] : [0, 1]) await run({ index: index++, rep, size: openSize, ratio: r, mode: "open", connections, rate });
+        for (const r of rep % 2 ? [1, 0] : [0, 1])
+          await run({
+            index: index++,
+            rep,
+            size: openSize,
+            ratio: r,
+            mode: "open",
+            connections,
+            rate,
+          });
       }
     }
   });
@@ -186,8 +275,11 @@ try {
     const manifests = loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(ROOT, d)));
     const spikeEnv: Record<string, string> = {};
     for (const c of CONSUMERS) {
-      const parallelism = manifests.triggers.find((t) => t.subscriber.ref?.name === c)?.parallelism ?? 1;
-      spikeEnv[`LEVELER_${c.toUpperCase()}_WORK_MS`] = String(Math.round((parallelism * 1000) / spikePlan.capacityPerConsumer));
+      const parallelism =
+        manifests.triggers.find((t) => t.subscriber.ref?.name === c)?.parallelism ?? 1;
+      spikeEnv[`LEVELER_${c.toUpperCase()}_WORK_MS`] = String(
+        Math.round((parallelism * 1000) / spikePlan.capacityPerConsumer),
+      );
       spikeEnv[`LEVELER_${c.toUpperCase()}_WORK_SHAPE`] = "io";
     }
     spike = await withPlatform(spikeEnv, "platform-spike.log", async (platform) => {
@@ -195,7 +287,9 @@ try {
       bar.update(done, { stage: "spike: waiting for consumers at zero" });
       const result = await runSpike(platform, ledgers, spikePlan, progress("spike"));
       done += spikeEvents;
-      log(`spike: peak depth ${result.peakDepth}, drained ${result.drainS ?? "-"} s after the burst, processing CoV ${(result.aggregate.cov1s * 100).toFixed(1)}% (1 s), lost ${result.ledger.lost}, dup ${result.ledger.duplicates}`);
+      log(
+        `spike: peak depth ${result.peakDepth}, drained ${result.drainS ?? "-"} s after the burst, processing CoV ${(result.aggregate.cov1s * 100).toFixed(1)}% (1 s), lost ${result.ledger.lost}, dup ${result.ledger.duplicates}`,
+      );
       return result;
     });
   }
@@ -213,7 +307,14 @@ const results: BenchResults = {
   startedAt: startedAt.toISOString(),
   finishedAt: new Date().toISOString(),
   command: `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`,
-  machine: { cores: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, rabbitmq: rabbitmqVersion, os: `${type()} ${release()}` },
+  machine: {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    rabbitmq: rabbitmqVersion,
+    os: `${type()} ${release()}`,
+  },
   git,
   settings: { connections, reps, sizes, ratios, matrixWork, mode },
   cells,
@@ -240,29 +341,73 @@ async function writeCharts(r: BenchResults): Promise<void> {
   const closed = r.cells.filter((c) => c.plan.mode === "closed");
   if (closed.length) {
     const label = (ratio: number) => `leveler, ratio ${ratio}`;
-    const trials = closed.map((c) => ({ requests: c.plan.size, label: label(c.plan.ratio), value: c.load.acceptedPerSecond }));
-    const medians = r.summary.filter((s) => s.mode === "closed").map((s) => ({ requests: s.size, label: label(s.ratio), value: s.acceptedPerSecond.median }));
+    const trials = closed.map((c) => ({
+      requests: c.plan.size,
+      label: label(c.plan.ratio),
+      value: c.load.acceptedPerSecond,
+    }));
+    const medians = r.summary
+      .filter((s) => s.mode === "closed")
+      .map((s) => ({ requests: s.size, label: label(s.ratio), value: s.acceptedPerSecond.median }));
     const old = Object.entries(OLD_SYSTEM)
       .filter(([size]) => sizes.includes(Number(size)))
       .flatMap(([size, o]) => [
         { requests: Number(size), label: "old system, off", value: o.off },
         { requests: Number(size), label: "old system, on", value: o.on },
       ]);
-    writeFileSync(join(outDir, "throughput.svg"), await renderSvg(throughputChart(trials, [...medians, ...old])));
+    writeFileSync(
+      join(outDir, "throughput.svg"),
+      await renderSvg(throughputChart(trials, [...medians, ...old])),
+    );
   }
   if (r.spike) {
     const s = r.spike;
     const seconds = (t: number) => (t - s.origin) / 1000;
-    const series = (pick: (sample: (typeof s.samples)[number]) => Record<string, number | null>): SeriesPoint[] =>
-      s.samples.flatMap((sample) => Object.entries(pick(sample)).map(([name, value]) => ({ t: seconds(sample.t), series: name, value: value ?? 0 })));
+    const series = (
+      pick: (sample: (typeof s.samples)[number]) => Record<string, number | null>,
+    ): SeriesPoint[] =>
+      s.samples.flatMap((sample) =>
+        Object.entries(pick(sample)).map(([name, value]) => ({
+          t: seconds(sample.t),
+          series: name,
+          value: value ?? 0,
+        })),
+      );
     const charts: [string, string, string, SeriesPoint[], boolean][] = [
-      ["spike-ingress.svg", "Ingress: events per second (1 s means)", "events/s", perSecond(series((x) => ({ accepted: x.ingress.accepted, refused: x.ingress.refused }))), false],
-      ["spike-processing.svg", "Each consumer's processing rate (1 s means)", "events/s", perSecond(series((x) => x.consumers)), false],
-      ["spike-depth.svg", "Each Trigger's queue depth", "messages ready", series((x) => x.queues), false],
-      ["spike-replicas.svg", "Each function's replicas", "replicas", series((x) => x.replicas), true],
+      [
+        "spike-ingress.svg",
+        "Ingress: events per second (1 s means)",
+        "events/s",
+        perSecond(series((x) => ({ accepted: x.ingress.accepted, refused: x.ingress.refused }))),
+        false,
+      ],
+      [
+        "spike-processing.svg",
+        "Each consumer's processing rate (1 s means)",
+        "events/s",
+        perSecond(series((x) => x.consumers)),
+        false,
+      ],
+      [
+        "spike-depth.svg",
+        "Each Trigger's queue depth",
+        "messages ready",
+        series((x) => x.queues),
+        false,
+      ],
+      [
+        "spike-replicas.svg",
+        "Each function's replicas",
+        "replicas",
+        series((x) => x.replicas),
+        true,
+      ],
     ];
     for (const [file, title, yTitle, points, step] of charts) {
-      writeFileSync(join(outDir, file), await renderSvg(timeSeriesChart({ title, yTitle, points, burst: s.burst, step })));
+      writeFileSync(
+        join(outDir, file),
+        await renderSvg(timeSeriesChart({ title, yTitle, points, burst: s.burst, step })),
+      );
     }
   }
 }
@@ -282,8 +427,15 @@ function perSecond(points: readonly SeriesPoint[]): SeriesPoint[] {
 
 function gitState(): { commit: string; dirty: boolean } {
   try {
-    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
+    const dirty =
+      execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
+        cwd: ROOT,
+        encoding: "utf8",
+      }).trim() !== "";
     return { commit, dirty };
   } catch {
     return { commit: "unknown", dirty: false };

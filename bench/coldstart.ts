@@ -35,10 +35,26 @@ const statusUrl = `http://127.0.0.1:${statusPort}/api/status`;
 const status = async () => (await (await fetch(statusUrl)).json()) as PlatformStatus;
 
 const CONSUMERS: Record<string, { type: string; data: (i: number) => unknown }> = {
-  order: { type: "com.example.order.created", data: (i) => ({ orderId: `o-${i}`, currency: "EUR", items: [{ sku: "A", quantity: 1, unitPrice: 1 }] }) },
-  payment: { type: "com.example.payment.requested", data: (i) => ({ paymentId: `p-${i}`, orderId: `o-${i}`, amount: 1, currency: "EUR" }) },
-  notification: { type: "com.example.notification.requested", data: (i) => ({ notificationId: `n-${i}`, channel: "email", recipient: "a@example.com" }) },
-  report: { type: "com.example.report.requested", data: (i) => ({ reportId: `r-${i}`, period: "daily" }) },
+  order: {
+    type: "com.example.order.created",
+    data: (i) => ({
+      orderId: `o-${i}`,
+      currency: "EUR",
+      items: [{ sku: "A", quantity: 1, unitPrice: 1 }],
+    }),
+  },
+  payment: {
+    type: "com.example.payment.requested",
+    data: (i) => ({ paymentId: `p-${i}`, orderId: `o-${i}`, amount: 1, currency: "EUR" }),
+  },
+  notification: {
+    type: "com.example.notification.requested",
+    data: (i) => ({ notificationId: `n-${i}`, channel: "email", recipient: "a@example.com" }),
+  },
+  report: {
+    type: "com.example.report.requested",
+    data: (i) => ({ reportId: `r-${i}`, period: "daily" }),
+  },
 };
 
 try {
@@ -49,22 +65,31 @@ try {
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const waiters = new Map<string, (at: number) => void>();
-  for (const c of Object.values(CONSUMERS)) await channel.bindQueue(queue, exchange, "", { "x-match": "all", type: `${c.type}.processed` });
-  await channel.consume(queue, (m) => {
-    if (!m) return;
-    const { eventId } = JSON.parse(m.content.toString()) as { eventId: string };
-    waiters.get(eventId)?.(performance.now());
-  }, { noAck: true });
+  for (const c of Object.values(CONSUMERS))
+    await channel.bindQueue(queue, exchange, "", { "x-match": "all", type: `${c.type}.processed` });
+  await channel.consume(
+    queue,
+    (m) => {
+      if (!m) return;
+      const { eventId } = JSON.parse(m.content.toString()) as { eventId: string };
+      waiters.get(eventId)?.(performance.now());
+    },
+    { noAck: true },
+  );
 
   // Idle RSS of one replica, while the consumers still have their initial replica.
   const idleRss: Record<string, number> = {};
   await new Promise((r) => setTimeout(r, 1500));
   for (const f of (await status()).functions) {
     const pid = f.processes.find((p) => p.state === "ready")?.pid;
-    if (pid) idleRss[f.name] = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    if (pid)
+      idleRss[f.name] =
+        Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
   }
 
-  console.log(`machine: ${machine()}; ${runs} cold starts per consumer (stable window 6 s, grace 0 s)\n`);
+  console.log(
+    `machine: ${machine()}; ${runs} cold starts per consumer (stable window 6 s, grace 0 s)\n`,
+  );
   const samples: Record<string, number[]> = {};
   // Each consumer waits for its own zero in parallel, but only one cold start runs at a time, so
   // four processes starting together on two cores do not inflate each other's figure.
@@ -89,7 +114,11 @@ try {
         }
         const elapsed = await oneAtATime(async () => {
           const started = performance.now();
-          const response = await fetch(`http://127.0.0.1:${ingressPort}/events/${c.type}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(c.data(i)) });
+          const response = await fetch(`http://127.0.0.1:${ingressPort}/events/${c.type}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(c.data(i)),
+          });
           const { id } = (await response.json()) as { id: string };
           const arrived = await new Promise<number>((resolve) => waiters.set(id, resolve));
           waiters.delete(id);
@@ -101,7 +130,8 @@ try {
     }),
   );
   console.log("\n");
-  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+  const pct = (xs: number[], p: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
   console.log("| consumer | cold starts | p50 | p95 | max | bundle | idle RSS |");
   console.log("|---|---|---|---|---|---|---|");
   const all: number[] = [];
@@ -109,17 +139,33 @@ try {
     const xs = samples[name]!;
     all.push(...xs);
     const bundle = statSync(join(config.distDir, "functions", `${name}.js`)).size / 1024;
-    console.log(`| ${name} | ${xs.length} | ${fmt(pct(xs, 50))} ms | ${fmt(pct(xs, 95))} ms | ${fmt(Math.max(...xs))} ms | ${fmt(bundle)} KiB | ${fmt(idleRss[name] ?? 0)} MB |`);
+    console.log(
+      `| ${name} | ${xs.length} | ${fmt(pct(xs, 50))} ms | ${fmt(pct(xs, 95))} ms | ${fmt(Math.max(...xs))} ms | ${fmt(bundle)} KiB | ${fmt(idleRss[name] ?? 0)} MB |`,
+    );
   }
   const ingressBundle = statSync(join(config.distDir, "functions", "ingress.js")).size / 1024;
-  console.log(`| ingress (min-scale 1) | - | - | - | - | ${fmt(ingressBundle)} KiB | ${fmt(idleRss.ingress ?? 0)} MB |`);
+  console.log(
+    `| ingress (min-scale 1) | - | - | - | - | ${fmt(ingressBundle)} KiB | ${fmt(idleRss.ingress ?? 0)} MB |`,
+  );
   const p50 = pct(all, 50);
   const p95 = pct(all, 95);
   const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
-  console.log(`\nall consumers: p50 ${fmt(p50)} ms (target ≤ 300: ${verdict(p50 <= 300)}), p95 ${fmt(p95)} ms (target ≤ 600: ${verdict(p95 <= 600)})`);
-  const maxBundle = Math.max(...["order", "payment", "notification", "report", "ingress"].map((n) => statSync(join(config.distDir, "functions", `${n}.js`)).size));
-  const maxIdle = Math.max(...Object.entries(idleRss).filter(([n]) => n !== "ingress").map(([, v]) => v));
-  console.log(`largest bundle ${fmt(maxBundle / 1024)} KiB (target ≤ 1 MB: ${verdict(maxBundle <= 1024 * 1024)}); idle consumer replica ≤ ${fmt(maxIdle)} MB (target ≤ 70 MB: ${verdict(maxIdle <= 70)})`);
+  console.log(
+    `\nall consumers: p50 ${fmt(p50)} ms (target ≤ 300: ${verdict(p50 <= 300)}), p95 ${fmt(p95)} ms (target ≤ 600: ${verdict(p95 <= 600)})`,
+  );
+  const maxBundle = Math.max(
+    ...["order", "payment", "notification", "report", "ingress"].map(
+      (n) => statSync(join(config.distDir, "functions", `${n}.js`)).size,
+    ),
+  );
+  const maxIdle = Math.max(
+    ...Object.entries(idleRss)
+      .filter(([n]) => n !== "ingress")
+      .map(([, v]) => v),
+  );
+  console.log(
+    `largest bundle ${fmt(maxBundle / 1024)} KiB (target ≤ 1 MB: ${verdict(maxBundle <= 1024 * 1024)}); idle consumer replica ≤ ${fmt(maxIdle)} MB (target ≤ 70 MB: ${verdict(maxIdle <= 70)})`,
+  );
   await connection.close();
 } finally {
   await stopProcess(platform);

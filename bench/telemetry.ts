@@ -23,7 +23,15 @@ import { readPlatformConfig } from "../platform/config.js";
 import { benchTopology, startBenchIngress } from "./lib/topology.js";
 import { freePort } from "../platform/ports.js";
 import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
-import { fmt, load, machine, median, stopProcess, waitHttp, type LoadResult } from "./lib/process.js";
+import {
+  fmt,
+  load,
+  machine,
+  median,
+  stopProcess,
+  waitHttp,
+  type LoadResult,
+} from "./lib/process.js";
 
 const { values } = parseArgs({
   options: {
@@ -48,9 +56,18 @@ const configFile = join(work, "config.yaml");
 const tracesDir = join(work, "traces");
 writeSamplingSwitchFile(configFile, { samplerRatio: 0 });
 const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
-const ingress = startBenchIngress(config, topology, { port, metricsPort }, { LEVELER_TELEMETRY_CONFIG: configFile, LEVELER_TRACES_DIR: tracesDir });
+const ingress = startBenchIngress(
+  config,
+  topology,
+  { port, metricsPort },
+  { LEVELER_TELEMETRY_CONFIG: configFile, LEVELER_TRACES_DIR: tracesDir },
+);
 
-const body = JSON.stringify({ orderId: "o-1", currency: "EUR", items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }] });
+const body = JSON.stringify({
+  orderId: "o-1",
+  currency: "EUR",
+  items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }],
+});
 const url = `http://127.0.0.1:${port}/events/com.example.order.created`;
 const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
 
@@ -59,7 +76,8 @@ async function setRatio(ratio: number): Promise<void> {
   writeSamplingSwitchFile(configFile, { samplerRatio: ratio });
   const deadline = Date.now() + 10_000;
   while ((await scrapeSamplerRatio(metricsUrl)) !== ratio) {
-    if (Date.now() > deadline) throw new Error(`the ingress did not apply ratio ${ratio} within 10 s`);
+    if (Date.now() > deadline)
+      throw new Error(`the ingress did not apply ratio ${ratio} within 10 s`);
     await sleep(20);
   }
 }
@@ -75,12 +93,15 @@ function tracesBytes(): number {
 /** Empties the traces directory; the exporter opens its file per write, so it starts a new one. */
 function clearTraces(): void {
   mkdirSync(tracesDir, { recursive: true });
-  for (const f of readdirSync(tracesDir, { withFileTypes: true })) rmSync(join(tracesDir, f.name), { force: true });
+  for (const f of readdirSync(tracesDir, { withFileTypes: true }))
+    rmSync(join(tracesDir, f.name), { force: true });
 }
 
 try {
   await waitHttp(`http://127.0.0.1:${port}/health/readiness`);
-  console.log(`machine: ${machine()}; ${connections} connections, ${durationS} s per run, ${trials} trials per ratio, load generator on the same machine\n`);
+  console.log(
+    `machine: ${machine()}; ${connections} connections, ${durationS} s per run, ${trials} trials per ratio, load generator on the same machine\n`,
+  );
   await load({ url, body, contentType: "application/json", connections, durationS: 3 });
   await purge();
 
@@ -99,7 +120,9 @@ try {
       const written = tracesBytes();
       spanBytes.get(ratio)!.push(written);
       runs.get(ratio)!.push(r);
-      console.log(`trial ${trial + 1} ratio ${String(ratio).padEnd(5)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(6)} ms  non-2xx ${r.non2xx}  errors ${r.errors}  spans written ${fmt(written / 1024)} KiB`);
+      console.log(
+        `trial ${trial + 1} ratio ${String(ratio).padEnd(5)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(6)} ms  non-2xx ${r.non2xx}  errors ${r.errors}  spans written ${fmt(written / 1024)} KiB`,
+      );
       await purge();
     }
   }
@@ -107,7 +130,9 @@ try {
   const base = runs.get(0)!;
   const baseRps = median(base.map((r) => r.rps));
   const baseP99 = median(base.map((r) => r.p99));
-  console.log(`\n| ratio | median req/s (min–max) | median p99 ms (min–max) | throughput vs 0 | p99 vs 0 | verdict |`);
+  console.log(
+    `\n| ratio | median req/s (min–max) | median p99 ms (min–max) | throughput vs 0 | p99 vs 0 | verdict |`,
+  );
   console.log(`|---|---|---|---|---|---|`);
   for (const ratio of ratios) {
     const rs = runs.get(ratio)!;
@@ -116,7 +141,9 @@ try {
     const cost = (baseRps - median(rps)) / baseRps;
     // Only a difference larger than the runs' own scatter means anything: if the two ranges
     // overlap, no gain or loss is claimed.
-    const overlaps = Math.min(...rps) <= Math.max(...base.map((r) => r.rps)) && Math.max(...rps) >= Math.min(...base.map((r) => r.rps));
+    const overlaps =
+      Math.min(...rps) <= Math.max(...base.map((r) => r.rps)) &&
+      Math.max(...rps) >= Math.min(...base.map((r) => r.rps));
     const target = ratio === 1 ? 0.05 : ratio === 0.1 ? 0.01 : undefined;
     const verdict =
       ratio === 0
@@ -130,7 +157,9 @@ try {
       `| ${ratio} | ${fmt(median(rps))} (${fmt(Math.min(...rps))}–${fmt(Math.max(...rps))}) | ${fmt(median(p99), 1)} (${fmt(Math.min(...p99), 1)}–${fmt(Math.max(...p99), 1)}) | ${ratio === 0 ? "" : `${cost > 0 ? "−" : "+"}${fmt(Math.abs(cost) * 100, 1)}%`} | ${ratio === 0 ? "" : `${fmt(((median(p99) - baseP99) / baseP99) * 100, 1)}%`} | ${verdict} |`,
     );
   }
-  console.log(`\nspans written per run (median): ${ratios.map((r) => `${r}: ${fmt(median(spanBytes.get(r)!) / 1024)} KiB`).join(", ")}`);
+  console.log(
+    `\nspans written per run (median): ${ratios.map((r) => `${r}: ${fmt(median(spanBytes.get(r)!) / 1024)} KiB`).join(", ")}`,
+  );
 } finally {
   await stopProcess(ingress);
   await topology.remove();

@@ -9,5 +9,6 @@ import { fileURLToPath } from "node:url";
 process.noDeprecation = true;
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "dist", "platform", "cli.js");
-if (!existsSync(cli)) execFileSync(process.execPath, [join(root, "build.mjs")], { cwd: root, stdio: "inherit" });
+if (!existsSync(cli))
+  execFileSync(process.execPath, [join(root, "build.mjs")], { cwd: root, stdio: "inherit" });
 await import(cli);

@@ -61,7 +61,11 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off("connected", onConnected);
-        reject(new Error(`no connection to RabbitMQ at ${redact(this.options.url)} after ${timeoutMs} ms`));
+        reject(
+          new Error(
+            `no connection to RabbitMQ at ${redact(this.options.url)} after ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const onConnected = (c: ChannelModel) => {
         clearTimeout(timer);
@@ -120,7 +124,9 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     const cap = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** Math.min(this.attempt, 16));
     const delay = this.minDelayMs + Math.random() * (cap - this.minDelayMs);
     if (this.attempt === 1 || this.attempt % 10 === 0) {
-      this.log(`RabbitMQ not reachable (${err?.message ?? "closed"}); retry ${this.attempt} in ${Math.round(delay)} ms`);
+      this.log(
+        `RabbitMQ not reachable (${err?.message ?? "closed"}); retry ${this.attempt} in ${Math.round(delay)} ms`,
+      );
     }
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.start(), delay);

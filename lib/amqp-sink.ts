@@ -59,14 +59,22 @@ export class AmqpSink implements Sink {
     for (const event of events) {
       if (this.drained) await this.drained;
       const { content, properties } = toAmqp(event);
-      if (event.traceparent !== undefined) properties.headers[PUBLISHED_MS_HEADER] = String(Date.now());
+      if (event.traceparent !== undefined)
+        properties.headers[PUBLISHED_MS_HEADER] = String(Date.now());
       const confirmed = new Promise<void>((resolve, reject) => {
         try {
-          const ok = channel.publish(this.options.exchange, "", content, properties, (err: Error | null) => {
-            if (!err) resolve();
-            else if (/nack/i.test(err.message)) reject(new PublishRejectedError("the broker refused the event"));
-            else reject(new BrokerUnavailableError(`publish not confirmed: ${err.message}`));
-          });
+          const ok = channel.publish(
+            this.options.exchange,
+            "",
+            content,
+            properties,
+            (err: Error | null) => {
+              if (!err) resolve();
+              else if (/nack/i.test(err.message))
+                reject(new PublishRejectedError("the broker refused the event"));
+              else reject(new BrokerUnavailableError(`publish not confirmed: ${err.message}`));
+            },
+          );
           // The socket buffer is full: keep confirming what is out, but publish no more until it drains.
           if (!ok && !this.drained) {
             this.drained = once(channel, "drain").finally(() => (this.drained = undefined));

@@ -15,7 +15,13 @@ describe("CloudEvent ↔ AMQP (binary content mode)", () => {
 
   it("puts attributes in headers under their plain names, so headers-exchange bindings can match them", () => {
     const { content, properties } = toAmqp(event);
-    expect(properties.headers).toMatchObject({ id: "e-1", source: "/client", type: "com.example.order.created", specversion: "1.0", "content-type": "application/json" });
+    expect(properties.headers).toMatchObject({
+      id: "e-1",
+      source: "/client",
+      type: "com.example.order.created",
+      specversion: "1.0",
+      "content-type": "application/json",
+    });
     expect(properties.headers.traceparent).toBe(event.traceparent);
     expect(properties.headers).not.toHaveProperty("data");
     expect(properties.messageId).toBe("e-1");
@@ -39,13 +45,25 @@ describe("CloudEvent ↔ AMQP (binary content mode)", () => {
   it("ignores x- headers (routing, not attributes) and reads ce- prefixed ones", () => {
     const back = fromAmqp({
       content: Buffer.from("{}"),
-      properties: { headers: { "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s", "ce-type": "t", "x-death": [{}], "x-knative-trigger": "order" }, contentType: "application/json" },
+      properties: {
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": "1",
+          "ce-source": "/s",
+          "ce-type": "t",
+          "x-death": [{}],
+          "x-knative-trigger": "order",
+        },
+        contentType: "application/json",
+      },
     });
     expect(back.id).toBe("1");
     expect(Object.keys(back)).not.toContain("x-death");
   });
 
   it("refuses a message without specversion", () => {
-    expect(() => fromAmqp({ content: Buffer.from("{}"), properties: { headers: { id: "1" } } })).toThrow(/specversion/);
+    expect(() =>
+      fromAmqp({ content: Buffer.from("{}"), properties: { headers: { id: "1" } } }),
+    ).toThrow(/specversion/);
   });
 });

@@ -40,8 +40,10 @@ export function encodeData(event: CloudEvent<unknown>): Buffer {
   if (data === undefined || data === null) return Buffer.alloc(0);
   if (Buffer.isBuffer(data)) return data;
   if (data instanceof Uint8Array) return Buffer.from(data);
-  if (event.data_base64 !== undefined && event.data === undefined) return Buffer.from(event.data_base64, "base64");
-  if (typeof data === "string" && !isJsonContentType(event.datacontenttype)) return Buffer.from(data, "utf8");
+  if (event.data_base64 !== undefined && event.data === undefined)
+    return Buffer.from(event.data_base64, "base64");
+  if (typeof data === "string" && !isJsonContentType(event.datacontenttype))
+    return Buffer.from(data, "utf8");
   return Buffer.from(JSON.stringify(data), "utf8");
 }
 
@@ -49,7 +51,8 @@ export function encodeData(event: CloudEvent<unknown>): Buffer {
 export function attributesOf(event: CloudEvent<unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries<unknown>(event)) {
-    if (name === "data" || name === "data_base64" || value === undefined || value === null) continue;
+    if (name === "data" || name === "data_base64" || value === undefined || value === null)
+      continue;
     out[name] = headerText(value);
   }
   return out;
@@ -85,10 +88,14 @@ export function fromAmqp(message: ReceivedAmqpMessage): CloudEvent<unknown> {
     if (name === DATACONTENTTYPE_HEADER) attributes.datacontenttype = headerText(value);
     else attributes[name] = headerText(value);
   }
-  if (attributes.datacontenttype === undefined && typeof message.properties.contentType === "string") {
+  if (
+    attributes.datacontenttype === undefined &&
+    typeof message.properties.contentType === "string"
+  ) {
     attributes.datacontenttype = message.properties.contentType;
   }
-  if (attributes.specversion === undefined) throw new AmqpDecodeError("message has no specversion header");
+  if (attributes.specversion === undefined)
+    throw new AmqpDecodeError("message has no specversion header");
   const contentType = attributes.datacontenttype as string | undefined;
   if (message.content.length > 0) {
     attributes.data = isJsonContentType(contentType) ? parseJson(message.content) : message.content;

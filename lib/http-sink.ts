@@ -45,11 +45,14 @@ export class HttpSink implements Sink {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       });
     } catch (err) {
-      throw new BrokerUnavailableError(`broker at ${this.options.url} unreachable: ${(err as Error).message}`);
+      throw new BrokerUnavailableError(
+        `broker at ${this.options.url} unreachable: ${(err as Error).message}`,
+      );
     }
     await response.body?.cancel();
     if (response.ok) return;
-    if (response.status === 429) throw new PublishRejectedError(`broker answered ${response.status}`);
+    if (response.status === 429)
+      throw new PublishRejectedError(`broker answered ${response.status}`);
     throw new BrokerUnavailableError(`broker answered ${response.status}`);
   }
 

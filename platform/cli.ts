@@ -43,7 +43,15 @@ commands:
 ${DEPLOY_USAGE}`;
 
 async function observe(): Promise<void> {
-  const { values } = parseArgs({ args, options: { cluster: { type: "boolean" }, namespace: { type: "string", default: "leveler" }, once: { type: "boolean" }, interval: { type: "string", default: "1000" } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      cluster: { type: "boolean" },
+      namespace: { type: "string", default: "leveler" },
+      once: { type: "boolean" },
+      interval: { type: "string", default: "1000" },
+    },
+  });
   const options = { once: values.once ?? false, intervalMs: Number(values.interval) };
   try {
     if (values.cluster) await observeCluster(values.namespace, options);

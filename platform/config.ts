@@ -26,9 +26,15 @@ export interface PlatformConfig {
 
 export const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
 
-export function readPlatformConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): PlatformConfig {
+export function readPlatformConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): PlatformConfig {
   const instance = readString(env, "LEVELER_INSTANCE", "local");
-  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(instance)) throw new ConfigError(`LEVELER_INSTANCE=${JSON.stringify(instance)} must be lower-case letters, digits and dashes`);
+  if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(instance))
+    throw new ConfigError(
+      `LEVELER_INSTANCE=${JSON.stringify(instance)} must be lower-case letters, digits and dashes`,
+    );
   return {
     amqpUrl: readString(env, "AMQP_URL", DEFAULT_AMQP_URL),
     amqpUrlIsDefault: !env.AMQP_URL,
@@ -37,12 +43,17 @@ export function readPlatformConfig(env: Record<string, string | undefined> = pro
     ingressPort: readNumber(env, "INGRESS_PORT", 8080, { min: 0, max: 65535, integer: true }),
     statusPort: readNumber(env, "STATUS_PORT", 8090, { min: 0, max: 65535, integer: true }),
     statusHost: readString(env, "STATUS_HOST", "127.0.0.1"),
-    manifestDirs: readString(env, "LEVELER_MANIFESTS", "knative,rabbitmq-eventing").split(",").map((d) => resolve(cwd, d.trim())),
+    manifestDirs: readString(env, "LEVELER_MANIFESTS", "knative,rabbitmq-eventing")
+      .split(",")
+      .map((d) => resolve(cwd, d.trim())),
     distDir: resolve(cwd, readString(env, "LEVELER_DIST", "dist")),
     readinessTimeoutMs: readNumber(env, "READINESS_TIMEOUT_MS", 20_000, { min: 100 }),
     activatorMaxWaiting: readNumber(env, "ACTIVATOR_MAX_WAITING", 1000, { min: 1, integer: true }),
     autoscalerTickMs: readNumber(env, "AUTOSCALER_TICK_MS", 1000, { min: 50 }),
     logScaleEvents: readString(env, "LEVELER_LOG_SCALE", "true") !== "false",
-    timelineIntervalMs: readNumber(env, "LEVELER_TIMELINE_INTERVAL_MS", 250, { min: 50, max: 60_000 }),
+    timelineIntervalMs: readNumber(env, "LEVELER_TIMELINE_INTERVAL_MS", 250, {
+      min: 50,
+      max: 60_000,
+    }),
   };
 }

@@ -34,13 +34,26 @@ const log = (line: string) => console.log(`[dispatcher ${name}] ${line}`);
 // the metrics endpoint is off unless the platform gives each its own METRICS_PORT.
 let functionConfig: FunctionConfig;
 try {
-  functionConfig = readFunctionConfig({ ...process.env, METRICS_PORT: process.env.METRICS_PORT || "0", K_SERVICE: process.env.K_SERVICE || `dispatcher-${name}` }, `dispatcher-${name}`);
+  functionConfig = readFunctionConfig(
+    {
+      ...process.env,
+      METRICS_PORT: process.env.METRICS_PORT || "0",
+      K_SERVICE: process.env.K_SERVICE || `dispatcher-${name}`,
+    },
+    `dispatcher-${name}`,
+  );
 } catch (err) {
   console.error(`dispatcher: ${(err as Error).message}`);
   process.exit(2);
 }
 const metrics = startMetrics(functionConfig);
-const telemetry = startTelemetry({ config: functionConfig.telemetry, service: functionConfig.service, version: metrics.version, meter: metrics.meter, log });
+const telemetry = startTelemetry({
+  config: functionConfig.telemetry,
+  service: functionConfig.service,
+  version: metrics.version,
+  meter: metrics.meter,
+  log,
+});
 const options: DispatcherOptions = {
   name,
   amqpUrl: required("AMQP_URL"),
@@ -59,7 +72,12 @@ const options: DispatcherOptions = {
   log,
   ...(process.send ? { onStats: (stats) => process.send?.({ kind: "stats", stats }) } : {}),
   telemetry,
-  metrics: createDispatcherMetrics({ meter: metrics.meter, trigger: name, queue: required("QUEUE_NAME"), queueDepth: () => dispatcher.queueDepth() }),
+  metrics: createDispatcherMetrics({
+    meter: metrics.meter,
+    trigger: name,
+    queue: required("QUEUE_NAME"),
+    queueDepth: () => dispatcher.queueDepth(),
+  }),
 };
 
 const dispatcher = new Dispatcher(options);

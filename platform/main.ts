@@ -38,7 +38,11 @@ try {
   process.on("SIGTERM", () => stop("SIGTERM"));
 } catch (err) {
   // Errors a user can fix are one line, no stack trace.
-  const known = err instanceof ConfigError || err instanceof ManifestError || err instanceof BrokerSetupError || err instanceof QueueArgumentsChanged;
+  const known =
+    err instanceof ConfigError ||
+    err instanceof ManifestError ||
+    err instanceof BrokerSetupError ||
+    err instanceof QueueArgumentsChanged;
   console.error(`leveler: ${known ? (err as Error).message : String((err as Error).stack ?? err)}`);
   await platform?.stop().catch(() => undefined);
   process.exit(known ? 2 : 1);

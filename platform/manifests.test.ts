@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { buildModel, isoDurationMs, loadManifests } from "./manifests.js";
 
-const doc = (yaml: string, file = "test.yaml") => ({ doc: parse(yaml) as Record<string, unknown>, file });
+const doc = (yaml: string, file = "test.yaml") => ({
+  doc: parse(yaml) as Record<string, unknown>,
+  file,
+});
 
 const broker = doc(`
 apiVersion: eventing.knative.dev/v1
@@ -29,15 +32,28 @@ kind: Trigger
 metadata: { name: t, namespace: ns, annotations: { rabbitmq.eventing.knative.dev/cpu-request: "lots" } }
 spec: { broker: default, subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: order } } }
 `);
-    expect(() => buildModel([broker, service, trigger])).toThrow(/Trigger t.*cpu-request: "lots" is not a CPU quantity/);
+    expect(() => buildModel([broker, service, trigger])).toThrow(
+      /Trigger t.*cpu-request: "lots" is not a CPU quantity/,
+    );
   });
 
   it("reads the project's own knative/ and rabbitmq-eventing/ into one topology", () => {
     const m = loadManifests(["knative", "rabbitmq-eventing"]);
     expect(m.brokers.map((b) => b.name)).toEqual(["default"]);
     expect(m.brokers[0]!.queueType).toBe("quorum");
-    expect(m.triggers.map((t) => t.name).sort()).toEqual(["notification", "order", "payment", "report"]);
-    expect(m.services.map((s) => s.name).sort()).toEqual(["ingress", "notification", "order", "payment", "report"]);
+    expect(m.triggers.map((t) => t.name).sort()).toEqual([
+      "notification",
+      "order",
+      "payment",
+      "report",
+    ]);
+    expect(m.services.map((s) => s.name).sort()).toEqual([
+      "ingress",
+      "notification",
+      "order",
+      "payment",
+      "report",
+    ]);
     // CPU requests become local scheduling weights: the ingress ten times a consumer or dispatcher.
     expect(m.services.find((s) => s.name === "ingress")!.cpuRequestMillis).toBe(1000);
     expect(m.services.find((s) => s.name === "order")!.cpuRequestMillis).toBe(100);
@@ -57,7 +73,12 @@ spec:
   subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: order } }
 `);
     const m = buildModel([broker, service, trigger]);
-    expect(m.brokers[0]!.delivery).toEqual({ retry: 2, backoffPolicy: "linear", backoffDelayMs: 500, timeoutMs: 10_000 });
+    expect(m.brokers[0]!.delivery).toEqual({
+      retry: 2,
+      backoffPolicy: "linear",
+      backoffDelayMs: 500,
+      timeoutMs: 10_000,
+    });
     expect(m.triggers[0]!.parallelism).toBe(7);
     expect(m.services[0]!.bundle).toBe("order");
   });
@@ -80,7 +101,9 @@ kind: Trigger
 metadata: { name: bad, namespace: ns, annotations: { rabbitmq.eventing.knative.dev/parallelism: "0" } }
 spec: ${spec}
 `);
-    expect(() => buildModel([broker, service, bad(`{ broker: default, subscriber: { uri: "http://x/" } }`)])).toThrow(/Trigger bad: annotation rabbitmq.eventing.knative.dev\/parallelism="0"/);
+    expect(() =>
+      buildModel([broker, service, bad(`{ broker: default, subscriber: { uri: "http://x/" } }`)]),
+    ).toThrow(/Trigger bad: annotation rabbitmq.eventing.knative.dev\/parallelism="0"/);
     const noBroker = doc(`
 apiVersion: eventing.knative.dev/v1
 kind: Trigger
@@ -100,6 +123,8 @@ spec: { broker: default, subscriber: { ref: { kind: Service, name: ghost } } }
   it("ISO-8601 durations", () => {
     expect(isoDurationMs("PT0.2S", "x")).toBe(200);
     expect(isoDurationMs("PT1M30S", "x")).toBe(90_000);
-    expect(() => isoDurationMs("2s", "spec.delivery.backoffDelay")).toThrow(/spec.delivery.backoffDelay="2s" is not an ISO-8601 duration/);
+    expect(() => isoDurationMs("2s", "spec.delivery.backoffDelay")).toThrow(
+      /spec.delivery.backoffDelay="2s" is not an ISO-8601 duration/,
+    );
   });
 });

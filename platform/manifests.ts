@@ -124,7 +124,15 @@ export function loadManifests(dirs: readonly string[], root = process.cwd()): Ma
 }
 
 export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifests {
-  const model: Manifests = { services: [], brokers: [], triggers: [], sinkBindings: [], queuePolicies: [], configMaps: new Map(), warnings: [] };
+  const model: Manifests = {
+    services: [],
+    brokers: [],
+    triggers: [],
+    sinkBindings: [],
+    queuePolicies: [],
+    configMaps: new Map(),
+    warnings: [],
+  };
   const brokerConfigs = new Map<string, Doc>();
   for (const { doc, file } of docs) {
     const kind = str(doc.kind);
@@ -136,29 +144,46 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
     const at = `${file}: ${kind} ${name}`;
     if (kind === "RabbitmqBrokerConfig") brokerConfigs.set(`${namespace}/${name}`, doc);
     else if (kind === "ConfigMap") model.configMaps.set(name, strings(doc.data));
-    else if (kind === "Service" && apiVersion.startsWith("serving.knative.dev/")) model.services.push(service(doc, name, namespace, file, at));
+    else if (kind === "Service" && apiVersion.startsWith("serving.knative.dev/"))
+      model.services.push(service(doc, name, namespace, file, at));
     else if (kind === "Broker") model.brokers.push(broker(doc, name, namespace, file, at));
-    else if (kind === "Trigger") model.triggers.push(trigger(doc, name, namespace, file, at, model.warnings));
-    else if (kind === "SinkBinding") model.sinkBindings.push(sinkBinding(doc, name, namespace, file, at));
-    else if ((kind === "OperatorPolicy" || kind === "Policy") && apiVersion.startsWith("rabbitmq.com/")) {
+    else if (kind === "Trigger")
+      model.triggers.push(trigger(doc, name, namespace, file, at, model.warnings));
+    else if (kind === "SinkBinding")
+      model.sinkBindings.push(sinkBinding(doc, name, namespace, file, at));
+    else if (
+      (kind === "OperatorPolicy" || kind === "Policy") &&
+      apiVersion.startsWith("rabbitmq.com/")
+    ) {
       const policy = queuePolicy(doc, kind, name, file, at);
       if (policy) model.queuePolicies.push(policy);
     }
   }
   for (const b of model.brokers) {
-    const ref = obj(obj(docs.find((d) => d.file === b.file && str(obj(d.doc.metadata).name) === b.name)?.doc.spec).config);
+    const ref = obj(
+      obj(docs.find((d) => d.file === b.file && str(obj(d.doc.metadata).name) === b.name)?.doc.spec)
+        .config,
+    );
     const configName = str(ref.name);
     if (configName) {
       const config = brokerConfigs.get(`${str(ref.namespace) ?? b.namespace}/${configName}`);
-      if (!config) throw new ManifestError(`${b.file}: Broker ${b.name}: spec.config names RabbitmqBrokerConfig ${configName}, which no manifest defines`);
+      if (!config)
+        throw new ManifestError(
+          `${b.file}: Broker ${b.name}: spec.config names RabbitmqBrokerConfig ${configName}, which no manifest defines`,
+        );
       const queueType = str(obj(config.spec).queueType) ?? "quorum";
-      if (queueType !== "quorum" && queueType !== "classic") throw new ManifestError(`RabbitmqBrokerConfig ${configName}: queueType must be quorum or classic, not ${queueType}`);
+      if (queueType !== "quorum" && queueType !== "classic")
+        throw new ManifestError(
+          `RabbitmqBrokerConfig ${configName}: queueType must be quorum or classic, not ${queueType}`,
+        );
       b.queueType = queueType;
     }
   }
   for (const t of model.triggers) {
     if (!model.brokers.some((b) => b.name === t.broker && b.namespace === t.namespace)) {
-      throw new ManifestError(`${t.file}: Trigger ${t.name}: spec.broker "${t.broker}" is not a Broker in namespace ${t.namespace}`);
+      throw new ManifestError(
+        `${t.file}: Trigger ${t.name}: spec.broker "${t.broker}" is not a Broker in namespace ${t.namespace}`,
+      );
     }
     checkDestination(model, t.subscriber, `${t.file}: Trigger ${t.name}: spec.subscriber`);
   }
@@ -179,20 +204,30 @@ function service(doc: Doc, name: string, namespace: string, file: string, at: st
     if (key && e.value !== undefined) env[key] = scalar(e.value);
   }
   const cc = podSpec.containerConcurrency ?? 0;
-  if (typeof cc !== "number" || !Number.isInteger(cc) || cc < 0) throw new ManifestError(`${at}: containerConcurrency must be an integer ≥ 0`);
+  if (typeof cc !== "number" || !Number.isInteger(cc) || cc < 0)
+    throw new ManifestError(`${at}: containerConcurrency must be an integer ≥ 0`);
   return {
     kind: "Service",
     name,
     namespace,
     file,
-    bundle: image.replace(/[@:][^/]*$/, "").split("/").pop()!,
+    bundle: image
+      .replace(/[@:][^/]*$/, "")
+      .split("/")
+      .pop()!,
     env,
     annotations: strings(obj(template.metadata).annotations),
     labels: strings(obj(doc.metadata).labels),
     containerConcurrency: cc,
-    timeoutSeconds: typeof podSpec.timeoutSeconds === "number" && podSpec.timeoutSeconds > 0 ? podSpec.timeoutSeconds : 300,
+    timeoutSeconds:
+      typeof podSpec.timeoutSeconds === "number" && podSpec.timeoutSeconds > 0
+        ? podSpec.timeoutSeconds
+        : 300,
     readinessPath: str(obj(obj(container.readinessProbe).httpGet).path) ?? "/health/readiness",
-    cpuRequestMillis: cpuRequest(obj(obj(container.resources).requests).cpu, `${at}: containers[0].resources.requests.cpu`),
+    cpuRequestMillis: cpuRequest(
+      obj(obj(container.resources).requests).cpu,
+      `${at}: containers[0].resources.requests.cpu`,
+    ),
   };
 }
 
@@ -206,23 +241,37 @@ function broker(doc: Doc, name: string, namespace: string, file: string, at: str
     file,
     brokerClass: annotations[BROKER_CLASS_ANNOTATION],
     queueType: "quorum",
-    delivery: spec.delivery === undefined ? undefined : delivery(obj(spec.delivery), namespace, `${at}: spec.delivery`),
+    delivery:
+      spec.delivery === undefined
+        ? undefined
+        : delivery(obj(spec.delivery), namespace, `${at}: spec.delivery`),
   };
 }
 
-function trigger(doc: Doc, name: string, namespace: string, file: string, at: string, warnings: string[]): TriggerSpec {
+function trigger(
+  doc: Doc,
+  name: string,
+  namespace: string,
+  file: string,
+  at: string,
+  warnings: string[],
+): TriggerSpec {
   const spec = obj(doc.spec);
   const annotations = strings(obj(doc.metadata).annotations);
   const brokerName = str(spec.broker);
   if (!brokerName) throw new ManifestError(`${at}: spec.broker is required`);
   if (spec.filters !== undefined) {
-    warnings.push(`${at}: spec.filters is ignored (eventing-rabbitmq reads only spec.filter.attributes)`);
+    warnings.push(
+      `${at}: spec.filters is ignored (eventing-rabbitmq reads only spec.filter.attributes)`,
+    );
   }
   const filter = strings(obj(spec.filter).attributes);
   const rawParallelism = annotations[PARALLELISM_ANNOTATION] ?? "1";
   const parallelism = Number(rawParallelism);
   if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 1000) {
-    throw new ManifestError(`${at}: annotation ${PARALLELISM_ANNOTATION}="${rawParallelism}" must be an integer from 1 to 1000`);
+    throw new ManifestError(
+      `${at}: annotation ${PARALLELISM_ANNOTATION}="${rawParallelism}" must be an integer from 1 to 1000`,
+    );
   }
   if (spec.subscriber === undefined) throw new ManifestError(`${at}: spec.subscriber is required`);
   return {
@@ -233,38 +282,64 @@ function trigger(doc: Doc, name: string, namespace: string, file: string, at: st
     broker: brokerName,
     filter,
     subscriber: destination(obj(spec.subscriber), namespace, `${at}: spec.subscriber`),
-    delivery: spec.delivery === undefined ? undefined : delivery(obj(spec.delivery), namespace, `${at}: spec.delivery`),
+    delivery:
+      spec.delivery === undefined
+        ? undefined
+        : delivery(obj(spec.delivery), namespace, `${at}: spec.delivery`),
     parallelism,
-    cpuRequestMillis: cpuRequest(annotations[CPU_REQUEST_ANNOTATION], `${at}: annotation ${CPU_REQUEST_ANNOTATION}`),
+    cpuRequestMillis: cpuRequest(
+      annotations[CPU_REQUEST_ANNOTATION],
+      `${at}: annotation ${CPU_REQUEST_ANNOTATION}`,
+    ),
   };
 }
 
 function cpuRequest(value: unknown, at: string): number | undefined {
   if (value === undefined) return undefined;
   try {
-    if (typeof value !== "string" && typeof value !== "number") throw new Error(`${JSON.stringify(value)} is not a CPU quantity`);
+    if (typeof value !== "string" && typeof value !== "number")
+      throw new Error(`${JSON.stringify(value)} is not a CPU quantity`);
     return parseCpuMillis(String(value));
   } catch (err) {
     throw new ManifestError(`${at}: ${(err as Error).message}`);
   }
 }
 
-function sinkBinding(doc: Doc, name: string, namespace: string, file: string, at: string): SinkBindingSpec {
+function sinkBinding(
+  doc: Doc,
+  name: string,
+  namespace: string,
+  file: string,
+  at: string,
+): SinkBindingSpec {
   const spec = obj(doc.spec);
   const subject = obj(spec.subject);
   const subjectName = str(subject.name);
-  if (!subjectName) throw new ManifestError(`${at}: spec.subject.name is required (label selectors are not supported locally)`);
+  if (!subjectName)
+    throw new ManifestError(
+      `${at}: spec.subject.name is required (label selectors are not supported locally)`,
+    );
   return {
     kind: "SinkBinding",
     name,
     namespace,
     file,
-    subject: { kind: str(subject.kind) ?? "", name: subjectName, namespace: str(subject.namespace) ?? namespace },
+    subject: {
+      kind: str(subject.kind) ?? "",
+      name: subjectName,
+      namespace: str(subject.namespace) ?? namespace,
+    },
     sink: destination(obj(spec.sink), namespace, `${at}: spec.sink`),
   };
 }
 
-function queuePolicy(doc: Doc, kind: "OperatorPolicy" | "Policy", name: string, file: string, at: string): QueuePolicySpec | undefined {
+function queuePolicy(
+  doc: Doc,
+  kind: "OperatorPolicy" | "Policy",
+  name: string,
+  file: string,
+  at: string,
+): QueuePolicySpec | undefined {
   const spec = obj(doc.spec);
   const applyTo = str(spec.applyTo) ?? "all";
   if (!["queues", "all", "quorum_queues", "classic_queues"].includes(applyTo)) return undefined;
@@ -280,12 +355,20 @@ function queuePolicy(doc: Doc, kind: "OperatorPolicy" | "Policy", name: string, 
   const count = (key: string) => {
     const v = def[key];
     if (v === undefined) return undefined;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new ManifestError(`${at}: spec.definition.${key} must be an integer ≥ 0`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+      throw new ManifestError(`${at}: spec.definition.${key} must be an integer ≥ 0`);
     return v;
   };
   const overflow = def.overflow;
-  if (overflow !== undefined && overflow !== "drop-head" && overflow !== "reject-publish" && overflow !== "reject-publish-dlx") {
-    throw new ManifestError(`${at}: spec.definition.overflow must be drop-head, reject-publish or reject-publish-dlx`);
+  if (
+    overflow !== undefined &&
+    overflow !== "drop-head" &&
+    overflow !== "reject-publish" &&
+    overflow !== "reject-publish-dlx"
+  ) {
+    throw new ManifestError(
+      `${at}: spec.definition.overflow must be drop-head, reject-publish or reject-publish-dlx`,
+    );
   }
   const maxLength = count("max-length");
   const maxLengthBytes = count("max-length-bytes");
@@ -304,19 +387,23 @@ function queuePolicy(doc: Doc, kind: "OperatorPolicy" | "Policy", name: string, 
 function delivery(d: Doc, namespace: string, at: string): DeliverySpec {
   const out: DeliverySpec = {};
   if (d.retry !== undefined) {
-    if (typeof d.retry !== "number" || !Number.isInteger(d.retry) || d.retry < 0) throw new ManifestError(`${at}.retry must be an integer ≥ 0`);
+    if (typeof d.retry !== "number" || !Number.isInteger(d.retry) || d.retry < 0)
+      throw new ManifestError(`${at}.retry must be an integer ≥ 0`);
     out.retry = d.retry;
   }
   if (d.backoffPolicy !== undefined) {
-    if (d.backoffPolicy !== "linear" && d.backoffPolicy !== "exponential") throw new ManifestError(`${at}.backoffPolicy must be linear or exponential`);
+    if (d.backoffPolicy !== "linear" && d.backoffPolicy !== "exponential")
+      throw new ManifestError(`${at}.backoffPolicy must be linear or exponential`);
     out.backoffPolicy = d.backoffPolicy;
   }
-  if (d.backoffDelay !== undefined) out.backoffDelayMs = isoDurationMs(d.backoffDelay, `${at}.backoffDelay`);
+  if (d.backoffDelay !== undefined)
+    out.backoffDelayMs = isoDurationMs(d.backoffDelay, `${at}.backoffDelay`);
   if (d.timeout !== undefined) {
     out.timeoutMs = isoDurationMs(d.timeout, `${at}.timeout`);
     if (out.timeoutMs <= 0) throw new ManifestError(`${at}.timeout must be greater than 0`);
   }
-  if (d.deadLetterSink !== undefined) out.deadLetterSink = destination(obj(d.deadLetterSink), namespace, `${at}.deadLetterSink`);
+  if (d.deadLetterSink !== undefined)
+    out.deadLetterSink = destination(obj(d.deadLetterSink), namespace, `${at}.deadLetterSink`);
   return out;
 }
 
@@ -329,7 +416,12 @@ function destination(d: Doc, namespace: string, at: string): Destination {
     const kind = str(ref.kind);
     const name = str(ref.name);
     if (!kind || !name) throw new ManifestError(`${at}.ref needs kind and name`);
-    out.ref = { kind, name, namespace: str(ref.namespace) ?? namespace, ...(str(ref.apiVersion) ? { apiVersion: str(ref.apiVersion)! } : {}) };
+    out.ref = {
+      kind,
+      name,
+      namespace: str(ref.namespace) ?? namespace,
+      ...(str(ref.apiVersion) ? { apiVersion: str(ref.apiVersion)! } : {}),
+    };
   }
   if (uri) out.uri = uri;
   return out;
@@ -338,19 +430,27 @@ function destination(d: Doc, namespace: string, at: string): Destination {
 function checkDestination(model: Manifests, d: Destination, at: string): void {
   const ref = d.ref;
   if (!ref) return;
-  if (ref.kind === "Service" && !model.services.some((s) => s.name === ref.name && s.namespace === ref.namespace)) {
-    throw new ManifestError(`${at}.ref names Service ${ref.namespace}/${ref.name}, which no manifest defines`);
+  if (
+    ref.kind === "Service" &&
+    !model.services.some((s) => s.name === ref.name && s.namespace === ref.namespace)
+  ) {
+    throw new ManifestError(
+      `${at}.ref names Service ${ref.namespace}/${ref.name}, which no manifest defines`,
+    );
   }
 }
 
 /** ISO-8601 duration (`PT0.5S`, `PT1M`) in milliseconds, as Knative's delivery spec writes them. */
 export function isoDurationMs(value: unknown, at: string): number {
-  if (typeof value !== "string") throw new ManifestError(`${at} must be an ISO-8601 duration such as PT1S`);
+  if (typeof value !== "string")
+    throw new ManifestError(`${at} must be an ISO-8601 duration such as PT1S`);
   try {
     const d = parseIsoDuration(value);
     if (d.negative) throw new Error("negative");
     const days = (d.years ?? 0) * 365 + (d.months ?? 0) * 30 + (d.weeks ?? 0) * 7 + (d.days ?? 0);
-    return Math.round(((days * 24 + (d.hours ?? 0)) * 3600 + (d.minutes ?? 0) * 60 + (d.seconds ?? 0)) * 1000);
+    return Math.round(
+      ((days * 24 + (d.hours ?? 0)) * 3600 + (d.minutes ?? 0) * 60 + (d.seconds ?? 0)) * 1000,
+    );
   } catch {
     throw new ManifestError(`${at}="${value}" is not an ISO-8601 duration such as PT1S`);
   }
@@ -363,13 +463,11 @@ function yamlFiles(dir: string): string[] {
   } catch {
     return [];
   }
-  return entries
-    .sort()
-    .flatMap((entry) => {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) return yamlFiles(path);
-      return /\.ya?ml$/.test(entry) && entry !== "kustomization.yaml" ? [path] : [];
-    });
+  return entries.sort().flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(entry) && entry !== "kustomization.yaml" ? [path] : [];
+  });
 }
 
 function obj(value: unknown): Doc {
@@ -382,7 +480,8 @@ function str(value: unknown): string | undefined {
 
 function strings(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(obj(value))) if (v !== undefined && v !== null) out[k] = scalar(v);
+  for (const [k, v] of Object.entries(obj(value)))
+    if (v !== undefined && v !== null) out[k] = scalar(v);
   return out;
 }
 

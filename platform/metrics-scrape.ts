@@ -1,5 +1,9 @@
 /** Reads counters from a function's Prometheus endpoint (text exposition format). */
-export async function scrapeCounter(url: string, metric: string, label: string): Promise<Record<string, number> | undefined> {
+export async function scrapeCounter(
+  url: string,
+  metric: string,
+  label: string,
+): Promise<Record<string, number> | undefined> {
   const text = await scrapeText(url);
   return text === undefined ? undefined : parseCounter(text, metric, label);
 }

@@ -9,7 +9,13 @@ import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 
 export interface FunctionGaugeSource {
-  functions(): { name: string; replicas: number; ready: number; desired: number; inFlight: number }[];
+  functions(): {
+    name: string;
+    replicas: number;
+    ready: number;
+    desired: number;
+    inFlight: number;
+  }[];
 }
 
 export interface PlatformMetrics {
@@ -19,16 +25,35 @@ export interface PlatformMetrics {
 
 export function createPlatformMetrics(source: FunctionGaugeSource): PlatformMetrics {
   const exporter = new PrometheusExporter({ preventServerStart: true });
-  const provider = new MeterProvider({ resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: "leveler-platform" }), readers: [exporter] });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: "leveler-platform" }),
+    readers: [exporter],
+  });
   const meter = provider.getMeter("leveler-platform");
-  const gauge = (name: string, description: string, pick: (f: ReturnType<FunctionGaugeSource["functions"]>[number]) => number) =>
+  const gauge = (
+    name: string,
+    description: string,
+    pick: (f: ReturnType<FunctionGaugeSource["functions"]>[number]) => number,
+  ) =>
     meter.createObservableGauge(name, { description }).addCallback((result) => {
       for (const f of source.functions()) result.observe(pick(f), { function: f.name });
     });
-  gauge("leveler.function.replicas", "Replica processes of a function (starting, ready or terminating)", (f) => f.replicas);
-  gauge("leveler.function.replicas.ready", "Replicas that pass their readiness probe", (f) => f.ready);
+  gauge(
+    "leveler.function.replicas",
+    "Replica processes of a function (starting, ready or terminating)",
+    (f) => f.replicas,
+  );
+  gauge(
+    "leveler.function.replicas.ready",
+    "Replicas that pass their readiness probe",
+    (f) => f.ready,
+  );
   gauge("leveler.function.replicas.desired", "Replicas the autoscaler wants", (f) => f.desired);
-  gauge("leveler.function.requests.in_flight", "Requests in flight through the function's front", (f) => f.inFlight);
+  gauge(
+    "leveler.function.requests.in_flight",
+    "Requests in flight through the function's front",
+    (f) => f.inFlight,
+  );
   const serializer = new PrometheusSerializer();
   return {
     async render() {

@@ -9,11 +9,28 @@ import { mkdirSync } from "node:fs";
 import amqp, { type Channel } from "amqplib";
 import { ReconnectingConnection, redact } from "../lib/amqp-connection.js";
 import { BrokerUnavailableError } from "../lib/errors.js";
-import { listDeadLetters, replayDeadLetters, type DeadLetter, type ReplayFilter } from "./broker/dead-letters.js";
+import {
+  listDeadLetters,
+  replayDeadLetters,
+  type DeadLetter,
+  type ReplayFilter,
+} from "./broker/dead-letters.js";
 import { DispatcherRunner } from "./broker/dispatcher-runner.js";
-import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "./broker/topology.js";
+import {
+  declareTopology,
+  deleteTopology,
+  planTopology,
+  type TopologyPlan,
+} from "./broker/topology.js";
 import type { PlatformConfig } from "./config.js";
-import { loadManifests, ManifestError, type DeliverySpec, type Destination, type Manifests, type ServiceSpec } from "./manifests.js";
+import {
+  loadManifests,
+  ManifestError,
+  type DeliverySpec,
+  type Destination,
+  type Manifests,
+  type ServiceSpec,
+} from "./manifests.js";
 import { parseCounter, scrapeText } from "./metrics-scrape.js";
 import { freePort } from "./ports.js";
 import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
@@ -22,7 +39,11 @@ import { samplerStatus, type SamplerStatus } from "./telemetry/sampler-status.js
 import { Timeline, type TimelineReading } from "./timeline.js";
 import { niceFor } from "./serving/cpu-weight.js";
 import { LocalService, type ScaleEvent } from "./serving/local-service.js";
-import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./serving/scaling-config.js";
+import {
+  readAutoscalerDefaults,
+  scalingSpecFor,
+  type ScalingSpec,
+} from "./serving/scaling-config.js";
 
 export interface PlatformOptions {
   config: PlatformConfig;
@@ -49,7 +70,11 @@ export class Platform {
   private readonly scaleEvents: ScaleEvent[] = [];
   private ticker: NodeJS.Timeout | undefined;
   private readonly triggers: TriggerRuntime[] = [];
-  private readonly deadLetterDispatchers: { queue: string; sink: string; dispatcher: DispatcherRunner }[] = [];
+  private readonly deadLetterDispatchers: {
+    queue: string;
+    sink: string;
+    dispatcher: DispatcherRunner;
+  }[] = [];
   private readonly acceptedByReplica = new Map<string, Record<string, number>>();
   private readonly refusedByReplica = new Map<string, number>();
   /** The last few minutes, sampled every 250 ms: for the dashboard and `GET /api/timeline`. */
@@ -62,12 +87,19 @@ export class Platform {
     this.log = options.log ?? ((line) => console.log(`[leveler] ${line}`));
     this.manifests = loadManifests(options.config.manifestDirs);
     for (const warning of this.manifests.warnings) this.log(`warning: ${warning}`);
-    if (this.manifests.brokers.length === 0) throw new ManifestError(`no Broker in ${options.config.manifestDirs.join(", ")}`);
+    if (this.manifests.brokers.length === 0)
+      throw new ManifestError(`no Broker in ${options.config.manifestDirs.join(", ")}`);
     this.plan = planTopology(this.manifests, options.config.instance);
     // Refuse bad autoscaling settings before anything starts, naming the Service and annotation.
-    const defaults = readAutoscalerDefaults(this.manifests.configMaps.get("config-autoscaler"), options.env ?? process.env);
-    for (const spec of this.manifests.services) this.scaling.set(spec.name, scalingSpecFor(spec, defaults));
-    this.timeline = new Timeline((withRatio) => this.timelineReading(withRatio), { intervalMs: options.config.timelineIntervalMs });
+    const defaults = readAutoscalerDefaults(
+      this.manifests.configMaps.get("config-autoscaler"),
+      options.env ?? process.env,
+    );
+    for (const spec of this.manifests.services)
+      this.scaling.set(spec.name, scalingSpecFor(spec, defaults));
+    this.timeline = new Timeline((withRatio) => this.timelineReading(withRatio), {
+      intervalMs: options.config.timelineIntervalMs,
+    });
   }
 
   get amqpUrl(): string {
@@ -93,7 +125,8 @@ export class Platform {
     const connection = this.connection?.current;
     if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
     const out: DeadLetter[] = [];
-    for (const queue of this.deadLetterQueueNames()) out.push(...(await listDeadLetters(connection, queue, limit)));
+    for (const queue of this.deadLetterQueueNames())
+      out.push(...(await listDeadLetters(connection, queue, limit)));
     return out;
   }
 
@@ -103,7 +136,9 @@ export class Platform {
     if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
     const replayed: string[] = [];
     for (const queue of this.deadLetterQueueNames()) {
-      const exchange = this.plan.triggers.find((t) => t.deadLetterQueue === queue)?.exchange ?? this.plan.brokers.find((b) => b.deadLetterQueue === queue)!.exchange;
+      const exchange =
+        this.plan.triggers.find((t) => t.deadLetterQueue === queue)?.exchange ??
+        this.plan.brokers.find((b) => b.deadLetterQueue === queue)!.exchange;
       replayed.push(...(await replayDeadLetters(connection, queue, exchange, filter)));
     }
     if (replayed.length) this.log(`replayed ${replayed.length} dead letter(s)`);
@@ -112,15 +147,31 @@ export class Platform {
 
   /** The largest CPU request of any Service or Trigger: it runs at our own priority, the rest in proportion. */
   private largestCpuRequest(): number {
-    return Math.max(0, ...[...this.manifests.services, ...this.manifests.triggers].map((x) => x.cpuRequestMillis ?? 0));
+    return Math.max(
+      0,
+      ...[...this.manifests.services, ...this.manifests.triggers].map(
+        (x) => x.cpuRequestMillis ?? 0,
+      ),
+    );
   }
 
   private deadLetterQueueNames(): string[] {
-    return [...new Set([...this.plan.brokers.map((b) => b.deadLetterQueue), ...this.plan.triggers.map((t) => t.deadLetterQueue)])];
+    return [
+      ...new Set([
+        ...this.plan.brokers.map((b) => b.deadLetterQueue),
+        ...this.plan.triggers.map((t) => t.deadLetterQueue),
+      ]),
+    ];
   }
 
   /** What the replica gauges report, synchronously. */
-  functionGauges(): { name: string; replicas: number; ready: number; desired: number; inFlight: number }[] {
+  functionGauges(): {
+    name: string;
+    replicas: number;
+    ready: number;
+    desired: number;
+    inFlight: number;
+  }[] {
     return [...this.services.values()].map((s) => ({
       name: s.name,
       replicas: s.runner.replicas.filter((r) => r.state !== "exited").length,
@@ -146,7 +197,11 @@ export class Platform {
     const logDir = join(config.stateDir, "logs");
     mkdirSync(logDir, { recursive: true });
 
-    this.broker = await ensureBroker(config.amqpUrl, { stateDir: config.stateDir, mayStartPrivate: config.amqpUrlIsDefault, log: this.log });
+    this.broker = await ensureBroker(config.amqpUrl, {
+      stateDir: config.stateDir,
+      mayStartPrivate: config.amqpUrlIsDefault,
+      log: this.log,
+    });
     // Declare once up front, so a topology error stops the start with its own message.
     const first = await amqp.connect(this.broker.url);
     try {
@@ -160,7 +215,9 @@ export class Platform {
       log: this.log,
       setup: async (connection) => {
         // A broker restarted from scratch has lost everything: declare again (idempotent).
-        await declareTopology(connection, this.plan).catch((err: Error) => this.log(`re-declaring the topology: ${err.message}`));
+        await declareTopology(connection, this.plan).catch((err: Error) =>
+          this.log(`re-declaring the topology: ${err.message}`),
+        );
         const channel = await connection.createChannel();
         channel.on("error", () => undefined);
         this.channel = channel;
@@ -171,7 +228,9 @@ export class Platform {
     });
     await this.connection.start();
     await this.connection.ready(30_000);
-    this.log(`RabbitMQ at ${redact(this.broker.url)}; ${this.plan.brokers.length} broker(s), ${this.plan.triggers.length} trigger(s) declared`);
+    this.log(
+      `RabbitMQ at ${redact(this.broker.url)}; ${this.plan.brokers.length} broker(s), ${this.plan.triggers.length} trigger(s) declared`,
+    );
 
     const baseEnv = definedEnv(this.options.env ?? process.env);
     baseEnv.AMQP_URL = this.broker.url;
@@ -182,7 +241,9 @@ export class Platform {
     Object.assign(baseEnv, prepareLocalTelemetry(config.stateDir, this.manifests));
 
     // Consumers first, so the dispatchers find them; the public ingress last.
-    const ordered = [...this.manifests.services].sort((a, b) => Number(isPublic(a)) - Number(isPublic(b)));
+    const ordered = [...this.manifests.services].sort(
+      (a, b) => Number(isPublic(a)) - Number(isPublic(b)),
+    );
     let publicPortTaken = false;
     for (const spec of ordered) {
       const publicPort = isPublic(spec) && !publicPortTaken ? config.ingressPort : undefined;
@@ -204,12 +265,15 @@ export class Platform {
         onScale: (event) => {
           this.scaleEvents.push(event);
           if (this.scaleEvents.length > 500) this.scaleEvents.shift();
-          if (config.logScaleEvents) this.log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
+          if (config.logScaleEvents)
+            this.log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
         },
       });
       this.services.set(spec.name, service);
       await service.start();
-      this.log(`${spec.name}: ${service.runner.readyReplicas.length} replica(s) ready behind ${service.front.url}`);
+      this.log(
+        `${spec.name}: ${service.runner.readyReplicas.length} replica(s) ready behind ${service.front.url}`,
+      );
     }
     // The autoscaler's clock: one KPA decision per Service per tick.
     this.ticker = setInterval(() => {
@@ -245,15 +309,33 @@ export class Platform {
         },
       });
       dispatcher.start();
-      this.triggers.push({ plan, subscriberUrl, dispatcher, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` });
+      this.triggers.push({
+        plan,
+        subscriberUrl,
+        dispatcher,
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      });
     }
     // Dead-letter queues with a sink get a dispatcher that never acks what the sink did not take.
-    const sinks = new Map<string, { destination: Destination; exchange: string; policy: DeliverySpec | undefined }>();
+    const sinks = new Map<
+      string,
+      { destination: Destination; exchange: string; policy: DeliverySpec | undefined }
+    >();
     for (const b of this.plan.brokers) {
-      if (b.broker.delivery?.deadLetterSink) sinks.set(b.deadLetterQueue, { destination: b.broker.delivery.deadLetterSink, exchange: b.exchange, policy: b.broker.delivery });
+      if (b.broker.delivery?.deadLetterSink)
+        sinks.set(b.deadLetterQueue, {
+          destination: b.broker.delivery.deadLetterSink,
+          exchange: b.exchange,
+          policy: b.broker.delivery,
+        });
     }
     for (const t of this.plan.triggers) {
-      if (t.trigger.delivery?.deadLetterSink) sinks.set(t.deadLetterQueue, { destination: t.trigger.delivery.deadLetterSink, exchange: t.exchange, policy: t.trigger.delivery });
+      if (t.trigger.delivery?.deadLetterSink)
+        sinks.set(t.deadLetterQueue, {
+          destination: t.trigger.delivery.deadLetterSink,
+          exchange: t.exchange,
+          policy: t.trigger.delivery,
+        });
     }
     for (const [queue, sink] of sinks) {
       const url = this.resolve(sink.destination);
@@ -292,9 +374,15 @@ export class Platform {
       for (const d of this.deadLetterDispatchers) d.dispatcher.halt();
       const publicNames = this.manifests.services.filter(isPublic).map((s) => s.name);
       await Promise.all(publicNames.map((n) => this.services.get(n)?.stop() ?? Promise.resolve()));
-      await Promise.all([...this.triggers.map((t) => t.dispatcher.stop()), ...this.deadLetterDispatchers.map((d) => d.dispatcher.stop())]);
+      await Promise.all([
+        ...this.triggers.map((t) => t.dispatcher.stop()),
+        ...this.deadLetterDispatchers.map((d) => d.dispatcher.stop()),
+      ]);
       await Promise.all([...this.services.values()].map((s) => s.stop()));
-      if (options.deleteTopology && this.channel) await deleteTopology(this.channel, this.plan).catch((err: Error) => this.log(`cleanup: ${err.message}`));
+      if (options.deleteTopology && this.channel)
+        await deleteTopology(this.channel, this.plan).catch((err: Error) =>
+          this.log(`cleanup: ${err.message}`),
+        );
       await this.connection?.stop();
       await this.broker?.stop();
     })();
@@ -306,16 +394,40 @@ export class Platform {
     const accepted = sum([...this.acceptedByReplica.values()]);
     const processed = sum(this.triggers.map((t) => t.dispatcher.totals().processed));
     const deadLettered = sum(this.triggers.map((t) => t.dispatcher.totals().deadLettered));
-    const types = new Set([...Object.keys(accepted), ...Object.keys(processed), ...Object.keys(deadLettered)]);
-    const byType: Record<string, { accepted: number; processed: number; deadLettered: number }> = {};
-    for (const type of [...types].sort()) byType[type] = { accepted: accepted[type] ?? 0, processed: processed[type] ?? 0, deadLettered: deadLettered[type] ?? 0 };
+    const types = new Set([
+      ...Object.keys(accepted),
+      ...Object.keys(processed),
+      ...Object.keys(deadLettered),
+    ]);
+    const byType: Record<string, { accepted: number; processed: number; deadLettered: number }> =
+      {};
+    for (const type of [...types].sort())
+      byType[type] = {
+        accepted: accepted[type] ?? 0,
+        processed: processed[type] ?? 0,
+        deadLettered: deadLettered[type] ?? 0,
+      };
     const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
     return {
-      broker: { url: redact(this.amqpUrl), connected: this.connection?.isConnected ?? false, privateNode: this.broker?.privateNode ?? null },
-      brokers: this.plan.brokers.map((b) => ({ name: b.broker.name, namespace: b.broker.namespace, exchange: b.exchange, deadLetterQueue: b.deadLetterQueue })),
+      broker: {
+        url: redact(this.amqpUrl),
+        connected: this.connection?.isConnected ?? false,
+        privateNode: this.broker?.privateNode ?? null,
+      },
+      brokers: this.plan.brokers.map((b) => ({
+        name: b.broker.name,
+        namespace: b.broker.namespace,
+        exchange: b.exchange,
+        deadLetterQueue: b.deadLetterQueue,
+      })),
       telemetry: await samplerStatus(this.metricsUrls()),
-      events: { accepted: total(accepted), processed: total(processed), deadLettered: total(deadLettered), byType },
+      events: {
+        accepted: total(accepted),
+        processed: total(processed),
+        deadLettered: total(deadLettered),
+        byType,
+      },
       triggers: await Promise.all(
         this.triggers.map(async (t) => {
           const totals = t.dispatcher.totals();
@@ -327,7 +439,15 @@ export class Platform {
             queue: t.plan.queue,
             queueDepth: await this.queueDepth(t.plan.queue),
             parallelism: t.plan.trigger.parallelism,
-            dispatcher: { metricsUrl: t.metricsUrl, pid: totals.pid ?? null, connected: totals.connected, inFlight: totals.inFlight, retries: totals.retries, replies: totals.replies, restarts: totals.restarts },
+            dispatcher: {
+              metricsUrl: t.metricsUrl,
+              pid: totals.pid ?? null,
+              connected: totals.connected,
+              inFlight: totals.inFlight,
+              retries: totals.retries,
+              replies: totals.replies,
+              restarts: totals.restarts,
+            },
           };
         }),
       ),
@@ -348,9 +468,19 @@ export class Platform {
         waiting: s.front.waiting,
         panic: s.lastDecision?.panic ?? false,
         lastScale: s.lastScale ?? null,
-        scaling: { minScale: s.scaling.minScale, maxScale: s.scaling.maxScale, targetPerReplica: s.scaling.targetPerReplica, containerConcurrency: s.scaling.containerConcurrency },
+        scaling: {
+          minScale: s.scaling.minScale,
+          maxScale: s.scaling.maxScale,
+          targetPerReplica: s.scaling.targetPerReplica,
+          containerConcurrency: s.scaling.containerConcurrency,
+        },
         restarts: s.runner.restartCount,
-        processes: s.runner.replicas.map((r) => ({ pid: r.process.pid ?? null, state: r.state, url: r.url, metricsUrl: r.metricsUrl })),
+        processes: s.runner.replicas.map((r) => ({
+          pid: r.process.pid ?? null,
+          state: r.state,
+          url: r.url,
+          metricsUrl: r.metricsUrl,
+        })),
       })),
     };
   }
@@ -376,8 +506,16 @@ export class Platform {
             const text = await scrapeText(r.metricsUrl);
             if (text === undefined) return;
             const key = `${spec.name}/${r.process.pid}`;
-            this.acceptedByReplica.set(key, parseCounter(text, "leveler_ingress_events_accepted_total", "cloudevents_event_type"));
-            this.refusedByReplica.set(key, Object.values(parseCounter(text, "leveler_ingress_events_rejected_total", "reason")).reduce((a, b) => a + b, 0));
+            this.acceptedByReplica.set(
+              key,
+              parseCounter(text, "leveler_ingress_events_accepted_total", "cloudevents_event_type"),
+            );
+            this.refusedByReplica.set(
+              key,
+              Object.values(
+                parseCounter(text, "leveler_ingress_events_rejected_total", "reason"),
+              ).reduce((a, b) => a + b, 0),
+            );
           }),
       ),
     );
@@ -390,15 +528,21 @@ export class Platform {
     let deadLettered = 0;
     for (const t of this.triggers) {
       const totals = t.dispatcher.totals();
-      const subscriber = t.plan.trigger.subscriber.ref?.kind === "Service" ? t.plan.trigger.subscriber.ref.name : t.plan.trigger.name;
-      processed[subscriber] = (processed[subscriber] ?? 0) + Object.values(totals.processed).reduce((a, b) => a + b, 0);
+      const subscriber =
+        t.plan.trigger.subscriber.ref?.kind === "Service"
+          ? t.plan.trigger.subscriber.ref.name
+          : t.plan.trigger.name;
+      processed[subscriber] =
+        (processed[subscriber] ?? 0) + Object.values(totals.processed).reduce((a, b) => a + b, 0);
       deadLettered += Object.values(totals.deadLettered).reduce((a, b) => a + b, 0);
     }
     const queues: Record<string, number | null> = {};
-    for (const t of this.triggers) queues[t.plan.trigger.name] = await this.queueDepth(t.plan.queue);
+    for (const t of this.triggers)
+      queues[t.plan.trigger.name] = await this.queueDepth(t.plan.queue);
     const dlq = await Promise.all(this.deadLetterQueueNames().map((q) => this.queueDepth(q)));
     const replicas: Record<string, number> = {};
-    for (const [name, s] of this.services) replicas[name] = s.runner.replicas.filter((r) => r.state !== "exited").length;
+    for (const [name, s] of this.services)
+      replicas[name] = s.runner.replicas.filter((r) => r.state !== "exited").length;
     return {
       accepted: Object.values(sum([...this.acceptedByReplica.values()])).reduce((a, b) => a + b, 0),
       refused: [...this.refusedByReplica.values()].reduce((a, b) => a + b, 0),
@@ -407,14 +551,18 @@ export class Platform {
       queues,
       replicas,
       deadLetters: dlq.includes(null) ? null : (dlq as number[]).reduce((a, b) => a + b, 0),
-      ...(withRatio ? { samplerRatio: (await samplerStatus(this.metricsUrls())).samplerRatio } : {}),
+      ...(withRatio
+        ? { samplerRatio: (await samplerStatus(this.metricsUrls())).samplerRatio }
+        : {}),
       brokerConnected: this.connection?.isConnected ?? false,
     };
   }
 
   private metricsUrls(): string[] {
     return [
-      ...[...this.services.values()].flatMap((s) => s.runner.replicas.filter((r) => r.state === "ready").map((r) => r.metricsUrl)),
+      ...[...this.services.values()].flatMap((s) =>
+        s.runner.replicas.filter((r) => r.state === "ready").map((r) => r.metricsUrl),
+      ),
       ...this.triggers.map((t) => t.metricsUrl),
     ];
   }
@@ -423,7 +571,10 @@ export class Platform {
   private resolve(destination: Destination): string {
     if (destination.uri && !destination.ref) return destination.uri;
     const ref = destination.ref!;
-    if (ref.kind !== "Service") throw new ManifestError(`cannot resolve a ${ref.kind} reference locally; use a Service or a uri`);
+    if (ref.kind !== "Service")
+      throw new ManifestError(
+        `cannot resolve a ${ref.kind} reference locally; use a Service or a uri`,
+      );
     const url = this.services.get(ref.name)?.front.url;
     if (!url) throw new ManifestError(`Service ${ref.name} is not running`);
     return destination.uri ? new URL(destination.uri, url + "/").toString() : url + "/";
@@ -431,12 +582,22 @@ export class Platform {
 
   /** A SinkBinding whose subject is this Service: a Broker sink means AMQP into its exchange. */
   private sinkEnv(spec: ServiceSpec): Record<string, string> {
-    const binding = this.manifests.sinkBindings.find((b) => b.subject.kind === "Service" && b.subject.name === spec.name && b.subject.namespace === spec.namespace);
+    const binding = this.manifests.sinkBindings.find(
+      (b) =>
+        b.subject.kind === "Service" &&
+        b.subject.name === spec.name &&
+        b.subject.namespace === spec.namespace,
+    );
     if (!binding) return {};
     const ref = binding.sink.ref;
     if (ref?.kind === "Broker") {
-      const broker = this.plan.brokers.find((b) => b.broker.name === ref.name && b.broker.namespace === ref.namespace);
-      if (!broker) throw new ManifestError(`${binding.file}: SinkBinding ${binding.name}: sink names Broker ${ref.name}, which no manifest defines`);
+      const broker = this.plan.brokers.find(
+        (b) => b.broker.name === ref.name && b.broker.namespace === ref.namespace,
+      );
+      if (!broker)
+        throw new ManifestError(
+          `${binding.file}: SinkBinding ${binding.name}: sink names Broker ${ref.name}, which no manifest defines`,
+        );
       return { BROKER_EXCHANGE: broker.exchange };
     }
     return { K_SINK: this.resolve(binding.sink) };
@@ -448,8 +609,22 @@ export interface PlatformStatus {
   /** Each Broker's exchange in RabbitMQ, for tools that watch it (benchmarks, taps). */
   brokers: { name: string; namespace: string; exchange: string; deadLetterQueue: string }[];
   telemetry: SamplerStatus;
-  events: { accepted: number; processed: number; deadLettered: number; byType: Record<string, { accepted: number; processed: number; deadLettered: number }> };
-  triggers: { name: string; broker: string; filter: Record<string, string>; subscriber: string; queue: string; queueDepth: number | null; parallelism: number; dispatcher: Record<string, unknown> }[];
+  events: {
+    accepted: number;
+    processed: number;
+    deadLettered: number;
+    byType: Record<string, { accepted: number; processed: number; deadLettered: number }>;
+  };
+  triggers: {
+    name: string;
+    broker: string;
+    filter: Record<string, string>;
+    subscriber: string;
+    queue: string;
+    queueDepth: number | null;
+    parallelism: number;
+    dispatcher: Record<string, unknown>;
+  }[];
   deadLetterQueues: { queue: string; depth: number | null; sink: string | null }[];
   functions: {
     name: string;
@@ -461,7 +636,12 @@ export interface PlatformStatus {
     waiting: number;
     panic: boolean;
     lastScale: ScaleEvent | null;
-    scaling: { minScale: number; maxScale: number; targetPerReplica: number; containerConcurrency: number };
+    scaling: {
+      minScale: number;
+      maxScale: number;
+      targetPerReplica: number;
+      containerConcurrency: number;
+    };
     restarts: number;
     processes: { pid: number | null; state: string; url: string; metricsUrl: string }[];
   }[];
@@ -475,7 +655,8 @@ export function isPublic(spec: ServiceSpec): boolean {
 function serviceOverrides(spec: ServiceSpec, env: Record<string, string>): Record<string, string> {
   const prefix = `LEVELER_${spec.name.toUpperCase().replace(/-/g, "_")}_`;
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
+  for (const [key, value] of Object.entries(env))
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
   return out;
 }
 

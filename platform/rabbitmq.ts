@@ -33,12 +33,17 @@ export async function canConnect(url: string, timeoutMs = 3000): Promise<boolean
   }
 }
 
-export async function ensureBroker(url: string, options: { stateDir: string; mayStartPrivate: boolean; log: (line: string) => void }): Promise<EnsuredBroker> {
+export async function ensureBroker(
+  url: string,
+  options: { stateDir: string; mayStartPrivate: boolean; log: (line: string) => void },
+): Promise<EnsuredBroker> {
   if (await canConnect(url)) return { url, stop: () => Promise.resolve() };
   const parsed = new URL(url);
   const local = ["127.0.0.1", "localhost", "::1", "[::1]"].includes(parsed.hostname);
   if (!options.mayStartPrivate || !local) {
-    throw new BrokerSetupError(`RabbitMQ does not answer at ${redact(url)}; start it, or fix AMQP_URL`);
+    throw new BrokerSetupError(
+      `RabbitMQ does not answer at ${redact(url)}; start it, or fix AMQP_URL`,
+    );
   }
   const server = rabbitmqServerCommand();
   if (!server) {
@@ -69,7 +74,11 @@ function rabbitmqServerCommand(): string | undefined {
   return path;
 }
 
-async function startPrivateNode(server: string, url: URL, options: { stateDir: string; log: (line: string) => void }): Promise<EnsuredBroker> {
+async function startPrivateNode(
+  server: string,
+  url: URL,
+  options: { stateDir: string; log: (line: string) => void },
+): Promise<EnsuredBroker> {
   const port = Number(url.port || 5672);
   const distPort = await freePort();
   const nodeName = `leveler-${port}@localhost`;
@@ -79,7 +88,9 @@ async function startPrivateNode(server: string, url: URL, options: { stateDir: s
   // No plugins: the system node's management plugin would want port 15672 too.
   writeFileSync(join(base, "enabled_plugins"), "[].\n");
   const logFd = openSync(join(base, "log", "stdout.log"), "a");
-  options.log(`RabbitMQ does not answer at ${redact(url.toString())}; starting a private node ${nodeName} (data in ${base})`);
+  options.log(
+    `RabbitMQ does not answer at ${redact(url.toString())}; starting a private node ${nodeName} (data in ${base})`,
+  );
   const child: ChildProcess = spawn(server, [], {
     env: {
       ...process.env,
@@ -104,10 +115,15 @@ async function startPrivateNode(server: string, url: URL, options: { stateDir: s
   child.once("exit", () => (exited = true));
   const deadline = Date.now() + 90_000;
   while (!(await canConnect(url.toString(), 2000))) {
-    if (exited) throw new BrokerSetupError(`the private RabbitMQ node exited at start; see ${join(base, "log")}`);
+    if (exited)
+      throw new BrokerSetupError(
+        `the private RabbitMQ node exited at start; see ${join(base, "log")}`,
+      );
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new BrokerSetupError(`the private RabbitMQ node did not answer within 90 s; see ${join(base, "log")}`);
+      throw new BrokerSetupError(
+        `the private RabbitMQ node did not answer within 90 s; see ${join(base, "log")}`,
+      );
     }
     await sleep(500);
   }

@@ -16,7 +16,9 @@ export function createStatusApp(platform: Platform, options: StatusAppOptions): 
   // Reads are open on 127.0.0.1; anything that changes state needs the token from the state dir
   // (Bearer), or the dashboard's session cookie with a same-origin Origin (dashboard/auth.ts).
   app.use("/api/*", controlAuth(options.token));
-  app.get("/api/dlq", async (c) => c.json({ deadLetters: await platform.deadLetters(Number(c.req.query("limit") ?? 1000)) }));
+  app.get("/api/dlq", async (c) =>
+    c.json({ deadLetters: await platform.deadLetters(Number(c.req.query("limit") ?? 1000)) }),
+  );
   app.post("/api/dlq/replay", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { type?: unknown; id?: unknown };
     const filter = {
@@ -26,13 +28,19 @@ export function createStatusApp(platform: Platform, options: StatusAppOptions): 
     return c.json({ replayed: await platform.replayDeadLetters(filter) });
   });
   const metrics = createPlatformMetrics({ functions: () => platform.functionGauges() });
-  app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  app.get("/metrics", async (c) =>
+    c.text(await metrics.render(), 200, { "content-type": "text/plain; version=0.0.4" }),
+  );
   app.get("/api/status", async (c) => c.json(await platform.status()));
   // `?since=<epoch ms>` returns only newer samples; without it, the whole window.
   app.get("/api/timeline", (c) => {
     const since = Number(c.req.query("since") ?? 0);
     const { intervalMs, windowMs } = platform.timeline;
-    return c.json({ intervalMs, windowMs, samples: platform.timeline.since(Number.isFinite(since) ? since : 0) });
+    return c.json({
+      intervalMs,
+      windowMs,
+      samples: platform.timeline.since(Number.isFinite(since) ? since : 0),
+    });
   });
   // `?since=<ISO time>` returns only newer events, for clients that poll.
   app.get("/api/scale-events", (c) => {
@@ -45,18 +53,25 @@ export function createStatusApp(platform: Platform, options: StatusAppOptions): 
   return app;
 }
 
-export function startStatusServer(platform: Platform, port: number, hostname: string, options: StatusAppOptions): Promise<{ port: number; close(): Promise<void> }> {
+export function startStatusServer(
+  platform: Platform,
+  port: number,
+  hostname: string,
+  options: StatusAppOptions,
+): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: createStatusApp(platform, options).fetch, port, hostname }, (info) =>
-      resolve({
-        port: info.port,
-        // The dashboard's event streams never end by themselves: close them with the server.
-        close: () =>
-          new Promise((r) => {
-            server.close(() => r());
-            server.closeAllConnections();
-          }),
-      }),
+    const server = serve(
+      { fetch: createStatusApp(platform, options).fetch, port, hostname },
+      (info) =>
+        resolve({
+          port: info.port,
+          // The dashboard's event streams never end by themselves: close them with the server.
+          close: () =>
+            new Promise((r) => {
+              server.close(() => r());
+              server.closeAllConnections();
+            }),
+        }),
     ) as Server;
     server.once("error", reject);
   });

@@ -17,7 +17,16 @@ describe("Timeline", () => {
   it("turns cumulative counters into per-second rates over the time between readings", () => {
     const timeline = new Timeline(() => Promise.reject(new Error("unused")));
     expect(timeline.record(1000, reading())).toBeUndefined(); // the first reading only sets the origin
-    const sample = timeline.record(1250, reading({ accepted: 100, refused: 5, processed: { order: 50 }, queues: { order: 50 }, replicas: { order: 1 } }))!;
+    const sample = timeline.record(
+      1250,
+      reading({
+        accepted: 100,
+        refused: 5,
+        processed: { order: 50 },
+        queues: { order: 50 },
+        replicas: { order: 1 },
+      }),
+    )!;
     expect(sample.ingress).toEqual({ accepted: 400, refused: 20 });
     expect(sample.consumers).toEqual({ order: 200 });
     expect(sample.queues).toEqual({ order: 50 });

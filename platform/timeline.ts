@@ -100,10 +100,14 @@ export class Timeline {
     if (!previous || t <= previous.t) return undefined;
     const seconds = (t - previous.t) / 1000;
     const consumers: Record<string, number> = {};
-    for (const [name, value] of Object.entries(reading.processed)) consumers[name] = rate(previous.reading.processed[name], value, seconds);
+    for (const [name, value] of Object.entries(reading.processed))
+      consumers[name] = rate(previous.reading.processed[name], value, seconds);
     const sample: TimelineSample = {
       t,
-      ingress: { accepted: rate(previous.reading.accepted, reading.accepted, seconds), refused: rate(previous.reading.refused, reading.refused, seconds) },
+      ingress: {
+        accepted: rate(previous.reading.accepted, reading.accepted, seconds),
+        refused: rate(previous.reading.refused, reading.refused, seconds),
+      },
       consumers,
       queues: reading.queues,
       replicas: reading.replicas,

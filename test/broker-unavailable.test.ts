@@ -19,7 +19,11 @@ describe("ingress without a reachable broker", () => {
   });
 
   it("answers 503 with Retry-After and is not ready", async () => {
-    const response = await fetch(`${url}/events/com.example.report.requested`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: "r", period: "daily" }) });
+    const response = await fetch(`${url}/events/com.example.report.requested`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ reportId: "r", period: "daily" }),
+    });
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("1");
     expect(response.headers.get("content-type")).toBe("application/problem+json");
@@ -28,7 +32,11 @@ describe("ingress without a reachable broker", () => {
   });
 
   it("still validates first: a bad event is a 400 even with the broker down", async () => {
-    const response = await fetch(`${url}/events/com.example.report.requested`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: "r" }) });
+    const response = await fetch(`${url}/events/com.example.report.requested`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ reportId: "r" }),
+    });
     expect(response.status).toBe(400);
   });
 });

@@ -17,13 +17,26 @@ import { startTestPlatform, type TestPlatform } from "./harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 // The machine's network is closed: no lookups for updates, sync, QUIC or components.
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const ROOT = join(import.meta.dirname, "..");
 const OUTPUT = join(import.meta.dirname, "output", "dashboard");
 
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (Debian's package; .ci/run does it)`);
-  if (!existsSync(join(ROOT, "dist", "dashboard", "app.js"))) throw new Error("run `npm run build` before the integration tests");
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing: apt-get install -y chromium (Debian's package; .ci/run does it)`,
+    );
+  if (!existsSync(join(ROOT, "dist", "dashboard", "app.js")))
+    throw new Error("run `npm run build` before the integration tests");
   mkdirSync(OUTPUT, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 }
@@ -35,7 +48,8 @@ async function shown(page: Page, selector: string): Promise<number> {
 }
 
 /** The value beside `name` in a chart's legend. */
-const legendValue = (page: Page, chart: string, name: string) => shown(page, `#legend-${chart} li:has(.name:text-is("${name}")) .value`);
+const legendValue = (page: Page, chart: string, name: string) =>
+  shown(page, `#legend-${chart} li:has(.name:text-is("${name}")) .value`);
 
 describe("dashboard in Chromium, against a running platform", () => {
   let t: TestPlatform;
@@ -62,7 +76,8 @@ describe("dashboard in Chromium, against a running platform", () => {
     context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     page = await context.newPage();
     page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+      if (m.type() === "error" || m.type() === "warning")
+        problems.push(`console ${m.type()}: ${m.text()}`);
     });
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   }, 120_000);
@@ -74,13 +89,18 @@ describe("dashboard in Chromium, against a running platform", () => {
 
   it("loads without console errors, live, read-only until logged in", async () => {
     await page.goto(`${base}/`);
-    await expect.poll(() => page.locator("#connection").textContent(), { timeout: 10_000 }).toBe("live");
+    await expect
+      .poll(() => page.locator("#connection").textContent(), { timeout: 10_000 })
+      .toBe("live");
     // The replicas chart lists every function from the first samples.
-    await expect.poll(() => page.locator("#legend-replicas li .name").allTextContents(), { timeout: 10_000 }).toEqual(expect.arrayContaining(["ingress", "order", "payment"]));
+    await expect
+      .poll(() => page.locator("#legend-replicas li .name").allTextContents(), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(["ingress", "order", "payment"]));
     expect(await page.locator("#burst-count").isDisabled()).toBe(true);
     expect(await page.locator(".login").textContent()).toContain("control token");
     expect(await page.locator("canvas").count()).toBeGreaterThanOrEqual(4);
-    for (const name of ["Ingress", "Processing", "Queue depth", "Replicas"]) expect(await page.getByRole("heading", { name, exact: true }).count(), name).toBe(1);
+    for (const name of ["Ingress", "Processing", "Queue depth", "Replicas"])
+      expect(await page.getByRole("heading", { name, exact: true }).count(), name).toBe(1);
     expect(await page.getByRole("img", { name: /processing rate/ }).count()).toBe(1);
     expect(problems).toEqual([]);
   });
@@ -92,7 +112,9 @@ describe("dashboard in Chromium, against a running platform", () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict" });
     expect(cookie.value).not.toContain(t.token);
     expect(await page.locator("#burst-count").isEnabled()).toBe(true);
-    await expect.poll(() => page.locator("#connection").textContent(), { timeout: 10_000 }).toBe("live");
+    await expect
+      .poll(() => page.locator("#connection").textContent(), { timeout: 10_000 })
+      .toBe("live");
   });
 
   it("a burst from the page moves the charts' numbers and wakes the order consumer from zero", async () => {
@@ -105,47 +127,87 @@ describe("dashboard in Chromium, against a running platform", () => {
     await page.getByLabel("Type", { exact: true }).selectOption("order");
     await page.getByRole("button", { name: "Send", exact: true }).click();
 
-    await expect.poll(() => page.locator("#burst-status").textContent(), { timeout: 5_000 }).toMatch(/^(Sending|Sent) .* order events/);
+    await expect
+      .poll(() => page.locator("#burst-status").textContent(), { timeout: 5_000 })
+      .toMatch(/^(Sending|Sent) .* order events/);
     await expect.poll(() => shown(page, "#now-accepted"), { timeout: 15_000 }).toBeGreaterThan(0);
-    await expect.poll(() => legendValue(page, "ingress", "accepted"), { timeout: 5_000 }).toBeGreaterThan(0);
-    await expect.poll(() => legendValue(page, "replicas", "order"), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => legendValue(page, "consumers", "order"), { timeout: 20_000 }).toBeGreaterThan(0);
-    await expect.poll(() => legendValue(page, "queues", "order"), { timeout: 20_000 }).toBeGreaterThan(0);
-    await expect.poll(() => shown(page, "#now-replicas"), { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(() => legendValue(page, "ingress", "accepted"), { timeout: 5_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => legendValue(page, "replicas", "order"), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => legendValue(page, "consumers", "order"), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => legendValue(page, "queues", "order"), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => shown(page, "#now-replicas"), { timeout: 5_000 })
+      .toBeGreaterThanOrEqual(2);
     // Let the lines grow a little for the picture.
     await page.waitForTimeout(4000);
     await page.screenshot({ path: join(OUTPUT, "burst-laptop.png"), fullPage: true });
-    await expect.poll(async () => (await page.locator("#burst-status").textContent()) ?? "", { timeout: 60_000 }).toMatch(/^Sent 3,000 order events/);
-    expect(await page.locator("#burst-status").textContent()).toMatch(/3,000 accepted, 0 refused\./);
+    await expect
+      .poll(async () => (await page.locator("#burst-status").textContent()) ?? "", {
+        timeout: 60_000,
+      })
+      .toMatch(/^Sent 3,000 order events/);
+    expect(await page.locator("#burst-status").textContent()).toMatch(
+      /3,000 accepted, 0 refused\./,
+    );
     expect(problems).toEqual([]);
   }, 120_000);
 
   it("the sampling control changes the ratio the processes apply (telemetry.samplerRatio)", async () => {
     await page.getByLabel(/^Ratio/).fill("0.25");
     await page.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(() => page.locator("#sampling-status").textContent(), { timeout: 5_000 }).toMatch(/Ratio 0.25 written/);
-    await expect.poll(async () => (await t.status()).telemetry.samplerRatio, { timeout: 15_000 }).toBe(0.25);
-    await expect.poll(() => page.locator("#now-ratio").textContent(), { timeout: 10_000 }).toBe("0.25");
+    await expect
+      .poll(() => page.locator("#sampling-status").textContent(), { timeout: 5_000 })
+      .toMatch(/Ratio 0.25 written/);
+    await expect
+      .poll(async () => (await t.status()).telemetry.samplerRatio, { timeout: 15_000 })
+      .toBe(0.25);
+    await expect
+      .poll(() => page.locator("#now-ratio").textContent(), { timeout: 10_000 })
+      .toBe("0.25");
     // A preset, then a bad value: the server's message, naming the field, shows under the form.
     await page.click('#sampling button.preset[data-ratio="0"]');
-    await expect.poll(async () => (await t.status()).telemetry.samplerRatio, { timeout: 15_000 }).toBe(0);
+    await expect
+      .poll(async () => (await t.status()).telemetry.samplerRatio, { timeout: 15_000 })
+      .toBe(0);
     // The browser's own check (max="1") would stop the form before it is sent: as text, the server judges.
-    await page.evaluate(`Object.assign(document.getElementById("ratio"), { type: "text", value: "2" })`);
+    await page.evaluate(
+      `Object.assign(document.getElementById("ratio"), { type: "text", value: "2" })`,
+    );
     await page.click("#sampling button[type=submit]");
-    await expect.poll(() => page.locator("#sampling-status").textContent(), { timeout: 5_000 }).toMatch(/^ratio: sampler ratio must be a number from 0 to 1/);
+    await expect
+      .poll(() => page.locator("#sampling-status").textContent(), { timeout: 5_000 })
+      .toMatch(/^ratio: sampler ratio must be a number from 0 to 1/);
     expect(problems.filter((p) => !p.includes("400 (Bad Request)"))).toEqual([]);
   });
 
   it("reads well on a phone", async () => {
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
     const p = await phone.newPage();
     await p.goto(`${base}/`);
-    await expect.poll(() => p.locator("#connection").textContent(), { timeout: 10_000 }).toBe("live");
+    await expect
+      .poll(() => p.locator("#connection").textContent(), { timeout: 10_000 })
+      .toBe("live");
     await p.waitForTimeout(1500);
     // Nothing wider than the screen.
     expect(await p.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await p.screenshot({ path: join(OUTPUT, "phone.png") });
-    await p.locator(".charts .card").last().screenshot({ path: join(OUTPUT, "phone-replicas.png") });
+    await p
+      .locator(".charts .card")
+      .last()
+      .screenshot({ path: join(OUTPUT, "phone-replicas.png") });
     await phone.close();
   });
 });
@@ -208,35 +270,51 @@ describe("dashboard in Chromium, through outages (scripted timeline)", () => {
   it("shows the broker outage, and that it is over, without a reload", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/`);
-    await expect.poll(() => page.locator("#connection").textContent(), { timeout: 10_000 }).toBe("live");
+    await expect
+      .poll(() => page.locator("#connection").textContent(), { timeout: 10_000 })
+      .toBe("live");
     expect(await page.locator("#banner-broker").isHidden()).toBe(true);
     // Pointing at a chart shows the numbers at that time instead of now.
     await page.waitForTimeout(1500);
     const plot = page.locator("#chart-ingress .u-over");
     const box = (await plot.boundingBox())!;
     await page.mouse.move(box.x + box.width - 30, box.y + box.height / 2);
-    await expect.poll(() => page.locator("#legend-ingress li.when").textContent(), { timeout: 3_000 }).toMatch(/\d:\d\d/);
+    await expect
+      .poll(() => page.locator("#legend-ingress li.when").textContent(), { timeout: 3_000 })
+      .toMatch(/\d:\d\d/);
     await page.mouse.move(0, 0);
-    await expect.poll(() => page.locator("#legend-ingress li.when").textContent(), { timeout: 3_000 }).toBe("now");
+    await expect
+      .poll(() => page.locator("#legend-ingress li.when").textContent(), { timeout: 3_000 })
+      .toBe("now");
     brokerConnected = false;
-    await expect.poll(() => page.locator("#banner-broker").isVisible(), { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(() => page.locator("#banner-broker").isVisible(), { timeout: 5_000 })
+      .toBe(true);
     expect(await page.locator("#banner-broker").textContent()).toMatch(/RabbitMQ is unreachable/);
     expect(await page.locator("#now-queued").textContent()).toBe("–");
     await page.screenshot({ path: join(OUTPUT, "broker-down.png"), fullPage: true });
     brokerConnected = true;
-    await expect.poll(() => page.locator("#banner-broker").isHidden(), { timeout: 5_000 }).toBe(true);
+    await expect
+      .poll(() => page.locator("#banner-broker").isHidden(), { timeout: 5_000 })
+      .toBe(true);
     await page.close();
   });
 
   it("says when the platform stops answering, and recovers by itself when it is back", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`http://127.0.0.1:${port}/`);
-    await expect.poll(() => page.locator("#connection").textContent(), { timeout: 10_000 }).toBe("live");
+    await expect
+      .poll(() => page.locator("#connection").textContent(), { timeout: 10_000 })
+      .toBe("live");
     await close();
-    await expect.poll(() => page.locator("#banner-stream").isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => page.locator("#banner-stream").isVisible(), { timeout: 10_000 })
+      .toBe(true);
     expect(await page.locator("#connection").textContent()).toBe("reconnecting…");
     await listen();
-    await expect.poll(() => page.locator("#connection").textContent(), { timeout: 15_000 }).toBe("live");
+    await expect
+      .poll(() => page.locator("#connection").textContent(), { timeout: 15_000 })
+      .toBe("live");
     expect(await page.locator("#banner-stream").isHidden()).toBe(true);
     await page.close();
   });

@@ -9,7 +9,13 @@ import type { DeadLetter } from "../platform/broker/dead-letters.js";
 import { post, startTestPlatform, type TestPlatform } from "./harness.js";
 
 const fast = (doc: { kind?: string; spec: Record<string, unknown> }) => {
-  if (doc.kind === "Broker") doc.spec.delivery = { retry: 1, backoffPolicy: "linear", backoffDelay: "PT0.01S", timeout: "PT5S" };
+  if (doc.kind === "Broker")
+    doc.spec.delivery = {
+      retry: 1,
+      backoffPolicy: "linear",
+      backoffDelay: "PT0.01S",
+      timeout: "PT5S",
+    };
 };
 
 describe("dead letters: list and replay (real RabbitMQ)", () => {
@@ -23,14 +29,18 @@ describe("dead letters: list and replay (real RabbitMQ)", () => {
     t = await startTestPlatform({ env: { LEVELER_REPORT_FAIL_RATE: "1" }, edit: fast });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: `r-${i}`, period: "weekly" }) });
+      const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ reportId: `r-${i}`, period: "weekly" }),
+      });
       ids.push(r.body.id);
     }
     const base = t.statusUrl.replace("/api/status", "");
     let letters: DeadLetter[] = [];
     const deadline = Date.now() + 30_000;
     while (letters.length < 3 && Date.now() < deadline) {
-      letters = ((await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] }).deadLetters;
+      letters = ((await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] })
+        .deadLetters;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(letters.map((l) => l.id).sort()).toEqual([...ids].sort());
@@ -40,12 +50,17 @@ describe("dead letters: list and replay (real RabbitMQ)", () => {
       expect(l.errorDestination).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     }
     // Listing does not consume.
-    const again = ((await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] }).deadLetters;
+    const again = ((await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] })
+      .deadLetters;
     expect(again).toHaveLength(3);
 
     const refused = await fetch(`${base}/api/dlq/replay`, { method: "POST", body: "{}" });
     expect(refused.status).toBe(401);
-    const wrong = await fetch(`${base}/api/dlq/replay`, { method: "POST", headers: { authorization: "Bearer nope" }, body: "{}" });
+    const wrong = await fetch(`${base}/api/dlq/replay`, {
+      method: "POST",
+      headers: { authorization: "Bearer nope" },
+      body: "{}",
+    });
     expect(wrong.status).toBe(401);
 
     // "Fix the consumer and redeploy": the same queues, a consumer that works.
@@ -54,16 +69,31 @@ describe("dead letters: list and replay (real RabbitMQ)", () => {
     t = await startTestPlatform({ instance, edit: fast });
     const replies = await t.tap({ type: "com.example.report.requested.processed" });
     const base2 = t.statusUrl.replace("/api/status", "");
-    const replay = await fetch(`${base2}/api/dlq/replay`, { method: "POST", headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" }, body: JSON.stringify({ type: "com.example.report.requested", id: ids[0] }) });
+    const replay = await fetch(`${base2}/api/dlq/replay`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ type: "com.example.report.requested", id: ids[0] }),
+    });
     expect(replay.status).toBe(200);
     expect(((await replay.json()) as { replayed: string[] }).replayed).toEqual([ids[0]]);
-    const rest = await fetch(`${base2}/api/dlq/replay`, { method: "POST", headers: { authorization: `Bearer ${t.token}` }, body: JSON.stringify({ type: "com.example.report.requested" }) });
-    expect(((await rest.json()) as { replayed: string[] }).replayed.sort()).toEqual(ids.slice(1).sort());
+    const rest = await fetch(`${base2}/api/dlq/replay`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.token}` },
+      body: JSON.stringify({ type: "com.example.report.requested" }),
+    });
+    expect(((await rest.json()) as { replayed: string[] }).replayed.sort()).toEqual(
+      ids.slice(1).sort(),
+    );
 
     await replies.waitFor(3, 30_000);
-    const processed = new Set(replies.messages.map((m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId));
+    const processed = new Set(
+      replies.messages.map(
+        (m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId,
+      ),
+    );
     expect([...processed].sort()).toEqual([...ids].sort());
-    const left = ((await (await fetch(`${base2}/api/dlq`)).json()) as { deadLetters: DeadLetter[] }).deadLetters;
+    const left = ((await (await fetch(`${base2}/api/dlq`)).json()) as { deadLetters: DeadLetter[] })
+      .deadLetters;
     expect(left).toEqual([]);
   });
 });

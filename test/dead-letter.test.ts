@@ -13,7 +13,13 @@ describe("dead letters (real RabbitMQ)", () => {
     t = await startTestPlatform({
       env: { LEVELER_REPORT_FAIL_RATE: "1" },
       edit: (doc) => {
-        if (doc.kind === "Broker") doc.spec.delivery = { retry: 2, backoffPolicy: "exponential", backoffDelay: "PT0.01S", timeout: "PT5S" };
+        if (doc.kind === "Broker")
+          doc.spec.delivery = {
+            retry: 2,
+            backoffPolicy: "exponential",
+            backoffDelay: "PT0.01S",
+            timeout: "PT5S",
+          };
       },
     });
   });
@@ -25,22 +31,42 @@ describe("dead letters (real RabbitMQ)", () => {
   it("ends in the dead-letter queue after the configured attempts, with knativeerrordest and knativeerrorcode", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: `r-${i}`, period: "daily" }) });
+      const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ reportId: `r-${i}`, period: "daily" }),
+      });
       expect(r.status).toBe(202);
       ids.push(r.body.id);
     }
     // An order sent after them is processed normally: the failing type holds nothing else up.
-    const order = await post(`${t.ingressUrl}/events/com.example.order.created`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ orderId: "o", currency: "EUR", items: [{ sku: "A", quantity: 1, unitPrice: 1 }] }) });
+    const order = await post(`${t.ingressUrl}/events/com.example.order.created`, {
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        orderId: "o",
+        currency: "EUR",
+        items: [{ sku: "A", quantity: 1, unitPrice: 1 }],
+      }),
+    });
     expect(order.status).toBe(202);
 
     const deadline = Date.now() + 30_000;
     let status = await t.status();
-    while ((status.events.deadLettered < 3 || status.events.processed < 1) && Date.now() < deadline) {
+    while (
+      (status.events.deadLettered < 3 || status.events.processed < 1) &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 100));
       status = await t.status();
     }
-    expect(status.events.byType["com.example.report.requested"]).toMatchObject({ accepted: 3, processed: 0, deadLettered: 3 });
-    expect(status.events.byType["com.example.order.created"]).toMatchObject({ accepted: 1, processed: 1 });
+    expect(status.events.byType["com.example.report.requested"]).toMatchObject({
+      accepted: 3,
+      processed: 0,
+      deadLettered: 3,
+    });
+    expect(status.events.byType["com.example.order.created"]).toMatchObject({
+      accepted: 1,
+      processed: 1,
+    });
     // 3 events × 2 retries each.
     expect(status.triggers.find((tr) => tr.name === "report")!.dispatcher.retries).toBe(6);
 

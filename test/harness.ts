@@ -4,7 +4,16 @@
  * when it stops.
  */
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChannelModel, ConsumeMessage } from "amqplib";
@@ -48,10 +57,12 @@ export interface TestPlatformOptions {
 const ROOT = join(import.meta.dirname, "..");
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
-  if (!existsSync(join(ROOT, "dist", "functions", "ingress.js"))) throw new Error("run `npm run build` before the integration tests");
+  if (!existsSync(join(ROOT, "dist", "functions", "ingress.js")))
+    throw new Error("run `npm run build` before the integration tests");
   const instance = options.instance ?? `t${randomBytes(4).toString("hex")}`;
   const work = mkdtempSync(join(tmpdir(), `leveler-${instance}-`));
-  for (const dir of ["knative", "rabbitmq-eventing"]) cpSync(join(ROOT, dir), join(work, dir), { recursive: true });
+  for (const dir of ["knative", "rabbitmq-eventing"])
+    cpSync(join(ROOT, dir), join(work, dir), { recursive: true });
   if (options.edit) editManifests(work, options.edit);
 
   const ingressPort = await freePort();
@@ -73,7 +84,12 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const exchange = platform.plan.brokers[0]!.exchange;
   // Taps are durable queues consumed over a connection that comes back by itself, so a test that
   // restarts the broker still sees every reply (an exclusive queue would vanish with the connection).
-  const taps: { queue: string; filter: Record<string, string>; match: string; messages: ConsumeMessage[] }[] = [];
+  const taps: {
+    queue: string;
+    filter: Record<string, string>;
+    match: string;
+    messages: ConsumeMessage[];
+  }[] = [];
   const consumeTap = async (c: ChannelModel, tap: (typeof taps)[number]) => {
     const ch = await c.createChannel();
     await ch.assertQueue(tap.queue, { durable: true, arguments: { "x-queue-type": "classic" } });
@@ -112,7 +128,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
         async waitFor(count, timeoutMs = 60_000) {
           const deadline = Date.now() + timeoutMs;
           while (messages.length < count) {
-            if (Date.now() > deadline) throw new Error(`tap got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
+            if (Date.now() > deadline)
+              throw new Error(`tap got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
             await new Promise((r) => setTimeout(r, 50));
           }
         },
@@ -152,17 +169,32 @@ export interface Answer {
 function editManifests(work: string, edit: (doc: ManifestDoc) => void): void {
   for (const dir of ["knative", "rabbitmq-eventing"]) {
     const walk = (path: string): string[] =>
-      readdirSync(path).flatMap((e) => (statSync(join(path, e)).isDirectory() ? walk(join(path, e)) : /\.ya?ml$/.test(e) ? [join(path, e)] : []));
+      readdirSync(path).flatMap((e) =>
+        statSync(join(path, e)).isDirectory()
+          ? walk(join(path, e))
+          : /\.ya?ml$/.test(e)
+            ? [join(path, e)]
+            : [],
+      );
     for (const file of walk(join(work, dir))) {
-      const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as ManifestDoc | null);
+      const docs = parseAllDocuments(readFileSync(file, "utf8")).map(
+        (d) => d.toJS() as ManifestDoc | null,
+      );
       docs.forEach((d) => d && edit(d));
       writeFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
     }
   }
 }
 
-export async function post(url: string, init: { headers?: Record<string, string>; body: string }): Promise<{ status: number; body: Answer }> {
-  const response = await fetch(url, { method: "POST", headers: init.headers ?? {}, body: init.body });
+export async function post(
+  url: string,
+  init: { headers?: Record<string, string>; body: string },
+): Promise<{ status: number; body: Answer }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: init.headers ?? {},
+    body: init.body,
+  });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : {}) as Answer };
 }

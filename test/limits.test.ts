@@ -6,7 +6,11 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLoneIngress, type LoneIngress } from "./lone-ingress.js";
 
-function rawRequest(port: number, head: string, trickle?: { chunks: string[]; everyMs: number }): Promise<string> {
+function rawRequest(
+  port: number,
+  head: string,
+  trickle?: { chunks: string[]; everyMs: number },
+): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(port, "127.0.0.1");
     let answer = "";
@@ -39,14 +43,24 @@ describe("HTTP limits (real process, real sockets)", () => {
   });
 
   it("a header flood is refused with 431", async () => {
-    const flood = Array.from({ length: 400 }, (_, i) => `x-flood-${i}: ${"a".repeat(100)}\r\n`).join("");
-    const answer = await rawRequest(port, `POST /events HTTP/1.1\r\nHost: x\r\n${flood}Content-Length: 2\r\n\r\n{}`);
+    const flood = Array.from(
+      { length: 400 },
+      (_, i) => `x-flood-${i}: ${"a".repeat(100)}\r\n`,
+    ).join("");
+    const answer = await rawRequest(
+      port,
+      `POST /events HTTP/1.1\r\nHost: x\r\n${flood}Content-Length: 2\r\n\r\n{}`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 431/);
   });
 
   it("a body that trickles in past the request timeout is cut off with 408", async () => {
     const started = Date.now();
-    const answer = await rawRequest(port, `POST /events/com.example.report.requested HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`, { chunks: Array.from({ length: 50 }, () => " "), everyMs: 100 });
+    const answer = await rawRequest(
+      port,
+      `POST /events/com.example.report.requested HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`,
+      { chunks: Array.from({ length: 50 }, () => " "), everyMs: 100 },
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(Date.now() - started).toBeLessThan(7000);
   });

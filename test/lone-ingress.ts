@@ -15,11 +15,24 @@ export interface LoneIngress {
 export async function startLoneIngress(env: Record<string, string> = {}): Promise<LoneIngress> {
   const [port, metricsPort, deadAmqpPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, "..", "dist", "functions", "ingress.js")], {
-    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: "127.0.0.1", AMQP_URL: `amqp://guest:guest@127.0.0.1:${deadAmqpPort}`, BROKER_EXCHANGE: "b.test.nothing", K_SINK: "", ...env },
-    stdio: "ignore",
-  });
-  for (const deadline = Date.now() + 10_000; ; ) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(import.meta.dirname, "..", "dist", "functions", "ingress.js")],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        HOST: "127.0.0.1",
+        AMQP_URL: `amqp://guest:guest@127.0.0.1:${deadAmqpPort}`,
+        BROKER_EXCHANGE: "b.test.nothing",
+        K_SINK: "",
+        ...env,
+      },
+      stdio: "ignore",
+    },
+  );
+  for (const deadline = Date.now() + 10_000; ;) {
     try {
       await fetch(`${url}/health/liveness`);
       break;

@@ -12,8 +12,10 @@ describe("overload (real RabbitMQ)", () => {
     t = await startTestPlatform({
       env: { LEVELER_REPORT_WORK_MS: "300", LEVELER_REPORT_WORK_SHAPE: "io" },
       edit: (doc) => {
-        if (doc.kind === "OperatorPolicy") (doc.spec.definition as Record<string, unknown>)["max-length"] = 5;
-        if (doc.kind === "Trigger" && doc.metadata.name === "report") doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "1" };
+        if (doc.kind === "OperatorPolicy")
+          (doc.spec.definition as Record<string, unknown>)["max-length"] = 5;
+        if (doc.kind === "Trigger" && doc.metadata.name === "report")
+          doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "1" };
       },
     });
   });
@@ -32,7 +34,11 @@ describe("overload (real RabbitMQ)", () => {
         body: JSON.stringify({ reportId: `r-${i}`, period: "daily" }),
       });
       const body = (await response.json()) as { id?: string };
-      answers.push({ status: response.status, ...(body.id ? { id: body.id } : {}), retryAfter: response.headers.get("retry-after") });
+      answers.push({
+        status: response.status,
+        ...(body.id ? { id: body.id } : {}),
+        retryAfter: response.headers.get("retry-after"),
+      });
     }
     const accepted = answers.filter((a) => a.status === 202);
     const refused = answers.filter((a) => a.status !== 202);
@@ -45,7 +51,11 @@ describe("overload (real RabbitMQ)", () => {
     expect(accepted.length).toBeLessThanOrEqual(7);
 
     await replies.waitFor(accepted.length, 60_000);
-    const got = new Set(replies.messages.map((m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId));
+    const got = new Set(
+      replies.messages.map(
+        (m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId,
+      ),
+    );
     expect(accepted.every((a) => got.has(a.id!))).toBe(true);
     const status = await t.status();
     expect(status.events.byType["com.example.report.requested"]!.accepted).toBe(accepted.length);

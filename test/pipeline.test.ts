@@ -8,17 +8,35 @@ import type { PlatformStatus } from "../platform/platform.js";
 import type { TimelineSample } from "../platform/timeline.js";
 import { post, startTestPlatform, type Tap, type TestPlatform } from "./harness.js";
 
-const TYPES = ["com.example.order.created", "com.example.payment.requested", "com.example.notification.requested", "com.example.report.requested"] as const;
-const CONSUMER = { "com.example.order.created": "order", "com.example.payment.requested": "payment", "com.example.notification.requested": "notification", "com.example.report.requested": "report" } as const;
+const TYPES = [
+  "com.example.order.created",
+  "com.example.payment.requested",
+  "com.example.notification.requested",
+  "com.example.report.requested",
+] as const;
+const CONSUMER = {
+  "com.example.order.created": "order",
+  "com.example.payment.requested": "payment",
+  "com.example.notification.requested": "notification",
+  "com.example.report.requested": "report",
+} as const;
 
 function dataFor(type: (typeof TYPES)[number], i: number): Record<string, unknown> {
   switch (type) {
     case "com.example.order.created":
-      return { orderId: `o-${i}`, currency: "EUR", items: [{ sku: "A", quantity: 1 + (i % 3), unitPrice: 9.5 }] };
+      return {
+        orderId: `o-${i}`,
+        currency: "EUR",
+        items: [{ sku: "A", quantity: 1 + (i % 3), unitPrice: 9.5 }],
+      };
     case "com.example.payment.requested":
       return { paymentId: `p-${i}`, orderId: `o-${i}`, amount: 10 + i, currency: "USD" };
     case "com.example.notification.requested":
-      return { notificationId: `n-${i}`, channel: (["email", "sms", "push"] as const)[i % 3], recipient: `user${i}@example.com` };
+      return {
+        notificationId: `n-${i}`,
+        channel: (["email", "sms", "push"] as const)[i % 3],
+        recipient: `user${i}@example.com`,
+      };
     case "com.example.report.requested":
       return { reportId: `r-${i}`, period: (["daily", "weekly", "monthly"] as const)[i % 3] };
   }
@@ -33,7 +51,13 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     t = await startTestPlatform({
       env: { LEVELER_PAYMENT_FAIL_RATE: "0.2" },
       edit: (doc) => {
-        if (doc.kind === "Broker") doc.spec.delivery = { retry: 10, backoffPolicy: "linear", backoffDelay: "PT0.02S", timeout: "PT10S" };
+        if (doc.kind === "Broker")
+          doc.spec.delivery = {
+            retry: 10,
+            backoffPolicy: "linear",
+            backoffDelay: "PT0.02S",
+            timeout: "PT10S",
+          };
       },
     });
     everything = await t.tap({});
@@ -56,7 +80,10 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     for (let k = 0; k < 250; k++) {
       const { i, type } = next();
       sends.push(
-        post(`${t.ingressUrl}/events/${type}`, { headers: { "content-type": "application/json" }, body: JSON.stringify(dataFor(type, i)) }).then((r) => {
+        post(`${t.ingressUrl}/events/${type}`, {
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(dataFor(type, i)),
+        }).then((r) => {
           expect(r.status).toBe(202);
           accepted.set(r.body.id, type);
         }),
@@ -67,7 +94,13 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
       const id = randomUUID();
       sends.push(
         post(`${t.ingressUrl}/events`, {
-          headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": id, "ce-source": "/test/binary", "ce-type": type },
+          headers: {
+            "content-type": "application/json",
+            "ce-specversion": "1.0",
+            "ce-id": id,
+            "ce-source": "/test/binary",
+            "ce-type": type,
+          },
           body: JSON.stringify(dataFor(type, i)),
         }).then((r) => {
           expect(r.status).toBe(202);
@@ -82,7 +115,13 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
       sends.push(
         post(`${t.ingressUrl}/events`, {
           headers: { "content-type": "application/cloudevents+json" },
-          body: JSON.stringify({ specversion: "1.0", id, source: "/test/structured", type, data: dataFor(type, i) }),
+          body: JSON.stringify({
+            specversion: "1.0",
+            id,
+            source: "/test/structured",
+            type,
+            data: dataFor(type, i),
+          }),
         }).then((r) => {
           expect(r.status).toBe(202);
           accepted.set(id, type);
@@ -92,10 +131,19 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     for (let b = 0; b < 10; b++) {
       const batch = Array.from({ length: 25 }, () => {
         const { i, type } = next();
-        return { specversion: "1.0", id: randomUUID(), source: "/test/batch", type, data: dataFor(type, i) };
+        return {
+          specversion: "1.0",
+          id: randomUUID(),
+          source: "/test/batch",
+          type,
+          data: dataFor(type, i),
+        };
       });
       sends.push(
-        post(`${t.ingressUrl}/events`, { headers: { "content-type": "application/cloudevents-batch+json" }, body: JSON.stringify(batch) }).then((r) => {
+        post(`${t.ingressUrl}/events`, {
+          headers: { "content-type": "application/cloudevents-batch+json" },
+          body: JSON.stringify(batch),
+        }).then((r) => {
           expect(r.status).toBe(202);
           expect(r.body.ids).toEqual(batch.map((e) => e.id));
           for (const e of batch) accepted.set(e.id, e.type);
@@ -117,7 +165,9 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
         const data = JSON.parse(m.content.toString()) as { eventId: string };
         const originalType = String(m.properties.headers?.type).replace(/\.processed$/, "");
         expect(accepted.get(data.eventId)).toBe(originalType);
-        expect(m.properties.headers?.source).toBe(`/leveler/${CONSUMER[originalType as keyof typeof CONSUMER]}`);
+        expect(m.properties.headers?.source).toBe(
+          `/leveler/${CONSUMER[originalType as keyof typeof CONSUMER]}`,
+        );
         seen.set(data.eventId, (seen.get(data.eventId) ?? 0) + 1);
       }
     }
@@ -130,45 +180,86 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     expect(status.events.accepted).toBe(1000);
     expect(status.events.processed).toBe(1000);
     expect(status.events.deadLettered).toBe(0);
-    for (const type of TYPES) expect(status.events.byType[type]).toEqual({ accepted: 250, processed: 250, deadLettered: 0 });
+    for (const type of TYPES)
+      expect(status.events.byType[type]).toEqual({
+        accepted: 250,
+        processed: 250,
+        deadLettered: 0,
+      });
     // The failing payments were retried, not lost.
     const payment = status.triggers.find((tr) => tr.name === "payment")!;
     expect(payment.dispatcher.retries).toBeGreaterThan(0);
     expect(payment.queueDepth).toBe(0);
-    expect(status.functions.map((f) => f.name).sort()).toEqual(["ingress", "notification", "order", "payment", "report"]);
+    expect(status.functions.map((f) => f.name).sort()).toEqual([
+      "ingress",
+      "notification",
+      "order",
+      "payment",
+      "report",
+    ]);
     expect(status.brokers.map((b) => b.exchange)).toEqual([t.exchange]);
 
     // The timeline saw the same run: its last totals match, and its rates add up to them.
     await new Promise((r) => setTimeout(r, 600));
-    const timeline = (await (await fetch(new URL("/api/timeline", t.statusUrl))).json()) as { intervalMs: number; samples: TimelineSample[] };
+    const timeline = (await (await fetch(new URL("/api/timeline", t.statusUrl))).json()) as {
+      intervalMs: number;
+      samples: TimelineSample[];
+    };
     expect(timeline.intervalMs).toBe(250);
     const last = timeline.samples.at(-1)!;
     expect(last.totals).toMatchObject({ accepted: 1000, processed: 1000, deadLettered: 0 });
-    expect(Object.keys(last.consumers).sort()).toEqual(["notification", "order", "payment", "report"]);
+    expect(Object.keys(last.consumers).sort()).toEqual([
+      "notification",
+      "order",
+      "payment",
+      "report",
+    ]);
     expect(last.queues).toEqual({ notification: 0, order: 0, payment: 0, report: 0 });
     expect(timeline.samples.some((s) => s.replicas.order! > 0)).toBe(true);
-    const integrated = (pick: (s: TimelineSample) => number) => timeline.samples.slice(1).reduce((sum, s, i) => sum + (pick(s) * (s.t - timeline.samples[i]!.t)) / 1000, 0);
+    const integrated = (pick: (s: TimelineSample) => number) =>
+      timeline.samples
+        .slice(1)
+        .reduce((sum, s, i) => sum + (pick(s) * (s.t - timeline.samples[i]!.t)) / 1000, 0);
     const first = timeline.samples[0]!.totals;
     expect(Math.round(integrated((s) => s.ingress.accepted))).toBe(1000 - first.accepted);
-    expect(Math.round(integrated((s) => Object.values(s.consumers).reduce((a, b) => a + b, 0)))).toBe(1000 - first.processed);
+    expect(
+      Math.round(integrated((s) => Object.values(s.consumers).reduce((a, b) => a + b, 0))),
+    ).toBe(1000 - first.processed);
   }, 180_000);
 
   it("publishes nothing for a rejected request", async () => {
     const before = everything.messages.length;
     const bad = [
-      post(`${t.ingressUrl}/events/com.example.order.created`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ orderId: "x" }) }),
-      post(`${t.ingressUrl}/events/com.example.unknown`, { headers: { "content-type": "application/json" }, body: "{}" }),
+      post(`${t.ingressUrl}/events/com.example.order.created`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ orderId: "x" }),
+      }),
+      post(`${t.ingressUrl}/events/com.example.unknown`, {
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }),
       post(`${t.ingressUrl}/events`, { headers: { "content-type": "text/plain" }, body: "hi" }),
-      post(`${t.ingressUrl}/events`, { headers: { "content-type": "application/cloudevents+json" }, body: "{not json" }),
-      post(`${t.ingressUrl}/events/com.example.report.requested`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: "r", period: "daily", pad: "x".repeat(300 * 1024) }) }),
+      post(`${t.ingressUrl}/events`, {
+        headers: { "content-type": "application/cloudevents+json" },
+        body: "{not json",
+      }),
+      post(`${t.ingressUrl}/events/com.example.report.requested`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ reportId: "r", period: "daily", pad: "x".repeat(300 * 1024) }),
+      }),
     ];
     expect((await Promise.all(bad)).map((r) => r.status)).toEqual([400, 400, 415, 400, 413]);
     // A good event sent after them is the next thing on the exchange.
-    const good = await post(`${t.ingressUrl}/events/com.example.report.requested`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: "after", period: "daily" }) });
+    const good = await post(`${t.ingressUrl}/events/com.example.report.requested`, {
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ reportId: "after", period: "daily" }),
+    });
     expect(good.status).toBe(202);
     await everything.waitFor(before + 1);
     await new Promise((r) => setTimeout(r, 300));
-    const arrived = everything.messages.slice(before).filter((m) => !String(m.properties.headers?.type).endsWith(".processed"));
+    const arrived = everything.messages
+      .slice(before)
+      .filter((m) => !String(m.properties.headers?.type).endsWith(".processed"));
     expect(arrived.map((m) => String(m.properties.headers?.id))).toEqual([good.body.id]);
   });
 });

@@ -11,7 +11,11 @@ const GRACE_MS = 1_000;
 
 type Fn = PlatformStatus["functions"][number];
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -23,7 +27,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 describe("scaling (real RabbitMQ, real processes)", () => {
   let t: TestPlatform;
-  const fn = async (name: string): Promise<Fn> => (await t.status()).functions.find((f) => f.name === name)!;
+  const fn = async (name: string): Promise<Fn> =>
+    (await t.status()).functions.find((f) => f.name === name)!;
 
   beforeAll(async () => {
     t = await startTestPlatform({
@@ -38,10 +43,21 @@ describe("scaling (real RabbitMQ, real processes)", () => {
       },
       edit: (doc) => {
         if (doc.kind === "Service" && doc.metadata.name === "payment") {
-          const template = doc.spec.template as { metadata: { annotations: Record<string, string> } };
-          Object.assign(template.metadata.annotations, { "autoscaling.knative.dev/target": "2", "autoscaling.knative.dev/max-scale": "3" });
+          const template = doc.spec.template as {
+            metadata: { annotations: Record<string, string> };
+          };
+          Object.assign(template.metadata.annotations, {
+            "autoscaling.knative.dev/target": "2",
+            "autoscaling.knative.dev/max-scale": "3",
+          });
         }
-        if (doc.kind === "Broker") doc.spec.delivery = { retry: 20, backoffPolicy: "linear", backoffDelay: "PT0.1S", timeout: "PT10S" };
+        if (doc.kind === "Broker")
+          doc.spec.delivery = {
+            retry: 20,
+            backoffPolicy: "linear",
+            backoffDelay: "PT0.1S",
+            timeout: "PT10S",
+          };
       },
     });
   });
@@ -51,23 +67,36 @@ describe("scaling (real RabbitMQ, real processes)", () => {
   });
 
   it("scales a consumer to zero after the stable window and the grace period, then wakes it for one event", async () => {
-    await until("report at zero", async () => ((await fn("report")).replicas === 0 ? true : undefined), STABLE_WINDOW_MS + GRACE_MS + 15_000);
+    await until(
+      "report at zero",
+      async () => ((await fn("report")).replicas === 0 ? true : undefined),
+      STABLE_WINDOW_MS + GRACE_MS + 15_000,
+    );
     const events = t.platform.recentScaleEvents().filter((e) => e.function === "report");
     const up = events.find((e) => e.to === 1)!;
     const toZero = events.find((e) => e.to === 0)!;
     expect(toZero.reason).toMatch(/to zero/);
     // Not before a whole stable window without traffic, then the grace period.
-    expect(Date.parse(toZero.time) - Date.parse(up.time)).toBeGreaterThanOrEqual(STABLE_WINDOW_MS + GRACE_MS);
+    expect(Date.parse(toZero.time) - Date.parse(up.time)).toBeGreaterThanOrEqual(
+      STABLE_WINDOW_MS + GRACE_MS,
+    );
 
     const replies = await t.tap({ type: "com.example.report.requested.processed" });
-    const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: "cold", period: "daily" }) });
+    const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, {
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ reportId: "cold", period: "daily" }),
+    });
     expect(r.status).toBe(202);
     await replies.waitFor(1, 30_000);
-    expect((JSON.parse(replies.messages[0]!.content.toString()) as { eventId: string }).eventId).toBe(r.body.id);
+    expect(
+      (JSON.parse(replies.messages[0]!.content.toString()) as { eventId: string }).eventId,
+    ).toBe(r.body.id);
     const status = await t.status();
     // No 5xx reached the dispatcher: the activator held the request while the replica started.
     expect(status.triggers.find((tr) => tr.name === "report")!.dispatcher.retries).toBe(0);
-    const wake = t.platform.recentScaleEvents().find((e) => e.function === "report" && e.from === 0 && e.to >= 1 && e.time >= toZero.time);
+    const wake = t.platform
+      .recentScaleEvents()
+      .find((e) => e.function === "report" && e.from === 0 && e.to >= 1 && e.time >= toZero.time);
     expect(wake?.reason).toMatch(/activation/);
   });
 
@@ -78,23 +107,40 @@ describe("scaling (real RabbitMQ, real processes)", () => {
       Array.from({ length: 200 }, async (_, i) => {
         const r = await post(`${t.ingressUrl}/events/com.example.payment.requested`, {
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ paymentId: `p-${i}`, orderId: `o-${i}`, amount: 1 + i, currency: "EUR" }),
+          body: JSON.stringify({
+            paymentId: `p-${i}`,
+            orderId: `o-${i}`,
+            amount: 1 + i,
+            currency: "EUR",
+          }),
         });
         expect(r.status).toBe(202);
         ids.push(r.body.id);
       }),
     );
-    const peak = await until("payment above one replica", async () => {
-      const f = await fn("payment");
-      return f.replicas > 1 ? f.replicas : undefined;
-    }, 30_000);
+    const peak = await until(
+      "payment above one replica",
+      async () => {
+        const f = await fn("payment");
+        return f.replicas > 1 ? f.replicas : undefined;
+      },
+      30_000,
+    );
     expect(peak).toBeGreaterThan(1);
     await replies.waitFor(200, 90_000);
-    const got = new Set(replies.messages.map((m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId));
+    const got = new Set(
+      replies.messages.map(
+        (m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId,
+      ),
+    );
     expect(ids.every((id) => got.has(id))).toBe(true);
     const events = t.platform.recentScaleEvents().filter((e) => e.function === "payment");
     expect(Math.max(...events.map((e) => e.to))).toBeLessThanOrEqual(3);
-    await until("payment back at zero", async () => ((await fn("payment")).replicas === 0 ? true : undefined), STABLE_WINDOW_MS * 2 + GRACE_MS + 15_000);
+    await until(
+      "payment back at zero",
+      async () => ((await fn("payment")).replicas === 0 ? true : undefined),
+      STABLE_WINDOW_MS * 2 + GRACE_MS + 15_000,
+    );
   });
 
   it("kill -9 of a replica holding events: they are redelivered and every one is processed", async () => {
@@ -103,27 +149,45 @@ describe("scaling (real RabbitMQ, real processes)", () => {
       Array.from({ length: 30 }, async (_, i) => {
         const r = await post(`${t.ingressUrl}/events/com.example.order.created`, {
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ orderId: `o-${i}`, currency: "EUR", items: [{ sku: "A", quantity: 1, unitPrice: 1 }] }),
+          body: JSON.stringify({
+            orderId: `o-${i}`,
+            currency: "EUR",
+            items: [{ sku: "A", quantity: 1, unitPrice: 1 }],
+          }),
         });
         expect(r.status).toBe(202);
         return r.body.id;
       }),
     );
     // Wait until a replica is working on events, then kill it without warning.
-    const victim = await until("order replica with events in flight", async () => {
-      const f = await fn("order");
-      const ready = f.processes.find((p) => p.state === "ready");
-      return f.inFlight > 0 && ready?.pid ? ready.pid : undefined;
-    }, 30_000);
+    const victim = await until(
+      "order replica with events in flight",
+      async () => {
+        const f = await fn("order");
+        const ready = f.processes.find((p) => p.state === "ready");
+        return f.inFlight > 0 && ready?.pid ? ready.pid : undefined;
+      },
+      30_000,
+    );
     process.kill(victim, "SIGKILL");
     await replies.waitFor(30, 90_000);
-    const got = new Set(replies.messages.map((m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId));
+    const got = new Set(
+      replies.messages.map(
+        (m) => (JSON.parse(m.content.toString()) as { eventId: string }).eventId,
+      ),
+    );
     expect(ids.filter((id) => !got.has(id))).toEqual([]);
     // The dispatcher's counters reach the platform a moment after the replies do.
-    const status = await until("order counters", async () => {
-      const s = await t.status();
-      return s.events.byType["com.example.order.created"]!.processed >= 30 ? s : undefined;
-    }, 10_000);
-    expect(status.triggers.find((tr) => tr.name === "order")!.dispatcher.retries).toBeGreaterThan(0);
+    const status = await until(
+      "order counters",
+      async () => {
+        const s = await t.status();
+        return s.events.byType["com.example.order.created"]!.processed >= 30 ? s : undefined;
+      },
+      10_000,
+    );
+    expect(status.triggers.find((tr) => tr.name === "order")!.dispatcher.retries).toBeGreaterThan(
+      0,
+    );
   });
 });

@@ -17,7 +17,12 @@ import { groupTraces, readSpans } from "../platform/telemetry/trace-files.js";
 import { post, startTestPlatform, type Tap, type TestPlatform } from "./harness.js";
 
 const ORDER = "com.example.order.created";
-const order = (i: number) => JSON.stringify({ orderId: `o-${i}`, currency: "EUR", items: [{ sku: "A", quantity: 1, unitPrice: 9.5 }] });
+const order = (i: number) =>
+  JSON.stringify({
+    orderId: `o-${i}`,
+    currency: "EUR",
+    items: [{ sku: "A", quantity: 1, unitPrice: 9.5 }],
+  });
 const CLI = join(import.meta.dirname, "..", "dist", "platform", "cli.js");
 
 describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real processes)", () => {
@@ -28,13 +33,19 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
   let sent = 0;
   const paths = () => localTelemetryPaths(stateDir);
 
-  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, LEVELER_STATE_DIR: stateDir }, encoding: "utf8" });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [CLI, ...args], {
+      env: { ...process.env, LEVELER_STATE_DIR: stateDir },
+      encoding: "utf8",
+    });
 
   /** Every running function and dispatcher process applies `ratio` (their gauge says so). */
   const applied = async (ratio: number) => {
     await vi.waitFor(
       async () => {
-        const urls = (await t.status()).functions.flatMap((f) => f.processes.filter((p) => p.state === "ready").map((p) => p.metricsUrl));
+        const urls = (await t.status()).functions.flatMap((f) =>
+          f.processes.filter((p) => p.state === "ready").map((p) => p.metricsUrl),
+        );
         expect(urls.length).toBeGreaterThan(0);
         expect(await Promise.all(urls.map(scrapeSamplerRatio))).toEqual(urls.map(() => ratio));
         // The status API reports the ratio the processes (functions and dispatchers) apply.
@@ -48,9 +59,16 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
   const sendOrders = async (n: number): Promise<ConsumeMessage[]> => {
     const before = orders.messages.length;
     const repliesBefore = replies.messages.length;
-    for (let done = 0; done < n; ) {
+    for (let done = 0; done < n;) {
       const chunk = Math.min(50, n - done);
-      const answers = await Promise.all(Array.from({ length: chunk }, () => post(`${t.ingressUrl}/events/${ORDER}`, { headers: { "content-type": "application/json" }, body: order(sent++) })));
+      const answers = await Promise.all(
+        Array.from({ length: chunk }, () =>
+          post(`${t.ingressUrl}/events/${ORDER}`, {
+            headers: { "content-type": "application/json" },
+            body: order(sent++),
+          }),
+        ),
+      );
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
       done += chunk;
     }
@@ -68,7 +86,11 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
     stateDir = mkdtempSync(join(tmpdir(), "leveler-telemetry-state-"));
     t = await startTestPlatform({
       // What the platform hands every process; spans are flushed every 100 ms so checks are quick.
-      env: { LEVELER_STATE_DIR: stateDir, ...telemetryEnv(paths()), OTEL_BSP_SCHEDULE_DELAY: "100" },
+      env: {
+        LEVELER_STATE_DIR: stateDir,
+        ...telemetryEnv(paths()),
+        OTEL_BSP_SCHEDULE_DELAY: "100",
+      },
     });
     orders = await t.tap({ type: ORDER });
     replies = await t.tap({ type: `${ORDER}.processed` });
@@ -85,7 +107,9 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
     await applied(0);
     const messages = await sendOrders(100);
     expect(messages.map(sampledFlag)).toEqual(messages.map(() => undefined));
-    expect(replies.messages.filter((m) => m.properties.headers?.traceparent !== undefined)).toEqual([]);
+    expect(replies.messages.filter((m) => m.properties.headers?.traceparent !== undefined)).toEqual(
+      [],
+    );
     expect(readSpans(paths().tracesDir)).toEqual([]);
   });
 
@@ -93,12 +117,20 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
     for (const bad of ["-1", "2", "abc"]) {
       const r = cli("sampling", bad);
       expect(r.status).toBe(2);
-      expect(r.stderr.trim().split("\n")).toEqual([expect.stringContaining(`must be a number from 0 to 1`)]);
+      expect(r.stderr.trim().split("\n")).toEqual([
+        expect.stringContaining(`must be a number from 0 to 1`),
+      ]);
     }
     expect(cli("sampling").stdout.trim()).toBe("0");
     // A bad file written by hand: every process logs why it ignores it and keeps the last good value.
     writeFileSync(paths().switchFile, "samplerRatio: abc\n");
-    await vi.waitFor(() => expect(readFileSync(join(stateDir, "logs", "ingress-0.log"), "utf8")).toMatch(/ignored, last good value stays/), { timeout: 15_000 });
+    await vi.waitFor(
+      () =>
+        expect(readFileSync(join(stateDir, "logs", "ingress-0.log"), "utf8")).toMatch(
+          /ignored, last good value stays/,
+        ),
+      { timeout: 15_000 },
+    );
     await applied(0);
   });
 
@@ -119,18 +151,30 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
     const keptIds = new Set(messages.filter((m) => sampledFlag(m)).map(traceIdOf));
     await vi.waitFor(
       () => {
-        const ingressTraces = new Set(readSpans(paths().tracesDir).filter((s) => s.service === "ingress" && s.kind === "server").map((s) => s.traceId));
+        const ingressTraces = new Set(
+          readSpans(paths().tracesDir)
+            .filter((s) => s.service === "ingress" && s.kind === "server")
+            .map((s) => s.traceId),
+        );
         expect([...keptIds].filter((id) => !ingressTraces.has(id))).toEqual([]);
       },
       { timeout: 30_000, interval: 200 },
     );
-    expect([...new Set(readSpans(paths().tracesDir).map((s) => s.traceId))].filter((id) => !keptIds.has(id))).toEqual([]);
+    expect(
+      [...new Set(readSpans(paths().tracesDir).map((s) => s.traceId))].filter(
+        (id) => !keptIds.has(id),
+      ),
+    ).toEqual([]);
 
     // Each kept trace runs ingress → publish → dispatcher → consumer, the consumer span a descendant of the ingress span.
     await vi.waitFor(
       () => {
-        const traces = groupTraces(readSpans(paths().tracesDir)).filter((tr) => keptIds.has(tr.traceId));
-        const incomplete = traces.filter((tr) => !consumerDescendsFromIngress(tr.spans)).map((tr) => tr.traceId);
+        const traces = groupTraces(readSpans(paths().tracesDir)).filter((tr) =>
+          keptIds.has(tr.traceId),
+        );
+        const incomplete = traces
+          .filter((tr) => !consumerDescendsFromIngress(tr.spans))
+          .map((tr) => tr.traceId);
         expect(traces.length).toBe(keptIds.size);
         expect(incomplete).toEqual([]);
       },
@@ -148,9 +192,13 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
     const r = cli("traces", "--limit", "1");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^trace [0-9a-f]{32} {2}\d+ spans, [\d.]+ ms/);
-    expect(r.stdout).toMatch(/\n {2}POST \/events\/\{type\} {2}[\d.]+ ms {2}\+0\.0 ms {2}\[ingress\]/);
+    expect(r.stdout).toMatch(
+      /\n {2}POST \/events\/\{type\} {2}[\d.]+ ms {2}\+0\.0 ms {2}\[ingress\]/,
+    );
     expect(r.stdout).toMatch(/└─ publish b\.leveler\.default\.\S+ {2}[\d.]+ ms/);
-    expect(r.stdout).toMatch(/process com\.example\.order\.created {2}[\d.]+ ms {2}\+[\d.]+ ms {2}\[order\]/);
+    expect(r.stdout).toMatch(
+      /process com\.example\.order\.created {2}[\d.]+ ms {2}\+[\d.]+ ms {2}\[order\]/,
+    );
   });
 });
 
@@ -161,7 +209,8 @@ function consumerDescendsFromIngress(spans: readonly SpanRecord[]): boolean {
   const names: string[] = [];
   for (let s = consumer; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) {
     names.push(`${s.service}:${s.name}`);
-    if (s.service === "ingress" && s.kind === "server") return names.some((n) => n.startsWith("dispatcher-order:process "));
+    if (s.service === "ingress" && s.kind === "server")
+      return names.some((n) => n.startsWith("dispatcher-order:process "));
   }
   return false;
 }

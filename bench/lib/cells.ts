@@ -54,7 +54,12 @@ export class Ledgers {
   };
 }
 
-export async function runCell(platform: BenchPlatform, ledgers: Ledgers, plan: CellPlan, onProgress: (answered: number) => void): Promise<CellResult> {
+export async function runCell(
+  platform: BenchPlatform,
+  ledgers: Ledgers,
+  plan: CellPlan,
+  onProgress: (answered: number) => void,
+): Promise<CellResult> {
   const ledger = ledgers.create(`c${plan.index}-`, plan.size);
   const before = await platform.status();
   const deadLetteredBefore = before.events.deadLettered;
@@ -63,7 +68,10 @@ export async function runCell(platform: BenchPlatform, ledgers: Ledgers, plan: C
   let seenUntil = Date.now();
   const readPeak = async () => {
     for (const s of await platform.timeline(seenUntil).catch(() => [])) {
-      peakQueueDepth = Math.max(peakQueueDepth, Object.values(s.queues).reduce<number>((a, b) => a + (b ?? 0), 0));
+      peakQueueDepth = Math.max(
+        peakQueueDepth,
+        Object.values(s.queues).reduce<number>((a, b) => a + (b ?? 0), 0),
+      );
       seenUntil = s.t;
     }
   };
@@ -76,7 +84,11 @@ export async function runCell(platform: BenchPlatform, ledgers: Ledgers, plan: C
     onAnswer: (n: number, status: number) => ledger.answered(n, status),
     onProgress,
   };
-  const load = await (plan.mode === "closed" ? closedLoop({ ...spec, connections: plan.connections }) : openLoop({ ...spec, rate: plan.rate! })).finally(() => clearInterval(peakTimer));
+  const load = await (
+    plan.mode === "closed"
+      ? closedLoop({ ...spec, connections: plan.connections })
+      : openLoop({ ...spec, rate: plan.rate! })
+  ).finally(() => clearInterval(peakTimer));
   const loadEnded = performance.now();
 
   // Drained when every accepted event has a reply or sits in a dead-letter queue.

@@ -22,7 +22,13 @@ export interface SeriesPoint {
 }
 
 /** One time series chart, with the burst shaded. */
-export function timeSeriesChart(options: { title: string; yTitle: string; points: SeriesPoint[]; burst: { start: number; end: number }; step?: boolean }): TopLevelSpec {
+export function timeSeriesChart(options: {
+  title: string;
+  yTitle: string;
+  points: SeriesPoint[];
+  burst: { start: number; end: number };
+  step?: boolean;
+}): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: options.title,
@@ -36,7 +42,11 @@ export function timeSeriesChart(options: { title: string; yTitle: string; points
       },
       {
         data: { values: options.points },
-        mark: { type: "line", strokeWidth: 1.5, interpolate: options.step ? "step-after" : "linear" },
+        mark: {
+          type: "line",
+          strokeWidth: 1.5,
+          interpolate: options.step ? "step-after" : "linear",
+        },
         encoding: {
           x: { field: "t", type: "quantitative", title: "seconds (shaded: the burst)" },
           y: { field: "value", type: "quantitative", title: options.yTitle },
@@ -54,7 +64,10 @@ export interface ThroughputPoint {
 }
 
 /** Accepted requests/s per size: every trial as a dot, medians as a line, the old system beside. */
-export function throughputChart(trials: ThroughputPoint[], medians: ThroughputPoint[]): TopLevelSpec {
+export function throughputChart(
+  trials: ThroughputPoint[],
+  medians: ThroughputPoint[],
+): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: "Accepted requests per second (dots: trials; lines: medians)",
@@ -73,7 +86,11 @@ export function throughputChart(trials: ThroughputPoint[], medians: ThroughputPo
       {
         data: { values: trials },
         mark: { type: "circle", opacity: 0.5, size: 30 },
-        encoding: { x: { field: "requests", type: "ordinal" }, y: { field: "value", type: "quantitative" }, color: { field: "label", type: "nominal" } },
+        encoding: {
+          x: { field: "requests", type: "ordinal" },
+          y: { field: "value", type: "quantitative" },
+          color: { field: "label", type: "nominal" },
+        },
       },
     ],
   };

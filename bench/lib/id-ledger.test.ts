@@ -14,7 +14,15 @@ describe("IdLedger", () => {
     l.answered(1, 202);
     l.answered(2, 429);
     l.reply("c1-0", "r-a");
-    expect(l.counts()).toMatchObject({ sent: 4, accepted: 2, refused: 1, unanswered: 1, processed: 1, lost: 1, duplicates: 0 });
+    expect(l.counts()).toMatchObject({
+      sent: 4,
+      accepted: 2,
+      refused: 1,
+      unanswered: 1,
+      processed: 1,
+      lost: 1,
+      duplicates: 0,
+    });
     expect(l.lostIds()).toEqual(["c1-1"]);
   });
 
@@ -26,7 +34,13 @@ describe("IdLedger", () => {
     l.reply("c1-1", "r-b");
     l.reply("c1-1", "r-c"); // executed twice
     l.reply("c1-2", "r-d");
-    expect(l.counts()).toMatchObject({ accepted: 3, processed: 3, lost: 0, duplicates: 1, redeliveries: 1 });
+    expect(l.counts()).toMatchObject({
+      accepted: 3,
+      processed: 3,
+      lost: 0,
+      duplicates: 1,
+      redeliveries: 1,
+    });
     expect(l.processed).toBe(3);
   });
 

@@ -105,7 +105,18 @@ export class IdLedger {
   }
 
   counts(): LedgerCounts {
-    const c: LedgerCounts = { sent: 0, accepted: 0, refused: 0, unanswered: 0, processed: 0, deadLettered: 0, lost: 0, duplicates: 0, redeliveries: 0, foreign: this.foreign };
+    const c: LedgerCounts = {
+      sent: 0,
+      accepted: 0,
+      refused: 0,
+      unanswered: 0,
+      processed: 0,
+      deadLettered: 0,
+      lost: 0,
+      duplicates: 0,
+      redeliveries: 0,
+      foreign: this.foreign,
+    };
     for (let n = 0; n < this.size; n++) {
       const state = this.state[n]!;
       if (state === 0) continue;
@@ -130,7 +141,8 @@ export class IdLedger {
   /** Up to `limit` lost ids, to name in the report. */
   lostIds(limit = 10): string[] {
     const out: string[] = [];
-    for (let n = 0; n < this.size && out.length < limit; n++) if (this.state[n] === ACCEPTED && this.deliveries[n] === 0) out.push(this.id(n));
+    for (let n = 0; n < this.size && out.length < limit; n++)
+      if (this.state[n] === ACCEPTED && this.deliveries[n] === 0) out.push(this.id(n));
     return out;
   }
 }

@@ -13,7 +13,12 @@ import autocannon from "autocannon";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { sampleData } from "../../functions/events/samples.js";
 
-export const EVENT_TYPES = ["com.example.order.created", "com.example.payment.requested", "com.example.notification.requested", "com.example.report.requested"] as const;
+export const EVENT_TYPES = [
+  "com.example.order.created",
+  "com.example.payment.requested",
+  "com.example.notification.requested",
+  "com.example.report.requested",
+] as const;
 
 export interface EventRequest {
   headers: Record<string, string>;
@@ -24,7 +29,13 @@ export interface EventRequest {
 export function eventRequest(id: string, n: number): EventRequest {
   const type = EVENT_TYPES[n % EVENT_TYPES.length]!;
   return {
-    headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": id, "ce-source": "/bench", "ce-type": type },
+    headers: {
+      "content-type": "application/json",
+      "ce-specversion": "1.0",
+      "ce-id": id,
+      "ce-source": "/bench",
+      "ce-type": type,
+    },
     body: JSON.stringify(sampleData(type, "b", n)),
   };
 }
@@ -56,17 +67,40 @@ export interface LoadFigures {
 }
 
 function histogram(): Histogram {
-  return buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  return buildHistogram({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 }
 
-function figures(mode: "closed" | "open", h: Histogram, statuses: Record<string, number>, errors: number, seconds: number, extra: Partial<LoadFigures>): LoadFigures {
+function figures(
+  mode: "closed" | "open",
+  h: Histogram,
+  statuses: Record<string, number>,
+  errors: number,
+  seconds: number,
+  extra: Partial<LoadFigures>,
+): LoadFigures {
   const requests = Object.values(statuses).reduce((a, b) => a + b, 0) + errors;
   const accepted = statuses["202"] ?? 0;
   const ms = (p: number) => h.getValueAtPercentile(p) / 1000;
-  return { mode, ...extra, requests, accepted, statuses, errors, seconds, acceptedPerSecond: accepted / seconds, latencyMs: { p50: ms(50), p95: ms(95), p99: ms(99), max: h.maxValue / 1000 } };
+  return {
+    mode,
+    ...extra,
+    requests,
+    accepted,
+    statuses,
+    errors,
+    seconds,
+    acceptedPerSecond: accepted / seconds,
+    latencyMs: { p50: ms(50), p95: ms(95), p99: ms(99), max: h.maxValue / 1000 },
+  };
 }
 
-export async function closedLoop(spec: LoadSpec & { connections: number; onProgress?: (answered: number) => void }): Promise<LoadFigures> {
+export async function closedLoop(
+  spec: LoadSpec & { connections: number; onProgress?: (answered: number) => void },
+): Promise<LoadFigures> {
   const h = histogram();
   const statuses: Record<string, number> = {};
   const first = spec.first ?? 0;
@@ -106,10 +140,14 @@ export async function closedLoop(spec: LoadSpec & { connections: number; onProgr
       (err: Error | null, r: autocannon.Result) => (err ? reject(err) : resolve(r)),
     );
     // responseTime is in ms with sub-ms precision; record microseconds.
-    instance.on("response", (_client, _status, _bytes, responseTime) => h.recordValue(Math.max(1, Math.round(responseTime * 1000))));
+    instance.on("response", (_client, _status, _bytes, responseTime) =>
+      h.recordValue(Math.max(1, Math.round(responseTime * 1000))),
+    );
   });
   const seconds = (lastAnswerAt - (firstSentAt ?? lastAnswerAt)) / 1000 || result.duration;
-  return figures("closed", h, statuses, result.errors + result.timeouts, seconds, { connections: spec.connections });
+  return figures("closed", h, statuses, result.errors + result.timeouts, seconds, {
+    connections: spec.connections,
+  });
 }
 
 /**
@@ -117,7 +155,9 @@ export async function closedLoop(spec: LoadSpec & { connections: number; onProgr
  * `maxInFlight` open requests; beyond that, requests wait for a socket and the wait counts in
  * their latency, measured from the scheduled time).
  */
-export async function openLoop(spec: LoadSpec & { rate: number; maxInFlight?: number; onProgress?: (answered: number) => void }): Promise<LoadFigures> {
+export async function openLoop(
+  spec: LoadSpec & { rate: number; maxInFlight?: number; onProgress?: (answered: number) => void },
+): Promise<LoadFigures> {
   const h = histogram();
   const statuses: Record<string, number> = {};
   let errors = 0;
@@ -152,10 +192,21 @@ export async function openLoop(spec: LoadSpec & { rate: number; maxInFlight?: nu
     const r = eventRequest(spec.id(n), n);
     spec.onSent(n);
     const headers = { ...r.headers, "content-length": String(Buffer.byteLength(r.body)) };
-    const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: "POST", agent, headers, timeout: 30_000 }, (res) => {
-      res.resume();
-      res.on("end", () => answer(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: "POST",
+        agent,
+        headers,
+        timeout: 30_000,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => answer(res.statusCode ?? 0));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", () => answer(undefined));
     req.end(r.body);
@@ -165,7 +216,10 @@ export async function openLoop(spec: LoadSpec & { rate: number; maxInFlight?: nu
     // Everything due by now leaves now; the schedule does not slip when the loop is late.
     const due = Math.min(spec.count, Math.floor(((now - started) / 1000) * spec.rate) + 1);
     for (; k < due; k++) send(k, started + (k / spec.rate) * 1000);
-    if (k < spec.count) await new Promise((r) => setTimeout(r, Math.max(0, started + (k / spec.rate) * 1000 - performance.now())));
+    if (k < spec.count)
+      await new Promise((r) =>
+        setTimeout(r, Math.max(0, started + (k / spec.rate) * 1000 - performance.now())),
+      );
   }
   if (open > 0) await finished;
   agent.destroy();

@@ -55,7 +55,11 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     ...options.env,
   };
   const log = createWriteStream(options.logFile, { flags: "a" });
-  const child: ChildProcess = spawn(process.execPath, [join(options.root, "dist", "platform", "main.js")], { env, stdio: ["ignore", "pipe", "pipe"], cwd: options.root });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(options.root, "dist", "platform", "main.js")],
+    { env, stdio: ["ignore", "pipe", "pipe"], cwd: options.root },
+  );
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
@@ -71,14 +75,19 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
   // Up when the status API answers and the public ingress is ready behind its front.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the platform exited (${child.exitCode}) while starting; see ${options.logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `the platform exited (${child.exitCode}) while starting; see ${options.logFile}`,
+      );
     try {
       const status = await getJson<PlatformStatus>("/api/status");
-      if (status.broker.connected && status.functions.find((f) => f.name === "ingress")?.ready) break;
+      if (status.broker.connected && status.functions.find((f) => f.name === "ingress")?.ready)
+        break;
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`the platform did not come up within 60 s; see ${options.logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`the platform did not come up within 60 s; see ${options.logFile}`);
     await sleep(200);
   }
 
@@ -88,9 +97,14 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     statusUrl,
     amqpUrl: options.amqpUrl,
     status: () => getJson<PlatformStatus>("/api/status"),
-    timeline: async (since = 0) => (await getJson<{ samples: TimelineSample[] }>(`/api/timeline?since=${since}`)).samples,
+    timeline: async (since = 0) =>
+      (await getJson<{ samples: TimelineSample[] }>(`/api/timeline?since=${since}`)).samples,
     async setSampling(ratio) {
-      const cli = spawn(process.execPath, [join(options.root, "dist", "platform", "cli.js"), "sampling", String(ratio)], { env, stdio: ["ignore", "pipe", "pipe"] });
+      const cli = spawn(
+        process.execPath,
+        [join(options.root, "dist", "platform", "cli.js"), "sampling", String(ratio)],
+        { env, stdio: ["ignore", "pipe", "pipe"] },
+      );
       let output = "";
       cli.stdout.on("data", (d: Buffer) => (output += d.toString()));
       cli.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -98,7 +112,8 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       if (code !== 0) throw new Error(`leveler sampling ${ratio}: ${output.trim()}`);
       const until = Date.now() + 30_000;
       while ((await platform.status()).telemetry.samplerRatio !== ratio) {
-        if (Date.now() > until) throw new Error(`the functions did not apply sampler ratio ${ratio} within 30 s`);
+        if (Date.now() > until)
+          throw new Error(`the functions did not apply sampler ratio ${ratio} within 30 s`);
         await sleep(200);
       }
     },
@@ -110,7 +125,10 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       }
       log.end();
       // The bench's exchanges and queues are its own: remove them.
-      const plan = planTopology(loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(options.root, d))), instance);
+      const plan = planTopology(
+        loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(options.root, d))),
+        instance,
+      );
       const connection = await amqp.connect(options.amqpUrl);
       try {
         await deleteTopology(await connection.createChannel(), plan);

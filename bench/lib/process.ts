@@ -18,7 +18,10 @@ export interface LoadResult {
 }
 
 export function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   return child;
 }
 
@@ -49,8 +52,18 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
  * Closed-loop load: `connections` clients, each sending its next request when the last answered.
  * Latency is recorded per response into an HDR histogram (autocannon's own summary has no p95).
  */
-export async function load(options: { url: string; body: string; contentType: string; connections: number; durationS: number }): Promise<LoadResult> {
-  const histogram = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+export async function load(options: {
+  url: string;
+  body: string;
+  contentType: string;
+  connections: number;
+  durationS: number;
+}): Promise<LoadResult> {
+  const histogram = buildHistogram({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -64,7 +77,9 @@ export async function load(options: { url: string; body: string; contentType: st
       (err: Error | null, r: autocannon.Result) => (err ? reject(err) : resolve(r)),
     );
     // responseTime is in ms with sub-ms precision; record microseconds.
-    instance.on("response", (_client, _status, _bytes, responseTime) => histogram.recordValue(Math.max(1, Math.round(responseTime * 1000))));
+    instance.on("response", (_client, _status, _bytes, responseTime) =>
+      histogram.recordValue(Math.max(1, Math.round(responseTime * 1000))),
+    );
   });
   const ok = result.requests.total - result.non2xx;
   const ms = (p: number) => histogram.getValueAtPercentile(p) / 1000;
@@ -85,7 +100,9 @@ export function sampleRss(pid: number, everyMs = 250): { stop(): number } {
   let peak = 0;
   const timer = setInterval(() => {
     try {
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+      const kb = Number(
+        /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0,
+      );
       peak = Math.max(peak, kb / 1024);
     } catch {
       // process gone
@@ -103,6 +120,7 @@ export function machine(): string {
   return `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 }
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export { median } from "./stats.js";

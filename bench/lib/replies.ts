@@ -11,11 +11,21 @@ export interface ReplyWatch {
   close(): Promise<void>;
 }
 
-export async function watchReplies(amqpUrl: string, exchange: string, types: readonly string[], onReply: (eventId: string, replyId: string) => void): Promise<ReplyWatch> {
+export async function watchReplies(
+  amqpUrl: string,
+  exchange: string,
+  types: readonly string[],
+  onReply: (eventId: string, replyId: string) => void,
+): Promise<ReplyWatch> {
   const connection: ChannelModel = await amqp.connect(amqpUrl);
   const channel = await connection.createChannel();
-  const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true, arguments: { "x-queue-type": "classic" } });
-  for (const type of types) await channel.bindQueue(queue, exchange, "", { "x-match": "all", type: `${type}.processed` });
+  const { queue } = await channel.assertQueue("", {
+    exclusive: true,
+    autoDelete: true,
+    arguments: { "x-queue-type": "classic" },
+  });
+  for (const type of types)
+    await channel.bindQueue(queue, exchange, "", { "x-match": "all", type: `${type}.processed` });
   await channel.consume(
     queue,
     (m) => {
@@ -29,7 +39,9 @@ export async function watchReplies(amqpUrl: string, exchange: string, types: rea
     },
     { noAck: true },
   );
-  const properties = (connection.connection as unknown as { serverProperties?: { version?: string } }).serverProperties;
+  const properties = (
+    connection.connection as unknown as { serverProperties?: { version?: string } }
+  ).serverProperties;
   return {
     serverVersion: properties?.version ?? "unknown",
     close: () => connection.close(),

@@ -12,12 +12,14 @@ export const OLD_SYSTEM: Record<number, { off: number; on: number }> = {
 };
 
 const n0 = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 0 });
-const n1 = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const n1 = (v: number) =>
+  v.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
 const ratioName = (r: number) => (r === 0 ? "off (0)" : r === 1 ? "on (1.0)" : `sampled (${r})`);
 
 function cellTable(rows: readonly CellSummary[]): string {
-  const head = "| requests | monitoring | mode | trials | accepted req/s median [min–max] | p50 / p95 / p99 ms | success | lost | dup. | drain s | peak depth |\n|---:|---|---|---:|---|---|---:|---:|---:|---:|---:|";
+  const head =
+    "| requests | monitoring | mode | trials | accepted req/s median [min–max] | p50 / p95 / p99 ms | success | lost | dup. | drain s | peak depth |\n|---:|---|---|---:|---|---|---:|---:|---:|---:|---:|";
   const lines = rows.map((s) => {
     const mode = s.mode === "closed" ? "closed" : `open @ ${n0(s.targetRate ?? 0)}/s`;
     const a = s.acceptedPerSecond;
@@ -26,12 +28,25 @@ function cellTable(rows: readonly CellSummary[]): string {
   return [head, ...lines].join("\n");
 }
 
-function verdictTable(verdicts: readonly MonitoringVerdict[], summary: readonly CellSummary[]): string {
-  const head = "| requests | mode | off req/s | on req/s | on vs off | noise | verdict | sampled vs off | verdict | old system off / on (change) |\n|---:|---|---:|---:|---:|---:|---|---:|---|---|";
+function verdictTable(
+  verdicts: readonly MonitoringVerdict[],
+  summary: readonly CellSummary[],
+): string {
+  const head =
+    "| requests | mode | off req/s | on req/s | on vs off | noise | verdict | sampled vs off | verdict | old system off / on (change) |\n|---:|---|---:|---:|---:|---:|---|---:|---|---|";
   const lines = verdicts.map((v) => {
-    const get = (ratio: number) => summary.find((s) => s.mode === v.mode && s.size === v.size && s.ratio === ratio)?.acceptedPerSecond.median;
+    const get = (ratio: number) =>
+      summary.find((s) => s.mode === v.mode && s.size === v.size && s.ratio === ratio)
+        ?.acceptedPerSecond.median;
     const old = OLD_SYSTEM[v.size];
-    const say = (x: MonitoringVerdict["on"]) => (x ? (x.differs ? (x.change > 0 ? "**faster, beyond noise**" : "**slower, beyond noise**") : "within noise") : "-");
+    const say = (x: MonitoringVerdict["on"]) =>
+      x
+        ? x.differs
+          ? x.change > 0
+            ? "**faster, beyond noise**"
+            : "**slower, beyond noise**"
+          : "within noise"
+        : "-";
     return `| ${n0(v.size)} | ${v.mode} | ${get(0) === undefined ? "-" : n0(get(0)!)} | ${get(1) === undefined ? "-" : n0(get(1)!)} | ${v.on ? pct(v.on.change) : "-"} | ${v.on ? `±${(v.on.noise * 100).toFixed(1)}%` : "-"} | ${say(v.on)} | ${v.sampled ? pct(v.sampled.change) : "-"} | ${say(v.sampled)} | ${old ? `${n0(old.off)} / ${n0(old.on)} (${pct((old.on - old.off) / old.off)}), single runs` : "-"} |`;
   });
   return [head, ...lines].join("\n");
@@ -40,9 +55,17 @@ function verdictTable(verdicts: readonly MonitoringVerdict[], summary: readonly 
 function spikeSection(spike: SpikeResult): string {
   const p = spike.plan;
   const consumers = Object.entries(spike.consumers)
-    .map(([name, c]) => `| ${name} | ${n0(c.meanRate)} | ${Number.isNaN(c.cov1s) ? "-" : (c.cov1s * 100).toFixed(1) + "%"} | ${Number.isNaN(c.cov250ms) ? "-" : (c.cov250ms * 100).toFixed(1) + "%"} | ${n1(c.backlogSeconds)} | ${n0(c.peakDepth)} | ${c.drainS === null ? "-" : n1(c.drainS)} | ${c.maxReplicas} |`)
+    .map(
+      ([name, c]) =>
+        `| ${name} | ${n0(c.meanRate)} | ${Number.isNaN(c.cov1s) ? "-" : (c.cov1s * 100).toFixed(1) + "%"} | ${Number.isNaN(c.cov250ms) ? "-" : (c.cov250ms * 100).toFixed(1) + "%"} | ${n1(c.backlogSeconds)} | ${n0(c.peakDepth)} | ${c.drainS === null ? "-" : n1(c.drainS)} | ${c.maxReplicas} |`,
+    )
     .join("\n");
-  const phases = spike.phases.map((ph) => `| ${ph.name} | ${n0(ph.load.targetRate ?? 0)} | ${n0(ph.load.requests)} | ${n0(ph.load.accepted)} | ${n1(ph.load.latencyMs.p50)} / ${n1(ph.load.latencyMs.p95)} / ${n1(ph.load.latencyMs.p99)} |`).join("\n");
+  const phases = spike.phases
+    .map(
+      (ph) =>
+        `| ${ph.name} | ${n0(ph.load.targetRate ?? 0)} | ${n0(ph.load.requests)} | ${n0(ph.load.accepted)} | ${n1(ph.load.latencyMs.p50)} / ${n1(ph.load.latencyMs.p95)} / ${n1(ph.load.latencyMs.p99)} |`,
+    )
+    .join("\n");
   return `## Load leveling: the spike (open loop)
 
 Consumers set to about ${n0(p.capacityPerConsumer)} events/s each (I/O-shaped \`WORK_MS\` = Trigger parallelism × 1000 / ${p.capacityPerConsumer}); ${p.baselineSeconds} s at ${n0(p.baselineRate)}/s, then a ${p.burstSeconds} s burst at ${p.burstFactor}× the consumers' total capacity, then quiet at ${n0(p.baselineRate)}/s until the queues are empty. Timeline sampled every 250 ms by the platform.
@@ -72,7 +95,14 @@ export function renderReport(r: BenchResults): string {
   const closed = r.summary.filter((s) => s.mode === "closed");
   const open = r.summary.filter((s) => s.mode === "open");
   const targets = (ts: readonly Target[]) =>
-    ["| target | wanted | measured | met |", "|---|---|---|---|", ...ts.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met === null ? "-" : t.met ? "yes" : "**no**"} |`)].join("\n");
+    [
+      "| target | wanted | measured | met |",
+      "|---|---|---|---|",
+      ...ts.map(
+        (t) =>
+          `| ${t.name} | ${t.target} | ${t.measured} | ${t.met === null ? "-" : t.met ? "yes" : "**no**"} |`,
+      ),
+    ].join("\n");
   return `# leveler benchmark — ${r.startedAt}
 
 \`${r.command}\` · commit \`${r.git.commit.slice(0, 12)}\`${r.git.dirty ? " (with uncommitted changes)" : ""}

@@ -7,9 +7,23 @@ export interface BenchResults {
   startedAt: string;
   finishedAt: string;
   command: string;
-  machine: { cores: number; cpuModel: string; memoryGiB: number; node: string; rabbitmq: string; os: string };
+  machine: {
+    cores: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    rabbitmq: string;
+    os: string;
+  };
   git: { commit: string; dirty: boolean };
-  settings: { connections: number; reps: number; sizes: number[]; ratios: number[]; matrixWork: string; mode: string };
+  settings: {
+    connections: number;
+    reps: number;
+    sizes: number[];
+    ratios: number[];
+    matrixWork: string;
+    mode: string;
+  };
   cells: CellResult[];
   summary: CellSummary[];
   verdicts: MonitoringVerdict[];

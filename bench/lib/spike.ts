@@ -57,7 +57,12 @@ export interface SpikeResult {
   samples: TimelineSample[];
 }
 
-export async function runSpike(platform: BenchPlatform, ledgers: Ledgers, plan: SpikePlan, onProgress: (answered: number) => void): Promise<SpikeResult> {
+export async function runSpike(
+  platform: BenchPlatform,
+  ledgers: Ledgers,
+  plan: SpikePlan,
+  onProgress: (answered: number) => void,
+): Promise<SpikeResult> {
   const totalCapacity = plan.capacityPerConsumer * plan.consumers;
   const burstRate = Math.round(totalCapacity * plan.burstFactor);
   const baselineCount = Math.round(plan.baselineRate * plan.baselineSeconds);
@@ -93,8 +98,14 @@ export async function runSpike(platform: BenchPlatform, ledgers: Ledgers, plan: 
   const quiet: LoadFigures[] = [];
   for (;;) {
     quiet.push((await phase("quiet", plan.baselineRate, quietChunk)).load);
-    const depth = Object.values((await platform.timeline(Date.now() - 1000)).at(-1)?.queues ?? {}).reduce<number>((a, b) => a + (b ?? 1), 0);
-    if ((depth === 0 && ledger.processed >= ledger.accepted - plan.baselineRate) || quiet.length >= 600) break;
+    const depth = Object.values(
+      (await platform.timeline(Date.now() - 1000)).at(-1)?.queues ?? {},
+    ).reduce<number>((a, b) => a + (b ?? 1), 0);
+    if (
+      (depth === 0 && ledger.processed >= ledger.accepted - plan.baselineRate) ||
+      quiet.length >= 600
+    )
+      break;
   }
   phases.push({ name: "quiet", load: mergeLoads(quiet) });
   const drainDeadline = Date.now() + 30_000;
@@ -105,7 +116,10 @@ export async function runSpike(platform: BenchPlatform, ledgers: Ledgers, plan: 
     const quietAt = Date.now();
     while (Date.now() - quietAt < plan.scaleToZeroWaitS * 1000) {
       const last = (await platform.timeline(Date.now() - 1000)).at(-1);
-      if (last && Object.entries(last.replicas).every(([name, n]) => name === "ingress" || n === 0)) {
+      if (
+        last &&
+        Object.entries(last.replicas).every(([name, n]) => name === "ingress" || n === 0)
+      ) {
         scaledToZeroS = (Date.now() - quietAt) / 1000;
         break;
       }
@@ -114,14 +128,26 @@ export async function runSpike(platform: BenchPlatform, ledgers: Ledgers, plan: 
   }
   await sleep(300);
   const samples = await platform.timeline(started);
-  return { ...analyseSpike(samples, { started, burstStart, burstEnd }), plan, origin: started, phases, ledger: ledger.counts(), scaledToZeroS, samples };
+  return {
+    ...analyseSpike(samples, { started, burstStart, burstEnd }),
+    plan,
+    origin: started,
+    phases,
+    ledger: ledger.counts(),
+    scaledToZeroS,
+    samples,
+  };
 }
 
 /** The figures of a spike from its timeline; pure, so it can be checked on synthetic samples. */
-export function analyseSpike(samples: readonly TimelineSample[], times: { started: number; burstStart: number; burstEnd: number }): Pick<SpikeResult, "burst" | "peakDepth" | "drainS" | "aggregate" | "consumers"> {
+export function analyseSpike(
+  samples: readonly TimelineSample[],
+  times: { started: number; burstStart: number; burstEnd: number },
+): Pick<SpikeResult, "burst" | "peakDepth" | "drainS" | "aggregate" | "consumers"> {
   const at = (t: number) => (t - times.started) / 1000;
   const afterBurst = samples.filter((s) => s.t >= times.burstStart);
-  const total = (s: TimelineSample) => Object.values(s.queues).reduce<number>((a, b) => a + (b ?? 0), 0);
+  const total = (s: TimelineSample) =>
+    Object.values(s.queues).reduce<number>((a, b) => a + (b ?? 0), 0);
   const drainedAt = (depth: (s: TimelineSample) => number) => {
     const i = afterBurst.findIndex((s) => s.t >= times.burstEnd && depth(s) === 0);
     return i < 0 ? null : Math.max(0, (afterBurst[i]!.t - times.burstEnd) / 1000);
@@ -134,7 +160,8 @@ export function analyseSpike(samples: readonly TimelineSample[], times: { starte
     const backlog = afterBurst.filter((s) => depth(s) > 0);
     const first = afterBurst.findIndex((s) => depth(s) > 0);
     const last = afterBurst.findLastIndex((s) => depth(s) > 0);
-    const window = first < 0 ? [] : afterBurst.slice(first, last + 1).map((s) => s.consumers[name] ?? 0);
+    const window =
+      first < 0 ? [] : afterBurst.slice(first, last + 1).map((s) => s.consumers[name] ?? 0);
     consumers[name] = {
       meanRate: mean(window),
       cov1s: coefficientOfVariation(regroup(window, 4)),
@@ -147,12 +174,20 @@ export function analyseSpike(samples: readonly TimelineSample[], times: { starte
   }
   const first = afterBurst.findIndex((s) => total(s) > 0);
   const last = afterBurst.findLastIndex((s) => total(s) > 0);
-  const aggregateWindow = first < 0 ? [] : afterBurst.slice(first, last + 1).map((s) => Object.values(s.consumers).reduce((a, b) => a + b, 0));
+  const aggregateWindow =
+    first < 0
+      ? []
+      : afterBurst
+          .slice(first, last + 1)
+          .map((s) => Object.values(s.consumers).reduce((a, b) => a + b, 0));
   return {
     burst: { start: at(times.burstStart), end: at(times.burstEnd) },
     peakDepth: Math.max(0, ...samples.map(total)),
     drainS: drainedAt(total),
-    aggregate: { meanRate: mean(aggregateWindow), cov1s: coefficientOfVariation(regroup(aggregateWindow, 4)) },
+    aggregate: {
+      meanRate: mean(aggregateWindow),
+      cov1s: coefficientOfVariation(regroup(aggregateWindow, 4)),
+    },
     consumers,
   };
 }
@@ -160,7 +195,8 @@ export function analyseSpike(samples: readonly TimelineSample[], times: { starte
 /** One figure for consecutive runs at one rate: summed counts, the worst of their percentiles. */
 function mergeLoads(loads: readonly LoadFigures[]): LoadFigures {
   const statuses: Record<string, number> = {};
-  for (const l of loads) for (const [k, v] of Object.entries(l.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  for (const l of loads)
+    for (const [k, v] of Object.entries(l.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
   const sum = (f: (l: LoadFigures) => number) => loads.reduce((a, l) => a + f(l), 0);
   const worst = (f: (l: LoadFigures) => number) => Math.max(...loads.map(f));
   const seconds = sum((l) => l.seconds);
@@ -172,6 +208,11 @@ function mergeLoads(loads: readonly LoadFigures[]): LoadFigures {
     errors: sum((l) => l.errors),
     seconds,
     acceptedPerSecond: sum((l) => l.accepted) / seconds,
-    latencyMs: { p50: worst((l) => l.latencyMs.p50), p95: worst((l) => l.latencyMs.p95), p99: worst((l) => l.latencyMs.p99), max: worst((l) => l.latencyMs.max) },
+    latencyMs: {
+      p50: worst((l) => l.latencyMs.p50),
+      p95: worst((l) => l.latencyMs.p95),
+      p99: worst((l) => l.latencyMs.p99),
+      max: worst((l) => l.latencyMs.max),
+    },
   };
 }

@@ -9,7 +9,13 @@ describe("median and spread", () => {
   });
 
   it("reports min, max and the range relative to the median", () => {
-    expect(spread([90, 100, 110])).toEqual({ median: 100, min: 90, max: 110, relativeRange: 0.2, n: 3 });
+    expect(spread([90, 100, 110])).toEqual({
+      median: 100,
+      min: 90,
+      max: 110,
+      relativeRange: 0.2,
+      n: 3,
+    });
   });
 
   it("uses the sample standard deviation", () => {

@@ -35,7 +35,13 @@ export function spread(values: readonly number[]): Spread {
   const m = median(values);
   const min = Math.min(...values);
   const max = Math.max(...values);
-  return { median: m, min, max, relativeRange: m === 0 ? 0 : (max - min) / Math.abs(m), n: values.length };
+  return {
+    median: m,
+    min,
+    max,
+    relativeRange: m === 0 ? 0 : (max - min) / Math.abs(m),
+    n: values.length,
+  };
 }
 
 export interface NoiseVerdict {
@@ -74,6 +80,7 @@ export function coefficientOfVariation(values: readonly number[]): number {
 /** Sums consecutive groups of `size` values and scales them to a per-group mean: 250 ms rates to 1 s rates. */
 export function regroup(values: readonly number[], size: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i + size <= values.length; i += size) out.push(values.slice(i, i + size).reduce((a, b) => a + b, 0) / size);
+  for (let i = 0; i + size <= values.length; i += size)
+    out.push(values.slice(i, i + size).reduce((a, b) => a + b, 0) / size);
   return out;
 }

@@ -5,12 +5,39 @@ import type { TimelineSample } from "../../platform/timeline.js";
 import { analyseSpike } from "./spike.js";
 import { monitoringVerdicts, summarise, targets } from "./summary.js";
 
-const ledger = (over: Partial<LedgerCounts> = {}): LedgerCounts => ({ sent: 100, accepted: 100, refused: 0, unanswered: 0, processed: 100, deadLettered: 0, lost: 0, duplicates: 0, redeliveries: 0, foreign: 0, ...over });
+const ledger = (over: Partial<LedgerCounts> = {}): LedgerCounts => ({
+  sent: 100,
+  accepted: 100,
+  refused: 0,
+  unanswered: 0,
+  processed: 100,
+  deadLettered: 0,
+  lost: 0,
+  duplicates: 0,
+  redeliveries: 0,
+  foreign: 0,
+  ...over,
+});
 
-function cell(size: number, ratio: number, rate: number, p95: number, over: Partial<LedgerCounts> = {}): CellResult {
+function cell(
+  size: number,
+  ratio: number,
+  rate: number,
+  p95: number,
+  over: Partial<LedgerCounts> = {},
+): CellResult {
   return {
     plan: { index: 0, rep: 0, size, ratio, mode: "closed", connections: 50 },
-    load: { mode: "closed", requests: size, accepted: size, statuses: { 202: size }, errors: 0, seconds: size / rate, acceptedPerSecond: rate, latencyMs: { p50: p95 / 2, p95, p99: p95 * 2, max: p95 * 3 } },
+    load: {
+      mode: "closed",
+      requests: size,
+      accepted: size,
+      statuses: { 202: size },
+      errors: 0,
+      seconds: size / rate,
+      acceptedPerSecond: rate,
+      latencyMs: { p50: p95 / 2, p95, p99: p95 * 2, max: p95 * 3 },
+    },
     successRate: 1,
     ledger: ledger(over),
     drainMs: 100,
@@ -22,8 +49,20 @@ function cell(size: number, ratio: number, rate: number, p95: number, over: Part
 
 describe("summarise", () => {
   it("groups trials by mode, size and ratio, with medians, spreads and summed losses", () => {
-    const [s] = summarise([cell(50_000, 0, 4000, 20), cell(50_000, 0, 4400, 30, { lost: 1 }), cell(50_000, 0, 4200, 40, { duplicates: 2 })]);
-    expect(s).toMatchObject({ size: 50_000, ratio: 0, trials: 3, lost: 1, duplicates: 2, drainMs: 100, peakQueueDepth: 10 });
+    const [s] = summarise([
+      cell(50_000, 0, 4000, 20),
+      cell(50_000, 0, 4400, 30, { lost: 1 }),
+      cell(50_000, 0, 4200, 40, { duplicates: 2 }),
+    ]);
+    expect(s).toMatchObject({
+      size: 50_000,
+      ratio: 0,
+      trials: 3,
+      lost: 1,
+      duplicates: 2,
+      drainMs: 100,
+      peakQueueDepth: 10,
+    });
     expect(s!.acceptedPerSecond).toMatchObject({ median: 4200, min: 4000, max: 4400 });
     expect(s!.latencyMs.p95).toBe(30);
   });
@@ -47,9 +86,15 @@ describe("monitoring verdicts and targets", () => {
     const t = targets(summarise(cells), cells, [{ lost: 0, duplicates: 0 }]);
     const byName = Object.fromEntries(t.map((x) => [x.name, x]));
     expect(byName["lost events, every run"]!.met).toBe(true);
-    expect(byName["50,000 requests, monitoring off: accepted req/s (median)"]).toMatchObject({ measured: "4100", met: true });
+    expect(byName["50,000 requests, monitoring off: accepted req/s (median)"]).toMatchObject({
+      measured: "4100",
+      met: true,
+    });
     expect(byName["50,000 requests, monitoring on vs off"]!.met).toBe(false);
-    expect(byName["p95 accept latency, closed-loop cells (worst cell median)"]).toMatchObject({ measured: "60.0 ms", met: false });
+    expect(byName["p95 accept latency, closed-loop cells (worst cell median)"]).toMatchObject({
+      measured: "60.0 ms",
+      met: false,
+    });
   });
 
   it("counts a loss in any run, the spike's included, against the target", () => {
@@ -84,7 +129,13 @@ describe("analyseSpike", () => {
     expect(r.burst).toEqual({ start: 2, end: 4 });
     expect(r.peakDepth).toBe(600);
     expect(r.drainS).toBe(4);
-    expect(r.consumers.order).toMatchObject({ meanRate: 100, cov1s: 0, maxReplicas: 1, peakDepth: 600, drainS: 4 });
+    expect(r.consumers.order).toMatchObject({
+      meanRate: 100,
+      cov1s: 0,
+      maxReplicas: 1,
+      peakDepth: 600,
+      drainS: 4,
+    });
     expect(r.aggregate.cov1s).toBe(0);
   });
 });

@@ -39,7 +39,11 @@ export function summarise(cells: readonly CellResult[]): CellSummary[] {
       ratio: first.ratio,
       trials: g.length,
       acceptedPerSecond: spread(g.map((c) => c.load.acceptedPerSecond)),
-      latencyMs: { p50: median(g.map((c) => c.load.latencyMs.p50)), p95: median(g.map((c) => c.load.latencyMs.p95)), p99: median(g.map((c) => c.load.latencyMs.p99)) },
+      latencyMs: {
+        p50: median(g.map((c) => c.load.latencyMs.p50)),
+        p95: median(g.map((c) => c.load.latencyMs.p95)),
+        p99: median(g.map((c) => c.load.latencyMs.p99)),
+      },
       successRate: Math.min(...g.map((c) => c.successRate)),
       lost: g.reduce((a, c) => a + c.ledger.lost, 0),
       duplicates: g.reduce((a, c) => a + c.ledger.duplicates, 0),
@@ -62,7 +66,10 @@ export interface MonitoringVerdict {
 }
 
 export function monitoringVerdicts(cells: readonly CellResult[]): MonitoringVerdict[] {
-  const rates = (mode: string, size: number, ratio: number) => cells.filter((c) => c.plan.mode === mode && c.plan.size === size && c.plan.ratio === ratio).map((c) => c.load.acceptedPerSecond);
+  const rates = (mode: string, size: number, ratio: number) =>
+    cells
+      .filter((c) => c.plan.mode === mode && c.plan.size === size && c.plan.ratio === ratio)
+      .map((c) => c.load.acceptedPerSecond);
   const keys = [...new Set(cells.map((c) => `${c.plan.mode}/${c.plan.size}`))];
   return keys.map((key) => {
     const [mode, sizeText] = key.split("/") as ["closed" | "open", string];
@@ -83,27 +90,70 @@ export interface Target {
   met: boolean | null;
 }
 
-export function targets(summary: readonly CellSummary[], allCells: readonly CellResult[], extraLedgers: readonly { lost: number; duplicates: number }[]): Target[] {
+export function targets(
+  summary: readonly CellSummary[],
+  allCells: readonly CellResult[],
+  extraLedgers: readonly { lost: number; duplicates: number }[],
+): Target[] {
   const out: Target[] = [];
-  const lost = allCells.reduce((a, c) => a + c.ledger.lost, 0) + extraLedgers.reduce((a, l) => a + l.lost, 0);
-  const duplicates = allCells.reduce((a, c) => a + c.ledger.duplicates, 0) + extraLedgers.reduce((a, l) => a + l.duplicates, 0);
-  out.push({ name: "lost events, every run", target: "0", measured: String(lost), met: lost === 0 });
-  out.push({ name: "duplicate executions, every run", target: "0", measured: String(duplicates), met: duplicates === 0 });
-  const at = (ratio: number) => summary.find((s) => s.mode === "closed" && s.size === 50_000 && s.ratio === ratio);
+  const lost =
+    allCells.reduce((a, c) => a + c.ledger.lost, 0) + extraLedgers.reduce((a, l) => a + l.lost, 0);
+  const duplicates =
+    allCells.reduce((a, c) => a + c.ledger.duplicates, 0) +
+    extraLedgers.reduce((a, l) => a + l.duplicates, 0);
+  out.push({
+    name: "lost events, every run",
+    target: "0",
+    measured: String(lost),
+    met: lost === 0,
+  });
+  out.push({
+    name: "duplicate executions, every run",
+    target: "0",
+    measured: String(duplicates),
+    met: duplicates === 0,
+  });
+  const at = (ratio: number) =>
+    summary.find((s) => s.mode === "closed" && s.size === 50_000 && s.ratio === ratio);
   const off = at(0);
   const on = at(1);
   out.push(
     off
-      ? { name: "50,000 requests, monitoring off: accepted req/s (median)", target: "≥ 4,000", measured: off.acceptedPerSecond.median.toFixed(0), met: off.acceptedPerSecond.median >= 4000 }
-      : { name: "50,000 requests, monitoring off: accepted req/s (median)", target: "≥ 4,000", measured: "not run", met: null },
+      ? {
+          name: "50,000 requests, monitoring off: accepted req/s (median)",
+          target: "≥ 4,000",
+          measured: off.acceptedPerSecond.median.toFixed(0),
+          met: off.acceptedPerSecond.median >= 4000,
+        }
+      : {
+          name: "50,000 requests, monitoring off: accepted req/s (median)",
+          target: "≥ 4,000",
+          measured: "not run",
+          met: null,
+        },
   );
   out.push(
     off && on
-      ? { name: "50,000 requests, monitoring on vs off", target: "within 5%", measured: `${(((on.acceptedPerSecond.median - off.acceptedPerSecond.median) / off.acceptedPerSecond.median) * 100).toFixed(1)}%`, met: on.acceptedPerSecond.median >= 0.95 * off.acceptedPerSecond.median }
-      : { name: "50,000 requests, monitoring on vs off", target: "within 5%", measured: "not run", met: null },
+      ? {
+          name: "50,000 requests, monitoring on vs off",
+          target: "within 5%",
+          measured: `${(((on.acceptedPerSecond.median - off.acceptedPerSecond.median) / off.acceptedPerSecond.median) * 100).toFixed(1)}%`,
+          met: on.acceptedPerSecond.median >= 0.95 * off.acceptedPerSecond.median,
+        }
+      : {
+          name: "50,000 requests, monitoring on vs off",
+          target: "within 5%",
+          measured: "not run",
+          met: null,
+        },
   );
   const closed = summary.filter((s) => s.mode === "closed");
   const worstP95 = Math.max(...closed.map((s) => s.latencyMs.p95));
-  out.push({ name: "p95 accept latency, closed-loop cells (worst cell median)", target: "≤ 50 ms", measured: closed.length ? `${worstP95.toFixed(1)} ms` : "not run", met: closed.length ? worstP95 <= 50 : null });
+  out.push({
+    name: "p95 accept latency, closed-loop cells (worst cell median)",
+    target: "≤ 50 ms",
+    measured: closed.length ? `${worstP95.toFixed(1)} ms` : "not run",
+    met: closed.length ? worstP95 <= 50 : null,
+  });
   return out;
 }

@@ -6,14 +6,24 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import amqp from "amqplib";
-import { declareTopology, deleteTopology, planTopology, type TopologyPlan } from "../../platform/broker/topology.js";
+import {
+  declareTopology,
+  deleteTopology,
+  planTopology,
+  type TopologyPlan,
+} from "../../platform/broker/topology.js";
 import type { PlatformConfig } from "../../platform/config.js";
 import { loadManifests, type Manifests } from "../../platform/manifests.js";
 import { canConnect } from "../../platform/rabbitmq.js";
 import { startProcess } from "./process.js";
 
 /** The ingress as a process publishing into this topology, with its Service's env from the manifest (heap caps included), as it would deploy. */
-export function startBenchIngress(config: PlatformConfig, topology: BenchTopology, ports: { port: number; metricsPort: number }, env: Record<string, string> = {}): ChildProcess {
+export function startBenchIngress(
+  config: PlatformConfig,
+  topology: BenchTopology,
+  ports: { port: number; metricsPort: number },
+  env: Record<string, string> = {},
+): ChildProcess {
   return startProcess(join(config.distDir, "functions", "ingress.js"), {
     ...topology.manifests.services.find((s) => s.name === "ingress")?.env,
     PORT: String(ports.port),
@@ -37,7 +47,9 @@ export interface BenchTopology {
 
 export async function benchTopology(config: PlatformConfig): Promise<BenchTopology> {
   if (!(await canConnect(config.amqpUrl))) {
-    console.error(`bench: RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`);
+    console.error(
+      `bench: RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`,
+    );
     process.exit(2);
   }
   const manifests = loadManifests(config.manifestDirs);

@@ -1,5 +1,11 @@
 /** What a consumer function's main calls: config, metrics, the HTTP adapter, serve. */
-import { readFunctionConfig, readNumber, readString, ConfigError, type FunctionConfig } from "../../lib/runtime/config.js";
+import {
+  readFunctionConfig,
+  readNumber,
+  readString,
+  ConfigError,
+  type FunctionConfig,
+} from "../../lib/runtime/config.js";
 import { createConsumerApp, type Outcome } from "./consumer.js";
 import { runFunction } from "../../lib/runtime/run.js";
 import { processSpan, replyTraceContext } from "./consumer-tracing.js";
@@ -29,7 +35,8 @@ export function runConsumer(definition: ConsumerDefinition): void {
   const readConfig = (): ConsumerConfig => {
     const env = process.env;
     const shape = readString(env, "WORK_SHAPE", definition.shape);
-    if (shape !== "cpu" && shape !== "io") throw new ConfigError(`WORK_SHAPE=${JSON.stringify(shape)} must be "cpu" or "io"`);
+    if (shape !== "cpu" && shape !== "io")
+      throw new ConfigError(`WORK_SHAPE=${JSON.stringify(shape)} must be "cpu" or "io"`);
     return {
       ...readFunctionConfig(env, definition.name),
       workMs: readNumber(env, "WORK_MS", definition.workMs, { min: 0 }),
@@ -42,9 +49,17 @@ export function runConsumer(definition: ConsumerDefinition): void {
     };
   };
   runFunction(definition.name, readConfig, (config, { meter, telemetry }) => {
-    const deliveries = meter.createCounter("leveler.consumer.deliveries", { description: "Deliveries received; duplicate ones are answered from the record without running the work" });
-    const registry = createEventRegistry(schemas.filter((schema) => schema.$id === definition.type));
-    const duration = meter.createHistogram("leveler.consumer.process.duration", { unit: "s", description: "Time to process one delivered event" });
+    const deliveries = meter.createCounter("leveler.consumer.deliveries", {
+      description:
+        "Deliveries received; duplicate ones are answered from the record without running the work",
+    });
+    const registry = createEventRegistry(
+      schemas.filter((schema) => schema.$id === definition.type),
+    );
+    const duration = meter.createHistogram("leveler.consumer.process.duration", {
+      unit: "s",
+      description: "Time to process one delivered event",
+    });
     const handle = (event: CloudEvent<unknown>): Promise<Outcome> =>
       processSpan(telemetry, event, async () => {
         await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
@@ -54,11 +69,15 @@ export function runConsumer(definition: ConsumerDefinition): void {
       type: definition.type,
       source: `/leveler/${config.service}`,
       handle,
-      onOutcome: (outcome, seconds) => duration.record(seconds, { "cloudevents.event_type": definition.type, outcome }),
+      onOutcome: (outcome, seconds) =>
+        duration.record(seconds, { "cloudevents.event_type": definition.type, outcome }),
       replyExtensions: () => replyTraceContext(telemetry),
-      validate: registry.has(definition.type) ? (data) => registry.validate(definition.type, data) : undefined,
+      validate: registry.has(definition.type)
+        ? (data) => registry.validate(definition.type, data)
+        : undefined,
       idempotency: config.idempotency,
-      onDelivery: (kind) => deliveries.add(1, { "cloudevents.event_type": definition.type, delivery: kind }),
+      onDelivery: (kind) =>
+        deliveries.add(1, { "cloudevents.event_type": definition.type, delivery: kind }),
     });
     return { app };
   });

@@ -9,16 +9,29 @@ import type { Outcome } from "./consumer.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { failSpan, injectContext, inRecordedTrace } from "../../lib/runtime/tracing.js";
 
-export async function processSpan(telemetry: Telemetry, event: CloudEvent<unknown>, handle: () => Promise<Outcome>): Promise<Outcome> {
+export async function processSpan(
+  telemetry: Telemetry,
+  event: CloudEvent<unknown>,
+  handle: () => Promise<Outcome>,
+): Promise<Outcome> {
   if (!inRecordedTrace(telemetry)) return handle();
   return telemetry.tracer.startActiveSpan(
     `process ${event.type}`,
-    { kind: SpanKind.INTERNAL, attributes: { "cloudevents.event_id": event.id, "cloudevents.event_type": event.type, "cloudevents.event_source": event.source, "messaging.operation.type": "process" } },
+    {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        "cloudevents.event_id": event.id,
+        "cloudevents.event_type": event.type,
+        "cloudevents.event_source": event.source,
+        "messaging.operation.type": "process",
+      },
+    },
     async (span) => {
       try {
         const outcome = await handle();
         span.setAttribute("leveler.outcome", outcome.kind);
-        if (outcome.kind !== "processed") span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+        if (outcome.kind !== "processed")
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
         return outcome;
       } catch (err) {
         failSpan(span, err);

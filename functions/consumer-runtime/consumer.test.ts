@@ -8,7 +8,13 @@ const registry = createEventRegistry(schemas);
 const deliver = (app: ReturnType<typeof createConsumerApp>, id: string, data: unknown) =>
   app.request("/", {
     method: "POST",
-    headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": id, "ce-source": "/test", "ce-type": TYPE },
+    headers: {
+      "content-type": "application/json",
+      "ce-specversion": "1.0",
+      "ce-id": id,
+      "ce-source": "/test",
+      "ce-type": TYPE,
+    },
     body: JSON.stringify(data),
   });
 
@@ -39,7 +45,12 @@ describe("consumer adapter", () => {
     const app = createConsumerApp({
       type: TYPE,
       source: "/leveler/report",
-      handle: (): Promise<Outcome> => Promise.resolve(++executions === 1 ? { kind: "retry", reason: "busy" } : { kind: "processed", result: {} }),
+      handle: (): Promise<Outcome> =>
+        Promise.resolve(
+          ++executions === 1
+            ? { kind: "retry", reason: "busy" }
+            : { kind: "processed", result: {} },
+        ),
     });
     expect((await deliver(app, "e-2", { reportId: "r", period: "daily" })).status).toBe(503);
     expect((await deliver(app, "e-2", { reportId: "r", period: "daily" })).status).toBe(200);

@@ -47,28 +47,41 @@ interface Answer {
 
 export function createConsumerApp(options: ConsumerOptions): Hono {
   const app = new Hono();
-  const record = new ProcessedRecord<Answer>(options.idempotency ?? { maxEntries: 100_000, ttlMs: 3_600_000 });
+  const record = new ProcessedRecord<Answer>(
+    options.idempotency ?? { maxEntries: 100_000, ttlMs: 3_600_000 },
+  );
   app.post("/", async (c) => {
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, key) => (headers[key] = value));
     let event: CloudEvent<unknown>;
     try {
-      const parsed = HTTP.toEvent({ headers, body: await c.req.text() }) as CloudEvent<unknown> | CloudEvent<unknown>[];
-      if (Array.isArray(parsed)) return c.json({ error: "batches are not delivered to consumers" }, 400);
+      const parsed = HTTP.toEvent({ headers, body: await c.req.text() }) as
+        CloudEvent<unknown> | CloudEvent<unknown>[];
+      if (Array.isArray(parsed))
+        return c.json({ error: "batches are not delivered to consumers" }, 400);
       event = parsed;
     } catch (err) {
       return c.json({ error: `not a CloudEvent: ${(err as Error).message}` }, 400);
     }
-    if (event.type !== options.type) return c.json({ error: `this consumer takes ${options.type}, not ${event.type}` }, 400);
+    if (event.type !== options.type)
+      return c.json({ error: `this consumer takes ${options.type}, not ${event.type}` }, 400);
 
-    const { value, duplicate } = record.run(`${event.source}\u0000${event.id}`, () => execute(event), (a) => a.status !== 503);
+    const { value, duplicate } = record.run(
+      `${event.source}\u0000${event.id}`,
+      () => execute(event),
+      (a) => a.status !== 503,
+    );
     options.onDelivery?.(duplicate ? "duplicate" : "executed");
     const answer = await value;
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   });
 
   async function execute(event: CloudEvent<unknown>): Promise<Answer> {
-    const json = (status: 400 | 503, error: string): Answer => ({ status, body: JSON.stringify({ error }), headers: { "content-type": "application/json" } });
+    const json = (status: 400 | 503, error: string): Answer => ({
+      status,
+      body: JSON.stringify({ error }),
+      headers: { "content-type": "application/json" },
+    });
     const problems = options.validate?.(event.data) ?? [];
     if (problems.length) {
       options.onOutcome?.("reject", 0);
@@ -94,7 +107,11 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
       ...options.replyExtensions?.(),
     });
     const message = HTTP.binary(reply);
-    return { status: 200, body: message.body as string, headers: message.headers as Record<string, string> };
+    return {
+      status: 200,
+      body: message.body as string,
+      headers: message.headers as Record<string, string>,
+    };
   }
   return app;
 }

@@ -24,7 +24,11 @@ describe("processed-event record", () => {
     const record = new ProcessedRecord<string>({ maxEntries: 10, ttlMs: 1000 });
     await record.run("x", () => Promise.reject(new Error("boom"))).value.catch(() => undefined);
     expect(record.run("x", () => Promise.resolve("ok")).duplicate).toBe(false);
-    const transient = record.run("y", () => Promise.resolve("retry"), (v) => v !== "retry");
+    const transient = record.run(
+      "y",
+      () => Promise.resolve("retry"),
+      (v) => v !== "retry",
+    );
     await transient.value;
     await Promise.resolve();
     expect(record.run("y", () => Promise.resolve("ok")).duplicate).toBe(false);

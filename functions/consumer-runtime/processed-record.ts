@@ -37,10 +37,15 @@ export class ProcessedRecord<T> {
    * Runs `work` for a key seen for the first time (or expired), and shares its result with every
    * later call for the same key. A failed run is forgotten, so the next delivery tries again.
    */
-  run(key: string, work: () => Promise<T>, keep: (value: T) => boolean = () => true): { value: Promise<T>; duplicate: boolean } {
+  run(
+    key: string,
+    work: () => Promise<T>,
+    keep: (value: T) => boolean = () => true,
+  ): { value: Promise<T>; duplicate: boolean } {
     const now = this.now();
     const existing = this.entries.get(key);
-    if (existing && now - existing.at < this.options.ttlMs) return { value: existing.value, duplicate: true };
+    if (existing && now - existing.at < this.options.ttlMs)
+      return { value: existing.value, duplicate: true };
     if (existing) this.entries.delete(key);
     const value = work();
     this.entries.set(key, { value, at: now });
@@ -58,7 +63,8 @@ export class ProcessedRecord<T> {
     // Maps iterate in insertion order: the oldest first.
     const now = this.now();
     for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.options.maxEntries && now - entry.at < this.options.ttlMs) break;
+      if (this.entries.size <= this.options.maxEntries && now - entry.at < this.options.ttlMs)
+        break;
       this.entries.delete(key);
     }
   }

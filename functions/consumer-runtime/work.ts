@@ -20,7 +20,8 @@ export class TransientFailure extends Error {
 }
 
 export async function simulateWork(options: WorkOptions): Promise<void> {
-  if ((options.random ?? Math.random)() < options.failRate) throw new TransientFailure("simulated transient failure (FAIL_RATE)");
+  if ((options.random ?? Math.random)() < options.failRate)
+    throw new TransientFailure("simulated transient failure (FAIL_RATE)");
   if (options.ms <= 0) return;
   if (options.shape === "io") {
     await sleep(options.ms);

@@ -31,7 +31,10 @@ export function createEventRegistry(schemas: readonly EventSchema[]): EventRegis
     has: (type) => validators.has(type),
     validate(type, data) {
       const validate = validators.get(type);
-      if (!validate) return [{ field: "type", message: `unknown type "${type}"; known types: ${types.join(", ")}` }];
+      if (!validate)
+        return [
+          { field: "type", message: `unknown type "${type}"; known types: ${types.join(", ")}` },
+        ];
       if (data === undefined) return [{ field: "data", message: "is required" }];
       return validate(data) ? [] : (validate.errors ?? []).map(toFieldError);
     },
@@ -40,12 +43,13 @@ export function createEventRegistry(schemas: readonly EventSchema[]): EventRegis
 
 function toFieldError(error: ErrorObject): FieldError {
   let path = "data" + error.instancePath.split("/").slice(1).map(segment).join("");
-  if (error.keyword === "required") path += segment(String((error.params as { missingProperty: string }).missingProperty));
+  if (error.keyword === "required")
+    path += segment(String((error.params as { missingProperty: string }).missingProperty));
   const message =
     error.keyword === "required"
       ? "is required"
       : error.keyword === "enum"
-        ? `must be one of ${((error.params as { allowedValues: unknown[] }).allowedValues).map((v) => JSON.stringify(v)).join(", ")}`
+        ? `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`
         : (error.message ?? "is invalid");
   return { field: path, message };
 }

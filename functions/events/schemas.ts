@@ -13,4 +13,9 @@ export interface EventSchema {
   [keyword: string]: unknown;
 }
 
-export const schemas: readonly EventSchema[] = [orderCreated, paymentRequested, notificationRequested, reportRequested];
+export const schemas: readonly EventSchema[] = [
+  orderCreated,
+  paymentRequested,
+  notificationRequested,
+  reportRequested,
+];

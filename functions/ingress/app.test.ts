@@ -20,7 +20,11 @@ class MemorySink implements Sink {
   }
 }
 
-const order = { orderId: "o-1", currency: "EUR", items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }] };
+const order = {
+  orderId: "o-1",
+  currency: "EUR",
+  items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }],
+};
 const ORDER = "com.example.order.created";
 
 function setup(options: { maxEventBytes?: number } = {}) {
@@ -38,7 +42,11 @@ const structured = (event: Record<string, unknown>) => ({
 describe("ingress: accepted events", () => {
   it("POST /events/<type> fills in id, source, time and specversion", async () => {
     const { app, sink } = setup();
-    const res = await app.request(`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(order) });
+    const res = await app.request(`/events/${ORDER}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(order),
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     expect(sink.events).toHaveLength(1);
@@ -55,7 +63,14 @@ describe("ingress: accepted events", () => {
     const { app, sink } = setup();
     const res = await app.request("/events", {
       method: "POST",
-      headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "b-1", "ce-source": "/client", "ce-type": ORDER, "ce-tenant": "acme" },
+      headers: {
+        "content-type": "application/json",
+        "ce-specversion": "1.0",
+        "ce-id": "b-1",
+        "ce-source": "/client",
+        "ce-type": ORDER,
+        "ce-tenant": "acme",
+      },
       body: JSON.stringify(order),
     });
     expect(res.status).toBe(202);
@@ -65,15 +80,28 @@ describe("ingress: accepted events", () => {
 
   it("structured mode", async () => {
     const { app, sink } = setup();
-    const res = await app.request("/events", structured({ specversion: "1.0", id: "s-1", source: "/client", type: ORDER, data: order }));
+    const res = await app.request(
+      "/events",
+      structured({ specversion: "1.0", id: "s-1", source: "/client", type: ORDER, data: order }),
+    );
     expect(res.status).toBe(202);
     expect(sink.events.map((e) => e.id)).toEqual(["s-1"]);
   });
 
   it("batch mode answers every id", async () => {
     const { app, sink } = setup();
-    const batch = [1, 2, 3].map((i) => ({ specversion: "1.0", id: `x-${i}`, source: "/client", type: "com.example.report.requested", data: { reportId: `r-${i}`, period: "daily" } }));
-    const res = await app.request("/events", { method: "POST", headers: { "content-type": "application/cloudevents-batch+json" }, body: JSON.stringify(batch) });
+    const batch = [1, 2, 3].map((i) => ({
+      specversion: "1.0",
+      id: `x-${i}`,
+      source: "/client",
+      type: "com.example.report.requested",
+      data: { reportId: `r-${i}`, period: "daily" },
+    }));
+    const res = await app.request("/events", {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents-batch+json" },
+      body: JSON.stringify(batch),
+    });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ ids: ["x-1", "x-2", "x-3"] });
     expect(sink.events).toHaveLength(3);
@@ -81,20 +109,160 @@ describe("ingress: accepted events", () => {
 });
 
 describe("ingress: rejected requests publish nothing", () => {
-  const cases: { name: string; request: () => [string, RequestInit]; status: number; field?: string }[] = [
-    { name: "missing required field", request: () => [`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ currency: "EUR", items: order.items }) }], status: 400, field: "data.orderId" },
-    { name: "nested field out of range", request: () => [`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...order, items: [{ sku: "A", quantity: 0, unitPrice: 1 }] }) }], status: 400, field: "data.items[0].quantity" },
-    { name: "bad currency code", request: () => [`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...order, currency: "euro" }) }], status: 400, field: "data.currency" },
-    { name: "enum value", request: () => [`/events/com.example.notification.requested`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ notificationId: "n", channel: "fax", recipient: "x" }) }], status: 400, field: "data.channel" },
-    { name: "malformed JSON", request: () => [`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }], status: 400, field: "body" },
-    { name: "unknown type", request: () => [`/events/com.example.nope`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }], status: 400, field: "type" },
-    { name: "structured without source", request: () => ["/events", structured({ specversion: "1.0", id: "1", type: ORDER, data: order })], status: 400, field: "source" },
-    { name: "wrong specversion", request: () => ["/events", structured({ specversion: "0.9", id: "1", source: "/s", type: ORDER, data: order })], status: 400, field: "specversion" },
-    { name: "binary without ce-type", request: () => ["/events", { method: "POST", headers: { "content-type": "application/json", "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/s" }, body: JSON.stringify(order) }], status: 400, field: "ce-type" },
-    { name: "plain JSON on /events", request: () => ["/events", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(order) }], status: 400, field: "ce-specversion" },
-    { name: "unreadable content type", request: () => ["/events", { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" }], status: 415 },
-    { name: "non-JSON body on /events/<type>", request: () => [`/events/${ORDER}`, { method: "POST", headers: { "content-type": "text/csv" }, body: "a,b" }], status: 415 },
-    { name: "empty batch", request: () => ["/events", { method: "POST", headers: { "content-type": "application/cloudevents-batch+json" }, body: "[]" }], status: 400, field: "body" },
+  const cases: {
+    name: string;
+    request: () => [string, RequestInit];
+    status: number;
+    field?: string;
+  }[] = [
+    {
+      name: "missing required field",
+      request: () => [
+        `/events/${ORDER}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ currency: "EUR", items: order.items }),
+        },
+      ],
+      status: 400,
+      field: "data.orderId",
+    },
+    {
+      name: "nested field out of range",
+      request: () => [
+        `/events/${ORDER}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...order, items: [{ sku: "A", quantity: 0, unitPrice: 1 }] }),
+        },
+      ],
+      status: 400,
+      field: "data.items[0].quantity",
+    },
+    {
+      name: "bad currency code",
+      request: () => [
+        `/events/${ORDER}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...order, currency: "euro" }),
+        },
+      ],
+      status: 400,
+      field: "data.currency",
+    },
+    {
+      name: "enum value",
+      request: () => [
+        `/events/com.example.notification.requested`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ notificationId: "n", channel: "fax", recipient: "x" }),
+        },
+      ],
+      status: 400,
+      field: "data.channel",
+    },
+    {
+      name: "malformed JSON",
+      request: () => [
+        `/events/${ORDER}`,
+        { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" },
+      ],
+      status: 400,
+      field: "body",
+    },
+    {
+      name: "unknown type",
+      request: () => [
+        `/events/com.example.nope`,
+        { method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+      ],
+      status: 400,
+      field: "type",
+    },
+    {
+      name: "structured without source",
+      request: () => [
+        "/events",
+        structured({ specversion: "1.0", id: "1", type: ORDER, data: order }),
+      ],
+      status: 400,
+      field: "source",
+    },
+    {
+      name: "wrong specversion",
+      request: () => [
+        "/events",
+        structured({ specversion: "0.9", id: "1", source: "/s", type: ORDER, data: order }),
+      ],
+      status: 400,
+      field: "specversion",
+    },
+    {
+      name: "binary without ce-type",
+      request: () => [
+        "/events",
+        {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "ce-specversion": "1.0",
+            "ce-id": "1",
+            "ce-source": "/s",
+          },
+          body: JSON.stringify(order),
+        },
+      ],
+      status: 400,
+      field: "ce-type",
+    },
+    {
+      name: "plain JSON on /events",
+      request: () => [
+        "/events",
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(order),
+        },
+      ],
+      status: 400,
+      field: "ce-specversion",
+    },
+    {
+      name: "unreadable content type",
+      request: () => [
+        "/events",
+        { method: "POST", headers: { "content-type": "text/plain" }, body: "hello" },
+      ],
+      status: 415,
+    },
+    {
+      name: "non-JSON body on /events/<type>",
+      request: () => [
+        `/events/${ORDER}`,
+        { method: "POST", headers: { "content-type": "text/csv" }, body: "a,b" },
+      ],
+      status: 415,
+    },
+    {
+      name: "empty batch",
+      request: () => [
+        "/events",
+        {
+          method: "POST",
+          headers: { "content-type": "application/cloudevents-batch+json" },
+          body: "[]",
+        },
+      ],
+      status: 400,
+      field: "body",
+    },
   ];
 
   for (const c of cases) {
@@ -103,7 +271,11 @@ describe("ingress: rejected requests publish nothing", () => {
       const res = await app.request(...c.request());
       expect(res.status).toBe(c.status);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
-      const problem = (await res.json()) as { status: number; detail: string; errors?: { field: string }[] };
+      const problem = (await res.json()) as {
+        status: number;
+        detail: string;
+        errors?: { field: string }[];
+      };
       expect(problem.status).toBe(c.status);
       if (c.field) {
         expect(problem.errors?.map((e) => e.field)).toContain(c.field);
@@ -115,7 +287,11 @@ describe("ingress: rejected requests publish nothing", () => {
 
   it("unknown type lists the known types", async () => {
     const { app } = setup();
-    const res = await app.request(`/events/com.example.nope`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await app.request(`/events/com.example.nope`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     const problem = (await res.json()) as { detail: string };
     expect(problem.detail).toContain(ORDER);
     expect(problem.detail).toContain("com.example.report.requested");
@@ -123,9 +299,19 @@ describe("ingress: rejected requests publish nothing", () => {
 
   it("one bad event in a batch rejects the whole batch and names its index", async () => {
     const { app, sink } = setup();
-    const good = { specversion: "1.0", id: "g", source: "/s", type: "com.example.report.requested", data: { reportId: "r", period: "daily" } };
+    const good = {
+      specversion: "1.0",
+      id: "g",
+      source: "/s",
+      type: "com.example.report.requested",
+      data: { reportId: "r", period: "daily" },
+    };
     const bad = { ...good, id: "b", data: { reportId: "r", period: "hourly" } };
-    const res = await app.request("/events", { method: "POST", headers: { "content-type": "application/cloudevents-batch+json" }, body: JSON.stringify([good, bad]) });
+    const res = await app.request("/events", {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents-batch+json" },
+      body: JSON.stringify([good, bad]),
+    });
     expect(res.status).toBe(400);
     const problem = (await res.json()) as { errors: { field: string }[] };
     expect(problem.errors[0]!.field).toBe("[1].data.period");
@@ -134,14 +320,22 @@ describe("ingress: rejected requests publish nothing", () => {
 
   it("an event over the size limit is 413", async () => {
     const { app, sink } = setup({ maxEventBytes: 1024 });
-    const res = await app.request(`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...order, note: "x".repeat(2000) }) });
+    const res = await app.request(`/events/${ORDER}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...order, note: "x".repeat(2000) }),
+    });
     expect(res.status).toBe(413);
     expect(sink.events).toHaveLength(0);
   });
 
   it("a body far over the limit is refused before it is parsed", async () => {
     const { app } = setup({ maxEventBytes: 1024 });
-    const res = await app.request(`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: "x".repeat(64 * 1024) });
+    const res = await app.request(`/events/${ORDER}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(64 * 1024),
+    });
     expect(res.status).toBe(413);
   });
 });
@@ -150,7 +344,11 @@ describe("ingress: the broker's answer", () => {
   it("broker unavailable → 503 with Retry-After, never 202", async () => {
     const { app, sink } = setup();
     sink.failWith = new BrokerUnavailableError("not connected");
-    const res = await app.request(`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(order) });
+    const res = await app.request(`/events/${ORDER}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(order),
+    });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("1");
   });
@@ -158,7 +356,11 @@ describe("ingress: the broker's answer", () => {
   it("publish refused → 429 with Retry-After", async () => {
     const { app, sink } = setup();
     sink.failWith = new PublishRejectedError("nack");
-    const res = await app.request(`/events/${ORDER}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(order) });
+    const res = await app.request(`/events/${ORDER}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(order),
+    });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("1");
   });

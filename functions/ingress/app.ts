@@ -30,7 +30,10 @@ export interface IngressOptions {
    * Wraps each send to the sink (tracing: a publish span, and the events stamped with its
    * context). Given the events, hands the ones to send on to `send`.
    */
-  aroundSend?: (events: CloudEvent<unknown>[], send: (events: CloudEvent<unknown>[]) => Promise<void>) => Promise<void>;
+  aroundSend?: (
+    events: CloudEvent<unknown>[],
+    send: (events: CloudEvent<unknown>[]) => Promise<void>,
+  ) => Promise<void>;
 }
 
 const noCounters: IngressCounters = { accepted: () => undefined, rejected: () => undefined };
@@ -49,7 +52,9 @@ export function createIngressApp(options: IngressOptions): Hono {
     bodyLimit({
       maxSize: max,
       onError: () => {
-        throw new HttpError(413, "Payload Too Large", `the request body exceeds ${max} bytes`, [{ field: "body", message: `must be at most ${max} bytes` }]);
+        throw new HttpError(413, "Payload Too Large", `the request body exceeds ${max} bytes`, [
+          { field: "body", message: `must be at most ${max} bytes` },
+        ]);
       },
     });
 
@@ -62,18 +67,36 @@ export function createIngressApp(options: IngressOptions): Hono {
     },
     async (c) => {
       const mode = c.get("mode");
-      const events = parseEvents(mode, c.req.raw.headers, await c.req.text(), options.registry, maxEventBytes);
+      const events = parseEvents(
+        mode,
+        c.req.raw.headers,
+        await c.req.text(),
+        options.registry,
+        maxEventBytes,
+      );
       await publish(events);
-      return mode === "batch" ? c.json({ ids: events.map((e) => e.id) }, 202) : c.json({ id: events[0]!.id }, 202);
+      return mode === "batch"
+        ? c.json({ ids: events.map((e) => e.id) }, 202)
+        : c.json({ id: events[0]!.id }, 202);
     },
   );
 
   app.post("/events/:type", limit(maxSingleBody), async (c) => {
     const contentType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (contentType !== "application/json" && !contentType.endsWith("+json")) {
-      throw new HttpError(415, "Unsupported Media Type", `the body must be application/json, not "${contentType || "(none)"}"`);
+      throw new HttpError(
+        415,
+        "Unsupported Media Type",
+        `the body must be application/json, not "${contentType || "(none)"}"`,
+      );
     }
-    const event = eventFromData(c.req.param("type"), await c.req.text(), options.registry, source, maxEventBytes);
+    const event = eventFromData(
+      c.req.param("type"),
+      await c.req.text(),
+      options.registry,
+      source,
+      maxEventBytes,
+    );
     await publish([event]);
     return c.json({ id: event.id }, 202);
   });
@@ -82,10 +105,26 @@ export function createIngressApp(options: IngressOptions): Hono {
 
   async function publish(events: CloudEvent<unknown>[]): Promise<void> {
     try {
-      await (options.aroundSend ? options.aroundSend(events, (stamped) => options.sink.send(stamped)) : options.sink.send(events));
+      await (options.aroundSend
+        ? options.aroundSend(events, (stamped) => options.sink.send(stamped))
+        : options.sink.send(events));
     } catch (err) {
-      if (err instanceof PublishRejectedError) throw new HttpError(429, "Too Many Requests", `the broker refused the event: ${err.message}; retry later`, [], { "Retry-After": "1" });
-      if (err instanceof BrokerUnavailableError) throw new HttpError(503, "Broker Unavailable", `the broker did not take the event: ${err.message}; retry later`, [], { "Retry-After": "1" });
+      if (err instanceof PublishRejectedError)
+        throw new HttpError(
+          429,
+          "Too Many Requests",
+          `the broker refused the event: ${err.message}; retry later`,
+          [],
+          { "Retry-After": "1" },
+        );
+      if (err instanceof BrokerUnavailableError)
+        throw new HttpError(
+          503,
+          "Broker Unavailable",
+          `the broker did not take the event: ${err.message}; retry later`,
+          [],
+          { "Retry-After": "1" },
+        );
       throw err;
     }
     const byType = new Map<string, number>();
@@ -94,14 +133,38 @@ export function createIngressApp(options: IngressOptions): Hono {
   }
 
   app.onError((err, c) => problem(c, err, counters));
-  app.notFound((c) => problem(c, new HttpError(400, "Not Found", `no route for ${c.req.method} ${c.req.path}; POST /events or /events/<type>`), counters, 404));
+  app.notFound((c) =>
+    problem(
+      c,
+      new HttpError(
+        400,
+        "Not Found",
+        `no route for ${c.req.method} ${c.req.path}; POST /events or /events/<type>`,
+      ),
+      counters,
+      404,
+    ),
+  );
   return app as unknown as Hono;
 }
 
-function problem(c: Context, err: Error, counters: IngressCounters, statusOverride?: number): Response {
+function problem(
+  c: Context,
+  err: Error,
+  counters: IngressCounters,
+  statusOverride?: number,
+): Response {
   const httpError = err instanceof HttpError ? err : undefined;
   const status = statusOverride ?? httpError?.status ?? 500;
-  const body = httpError ? { ...httpError.toProblem(c.req.path), status } : { type: "about:blank", title: "Internal Server Error", status: 500, detail: "an unexpected error occurred", instance: c.req.path };
+  const body = httpError
+    ? { ...httpError.toProblem(c.req.path), status }
+    : {
+        type: "about:blank",
+        title: "Internal Server Error",
+        status: 500,
+        detail: "an unexpected error occurred",
+        instance: c.req.path,
+      };
   if (!httpError) console.error(err);
   counters.rejected(httpError?.title ?? "internal", status);
   return new Response(JSON.stringify(body), {

@@ -1,4 +1,9 @@
-import { readFunctionConfig, readNumber, readString, type FunctionConfig } from "../../lib/runtime/config.js";
+import {
+  readFunctionConfig,
+  readNumber,
+  readString,
+  type FunctionConfig,
+} from "../../lib/runtime/config.js";
 
 export interface IngressConfig extends FunctionConfig {
   /** Knative's SinkBinding sets K_SINK; an http(s) URL means "send there over HTTP". */
@@ -11,7 +16,9 @@ export interface IngressConfig extends FunctionConfig {
   source: string;
 }
 
-export function readIngressConfig(env: Record<string, string | undefined> = process.env): IngressConfig {
+export function readIngressConfig(
+  env: Record<string, string | undefined> = process.env,
+): IngressConfig {
   const sink = env.K_SINK || undefined;
   return {
     ...readFunctionConfig(env, "ingress"),

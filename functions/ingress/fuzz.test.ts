@@ -23,7 +23,12 @@ class CountingSink implements Sink {
   }
 }
 
-const TYPES = ["com.example.order.created", "com.example.payment.requested", "com.example.notification.requested", "com.example.report.requested"];
+const TYPES = [
+  "com.example.order.created",
+  "com.example.payment.requested",
+  "com.example.notification.requested",
+  "com.example.report.requested",
+];
 
 /** encodeURIComponent throws on lone surrogates; a client would send their UTF-8 replacement. */
 function safeEncode(s: string): string {
@@ -32,41 +37,120 @@ function safeEncode(s: string): string {
 
 /** Any JSON value, including deep nesting and odd strings. */
 const json = fc.jsonValue({ maxDepth: 8 });
-const nested = fc.integer({ min: 50, max: 3000 }).map((depth) => "[".repeat(depth) + "]".repeat(depth));
-const brokenJson = fc.oneof(fc.string(), fc.constantFrom("{", "[1,", '{"a":', "nul", "\u0000", "\uFFFF", '{"a":1}}'), nested);
-const oddText = fc.oneof(fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" }), fc.constantFrom("\uD800", "\u202E", "%00", "../../etc/passwd"));
-const attr = fc.oneof(fc.constant(undefined), oddText, fc.constantFrom(...TYPES), fc.integer(), fc.constant(null));
+const nested = fc
+  .integer({ min: 50, max: 3000 })
+  .map((depth) => "[".repeat(depth) + "]".repeat(depth));
+const brokenJson = fc.oneof(
+  fc.string(),
+  fc.constantFrom("{", "[1,", '{"a":', "nul", "\u0000", "\uFFFF", '{"a":1}}'),
+  nested,
+);
+const oddText = fc.oneof(
+  fc.string({ unit: "grapheme" }),
+  fc.string({ unit: "binary" }),
+  fc.constantFrom("\uD800", "\u202E", "%00", "../../etc/passwd"),
+);
+const attr = fc.oneof(
+  fc.constant(undefined),
+  oddText,
+  fc.constantFrom(...TYPES),
+  fc.integer(),
+  fc.constant(null),
+);
 
 const body = fc.oneof(
   json.map((v) => JSON.stringify(v)),
   brokenJson,
-  fc.record({ specversion: fc.oneof(attr, fc.constant("1.0")), id: attr, source: attr, type: attr, data: json }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
-  fc.array(fc.record({ specversion: fc.constant("1.0"), id: attr, source: attr, type: fc.constantFrom(...TYPES), data: json }), { maxLength: 20 }).map((v) => JSON.stringify(v)),
+  fc
+    .record(
+      {
+        specversion: fc.oneof(attr, fc.constant("1.0")),
+        id: attr,
+        source: attr,
+        type: attr,
+        data: json,
+      },
+      { requiredKeys: [] },
+    )
+    .map((v) => JSON.stringify(v)),
+  fc
+    .array(
+      fc.record({
+        specversion: fc.constant("1.0"),
+        id: attr,
+        source: attr,
+        type: fc.constantFrom(...TYPES),
+        data: json,
+      }),
+      { maxLength: 20 },
+    )
+    .map((v) => JSON.stringify(v)),
 );
 
 const contentType = fc.oneof(
-  fc.constantFrom("application/json", "application/cloudevents+json", "application/cloudevents-batch+json", "text/plain", "application/json; charset=utf-16", "multipart/form-data; boundary=x", ""),
+  fc.constantFrom(
+    "application/json",
+    "application/cloudevents+json",
+    "application/cloudevents-batch+json",
+    "text/plain",
+    "application/json; charset=utf-16",
+    "multipart/form-data; boundary=x",
+    "",
+  ),
   // Header values on the wire are visible ASCII (a client cannot send more; Headers refuses it).
   oddText.map((s) => s.replace(/[^\x20-\x7e]/g, "")),
 );
 
 const request = fc.record({
-  path: fc.oneof(fc.constant("/events"), fc.constantFrom(...TYPES).map((t) => `/events/${t}`), oddText.map((s) => `/events/${safeEncode(s)}`)),
+  path: fc.oneof(
+    fc.constant("/events"),
+    fc.constantFrom(...TYPES).map((t) => `/events/${t}`),
+    oddText.map((s) => `/events/${safeEncode(s)}`),
+  ),
   contentType,
-  ceHeaders: fc.dictionary(fc.constantFrom("ce-specversion", "ce-id", "ce-source", "ce-type", "ce-time", "ce-Weird_Name", "ce-datacontenttype"), oddText.map((s) => s.replace(/[^\x20-\x7e]/g, "")), { maxKeys: 7 }),
+  ceHeaders: fc.dictionary(
+    fc.constantFrom(
+      "ce-specversion",
+      "ce-id",
+      "ce-source",
+      "ce-type",
+      "ce-time",
+      "ce-Weird_Name",
+      "ce-datacontenttype",
+    ),
+    oddText.map((s) => s.replace(/[^\x20-\x7e]/g, "")),
+    { maxKeys: 7 },
+  ),
   body,
   method: fc.constantFrom("POST", "POST", "POST", "PUT", "GET"),
 });
 
 /** Valid requests, so the property also sees the accepted side. */
-const validReport = fc.record({ reportId: fc.string({ minLength: 1 }), period: fc.constantFrom("daily", "weekly", "monthly") });
+const validReport = fc.record({
+  reportId: fc.string({ minLength: 1 }),
+  period: fc.constantFrom("daily", "weekly", "monthly"),
+});
 const valid = fc.oneof(
-  validReport.map((data) => ({ path: "/events/com.example.report.requested", contentType: "application/json", ceHeaders: {}, body: JSON.stringify(data), method: "POST" as const })),
+  validReport.map((data) => ({
+    path: "/events/com.example.report.requested",
+    contentType: "application/json",
+    ceHeaders: {},
+    body: JSON.stringify(data),
+    method: "POST" as const,
+  })),
   fc.array(validReport, { minLength: 1, maxLength: 5 }).map((list) => ({
     path: "/events",
     contentType: "application/cloudevents-batch+json",
     ceHeaders: {},
-    body: JSON.stringify(list.map((data, i) => ({ specversion: "1.0", id: `v-${i}`, source: "/fuzz", type: "com.example.report.requested", data }))),
+    body: JSON.stringify(
+      list.map((data, i) => ({
+        specversion: "1.0",
+        id: `v-${i}`,
+        source: "/fuzz",
+        type: "com.example.report.requested",
+        data,
+      })),
+    ),
     method: "POST" as const,
   })),
 );
@@ -74,25 +158,40 @@ const valid = fc.oneof(
 describe("ingress under hostile input", () => {
   it("10,000 random requests: no 5xx, no throw, nothing published when rejected", async () => {
     const sink = new CountingSink();
-    const app = createIngressApp({ sink, registry: createEventRegistry(schemas), maxEventBytes: 64 * 1024, maxBatchBytes: 512 * 1024 });
+    const app = createIngressApp({
+      sink,
+      registry: createEventRegistry(schemas),
+      maxEventBytes: 64 * 1024,
+      maxBatchBytes: 512 * 1024,
+    });
     const statuses = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ arbitrary: request, weight: 9 }, { arbitrary: valid, weight: 1 }), async (r) => {
-        const before = sink.published;
-        const init: RequestInit = { method: r.method, headers: { ...(r.contentType ? { "content-type": r.contentType } : {}), ...r.ceHeaders } };
-        if (r.method !== "GET") init.body = r.body;
-        const response = await app.request(r.path, init);
-        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-        expect(response.status).toBeLessThan(500);
-        const text = await response.text();
-        if (response.status === 202) {
-          const answer = JSON.parse(text) as { id?: string; ids?: string[] };
-          expect(sink.published - before).toBe(answer.ids ? answer.ids.length : 1);
-        } else {
-          expect(sink.published).toBe(before);
-          if (r.method === "POST") expect(response.headers.get("content-type")).toBe("application/problem+json");
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof({ arbitrary: request, weight: 9 }, { arbitrary: valid, weight: 1 }),
+        async (r) => {
+          const before = sink.published;
+          const init: RequestInit = {
+            method: r.method,
+            headers: {
+              ...(r.contentType ? { "content-type": r.contentType } : {}),
+              ...r.ceHeaders,
+            },
+          };
+          if (r.method !== "GET") init.body = r.body;
+          const response = await app.request(r.path, init);
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          expect(response.status).toBeLessThan(500);
+          const text = await response.text();
+          if (response.status === 202) {
+            const answer = JSON.parse(text) as { id?: string; ids?: string[] };
+            expect(sink.published - before).toBe(answer.ids ? answer.ids.length : 1);
+          } else {
+            expect(sink.published).toBe(before);
+            if (r.method === "POST")
+              expect(response.headers.get("content-type")).toBe("application/problem+json");
+          }
+        },
+      ),
       { numRuns: 10_000 },
     );
     // The generators must actually reach both sides: some accepted, many refused.
@@ -102,11 +201,19 @@ describe("ingress under hostile input", () => {
 
   it("a body far over the limit is refused with 413 before it is buffered, and memory stays bounded", async () => {
     const sink = new CountingSink();
-    const app = createIngressApp({ sink, registry: createEventRegistry(schemas), maxEventBytes: 1024 });
+    const app = createIngressApp({
+      sink,
+      registry: createEventRegistry(schemas),
+      maxEventBytes: 1024,
+    });
     const huge = "x".repeat(8 * 1024 * 1024);
     const heapBefore = process.memoryUsage().heapUsed;
     for (let i = 0; i < 20; i++) {
-      const response = await app.request(`/events/${TYPES[0]}`, { method: "POST", headers: { "content-type": "application/json" }, body: huge });
+      const response = await app.request(`/events/${TYPES[0]}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: huge,
+      });
       expect(response.status).toBe(413);
     }
     expect(sink.published).toBe(0);

@@ -14,21 +14,33 @@ runFunction("ingress", readIngressConfig, (config, { meter, telemetry, log }) =>
   if (config.sinkUrl) {
     sink = new HttpSink({ url: config.sinkUrl });
   } else {
-    if (!config.exchange) throw new Error("set K_SINK to the broker's http(s) address, or AMQP_URL and BROKER_EXCHANGE to publish over AMQP");
-    sink = new AmqpSink({ connection: { url: config.amqpUrl, name: `${config.service} ingress`, log }, exchange: config.exchange });
+    if (!config.exchange)
+      throw new Error(
+        "set K_SINK to the broker's http(s) address, or AMQP_URL and BROKER_EXCHANGE to publish over AMQP",
+      );
+    sink = new AmqpSink({
+      connection: { url: config.amqpUrl, name: `${config.service} ingress`, log },
+      exchange: config.exchange,
+    });
   }
-  const accepted = meter.createCounter("leveler.ingress.events.accepted", { description: "Events the broker confirmed (answered 202)" });
-  const rejected = meter.createCounter("leveler.ingress.events.rejected", { description: "Requests answered with an error, by reason" });
+  const accepted = meter.createCounter("leveler.ingress.events.accepted", {
+    description: "Events the broker confirmed (answered 202)",
+  });
+  const rejected = meter.createCounter("leveler.ingress.events.rejected", {
+    description: "Requests answered with an error, by reason",
+  });
   const app = createIngressApp({
     sink,
     registry: createEventRegistry(schemas),
     maxEventBytes: config.maxEventBytes,
     maxBatchBytes: config.maxBatchBytes,
     source: config.source,
-    aroundSend: (events, send) => publishSpan(telemetry, config.exchange ?? config.sinkUrl ?? "broker", events, send),
+    aroundSend: (events, send) =>
+      publishSpan(telemetry, config.exchange ?? config.sinkUrl ?? "broker", events, send),
     counters: {
       accepted: (type, n) => accepted.add(n, { "cloudevents.event_type": type }),
-      rejected: (reason, status) => rejected.add(1, { reason, "http.response.status_code": status }),
+      rejected: (reason, status) =>
+        rejected.add(1, { reason, "http.response.status_code": status }),
     },
   });
   // The ingress is the edge: the one place traces start.

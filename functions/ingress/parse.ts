@@ -23,67 +23,127 @@ export function contentModeOf(headers: Headers): ContentMode {
   if (contentType === STRUCTURED) return "structured";
   if (headers.has("ce-specversion")) {
     if (!isJsonContentType(contentType || undefined)) {
-      throw new HttpError(415, "Unsupported Media Type", `binary-mode data must be JSON; got content-type "${contentType}"`);
+      throw new HttpError(
+        415,
+        "Unsupported Media Type",
+        `binary-mode data must be JSON; got content-type "${contentType}"`,
+      );
     }
     return "binary";
   }
   if (contentType === "application/json" || contentType === "") {
-    throw new HttpError(400, "Not a CloudEvent", "no ce-specversion header (binary mode) and content-type is not application/cloudevents+json (structured mode)", [
-      { field: "ce-specversion", message: "is required in binary mode" },
-    ]);
+    throw new HttpError(
+      400,
+      "Not a CloudEvent",
+      "no ce-specversion header (binary mode) and content-type is not application/cloudevents+json (structured mode)",
+      [{ field: "ce-specversion", message: "is required in binary mode" }],
+    );
   }
-  throw new HttpError(415, "Unsupported Media Type", `content-type "${contentType}" is not a CloudEvents content mode; use ${STRUCTURED}, ${BATCH}, or binary mode with ce-* headers`);
+  throw new HttpError(
+    415,
+    "Unsupported Media Type",
+    `content-type "${contentType}" is not a CloudEvents content mode; use ${STRUCTURED}, ${BATCH}, or binary mode with ce-* headers`,
+  );
 }
 
 /** Parses and validates every event in the request; throws HttpError naming the first fault. */
-export function parseEvents(mode: ContentMode, headers: Headers, body: string, registry: EventRegistry, maxEventBytes: number): CloudEvent<unknown>[] {
+export function parseEvents(
+  mode: ContentMode,
+  headers: Headers,
+  body: string,
+  registry: EventRegistry,
+  maxEventBytes: number,
+): CloudEvent<unknown>[] {
   const headerRecord: Record<string, string> = {};
   headers.forEach((value, key) => (headerRecord[key] = value));
   if (mode !== "binary") rawJson(body); // a syntax error is a 400 of its own, before the SDK sees it
   let parsed: CloudEvent<unknown> | CloudEvent<unknown>[];
   try {
-    parsed = HTTP.toEvent({ headers: headerRecord, body }) as CloudEvent<unknown> | CloudEvent<unknown>[];
+    parsed = HTTP.toEvent({ headers: headerRecord, body }) as
+      CloudEvent<unknown> | CloudEvent<unknown>[];
   } catch (err) {
     throw sdkError(err);
   }
   const events = Array.isArray(parsed) ? parsed : [parsed];
   if (mode === "batch") {
-    if (!Array.isArray(JSON.parse(body))) throw new HttpError(400, "Invalid batch", "body: a batch must be a JSON array of events", [{ field: "body", message: "must be an array" }]);
-    if (events.length === 0) throw new HttpError(400, "Invalid batch", "body: the batch holds no events", [{ field: "body", message: "must not be empty" }]);
+    if (!Array.isArray(JSON.parse(body)))
+      throw new HttpError(400, "Invalid batch", "body: a batch must be a JSON array of events", [
+        { field: "body", message: "must be an array" },
+      ]);
+    if (events.length === 0)
+      throw new HttpError(400, "Invalid batch", "body: the batch holds no events", [
+        { field: "body", message: "must not be empty" },
+      ]);
   }
-  const raw = mode === "structured" ? [JSON.parse(body) as unknown] : mode === "batch" ? (JSON.parse(body) as unknown[]) : [undefined];
+  const raw =
+    mode === "structured"
+      ? [JSON.parse(body) as unknown]
+      : mode === "batch"
+        ? (JSON.parse(body) as unknown[])
+        : [undefined];
   return events.map((event, i) => {
     const index = mode === "batch" ? i : undefined;
     const problems = checkEvent(event, raw[i], mode, registry);
     if (problems.length) throw invalidEvent(problems, index);
     checkSize(event, maxEventBytes, index);
     // The data was validated as JSON; say so explicitly for every hop after this one.
-    return event.datacontenttype === undefined ? event.cloneWith({ datacontenttype: "application/json" }, false) : event;
+    return event.datacontenttype === undefined
+      ? event.cloneWith({ datacontenttype: "application/json" }, false)
+      : event;
   });
 }
 
 /** Builds the event for `POST /events/<type>`, whose body is the data alone. */
-export function eventFromData(type: string, body: string, registry: EventRegistry, source: string, maxEventBytes: number): CloudEvent<unknown> {
+export function eventFromData(
+  type: string,
+  body: string,
+  registry: EventRegistry,
+  source: string,
+  maxEventBytes: number,
+): CloudEvent<unknown> {
   const size = Buffer.byteLength(body);
   if (size > maxEventBytes) throw tooLarge(size, maxEventBytes);
   const data = rawJson(body);
   const problems = registry.validate(type, data);
   if (problems.length) throw invalidEvent(problems);
   // Every attribute is ours and valid by construction; skip the SDK's per-event schema check.
-  return new CloudEvent<unknown>({ id: randomUUID(), source, type, datacontenttype: "application/json", data, time: new Date().toISOString() }, false);
+  return new CloudEvent<unknown>(
+    {
+      id: randomUUID(),
+      source,
+      type,
+      datacontenttype: "application/json",
+      data,
+      time: new Date().toISOString(),
+    },
+    false,
+  );
 }
 
-function checkEvent(event: CloudEvent<unknown>, raw: unknown, mode: ContentMode, registry: EventRegistry): FieldError[] {
+function checkEvent(
+  event: CloudEvent<unknown>,
+  raw: unknown,
+  mode: ContentMode,
+  registry: EventRegistry,
+): FieldError[] {
   const problems: FieldError[] = [];
   const attribute = (name: string) => (mode === "binary" ? `ce-${name}` : name);
-  const given = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : (event as unknown as Record<string, unknown>);
+  const given =
+    raw && typeof raw === "object"
+      ? (raw as Record<string, unknown>)
+      : (event as unknown as Record<string, unknown>);
   for (const name of REQUIRED) {
     const value = given[name];
-    if (value === undefined || value === null || value === "") problems.push({ field: attribute(name), message: "is required" });
-    else if (typeof value !== "string") problems.push({ field: attribute(name), message: "must be a string" });
+    if (value === undefined || value === null || value === "")
+      problems.push({ field: attribute(name), message: "is required" });
+    else if (typeof value !== "string")
+      problems.push({ field: attribute(name), message: "must be a string" });
   }
   if (typeof given.specversion === "string" && given.specversion !== "1.0") {
-    problems.push({ field: attribute("specversion"), message: `must be "1.0", not "${given.specversion}"` });
+    problems.push({
+      field: attribute("specversion"),
+      message: `must be "1.0", not "${given.specversion}"`,
+    });
   }
   if (problems.length) return problems;
   try {
@@ -103,32 +163,54 @@ function checkSize(event: CloudEvent<unknown>, maxEventBytes: number, index?: nu
 }
 
 function tooLarge(size: number, maxEventBytes: number, index?: number): HttpError {
-  return new HttpError(413, "Event too large", `${index === undefined ? "" : `event ${index}: `}data is ${size} bytes; the limit is ${maxEventBytes}`, [{ field: "data", message: `must be at most ${maxEventBytes} bytes` }]);
+  return new HttpError(
+    413,
+    "Event too large",
+    `${index === undefined ? "" : `event ${index}: `}data is ${size} bytes; the limit is ${maxEventBytes}`,
+    [{ field: "data", message: `must be at most ${maxEventBytes} bytes` }],
+  );
 }
 
 function rawJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch (err) {
-    throw new HttpError(400, "Malformed JSON", `the body is not valid JSON: ${(err as Error).message}`, [{ field: "body", message: "must be valid JSON" }]);
+    throw new HttpError(
+      400,
+      "Malformed JSON",
+      `the body is not valid JSON: ${(err as Error).message}`,
+      [{ field: "body", message: "must be valid JSON" }],
+    );
   }
 }
 
 function sdkError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  if (err instanceof SyntaxError) return new HttpError(400, "Malformed JSON", `the body is not valid JSON: ${err.message}`, [{ field: "body", message: "must be valid JSON" }]);
+  if (err instanceof SyntaxError)
+    return new HttpError(400, "Malformed JSON", `the body is not valid JSON: ${err.message}`, [
+      { field: "body", message: "must be valid JSON" },
+    ]);
   return invalidEvent([sdkFieldError(err, (name) => name)]);
 }
 
 function sdkFieldError(err: unknown, attribute: (name: string) => string): FieldError {
   if (err instanceof ValidationError) {
-    const first = (err.errors as { instancePath?: string; params?: { missingProperty?: string }; message?: string }[] | undefined)?.[0];
+    const first = (
+      err.errors as
+        | { instancePath?: string; params?: { missingProperty?: string }; message?: string }[]
+        | undefined
+    )?.[0];
     if (first) {
-      const name = first.params?.missingProperty ?? first.instancePath?.replace(/^\//, "") ?? "event";
+      const name =
+        first.params?.missingProperty ?? first.instancePath?.replace(/^\//, "") ?? "event";
       return { field: attribute(name || "event"), message: first.message ?? "is invalid" };
     }
     const attr = /attribute name: "([^"]+)"/.exec(err.message)?.[1];
-    if (attr) return { field: attr, message: "is not a valid attribute name (lower-case letters and digits only)" };
+    if (attr)
+      return {
+        field: attr,
+        message: "is not a valid attribute name (lower-case letters and digits only)",
+      };
     return { field: "event", message: err.message };
   }
   return { field: "event", message: (err as Error).message };

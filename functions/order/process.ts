@@ -9,6 +9,14 @@ interface OrderCreated {
 /** Prices the order: the total in minor units avoids floating-point cents. */
 export function processOrder(event: CloudEvent<unknown>): Record<string, unknown> {
   const order = event.data as OrderCreated;
-  const totalMinor = order.items.reduce((sum, item) => sum + item.quantity * Math.round(item.unitPrice * 100), 0);
-  return { orderId: order.orderId, currency: order.currency, itemCount: order.items.length, total: totalMinor / 100 };
+  const totalMinor = order.items.reduce(
+    (sum, item) => sum + item.quantity * Math.round(item.unitPrice * 100),
+    0,
+  );
+  return {
+    orderId: order.orderId,
+    currency: order.currency,
+    itemCount: order.items.length,
+    total: totalMinor / 100,
+  };
 }

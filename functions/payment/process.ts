@@ -12,5 +12,10 @@ interface PaymentRequested {
 export function processPayment(event: CloudEvent<unknown>): Record<string, unknown> {
   const payment = event.data as PaymentRequested;
   const authorization = createHash("sha256").update(payment.paymentId).digest("hex").slice(0, 12);
-  return { paymentId: payment.paymentId, orderId: payment.orderId, status: "authorized", authorization };
+  return {
+    paymentId: payment.paymentId,
+    orderId: payment.orderId,
+    status: "authorized",
+    authorization,
+  };
 }

@@ -3,14 +3,38 @@ import { ConfigError, DEFAULT_TELEMETRY_CONFIG, readTelemetryConfig } from "./co
 
 describe("readTelemetryConfig", () => {
   it("starts off, parent-based, watching the Knative mount, when nothing is set", () => {
-    expect(readTelemetryConfig({})).toMatchObject({ disabled: false, configFile: DEFAULT_TELEMETRY_CONFIG, parentBased: true, initialRatio: 0, tracesDir: undefined, otlpEndpoint: undefined });
+    expect(readTelemetryConfig({})).toMatchObject({
+      disabled: false,
+      configFile: DEFAULT_TELEMETRY_CONFIG,
+      parentBased: true,
+      initialRatio: 0,
+      tracesDir: undefined,
+      otlpEndpoint: undefined,
+    });
   });
 
   it("honours the standard OTEL_* variables", () => {
-    expect(readTelemetryConfig({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" })).toMatchObject({ parentBased: true, initialRatio: 0.1 });
-    expect(readTelemetryConfig({ OTEL_TRACES_SAMPLER: "traceidratio" })).toMatchObject({ parentBased: false, initialRatio: 1 });
-    expect(readTelemetryConfig({ OTEL_TRACES_SAMPLER: "always_off" })).toMatchObject({ initialRatio: 0 });
-    expect(readTelemetryConfig({ OTEL_SDK_DISABLED: "TRUE", OTEL_SERVICE_NAME: "x", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_BSP_SCHEDULE_DELAY: "100" })).toMatchObject({
+    expect(
+      readTelemetryConfig({
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "0.1",
+      }),
+    ).toMatchObject({ parentBased: true, initialRatio: 0.1 });
+    expect(readTelemetryConfig({ OTEL_TRACES_SAMPLER: "traceidratio" })).toMatchObject({
+      parentBased: false,
+      initialRatio: 1,
+    });
+    expect(readTelemetryConfig({ OTEL_TRACES_SAMPLER: "always_off" })).toMatchObject({
+      initialRatio: 0,
+    });
+    expect(
+      readTelemetryConfig({
+        OTEL_SDK_DISABLED: "TRUE",
+        OTEL_SERVICE_NAME: "x",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        OTEL_BSP_SCHEDULE_DELAY: "100",
+      }),
+    ).toMatchObject({
       disabled: true,
       serviceName: "x",
       otlpEndpoint: "http://collector:4318",
@@ -19,7 +43,11 @@ describe("readTelemetryConfig", () => {
   });
 
   it("refuses what it cannot honour, naming the variable", () => {
-    expect(() => readTelemetryConfig({ OTEL_TRACES_SAMPLER: "jaeger_remote" })).toThrow(ConfigError);
-    expect(() => readTelemetryConfig({ OTEL_TRACES_SAMPLER_ARG: "2" })).toThrow(/OTEL_TRACES_SAMPLER_ARG="2"/);
+    expect(() => readTelemetryConfig({ OTEL_TRACES_SAMPLER: "jaeger_remote" })).toThrow(
+      ConfigError,
+    );
+    expect(() => readTelemetryConfig({ OTEL_TRACES_SAMPLER_ARG: "2" })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG="2"/,
+    );
   });
 });

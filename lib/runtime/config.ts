@@ -13,14 +13,28 @@ export function readString(env: Env, name: string, fallback: string): string {
   return value === undefined || value === "" ? fallback : value;
 }
 
-export function readNumber(env: Env, name: string, fallback: number, range: { min?: number; max?: number; integer?: boolean } = {}): number {
+export function readNumber(
+  env: Env,
+  name: string,
+  fallback: number,
+  range: { min?: number; max?: number; integer?: boolean } = {},
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   const { min = -Infinity, max = Infinity, integer = false } = range;
-  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    const bounds = [min > -Infinity ? `≥ ${min}` : "", max < Infinity ? `≤ ${max}` : ""].filter(Boolean).join(" and ");
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not ${integer ? "an integer" : "a number"}${bounds ? ` ${bounds}` : ""}`);
+  if (
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    const bounds = [min > -Infinity ? `≥ ${min}` : "", max < Infinity ? `≤ ${max}` : ""]
+      .filter(Boolean)
+      .join(" and ");
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not ${integer ? "an integer" : "a number"}${bounds ? ` ${bounds}` : ""}`,
+    );
   }
   return value;
 }
@@ -35,7 +49,12 @@ export interface FunctionConfig {
   configuration: string | undefined;
   telemetry: TelemetryConfig;
   /** HTTP server limits and listen address (HOST: all interfaces in a pod, 127.0.0.1 locally). */
-  server: { host: string; headersTimeoutMs: number; requestTimeoutMs: number; maxHeaderBytes: number };
+  server: {
+    host: string;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxHeaderBytes: number;
+  };
 }
 
 export function readFunctionConfig(env: Env, defaultName: string): FunctionConfig {
@@ -75,7 +94,12 @@ export interface TelemetryConfig {
   /** The ratio until the file says otherwise (`OTEL_TRACES_SAMPLER` and `_ARG`); 0 unless set. */
   initialRatio: number;
   /** `OTEL_BSP_*`: the batch span processor's settings (the SDK's defaults where unset). */
-  batch: { scheduledDelayMillis?: number; maxQueueSize?: number; maxExportBatchSize?: number; exportTimeoutMillis?: number };
+  batch: {
+    scheduledDelayMillis?: number;
+    maxQueueSize?: number;
+    maxExportBatchSize?: number;
+    exportTimeoutMillis?: number;
+  };
 }
 
 const SAMPLERS: Record<string, { parentBased: boolean; ratio?: number }> = {
@@ -88,16 +112,24 @@ const SAMPLERS: Record<string, { parentBased: boolean; ratio?: number }> = {
 };
 
 export function readTelemetryConfig(env: Env): TelemetryConfig {
-  const samplerName = readString(env, "OTEL_TRACES_SAMPLER", "parentbased_traceidratio").trim().toLowerCase();
+  const samplerName = readString(env, "OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
+    .trim()
+    .toLowerCase();
   const sampler = SAMPLERS[samplerName];
-  if (!sampler) throw new ConfigError(`OTEL_TRACES_SAMPLER=${JSON.stringify(samplerName)} is not one of ${Object.keys(SAMPLERS).join(", ")}`);
+  if (!sampler)
+    throw new ConfigError(
+      `OTEL_TRACES_SAMPLER=${JSON.stringify(samplerName)} is not one of ${Object.keys(SAMPLERS).join(", ")}`,
+    );
   // Without any setting the switch starts off: tracing costs nothing until someone turns it on.
-  const ratio = sampler.ratio ?? readNumber(env, "OTEL_TRACES_SAMPLER_ARG", env.OTEL_TRACES_SAMPLER ? 1 : 0, { min: 0, max: 1 });
+  const ratio =
+    sampler.ratio ??
+    readNumber(env, "OTEL_TRACES_SAMPLER_ARG", env.OTEL_TRACES_SAMPLER ? 1 : 0, { min: 0, max: 1 });
   return {
     disabled: readString(env, "OTEL_SDK_DISABLED", "false").trim().toLowerCase() === "true",
     configFile: readString(env, "LEVELER_TELEMETRY_CONFIG", DEFAULT_TELEMETRY_CONFIG),
     tracesDir: env.LEVELER_TRACES_DIR || undefined,
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    otlpEndpoint:
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     serviceName: env.OTEL_SERVICE_NAME || undefined,
     parentBased: sampler.parentBased,
     initialRatio: ratio,
@@ -110,7 +142,11 @@ export function readTelemetryConfig(env: Env): TelemetryConfig {
   };
 }
 
-function optionalNumber<K extends string>(env: Env, name: string, key: K): Partial<Record<K, number>> {
+function optionalNumber<K extends string>(
+  env: Env,
+  name: string,
+  key: K,
+): Partial<Record<K, number>> {
   const value = readNumber(env, name, NaN, { min: 0, integer: true });
   return Number.isNaN(value) ? {} : ({ [key]: value } as Record<K, number>);
 }

@@ -18,11 +18,17 @@ function setup(ratio: number) {
   const provider = new TracerProvider({
     sampler,
     resource: resourceFromAttributes({ "service.name": "unit" }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new JsonLinesSpanExporter({ dir, name: "unit-1" }) })],
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: new JsonLinesSpanExporter({ dir, name: "unit-1" }) }),
+    ],
   });
   const lines = () => {
     try {
-      return readFileSync(join(dir, "unit-1.jsonl"), "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as SpanRecord);
+      return readFileSync(join(dir, "unit-1.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as SpanRecord);
     } catch {
       return [];
     }
@@ -33,16 +39,42 @@ function setup(ratio: number) {
 describe("JsonLinesSpanExporter behind the BatchSpanProcessor", () => {
   it("writes each finished span as one JSON line with its parent, kind, service and duration", async () => {
     const { provider, tracer, lines } = setup(1);
-    const parent = tracer.startSpan("POST /events/{type}", { kind: SpanKind.SERVER, startTime: at(0) });
-    
-    tracer.startSpan("publish x", { kind: SpanKind.PRODUCER, startTime: at(1), attributes: { "messaging.system": "rabbitmq" } }, trace.setSpan(context.active(), parent)).end(at(3));
+    const parent = tracer.startSpan("POST /events/{type}", {
+      kind: SpanKind.SERVER,
+      startTime: at(0),
+    });
+
+    tracer
+      .startSpan(
+        "publish x",
+        {
+          kind: SpanKind.PRODUCER,
+          startTime: at(1),
+          attributes: { "messaging.system": "rabbitmq" },
+        },
+        trace.setSpan(context.active(), parent),
+      )
+      .end(at(3));
     parent.end(at(4));
     await provider.forceFlush();
     const spans = lines();
     expect(spans).toHaveLength(2);
     const [child, root] = spans as [SpanRecord, SpanRecord];
-    expect(child).toMatchObject({ name: "publish x", kind: "producer", service: "unit", parentSpanId: root.spanId, traceId: root.traceId, durationUs: 2_000, attributes: { "messaging.system": "rabbitmq" } });
-    expect(root).toMatchObject({ name: "POST /events/{type}", kind: "server", durationUs: 4_000, startUs: T0 * 1000 });
+    expect(child).toMatchObject({
+      name: "publish x",
+      kind: "producer",
+      service: "unit",
+      parentSpanId: root.spanId,
+      traceId: root.traceId,
+      durationUs: 2_000,
+      attributes: { "messaging.system": "rabbitmq" },
+    });
+    expect(root).toMatchObject({
+      name: "POST /events/{type}",
+      kind: "server",
+      durationUs: 4_000,
+      startUs: T0 * 1000,
+    });
     expect(root.parentSpanId).toBeUndefined();
     await provider.shutdown();
   });

@@ -70,13 +70,19 @@ export class JsonLinesSpanExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    if (this.stopped) return resultCallback({ code: ExportResultCode.FAILED, error: new Error("exporter is shut down") });
+    if (this.stopped)
+      return resultCallback({
+        code: ExportResultCode.FAILED,
+        error: new Error("exporter is shut down"),
+      });
     const text = spans.map((s) => JSON.stringify(toSpanRecord(s))).join("\n") + "\n";
     // One write per batch, in order; the processor does not wait for a batch before the next.
-    this.writing = this.writing.then(() => this.write(text)).then(
-      () => resultCallback({ code: ExportResultCode.SUCCESS }),
-      (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
-    );
+    this.writing = this.writing
+      .then(() => this.write(text))
+      .then(
+        () => resultCallback({ code: ExportResultCode.SUCCESS }),
+        (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
+      );
   }
 
   forceFlush(): Promise<void> {
@@ -89,10 +95,17 @@ export class JsonLinesSpanExporter implements SpanExporter {
   }
 
   private async write(text: string): Promise<void> {
-    this.ready ??= mkdir(this.options.dir, { recursive: true }).then(() => stat(this.file).then((s) => (this.written = s.size), () => undefined));
+    this.ready ??= mkdir(this.options.dir, { recursive: true }).then(() =>
+      stat(this.file).then(
+        (s) => (this.written = s.size),
+        () => undefined,
+      ),
+    );
     await this.ready;
     if (this.written > this.maxBytes) {
-      await rename(this.file, join(this.options.dir, `${this.options.name}.1.jsonl`)).catch(() => undefined);
+      await rename(this.file, join(this.options.dir, `${this.options.name}.1.jsonl`)).catch(
+        () => undefined,
+      );
       this.written = 0;
     }
     await appendFile(this.file, text).catch(async (err: NodeJS.ErrnoException) => {

@@ -4,9 +4,15 @@ import { describe, expect, it } from "vitest";
 import { LiveSampler } from "./live-sampler.js";
 
 const ids = new RandomIdGenerator();
-const decide = (sampler: LiveSampler, context = ROOT_CONTEXT, traceId = ids.generateTraceId()) => sampler.shouldSample(context, traceId, "span", SpanKind.SERVER, {}, []).decision;
+const decide = (sampler: LiveSampler, context = ROOT_CONTEXT, traceId = ids.generateTraceId()) =>
+  sampler.shouldSample(context, traceId, "span", SpanKind.SERVER, {}, []).decision;
 const withParent = (sampled: boolean) =>
-  trace.setSpanContext(ROOT_CONTEXT, { traceId: ids.generateTraceId(), spanId: ids.generateSpanId(), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true });
+  trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: ids.generateTraceId(),
+    spanId: ids.generateSpanId(),
+    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true,
+  });
 
 describe("LiveSampler", () => {
   it("at 0 records nothing, not even under a sampled parent, and says it is inactive", () => {
@@ -44,7 +50,8 @@ describe("LiveSampler", () => {
     const share = (ratio: number) => {
       sampler.ratio = ratio;
       let kept = 0;
-      for (let i = 0; i < n; i++) if (decide(sampler) === SamplingDecision.RECORD_AND_SAMPLED) kept++;
+      for (let i = 0; i < n; i++)
+        if (decide(sampler) === SamplingDecision.RECORD_AND_SAMPLED) kept++;
       return kept;
     };
     // Binomial: mean n·p, standard deviation √(n·p·(1-p)); 5 deviations is a 1-in-a-million miss.

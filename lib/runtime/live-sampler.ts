@@ -8,7 +8,12 @@
  */
 import type { Attributes, Context, Link, SpanKind } from "@opentelemetry/api";
 import { isSpanContextValid, trace, TraceFlags } from "@opentelemetry/api";
-import { SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from "@opentelemetry/sdk-trace";
+import {
+  SamplingDecision,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SamplingResult,
+} from "@opentelemetry/sdk-trace";
 
 const DROP: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
 const KEEP: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
@@ -33,7 +38,12 @@ export class LiveSampler implements Sampler {
     this.current = value;
     // The SDK's ratio sampler decides from the trace id's low bits, so every process that sees
     // the same trace id at the same ratio decides the same way.
-    this.root = value >= 1 ? { shouldSample: () => KEEP } : value <= 0 ? { shouldSample: () => DROP } : new TraceIdRatioBasedSampler(value);
+    this.root =
+      value >= 1
+        ? { shouldSample: () => KEEP }
+        : value <= 0
+          ? { shouldSample: () => DROP }
+          : new TraceIdRatioBasedSampler(value);
   }
 
   /** False at ratio 0: instrumentation skips span creation altogether. */
@@ -41,10 +51,18 @@ export class LiveSampler implements Sampler {
     return this.current > 0;
   }
 
-  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+  shouldSample(
+    context: Context,
+    traceId: string,
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    links: Link[],
+  ): SamplingResult {
     if (this.current <= 0) return DROP;
     const parent = this.parentBased ? trace.getSpanContext(context) : undefined;
-    if (parent && isSpanContextValid(parent)) return (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ? KEEP : DROP;
+    if (parent && isSpanContextValid(parent))
+      return (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ? KEEP : DROP;
     return this.root.shouldSample(context, traceId, name, kind, attributes, links);
   }
 

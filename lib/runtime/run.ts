@@ -33,7 +33,15 @@ export function runFunction<C extends FunctionConfig>(
     const config = readConfig();
     const log = (line: string) => console.log(`[${config.service}] ${line}`);
     const metrics = startMetrics(config);
-    const telemetry = startTelemetry({ config: config.telemetry, service: config.service, version: metrics.version, revision: config.revision, configuration: config.configuration, meter: metrics.meter, log });
+    const telemetry = startTelemetry({
+      config: config.telemetry,
+      service: config.service,
+      version: metrics.version,
+      revision: config.revision,
+      configuration: config.configuration,
+      meter: metrics.meter,
+      log,
+    });
     const parts = await build(config, { meter: metrics.meter, telemetry, log });
     const running = await serve({
       app: parts.app,

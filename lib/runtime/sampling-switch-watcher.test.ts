@@ -14,7 +14,17 @@ describe("watchSamplingSwitch", () => {
     const path = join(dir, "config.yaml");
     const seen: SamplingSettings[] = [];
     const logged: string[] = [];
-    return { path, seen, logged, start: () => (watcher = watchSamplingSwitch({ path, onChange: (s) => seen.push(s), log: (l) => logged.push(l) })) };
+    return {
+      path,
+      seen,
+      logged,
+      start: () =>
+        (watcher = watchSamplingSwitch({
+          path,
+          onChange: (s) => seen.push(s),
+          log: (l) => logged.push(l),
+        })),
+    };
   };
 
   it("reads the file at start and each change after it; a bad file keeps the last good value and logs once", () => {
@@ -42,7 +52,9 @@ describe("watchSamplingSwitch", () => {
     expect(w.initial).toBeUndefined();
     expect(t.logged).toEqual([expect.stringMatching(/not found/)]);
     writeSamplingSwitchFile(t.path, { samplerRatio: 0.25 });
-    await vi.waitFor(() => expect(t.seen.at(-1)).toEqual({ samplerRatio: 0.25 }), { timeout: 10_000 });
+    await vi.waitFor(() => expect(t.seen.at(-1)).toEqual({ samplerRatio: 0.25 }), {
+      timeout: 10_000,
+    });
     writeSamplingSwitchFile(t.path, { samplerRatio: 1 });
     await vi.waitFor(() => expect(t.seen.at(-1)).toEqual({ samplerRatio: 1 }), { timeout: 10_000 });
   });

@@ -44,7 +44,11 @@ export function watchSamplingSwitch(options: SamplingSwitchWatcherOptions): Samp
       text = readFileSync(options.path, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      report(code === "ENOENT" ? `sampling switch file ${options.path} not found; sampler ratio unchanged` : `cannot read sampling switch file ${options.path}: ${(err as Error).message}`);
+      report(
+        code === "ENOENT"
+          ? `sampling switch file ${options.path} not found; sampler ratio unchanged`
+          : `cannot read sampling switch file ${options.path}: ${(err as Error).message}`,
+      );
       lastStamp = "";
       return undefined;
     }
@@ -55,7 +59,9 @@ export function watchSamplingSwitch(options: SamplingSwitchWatcherOptions): Samp
       lastError = "";
       return settings;
     } catch (err) {
-      report(`sampling switch file ${options.path} ignored, last good value stays: ${(err as Error).message}`);
+      report(
+        `sampling switch file ${options.path} ignored, last good value stays: ${(err as Error).message}`,
+      );
       return undefined;
     }
   };

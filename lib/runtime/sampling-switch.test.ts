@@ -2,23 +2,38 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatSamplingSwitch, parseRatio, parseSamplingSwitch, SamplingSwitchError, writeSamplingSwitchFile } from "./sampling-switch.js";
+import {
+  formatSamplingSwitch,
+  parseRatio,
+  parseSamplingSwitch,
+  SamplingSwitchError,
+  writeSamplingSwitchFile,
+} from "./sampling-switch.js";
 
 describe("sampling switch file", () => {
   it("takes ratios from 0 to 1", () => {
-    expect(["0", "1", "0.25", ".5", "1.0", "1e-2", " 0.01 "].map(parseRatio)).toEqual([0, 1, 0.25, 0.5, 1, 0.01, 0.01]);
+    expect(["0", "1", "0.25", ".5", "1.0", "1e-2", " 0.01 "].map(parseRatio)).toEqual([
+      0, 1, 0.25, 0.5, 1, 0.01, 0.01,
+    ]);
     expect(parseRatio(0.3)).toBe(0.3);
   });
 
-  it.each(["-1", "2", "abc", "", "0x1", "NaN", "Infinity", "1.5", "-0.1"])("refuses %j with one clear message", (raw) => {
-    expect(() => parseRatio(raw)).toThrow(SamplingSwitchError);
-    expect(() => parseRatio(raw)).toThrow(/must be a number from 0 to 1/);
-  });
+  it.each(["-1", "2", "abc", "", "0x1", "NaN", "Infinity", "1.5", "-0.1"])(
+    "refuses %j with one clear message",
+    (raw) => {
+      expect(() => parseRatio(raw)).toThrow(SamplingSwitchError);
+      expect(() => parseRatio(raw)).toThrow(/must be a number from 0 to 1/);
+    },
+  );
 
   it("reads the file it writes, comments and all", () => {
-    expect(parseSamplingSwitch(formatSamplingSwitch({ samplerRatio: 0.1 }))).toEqual({ samplerRatio: 0.1 });
+    expect(parseSamplingSwitch(formatSamplingSwitch({ samplerRatio: 0.1 }))).toEqual({
+      samplerRatio: 0.1,
+    });
     expect(parseSamplingSwitch("samplerRatio: '0.5'\n")).toEqual({ samplerRatio: 0.5 });
-    expect(parseSamplingSwitch('# off\nother: 1\nsamplerRatio: "0.01"   # sampled monitoring\n')).toEqual({ samplerRatio: 0.01 });
+    expect(
+      parseSamplingSwitch('# off\nother: 1\nsamplerRatio: "0.01"   # sampled monitoring\n'),
+    ).toEqual({ samplerRatio: 0.01 });
   });
 
   it("refuses a file without a valid ratio", () => {

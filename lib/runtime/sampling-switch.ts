@@ -23,11 +23,15 @@ export const SAMPLING_SWITCH_KEY = "config.yaml";
 
 /** A ratio from text: a number from 0 to 1, nothing else (`-1`, `2`, `abc`, `""` are refused). */
 export function parseRatio(raw: unknown): number {
-  const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : undefined;
+  const text =
+    typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim() : undefined;
   // Number("") is 0 and Number("0x1") is 1: only plain decimals are ratios.
-  const value = text !== undefined && /^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
+  const value =
+    text !== undefined && /^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
   if (!(value >= 0 && value <= 1)) {
-    throw new SamplingSwitchError(`sampler ratio must be a number from 0 to 1 (0 = off, 1 = every trace), not ${JSON.stringify(raw ?? null)}`);
+    throw new SamplingSwitchError(
+      `sampler ratio must be a number from 0 to 1 (0 = off, 1 = every trace), not ${JSON.stringify(raw ?? null)}`,
+    );
   }
   return value;
 }

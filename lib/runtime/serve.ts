@@ -57,7 +57,13 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
   if (options.middleware) root.use(options.middleware);
   root.route("/", options.app);
 
-  const limits: ServerLimits = { host: "0.0.0.0", headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxHeaderBytes: 16 * 1024, ...options.limits };
+  const limits: ServerLimits = {
+    host: "0.0.0.0",
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    maxHeaderBytes: 16 * 1024,
+    ...options.limits,
+  };
   const server = await new Promise<Server>((resolve) => {
     const s = serveNode(
       {

@@ -48,7 +48,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { config, log } = options;
   const sampler = new LiveSampler(config.disabled ? 0 : config.initialRatio, config.parentBased);
   options.meter
-    .createObservableGauge(SAMPLER_RATIO_METRIC, { description: "Trace sampler ratio this process applies (0 = tracing off)" })
+    .createObservableGauge(SAMPLER_RATIO_METRIC, {
+      description: "Trace sampler ratio this process applies (0 = tracing off)",
+    })
     .addCallback((result) => result.observe(sampler.ratio));
   const tracer = trace.getTracer("leveler", options.version);
   if (config.disabled) {
@@ -69,10 +71,23 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (watcher.initial) sampler.ratio = watcher.initial.samplerRatio;
 
   const processors: SpanProcessor[] = [];
-  if (config.tracesDir) processors.push(new BatchSpanProcessor({ ...config.batch, exporter: new JsonLinesSpanExporter({ dir: config.tracesDir, name: `${options.service}-${process.pid}` }) }));
+  if (config.tracesDir)
+    processors.push(
+      new BatchSpanProcessor({
+        ...config.batch,
+        exporter: new JsonLinesSpanExporter({
+          dir: config.tracesDir,
+          name: `${options.service}-${process.pid}`,
+        }),
+      }),
+    );
   // The http exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) itself.
-  if (config.otlpEndpoint) processors.push(new BatchSpanProcessor({ ...config.batch, exporter: new OTLPTraceExporter() }));
-  if (processors.length === 0) log("tracing has no exporter (set LEVELER_TRACES_DIR or OTEL_EXPORTER_OTLP_ENDPOINT); sampled spans are dropped");
+  if (config.otlpEndpoint)
+    processors.push(new BatchSpanProcessor({ ...config.batch, exporter: new OTLPTraceExporter() }));
+  if (processors.length === 0)
+    log(
+      "tracing has no exporter (set LEVELER_TRACES_DIR or OTEL_EXPORTER_OTLP_ENDPOINT); sampled spans are dropped",
+    );
 
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({

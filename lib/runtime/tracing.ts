@@ -4,7 +4,16 @@
  * headers and, as the CloudEvents Distributed Tracing extension, in the event itself (so in AMQP
  * headers too). Every helper does nothing when tracing is off.
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+} from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
@@ -51,16 +60,26 @@ export interface ServerSpanOptions {
  * events it publishes carry none and every later hop skips them as cheaply as at ratio 0. The
  * trace is still dropped as a whole, since only the edge starts traces.
  */
-export function httpServerSpans(telemetry: Telemetry, options: ServerSpanOptions): MiddlewareHandler {
+export function httpServerSpans(
+  telemetry: Telemetry,
+  options: ServerSpanOptions,
+): MiddlewareHandler {
   return async (c, next) => {
     if (!telemetry.active) return next();
     const traceparent = c.req.header("traceparent");
     if (traceparent === undefined && !options.startsTraces) return next();
-    const parent = traceparent === undefined ? ROOT_CONTEXT : extractContext({ traceparent, tracestate: c.req.header("tracestate") });
+    const parent =
+      traceparent === undefined
+        ? ROOT_CONTEXT
+        : extractContext({ traceparent, tracestate: c.req.header("tracestate") });
     const method = c.req.method;
     const span = telemetry.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
     if (!span.isRecording()) return next();
-    span.setAttributes({ "http.request.method": method, "url.path": c.req.path, "url.scheme": "http" });
+    span.setAttributes({
+      "http.request.method": method,
+      "url.path": c.req.path,
+      "url.scheme": "http",
+    });
     try {
       await context.with(trace.setSpan(parent, span), next);
       const route = routePath(c, -1);
@@ -88,7 +107,12 @@ export function inRecordedTrace(telemetry: Telemetry): boolean {
  * trace. Only inside a recorded trace: otherwise the events go as they are. One span per send,
  * batch or not.
  */
-export async function publishSpan<T>(telemetry: Telemetry, destination: string, events: readonly CloudEvent<unknown>[], send: (events: CloudEvent<unknown>[]) => Promise<T>): Promise<T> {
+export async function publishSpan<T>(
+  telemetry: Telemetry,
+  destination: string,
+  events: readonly CloudEvent<unknown>[],
+  send: (events: CloudEvent<unknown>[]) => Promise<T>,
+): Promise<T> {
   if (!inRecordedTrace(telemetry)) return send(events as CloudEvent<unknown>[]);
   const span = telemetry.tracer.startSpan(`publish ${destination}`, {
     kind: SpanKind.PRODUCER,
@@ -97,14 +121,22 @@ export async function publishSpan<T>(telemetry: Telemetry, destination: string, 
       "messaging.operation.type": "send",
       "messaging.operation.name": "publish",
       "messaging.destination.name": destination,
-      ...(events.length === 1 ? { "messaging.message.id": events[0]!.id, "cloudevents.event_id": events[0]!.id, "cloudevents.event_type": events[0]!.type } : { "messaging.batch.message_count": events.length }),
+      ...(events.length === 1
+        ? {
+            "messaging.message.id": events[0]!.id,
+            "cloudevents.event_id": events[0]!.id,
+            "cloudevents.event_type": events[0]!.type,
+          }
+        : { "messaging.batch.message_count": events.length }),
     },
   });
   const extensions = injectContext(trace.setSpan(context.active(), span));
   // A client's own `traceparent` on the event is replaced: the event becomes durable here, and
   // the trace to follow through the broker is this one (the client's reaches us as the parent
   // through the HTTP traceparent header).
-  const stamped = events.map((e) => e.cloneWith({ traceparent: extensions.traceparent, tracestate: extensions.tracestate }, false));
+  const stamped = events.map((e) =>
+    e.cloneWith({ traceparent: extensions.traceparent, tracestate: extensions.tracestate }, false),
+  );
   try {
     return await send(stamped);
   } catch (err) {

@@ -25,7 +25,11 @@ export interface ReplayFilter {
 }
 
 /** Reads up to `limit` dead letters; they stay in the queue (the channel closes without acking). */
-export async function listDeadLetters(connection: ChannelModel, queue: string, limit = 1000): Promise<DeadLetter[]> {
+export async function listDeadLetters(
+  connection: ChannelModel,
+  queue: string,
+  limit = 1000,
+): Promise<DeadLetter[]> {
   const channel = await connection.createChannel();
   channel.on("error", () => undefined);
   const out: DeadLetter[] = [];
@@ -42,7 +46,13 @@ export async function listDeadLetters(connection: ChannelModel, queue: string, l
   return out;
 }
 
-export async function replayDeadLetters(connection: ChannelModel, queue: string, exchange: string, filter: ReplayFilter, limit = 100_000): Promise<string[]> {
+export async function replayDeadLetters(
+  connection: ChannelModel,
+  queue: string,
+  exchange: string,
+  filter: ReplayFilter,
+  limit = 100_000,
+): Promise<string[]> {
   const channel = await connection.createConfirmChannel();
   channel.on("error", () => undefined);
   const replayed: string[] = [];
@@ -51,11 +61,19 @@ export async function replayDeadLetters(connection: ChannelModel, queue: string,
       const message = await channel.get(queue, { noAck: false });
       if (!message) break;
       const letter = describe(queue, message);
-      if ((filter.type && letter.type !== filter.type) || (filter.id && letter.id !== filter.id)) continue; // stays unacked → requeued at close
+      if ((filter.type && letter.type !== filter.type) || (filter.id && letter.id !== filter.id))
+        continue; // stays unacked → requeued at close
       const event = fromAmqp(message);
-      const clean = event.cloneWith({ knativeerrordest: undefined, knativeerrorcode: undefined, knativeerrordata: undefined }, false);
+      const clean = event.cloneWith(
+        { knativeerrordest: undefined, knativeerrorcode: undefined, knativeerrordata: undefined },
+        false,
+      );
       const { content, properties } = toAmqp(clean);
-      await new Promise<void>((resolve, reject) => channel.publish(exchange, "", content, properties, (err: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        channel.publish(exchange, "", content, properties, (err: Error | null) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
       channel.ack(message);
       replayed.push(letter.id);
     }
@@ -67,7 +85,14 @@ export async function replayDeadLetters(connection: ChannelModel, queue: string,
 
 function describe(queue: string, message: GetMessage): DeadLetter {
   const h = (message.properties.headers ?? {}) as Record<string, unknown>;
-  const text = (v: unknown) => (v === undefined || v === null ? null : Buffer.isBuffer(v) ? v.toString("utf8") : typeof v === "string" ? v : JSON.stringify(v));
+  const text = (v: unknown) =>
+    v === undefined || v === null
+      ? null
+      : Buffer.isBuffer(v)
+        ? v.toString("utf8")
+        : typeof v === "string"
+          ? v
+          : JSON.stringify(v);
   const rawData = text(h.knativeerrordata);
   let errorData = rawData;
   if (rawData) {

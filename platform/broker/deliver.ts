@@ -19,24 +19,33 @@ export interface DeliveryResult {
  * `traceHeaders` are the W3C `traceparent`/`tracestate` of the delivery's own span; they travel
  * beside the event's `ce-traceparent`, which keeps the context the event was published with.
  */
-export async function deliver(url: string, event: CloudEvent<unknown>, timeoutMs: number, traceHeaders: Record<string, string> = {}): Promise<DeliveryResult> {
+export async function deliver(
+  url: string,
+  event: CloudEvent<unknown>,
+  timeoutMs: number,
+  traceHeaders: Record<string, string> = {},
+): Promise<DeliveryResult> {
   const headers: Record<string, string> = { ...traceHeaders };
   for (const [name, value] of Object.entries(attributesOf(event))) {
     headers[name === "datacontenttype" ? "content-type" : `ce-${name}`] = value;
   }
   // An event without datacontenttype carries JSON (the JSON event format's default); say so, or
   // the receiver would read the body as text.
-  if (!headers["content-type"] && event.data !== undefined && !Buffer.isBuffer(event.data)) headers["content-type"] = "application/json";
+  if (!headers["content-type"] && event.data !== undefined && !Buffer.isBuffer(event.data))
+    headers["content-type"] = "application/json";
   let response: { status: number; headers: Record<string, string>; body: string };
   try {
     response = await post(url, headers, encodeData(event), timeoutMs);
   } catch (err) {
     return { status: undefined, error: (err as Error).message };
   }
-  if (response.status < 200 || response.status >= 300) return { status: response.status, error: response.body.slice(0, 1024) };
+  if (response.status < 200 || response.status >= 300)
+    return { status: response.status, error: response.body.slice(0, 1024) };
   const responseHeaders = response.headers;
   const body = response.body;
-  const isEvent = "ce-specversion" in responseHeaders || (responseHeaders["content-type"] ?? "").startsWith("application/cloudevents+json");
+  const isEvent =
+    "ce-specversion" in responseHeaders ||
+    (responseHeaders["content-type"] ?? "").startsWith("application/cloudevents+json");
   if (!isEvent) return { status: response.status };
   try {
     const reply = HTTP.toEvent({ headers: responseHeaders, body }) as CloudEvent<unknown>;
@@ -44,28 +53,47 @@ export async function deliver(url: string, event: CloudEvent<unknown>, timeoutMs
     return { status: response.status, reply };
   } catch (err) {
     // Knative treats an unreadable reply as a failed delivery.
-    return { status: 502, error: `the subscriber's reply is not a valid CloudEvent: ${(err as Error).message}` };
+    return {
+      status: 502,
+      error: `the subscriber's reply is not a valid CloudEvent: ${(err as Error).message}`,
+    };
   }
 }
 
 // Keep-alive connections to the subscriber, as Knative's dispatchers keep them. node:http rather
 // than fetch: a dispatcher spends most of its time here, and undici's fetch (streams, abort
 // signals, a timer per request) cost about half its CPU under load (profiled).
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+const agents = {
+  http: new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+  https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+};
 
-function post(url: string, headers: Record<string, string>, payload: Buffer, timeoutMs: number): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+function post(
+  url: string,
+  headers: Record<string, string>,
+  payload: Buffer,
+  timeoutMs: number,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === "https:";
     const req = (secure ? httpsRequest : httpRequest)(
       target,
-      { method: "POST", agent: secure ? agents.https : agents.http, headers: { ...headers, "content-length": String(payload.length) } },
+      {
+        method: "POST",
+        agent: secure ? agents.https : agents.http,
+        headers: { ...headers, "content-length": String(payload.length) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, headers: flatten(res.headers), body: Buffer.concat(chunks).toString("utf8") });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: flatten(res.headers),
+            body: Buffer.concat(chunks).toString("utf8"),
+          });
         });
         res.on("error", (err) => fail(err));
       },
@@ -86,6 +114,7 @@ function post(url: string, headers: Record<string, string>, payload: Buffer, tim
 
 function flatten(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key] = Array.isArray(value) ? value.join(", ") : value;
+  for (const [key, value] of Object.entries(headers))
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(", ") : value;
   return out;
 }

@@ -23,22 +23,49 @@ export interface DispatcherMetricsOptions {
 
 export function createDispatcherMetrics(options: DispatcherMetricsOptions): DispatcherMetrics {
   const { meter, trigger, queue } = options;
-  const base = { "leveler.trigger": trigger, "messaging.destination.name": queue, "messaging.system": "rabbitmq" };
-  const deliveries = meter.createCounter("leveler.dispatcher.deliveries", { description: "HTTP deliveries to the subscriber, by status (0 = no answer)" });
-  const retries = meter.createCounter("leveler.dispatcher.retries", { description: "Deliveries that were attempts after the first" });
-  const deadLetters = meter.createCounter("leveler.dispatcher.dead_letters", { description: "Events sent to the dead-letter exchange" });
-  const duration = meter.createHistogram("messaging.process.duration", { unit: "s", description: "From taking a message to settling it, retries included" });
+  const base = {
+    "leveler.trigger": trigger,
+    "messaging.destination.name": queue,
+    "messaging.system": "rabbitmq",
+  };
+  const deliveries = meter.createCounter("leveler.dispatcher.deliveries", {
+    description: "HTTP deliveries to the subscriber, by status (0 = no answer)",
+  });
+  const retries = meter.createCounter("leveler.dispatcher.retries", {
+    description: "Deliveries that were attempts after the first",
+  });
+  const deadLetters = meter.createCounter("leveler.dispatcher.dead_letters", {
+    description: "Events sent to the dead-letter exchange",
+  });
+  const duration = meter.createHistogram("messaging.process.duration", {
+    unit: "s",
+    description: "From taking a message to settling it, retries included",
+  });
   meter
-    .createObservableGauge("leveler.dispatcher.queue.depth", { description: "Messages ready in the Trigger's queue" })
+    .createObservableGauge("leveler.dispatcher.queue.depth", {
+      description: "Messages ready in the Trigger's queue",
+    })
     .addCallback(async (result) => {
       // Through a promise, so that even a synchronous throw costs one missing point, not the scrape.
-      const depth = await Promise.resolve().then(options.queueDepth).catch(() => undefined);
+      const depth = await Promise.resolve()
+        .then(options.queueDepth)
+        .catch(() => undefined);
       if (depth !== undefined) result.observe(depth, base);
     });
   return {
-    delivered: (type, status) => deliveries.add(1, { ...base, "cloudevents.event_type": type, "http.response.status_code": status ?? 0 }),
+    delivered: (type, status) =>
+      deliveries.add(1, {
+        ...base,
+        "cloudevents.event_type": type,
+        "http.response.status_code": status ?? 0,
+      }),
     retried: (type) => retries.add(1, { ...base, "cloudevents.event_type": type }),
     deadLettered: (type) => deadLetters.add(1, { ...base, "cloudevents.event_type": type }),
-    handled: (type, outcome, seconds) => duration.record(seconds, { ...base, "cloudevents.event_type": type, "leveler.outcome": outcome }),
+    handled: (type, outcome, seconds) =>
+      duration.record(seconds, {
+        ...base,
+        "cloudevents.event_type": type,
+        "leveler.outcome": outcome,
+      }),
   };
 }

@@ -1,7 +1,11 @@
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
 import { CloudEvent } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LiveSampler } from "../../lib/runtime/live-sampler.js";
@@ -11,8 +15,18 @@ import { startDispatchTrace } from "./dispatch-tracing.js";
 
 const exporter = new InMemorySpanExporter();
 const sampler = new LiveSampler(1);
-const provider = new TracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const telemetry: Telemetry = { tracer: provider.getTracer("test"), sampler, get active() { return sampler.active; }, shutdown: () => Promise.resolve() };
+const provider = new TracerProvider({
+  sampler,
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
+});
+const telemetry: Telemetry = {
+  tracer: provider.getTracer("test"),
+  sampler,
+  get active() {
+    return sampler.active;
+  },
+  shutdown: () => Promise.resolve(),
+};
 const contextManager = new AsyncLocalStorageContextManager();
 
 beforeAll(() => {
@@ -25,18 +39,46 @@ afterAll(() => {
 });
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
-const event = (traceparent?: string) => new CloudEvent<unknown>({ id: "e-1", source: "/t", type: "com.example.order.created", data: {}, ...(traceparent ? { traceparent } : {}) }, false);
+const event = (traceparent?: string) =>
+  new CloudEvent<unknown>(
+    {
+      id: "e-1",
+      source: "/t",
+      type: "com.example.order.created",
+      data: {},
+      ...(traceparent ? { traceparent } : {}),
+    },
+    false,
+  );
 
 describe("a dispatcher's spans", () => {
   it("continue the event's trace: process (with the time in queue), one POST per attempt whose context is the W3C header, the reply's publish", async () => {
     exporter.reset();
     const published = Date.now() - 250;
-    const traced = startDispatchTrace(telemetry, { event: event(`00-${TRACE}-b7ad6b7169203331-01`), queue: "leveler.order.x", trigger: "order", headers: { [PUBLISHED_MS_HEADER]: String(published) }, redelivered: false });
+    const traced = startDispatchTrace(telemetry, {
+      event: event(`00-${TRACE}-b7ad6b7169203331-01`),
+      queue: "leveler.order.x",
+      trigger: "order",
+      headers: { [PUBLISHED_MS_HEADER]: String(published) },
+      redelivered: false,
+    });
     const sent: Record<string, string>[] = [];
-    await traced.attempt(0, "http://order/", (headers) => (sent.push(headers), Promise.resolve({ status: 503, error: "busy" })));
-    await traced.attempt(1, "http://order/", (headers) => (sent.push(headers), Promise.resolve({ status: 200 })));
+    await traced.attempt(
+      0,
+      "http://order/",
+      (headers) => (sent.push(headers), Promise.resolve({ status: 503, error: "busy" })),
+    );
+    await traced.attempt(
+      1,
+      "http://order/",
+      (headers) => (sent.push(headers), Promise.resolve({ status: 200 })),
+    );
     let stamped: CloudEvent<unknown>[] = [];
-    await traced.publish("b.leveler.default.x", [event()], (events) => ((stamped = events), Promise.resolve()));
+    await traced.publish(
+      "b.leveler.default.x",
+      [event()],
+      (events) => ((stamped = events), Promise.resolve()),
+    );
     traced.end("processed");
 
     await provider.forceFlush();
@@ -51,7 +93,9 @@ describe("a dispatcher's spans", () => {
     const posts = byName("POST");
     expect(posts.map((s) => s.attributes["http.response.status_code"])).toEqual([503, 200]);
     expect(posts[1]!.attributes["http.request.resend_count"]).toBe(1);
-    expect(sent.map((h) => h.traceparent)).toEqual(posts.map((s) => `00-${TRACE}-${s.spanContext().spanId}-01`));
+    expect(sent.map((h) => h.traceparent)).toEqual(
+      posts.map((s) => `00-${TRACE}-${s.spanContext().spanId}-01`),
+    );
     const [publish] = byName("publish b.leveler.default.x");
     expect(publish!.parentSpanContext?.spanId).toBe(process!.spanContext().spanId);
     expect(stamped[0]!.traceparent).toBe(`00-${TRACE}-${publish!.spanContext().spanId}-01`);
@@ -60,12 +104,32 @@ describe("a dispatcher's spans", () => {
   it("never start a trace, and do nothing at ratio 0", async () => {
     exporter.reset();
     const headersSeen: Record<string, string>[] = [];
-    const untraced = startDispatchTrace(telemetry, { event: event(), queue: "q", trigger: "t", headers: {}, redelivered: false });
-    await untraced.attempt(0, "http://x/", (h) => (headersSeen.push(h), Promise.resolve({ status: 200 })));
+    const untraced = startDispatchTrace(telemetry, {
+      event: event(),
+      queue: "q",
+      trigger: "t",
+      headers: {},
+      redelivered: false,
+    });
+    await untraced.attempt(
+      0,
+      "http://x/",
+      (h) => (headersSeen.push(h), Promise.resolve({ status: 200 })),
+    );
     untraced.end("processed");
     sampler.ratio = 0;
-    const off = startDispatchTrace(telemetry, { event: event(`00-${TRACE}-b7ad6b7169203331-01`), queue: "q", trigger: "t", headers: {}, redelivered: false });
-    await off.attempt(0, "http://x/", (h) => (headersSeen.push(h), Promise.resolve({ status: 200 })));
+    const off = startDispatchTrace(telemetry, {
+      event: event(`00-${TRACE}-b7ad6b7169203331-01`),
+      queue: "q",
+      trigger: "t",
+      headers: {},
+      redelivered: false,
+    });
+    await off.attempt(
+      0,
+      "http://x/",
+      (h) => (headersSeen.push(h), Promise.resolve({ status: 200 })),
+    );
     off.end("processed");
     sampler.ratio = 1;
     await provider.forceFlush();

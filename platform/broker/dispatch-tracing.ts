@@ -20,8 +20,16 @@ import type { DeliveryResult } from "./deliver.js";
 
 export interface DispatchTrace {
   /** One delivery attempt (0-based); `send` gets the headers that carry the attempt's context. */
-  attempt(n: number, url: string, send: (headers: Record<string, string>) => Promise<DeliveryResult>): Promise<DeliveryResult>;
-  publish(destination: string, events: CloudEvent<unknown>[], send: (events: CloudEvent<unknown>[]) => Promise<void>): Promise<void>;
+  attempt(
+    n: number,
+    url: string,
+    send: (headers: Record<string, string>) => Promise<DeliveryResult>,
+  ): Promise<DeliveryResult>;
+  publish(
+    destination: string,
+    events: CloudEvent<unknown>[],
+    send: (events: CloudEvent<unknown>[]) => Promise<void>,
+  ): Promise<void>;
   /** Ends the trace with the message's fate. */
   end(outcome: string, error?: string): void;
 }
@@ -40,9 +48,15 @@ export interface MessageInfo {
   redelivered: boolean;
 }
 
-export function startDispatchTrace(telemetry: Telemetry | undefined, info: MessageInfo): DispatchTrace {
+export function startDispatchTrace(
+  telemetry: Telemetry | undefined,
+  info: MessageInfo,
+): DispatchTrace {
   if (!telemetry?.active || typeof info.event.traceparent !== "string") return untraced;
-  const parent = extractContext({ traceparent: info.event.traceparent, tracestate: info.event.tracestate as string | undefined });
+  const parent = extractContext({
+    traceparent: info.event.traceparent,
+    tracestate: info.event.tracestate as string | undefined,
+  });
   // Times as Dates: the SDK reads a bare number older than this process as relative to its start.
   const now = Date.now();
   const published = Number(info.headers?.[PUBLISHED_MS_HEADER]);
@@ -72,22 +86,45 @@ export function startDispatchTrace(telemetry: Telemetry | undefined, info: Messa
   if (!span.isRecording()) return untraced;
   const inside = trace.setSpan(parent, span);
   if (inQueueMs !== undefined) {
-    telemetry.tracer.startSpan(`queued ${info.queue}`, { kind: SpanKind.INTERNAL, startTime: new Date(published), attributes: { "messaging.destination.name": info.queue } }, inside).end(new Date(now));
+    telemetry.tracer
+      .startSpan(
+        `queued ${info.queue}`,
+        {
+          kind: SpanKind.INTERNAL,
+          startTime: new Date(published),
+          attributes: { "messaging.destination.name": info.queue },
+        },
+        inside,
+      )
+      .end(new Date(now));
   }
   return {
     async attempt(n, url, send) {
       const attempt = telemetry.tracer.startSpan(
         "POST",
-        { kind: SpanKind.CLIENT, attributes: { "http.request.method": "POST", "url.full": url, ...(n > 0 ? { "http.request.resend_count": n } : {}) } },
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            "http.request.method": "POST",
+            "url.full": url,
+            ...(n > 0 ? { "http.request.resend_count": n } : {}),
+          },
+        },
         inside,
       );
       const result = await send(injectContext(trace.setSpan(inside, attempt)));
-      if (result.status !== undefined) attempt.setAttribute("http.response.status_code", result.status);
-      if (result.status === undefined || result.status >= 400) attempt.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? String(result.status) });
+      if (result.status !== undefined)
+        attempt.setAttribute("http.response.status_code", result.status);
+      if (result.status === undefined || result.status >= 400)
+        attempt.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: result.error ?? String(result.status),
+        });
       attempt.end();
       return result;
     },
-    publish: (destination, events, send) => context.with(inside, () => publishSpan(telemetry, destination, events, send)),
+    publish: (destination, events, send) =>
+      context.with(inside, () => publishSpan(telemetry, destination, events, send)),
     end(outcome, error) {
       endWith(span, outcome, error);
     },

@@ -33,7 +33,12 @@ export interface DispatcherTotals extends DispatcherStats {
 export class DispatcherRunner {
   private child: ChildProcess | undefined;
   private current: DispatcherStats | undefined;
-  private readonly retired = { processed: {} as Record<string, number>, deadLettered: {} as Record<string, number>, replies: 0, retries: 0 };
+  private readonly retired = {
+    processed: {} as Record<string, number>,
+    deadLettered: {} as Record<string, number>,
+    replies: 0,
+    retries: 0,
+  };
   private stopped = false;
   private restarts = 0;
 
@@ -41,10 +46,17 @@ export class DispatcherRunner {
 
   start(): void {
     mkdirSync(this.options.logDir, { recursive: true });
-    const log = createWriteStream(join(this.options.logDir, `dispatcher-${this.options.name}.log`), { flags: "a" });
+    const log = createWriteStream(
+      join(this.options.logDir, `dispatcher-${this.options.name}.log`),
+      { flags: "a" },
+    );
     // No --enable-source-maps (as for replicas): amqplib captures a stack on every channel close,
     // and mapping it cost measurable CPU under load. NODE_OPTIONS=--enable-source-maps for debugging.
-    const child = fork(this.options.script, [], { env: this.options.env, stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: HEAP_LIMITS });
+    const child = fork(this.options.script, [], {
+      env: this.options.env,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      execArgv: HEAP_LIMITS,
+    });
     setNice(child, this.options.nice);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });

@@ -57,7 +57,14 @@ export class Dispatcher {
   private consumerTag: string | undefined;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly stats: DispatcherStats = { processed: {}, deadLettered: {}, replies: 0, retries: 0, inFlight: 0, connected: false };
+  private readonly stats: DispatcherStats = {
+    processed: {},
+    deadLettered: {},
+    replies: 0,
+    retries: 0,
+    inFlight: 0,
+    connected: false,
+  };
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -74,8 +81,14 @@ export class Dispatcher {
       this.stats.connected = false;
       this.report();
     });
-    this.replySink = new AmqpSink({ connection: this.connection, exchange: options.brokerExchange });
-    this.deadLetterSink = new AmqpSink({ connection: this.connection, exchange: options.deadLetterExchange });
+    this.replySink = new AmqpSink({
+      connection: this.connection,
+      exchange: options.brokerExchange,
+    });
+    this.deadLetterSink = new AmqpSink({
+      connection: this.connection,
+      exchange: options.deadLetterExchange,
+    });
   }
 
   async start(): Promise<void> {
@@ -110,7 +123,9 @@ export class Dispatcher {
         this.stats.connected = false;
         setTimeout(() => {
           if (!this.stopping && this.connection.current === connection) {
-            this.consume(connection).catch((err: Error) => this.log(`cannot consume again: ${err.message}`));
+            this.consume(connection).catch((err: Error) =>
+              this.log(`cannot consume again: ${err.message}`),
+            );
           }
         }, 1000);
       }
@@ -135,7 +150,9 @@ export class Dispatcher {
     this.consumerTag = consumerTag;
     this.stats.connected = true;
     this.report();
-    this.log(`consuming ${this.options.queue} → ${this.options.subscriberUrl} (parallelism ${this.options.parallelism})`);
+    this.log(
+      `consuming ${this.options.queue} → ${this.options.subscriberUrl} (parallelism ${this.options.parallelism})`,
+    );
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
@@ -146,10 +163,18 @@ export class Dispatcher {
     } catch (err) {
       // Not a CloudEvent: it can never be delivered, so it goes straight to the dead letters.
       this.log(`undeliverable message: ${(err as Error).message}`);
-      await this.settle(channel, message, () => this.publishDeadLetterRaw(message, (err as Error).message));
+      await this.settle(channel, message, () =>
+        this.publishDeadLetterRaw(message, (err as Error).message),
+      );
       return;
     }
-    const traced = startDispatchTrace(this.options.telemetry, { event, queue: this.options.queue, trigger: this.options.name, headers: message.properties.headers, redelivered: message.fields.redelivered });
+    const traced = startDispatchTrace(this.options.telemetry, {
+      event,
+      queue: this.options.queue,
+      trigger: this.options.name,
+      headers: message.properties.headers,
+      redelivered: message.fields.redelivered,
+    });
     let outcome = "abandoned";
     try {
       outcome = await this.dispatch(channel, message, event, traced);
@@ -160,22 +185,35 @@ export class Dispatcher {
   }
 
   /** Delivers with retries and settles the message; says how it ended. */
-  private async dispatch(channel: Channel, message: ConsumeMessage, event: CloudEvent<unknown>, traced: DispatchTrace): Promise<string> {
+  private async dispatch(
+    channel: Channel,
+    message: ConsumeMessage,
+    event: CloudEvent<unknown>,
+    traced: DispatchTrace,
+  ): Promise<string> {
     const { policy } = this.options;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         this.stats.retries++;
         this.options.metrics?.retried(event.type);
-        await sleep(this.options.mode === "dead-letter" ? Math.min(backoffMs(policy, attempt), 30_000) : backoffMs(policy, attempt));
+        await sleep(
+          this.options.mode === "dead-letter"
+            ? Math.min(backoffMs(policy, attempt), 30_000)
+            : backoffMs(policy, attempt),
+        );
       }
       if (channelGone(channel)) return "requeued"; // redelivered on the new channel
-      const result = await traced.attempt(attempt, this.options.subscriberUrl, (headers) => deliver(this.options.subscriberUrl, event, policy.timeoutMs, headers));
+      const result = await traced.attempt(attempt, this.options.subscriberUrl, (headers) =>
+        deliver(this.options.subscriberUrl, event, policy.timeoutMs, headers),
+      );
       this.options.metrics?.delivered(event.type, result.status);
       if (result.status !== undefined && result.status >= 200 && result.status < 300) {
         const reply = result.reply;
         const acked = await this.settle(channel, message, async () => {
           if (reply) {
-            await traced.publish(this.options.brokerExchange, [reply], (events) => this.replySink.send(events));
+            await traced.publish(this.options.brokerExchange, [reply], (events) =>
+              this.replySink.send(events),
+            );
             this.stats.replies++;
           }
         });
@@ -184,7 +222,9 @@ export class Dispatcher {
         bump(this.stats.processed, event.type);
         return "processed";
       }
-      const retriesLeft = this.options.mode === "dead-letter" || (isRetryable(result.status) && attempt < policy.retry);
+      const retriesLeft =
+        this.options.mode === "dead-letter" ||
+        (isRetryable(result.status) && attempt < policy.retry);
       if (retriesLeft && !this.stopping) continue;
       if (this.options.mode === "dead-letter") {
         // Stopping: leave it unacked so it is redelivered to the next dispatcher.
@@ -195,15 +235,21 @@ export class Dispatcher {
         {
           knativeerrordest: this.options.subscriberUrl,
           knativeerrorcode: String(result.status ?? -1),
-          ...(result.error ? { knativeerrordata: Buffer.from(result.error).toString("base64") } : {}),
+          ...(result.error
+            ? { knativeerrordata: Buffer.from(result.error).toString("base64") }
+            : {}),
         },
         false,
       );
       await this.settle(channel, message, async () => {
-        await traced.publish(this.options.deadLetterExchange, [deadLetter], (events) => this.deadLetterSink.send(events));
+        await traced.publish(this.options.deadLetterExchange, [deadLetter], (events) =>
+          this.deadLetterSink.send(events),
+        );
         bump(this.stats.deadLettered, event.type);
         this.options.metrics?.deadLettered(event.type);
-        this.log(`dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"} ${result.error ?? ""}`);
+        this.log(
+          `dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"} ${result.error ?? ""}`,
+        );
       });
       return "dead-lettered";
     }
@@ -211,11 +257,17 @@ export class Dispatcher {
 
   /** Runs `before` (publish a reply or a dead letter), then acks; if `before` fails, requeues. */
   /** Returns whether the message was acked (false: it will be redelivered). */
-  private async settle(channel: Channel, message: ConsumeMessage, before: () => Promise<void>): Promise<boolean> {
+  private async settle(
+    channel: Channel,
+    message: ConsumeMessage,
+    before: () => Promise<void>,
+  ): Promise<boolean> {
     try {
       await before();
     } catch (err) {
-      this.log(`cannot settle delivery ${message.fields.deliveryTag}: ${(err as Error).message}; it will be redelivered`);
+      this.log(
+        `cannot settle delivery ${message.fields.deliveryTag}: ${(err as Error).message}; it will be redelivered`,
+      );
       if (!channelGone(channel)) {
         await sleep(500);
         if (!channelGone(channel)) channel.nack(message, false, true);
@@ -233,7 +285,12 @@ export class Dispatcher {
     try {
       channel.publish(this.options.deadLetterExchange, "", message.content, {
         ...message.properties,
-        headers: { ...(message.properties.headers ?? {}), knativeerrordest: this.options.subscriberUrl, knativeerrorcode: "-1", knativeerrordata: Buffer.from(reason).toString("base64") },
+        headers: {
+          ...(message.properties.headers ?? {}),
+          knativeerrordest: this.options.subscriberUrl,
+          knativeerrorcode: "-1",
+          knativeerrordata: Buffer.from(reason).toString("base64"),
+        },
         persistent: true,
       });
       await channel.waitForConfirms();

@@ -22,8 +22,15 @@ export function triggerQueueName(namespace: string, trigger: string, uid: string
   return `${namespace}.${trigger}.${uid}`;
 }
 
-export function triggerDeadLetterNames(namespace: string, trigger: string, uid: string): { exchange: string; queue: string } {
-  return { exchange: `t.${namespace}.${trigger}.dlx.${uid}`, queue: `t.${namespace}.${trigger}.dlq.${uid}` };
+export function triggerDeadLetterNames(
+  namespace: string,
+  trigger: string,
+  uid: string,
+): { exchange: string; queue: string } {
+  return {
+    exchange: `t.${namespace}.${trigger}.dlx.${uid}`,
+    queue: `t.${namespace}.${trigger}.dlq.${uid}`,
+  };
 }
 
 /** Binding argument eventing-rabbitmq adds so each Trigger's binding is distinct; `x-` keys do not take part in matching. */

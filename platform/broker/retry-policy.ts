@@ -22,5 +22,7 @@ export function isRetryable(status: number | undefined): boolean {
  * so the first retry always waits `backoffDelay`.
  */
 export function backoffMs(policy: RetryPolicy, n: number): number {
-  return policy.backoffPolicy === "linear" ? policy.backoffDelayMs * n : policy.backoffDelayMs * 2 ** (n - 1);
+  return policy.backoffPolicy === "linear"
+    ? policy.backoffDelayMs * n
+    : policy.backoffDelayMs * 2 ** (n - 1);
 }

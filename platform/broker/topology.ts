@@ -6,7 +6,13 @@
  */
 import type { Channel, ChannelModel } from "amqplib";
 import type { BrokerSpec, Manifests, QueuePolicySpec, TriggerSpec } from "../manifests.js";
-import { brokerNames, DLQ_BINDING_KEY, TRIGGER_BINDING_KEY, triggerDeadLetterNames, triggerQueueName } from "./naming.js";
+import {
+  brokerNames,
+  DLQ_BINDING_KEY,
+  TRIGGER_BINDING_KEY,
+  triggerDeadLetterNames,
+  triggerQueueName,
+} from "./naming.js";
 
 export interface TriggerPlan {
   trigger: TriggerSpec;
@@ -32,10 +38,17 @@ export interface TopologyPlan {
 }
 
 export function planTopology(manifests: Manifests, uid: string): TopologyPlan {
-  const brokers = manifests.brokers.map((broker) => ({ broker, ...brokerNames(broker.namespace, broker.name, uid) }));
+  const brokers = manifests.brokers.map((broker) => ({
+    broker,
+    ...brokerNames(broker.namespace, broker.name, uid),
+  }));
   const triggers = manifests.triggers.map((trigger): TriggerPlan => {
-    const plan = brokers.find((b) => b.broker.name === trigger.broker && b.broker.namespace === trigger.namespace)!;
-    const own = trigger.delivery?.deadLetterSink ? triggerDeadLetterNames(trigger.namespace, trigger.name, uid) : undefined;
+    const plan = brokers.find(
+      (b) => b.broker.name === trigger.broker && b.broker.namespace === trigger.namespace,
+    )!;
+    const own = trigger.delivery?.deadLetterSink
+      ? triggerDeadLetterNames(trigger.namespace, trigger.name, uid)
+      : undefined;
     return {
       trigger,
       broker: plan.broker,
@@ -53,18 +66,28 @@ export function planTopology(manifests: Manifests, uid: string): TopologyPlan {
  * policies. RabbitMQ applies the lower of a policy and an operator policy; as arguments we do the
  * same, which is also what RabbitMQ does between an argument and a policy.
  */
-export function queueArguments(broker: BrokerSpec, queue: string, policies: readonly QueuePolicySpec[]): Record<string, unknown> {
+export function queueArguments(
+  broker: BrokerSpec,
+  queue: string,
+  policies: readonly QueuePolicySpec[],
+): Record<string, unknown> {
   const args: Record<string, unknown> = { "x-queue-type": broker.queueType };
   const best = (kind: QueuePolicySpec["kind"]) =>
-    policies.filter((p) => p.kind === kind && p.pattern.test(queue)).sort((a, b) => b.priority - a.priority)[0];
-  const applied = [best("Policy"), best("OperatorPolicy")].filter((p): p is QueuePolicySpec => p !== undefined);
+    policies
+      .filter((p) => p.kind === kind && p.pattern.test(queue))
+      .sort((a, b) => b.priority - a.priority)[0];
+  const applied = [best("Policy"), best("OperatorPolicy")].filter(
+    (p): p is QueuePolicySpec => p !== undefined,
+  );
   const min = (values: (number | undefined)[]) => {
     const set = values.filter((v): v is number => v !== undefined);
     return set.length ? Math.min(...set) : undefined;
   };
   const maxLength = min(applied.map((p) => p.maxLength));
   const maxLengthBytes = min(applied.map((p) => p.maxLengthBytes));
-  const overflow = applied.find((p) => p.kind === "OperatorPolicy" && p.overflow)?.overflow ?? applied.find((p) => p.overflow)?.overflow;
+  const overflow =
+    applied.find((p) => p.kind === "OperatorPolicy" && p.overflow)?.overflow ??
+    applied.find((p) => p.overflow)?.overflow;
   if (maxLength !== undefined) args["x-max-length"] = maxLength;
   if (maxLengthBytes !== undefined) args["x-max-length-bytes"] = maxLengthBytes;
   if (overflow !== undefined) args["x-overflow"] = overflow;
@@ -76,7 +99,11 @@ export function queueArguments(broker: BrokerSpec, queue: string, policies: read
  * manifests since) and it is empty and unused, it is replaced. One that holds messages is never
  * deleted: the error says what to do.
  */
-async function assertQueue(connection: ChannelModel, queue: string, args: Record<string, unknown>): Promise<void> {
+async function assertQueue(
+  connection: ChannelModel,
+  queue: string,
+  args: Record<string, unknown>,
+): Promise<void> {
   const options = { durable: true, autoDelete: false, arguments: args };
   const declared = await withChannel(connection, (ch) => ch.assertQueue(queue, options)).then(
     () => true,
@@ -86,8 +113,11 @@ async function assertQueue(connection: ChannelModel, queue: string, args: Record
     },
   );
   if (declared) return;
-  const { messageCount, consumerCount } = await withChannel(connection, (ch) => ch.checkQueue(queue));
-  if (messageCount > 0 || consumerCount > 0) throw new QueueArgumentsChanged(queue, messageCount, consumerCount);
+  const { messageCount, consumerCount } = await withChannel(connection, (ch) =>
+    ch.checkQueue(queue),
+  );
+  if (messageCount > 0 || consumerCount > 0)
+    throw new QueueArgumentsChanged(queue, messageCount, consumerCount);
   await withChannel(connection, async (ch) => {
     await ch.deleteQueue(queue, { ifEmpty: true });
     await ch.assertQueue(queue, options);
@@ -95,7 +125,10 @@ async function assertQueue(connection: ChannelModel, queue: string, args: Record
 }
 
 /** A channel for one step: a failed declare closes its channel, so each step gets its own. */
-async function withChannel<T>(connection: ChannelModel, work: (channel: Channel) => Promise<T>): Promise<T> {
+async function withChannel<T>(
+  connection: ChannelModel,
+  work: (channel: Channel) => Promise<T>,
+): Promise<T> {
   const channel = await connection.createChannel();
   channel.on("error", () => undefined);
   try {
@@ -125,7 +158,8 @@ export async function declareTopology(connection: ChannelModel, plan: TopologyPl
   }
   for (const t of plan.triggers) {
     await assertQueue(connection, t.queue, queueArguments(t.broker, t.queue, plan.policies));
-    if (t.trigger.delivery?.deadLetterSink) await assertQueue(connection, t.deadLetterQueue, { "x-queue-type": t.broker.queueType });
+    if (t.trigger.delivery?.deadLetterSink)
+      await assertQueue(connection, t.deadLetterQueue, { "x-queue-type": t.broker.queueType });
   }
   await withChannel(connection, (channel) => declareBindings(channel, plan));
 }
@@ -133,20 +167,35 @@ export async function declareTopology(connection: ChannelModel, plan: TopologyPl
 async function declareExchanges(channel: Channel, plan: TopologyPlan): Promise<void> {
   for (const b of plan.brokers) {
     await channel.assertExchange(b.exchange, "headers", { durable: true, autoDelete: false });
-    await channel.assertExchange(b.deadLetterExchange, "headers", { durable: true, autoDelete: false });
+    await channel.assertExchange(b.deadLetterExchange, "headers", {
+      durable: true,
+      autoDelete: false,
+    });
   }
   for (const t of plan.triggers) {
-    if (t.trigger.delivery?.deadLetterSink) await channel.assertExchange(t.deadLetterExchange, "headers", { durable: true, autoDelete: false });
+    if (t.trigger.delivery?.deadLetterSink)
+      await channel.assertExchange(t.deadLetterExchange, "headers", {
+        durable: true,
+        autoDelete: false,
+      });
   }
 }
 
 async function declareBindings(channel: Channel, plan: TopologyPlan): Promise<void> {
   for (const b of plan.brokers) {
-    await channel.bindQueue(b.deadLetterQueue, b.deadLetterExchange, "", { "x-match": "all", [DLQ_BINDING_KEY]: b.broker.name });
+    await channel.bindQueue(b.deadLetterQueue, b.deadLetterExchange, "", {
+      "x-match": "all",
+      [DLQ_BINDING_KEY]: b.broker.name,
+    });
   }
   for (const t of plan.triggers) {
-    await channel.bindQueue(t.queue, t.exchange, "", { "x-match": "all", ...t.trigger.filter, [TRIGGER_BINDING_KEY]: t.trigger.name });
-    if (t.trigger.delivery?.deadLetterSink) await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "", { "x-match": "all" });
+    await channel.bindQueue(t.queue, t.exchange, "", {
+      "x-match": "all",
+      ...t.trigger.filter,
+      [TRIGGER_BINDING_KEY]: t.trigger.name,
+    });
+    if (t.trigger.delivery?.deadLetterSink)
+      await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "", { "x-match": "all" });
   }
 }
 

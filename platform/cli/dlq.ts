@@ -5,10 +5,15 @@ import { callPlatform, CliError } from "./control-client.js";
 
 export async function dlq(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  const { values } = parseArgs({ args: rest, options: { type: { type: "string" }, id: { type: "string" }, json: { type: "boolean" } } });
+  const { values } = parseArgs({
+    args: rest,
+    options: { type: { type: "string" }, id: { type: "string" }, json: { type: "boolean" } },
+  });
   if (sub === "list") {
     const { deadLetters } = await callPlatform<{ deadLetters: DeadLetter[] }>("/api/dlq");
-    const shown = deadLetters.filter((d) => (!values.type || d.type === values.type) && (!values.id || d.id === values.id));
+    const shown = deadLetters.filter(
+      (d) => (!values.type || d.type === values.type) && (!values.id || d.id === values.id),
+    );
     if (values.json) {
       console.log(JSON.stringify(shown, null, 2));
       return;
@@ -18,15 +23,24 @@ export async function dlq(args: string[]): Promise<void> {
       return;
     }
     for (const d of shown) {
-      console.log(`${d.id}  ${d.type}  code ${d.errorCode ?? "-"}  → ${d.errorDestination ?? "-"}${d.errorData ? `  ${d.errorData.replace(/\s+/g, " ").slice(0, 120)}` : ""}`);
+      console.log(
+        `${d.id}  ${d.type}  code ${d.errorCode ?? "-"}  → ${d.errorDestination ?? "-"}${d.errorData ? `  ${d.errorData.replace(/\s+/g, " ").slice(0, 120)}` : ""}`,
+      );
     }
     console.log(`${shown.length} dead letter(s)`);
     return;
   }
   if (sub === "replay") {
-    const { replayed } = await callPlatform<{ replayed: string[] }>("/api/dlq/replay", { method: "POST", body: { type: values.type, id: values.id } });
-    console.log(`replayed ${replayed.length} event(s) through the broker${replayed.length ? `: ${replayed.slice(0, 10).join(", ")}${replayed.length > 10 ? ", ..." : ""}` : ""}`);
+    const { replayed } = await callPlatform<{ replayed: string[] }>("/api/dlq/replay", {
+      method: "POST",
+      body: { type: values.type, id: values.id },
+    });
+    console.log(
+      `replayed ${replayed.length} event(s) through the broker${replayed.length ? `: ${replayed.slice(0, 10).join(", ")}${replayed.length > 10 ? ", ..." : ""}` : ""}`,
+    );
     return;
   }
-  throw new CliError("usage: leveler dlq list [--type T] [--id ID] [--json] | leveler dlq replay [--type T] [--id ID]");
+  throw new CliError(
+    "usage: leveler dlq list [--type T] [--id ID] [--json] | leveler dlq replay [--type T] [--id ID]",
+  );
 }

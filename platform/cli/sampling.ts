@@ -5,7 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseRatio, parseSamplingSwitch, SamplingSwitchError, writeSamplingSwitchFile } from "../../lib/runtime/sampling-switch.js";
+import {
+  parseRatio,
+  parseSamplingSwitch,
+  SamplingSwitchError,
+  writeSamplingSwitchFile,
+} from "../../lib/runtime/sampling-switch.js";
 import { readPlatformConfig } from "../config.js";
 import { ClusterError, patchClusterSamplingSwitch } from "../telemetry/cluster-switch.js";
 import { localTelemetryPaths } from "../telemetry/local-switch.js";
@@ -17,14 +22,20 @@ export async function sampling(args: string[]): Promise<number> {
       // A negative number is a (bad) ratio to refuse with the ratio's message, not an option.
       args: args.map((a) => (/^-[\d.]/.test(a) ? ` ${a}` : a)),
       allowPositionals: true,
-      options: { cluster: { type: "boolean", default: false }, namespace: { type: "string", default: "leveler" }, context: { type: "string" } },
+      options: {
+        cluster: { type: "boolean", default: false },
+        namespace: { type: "string", default: "leveler" },
+        context: { type: "string" },
+      },
     });
   } catch (err) {
     console.error(`leveler sampling: ${(err as Error).message}`);
     return 2;
   }
   if (parsed.positionals.length > 1) {
-    console.error(`leveler sampling: one ratio, not ${parsed.positionals.length} (${parsed.positionals.join(" ")})`);
+    console.error(
+      `leveler sampling: one ratio, not ${parsed.positionals.length} (${parsed.positionals.join(" ")})`,
+    );
     return 2;
   }
   const raw = parsed.positionals[0]?.trim();
@@ -39,16 +50,26 @@ export async function sampling(args: string[]): Promise<number> {
   }
   if (parsed.values.cluster) {
     try {
-      await patchClusterSamplingSwitch({ samplerRatio }, { namespace: parsed.values.namespace, ...(parsed.values.context ? { context: parsed.values.context } : {}) });
+      await patchClusterSamplingSwitch(
+        { samplerRatio },
+        {
+          namespace: parsed.values.namespace,
+          ...(parsed.values.context ? { context: parsed.values.context } : {}),
+        },
+      );
     } catch (err) {
       console.error(`leveler sampling: ${err instanceof ClusterError ? err.message : String(err)}`);
       return 1;
     }
-    console.log(`sampler ratio ${samplerRatio} set in ConfigMap ${parsed.values.namespace}/config-telemetry; pods apply it when the kubelet refreshes the mount (up to about a minute)`);
+    console.log(
+      `sampler ratio ${samplerRatio} set in ConfigMap ${parsed.values.namespace}/config-telemetry; pods apply it when the kubelet refreshes the mount (up to about a minute)`,
+    );
     return 0;
   }
   writeSamplingSwitchFile(switchFile, { samplerRatio });
-  console.log(`sampler ratio ${samplerRatio} written to ${switchFile}; running functions apply it within a second (GET /api/status shows telemetry.samplerRatio)`);
+  console.log(
+    `sampler ratio ${samplerRatio} written to ${switchFile}; running functions apply it within a second (GET /api/status shows telemetry.samplerRatio)`,
+  );
   return 0;
 }
 
@@ -57,7 +78,8 @@ function show(switchFile: string): number {
     console.log(String(parseSamplingSwitch(readFileSync(switchFile, "utf8")).samplerRatio));
     return 0;
   } catch (err) {
-    const why = err instanceof SamplingSwitchError ? err.message : "no config file yet (npm start writes it)";
+    const why =
+      err instanceof SamplingSwitchError ? err.message : "no config file yet (npm start writes it)";
     console.error(`leveler sampling: ${switchFile}: ${why}`);
     return 1;
   }

@@ -58,20 +58,29 @@ describe("dashboard login and the control API's doors", () => {
   });
 
   it("lets state-changing calls through with the Bearer token, no Origin needed (the CLI)", async () => {
-    const r = await app().request("/api/change", { method: "POST", headers: { host: HOST, authorization: `Bearer ${TOKEN}` } });
+    const r = await app().request("/api/change", {
+      method: "POST",
+      headers: { host: HOST, authorization: `Bearer ${TOKEN}` },
+    });
     expect(r.status).toBe(200);
   });
 
   it("lets them through with the cookie and a same-origin Origin", async () => {
     const cookie = await login();
-    const r = await app().request("/api/change", { method: "POST", headers: { host: HOST, cookie, origin: ORIGIN } });
+    const r = await app().request("/api/change", {
+      method: "POST",
+      headers: { host: HOST, cookie, origin: ORIGIN },
+    });
     expect(r.status).toBe(200);
   });
 
   it("refuses the cookie without Origin, or from another origin (another port of 127.0.0.1 too): 403", async () => {
     const cookie = await login();
     for (const origin of [undefined, "http://127.0.0.1:3000", "http://evil.example", "null"]) {
-      const r = await app().request("/api/change", { method: "POST", headers: { host: HOST, cookie, ...(origin ? { origin } : {}) } });
+      const r = await app().request("/api/change", {
+        method: "POST",
+        headers: { host: HOST, cookie, ...(origin ? { origin } : {}) },
+      });
       expect(r.status, String(origin)).toBe(403);
       expect(r.headers.get("content-type")).toBe("application/problem+json");
       expect(((await r.json()) as { detail: string }).detail).toMatch(/cross-site/);
@@ -80,8 +89,16 @@ describe("dashboard login and the control API's doors", () => {
 
   it("answers 401 without credentials, with a wrong token, or with a forged cookie", async () => {
     const auth = createSessionAuth(TOKEN);
-    for (const headers of [{}, { authorization: "Bearer wrong" }, { cookie: `${auth.cookieName}=forged`, origin: ORIGIN }, { cookie: `${auth.cookieName}=${TOKEN}`, origin: ORIGIN }]) {
-      const r = await app().request("/api/change", { method: "POST", headers: { host: HOST, ...headers } });
+    for (const headers of [
+      {},
+      { authorization: "Bearer wrong" },
+      { cookie: `${auth.cookieName}=forged`, origin: ORIGIN },
+      { cookie: `${auth.cookieName}=${TOKEN}`, origin: ORIGIN },
+    ]) {
+      const r = await app().request("/api/change", {
+        method: "POST",
+        headers: { host: HOST, ...headers },
+      });
       expect(r.status, JSON.stringify(headers)).toBe(401);
       expect(r.headers.get("www-authenticate")).toBe("Bearer");
       expect(((await r.json()) as { detail: string }).detail).toMatch(/Bearer <token>.*\?token=/);
@@ -96,24 +113,41 @@ describe("dashboard login and the control API's doors", () => {
   it("logs in from the page's form only when the form comes from the page", async () => {
     const form = (token: string) => new URLSearchParams({ token }).toString();
     const headers = { host: HOST, "content-type": "application/x-www-form-urlencoded" };
-    const good = await app().request("/login", { method: "POST", headers: { ...headers, origin: ORIGIN }, body: form(` ${TOKEN}\n`) });
+    const good = await app().request("/login", {
+      method: "POST",
+      headers: { ...headers, origin: ORIGIN },
+      body: form(` ${TOKEN}\n`),
+    });
     expect(good.status).toBe(303);
     expect(good.headers.get("set-cookie")).toContain(createSessionAuth(TOKEN).cookieName);
-    const wrong = await app().request("/login", { method: "POST", headers: { ...headers, origin: ORIGIN }, body: form("nope") });
+    const wrong = await app().request("/login", {
+      method: "POST",
+      headers: { ...headers, origin: ORIGIN },
+      body: form("nope"),
+    });
     expect(wrong.headers.get("location")).toBe("/?login=failed");
-    const foreign = await app().request("/login", { method: "POST", headers: { ...headers, origin: "http://evil.example" }, body: form(TOKEN) });
+    const foreign = await app().request("/login", {
+      method: "POST",
+      headers: { ...headers, origin: "http://evil.example" },
+      body: form(TOKEN),
+    });
     expect(foreign.status).toBe(403);
     expect(foreign.headers.get("set-cookie")).toBeNull();
   });
 
   it("logs out by expiring the cookie", async () => {
-    const r = await app().request("/logout", { method: "POST", headers: { host: HOST, origin: ORIGIN } });
+    const r = await app().request("/logout", {
+      method: "POST",
+      headers: { host: HOST, origin: ORIGIN },
+    });
     expect(r.status).toBe(303);
     expect(r.headers.get("set-cookie")).toMatch(/Max-Age=0/);
   });
 
   it("gives each token its own cookie name, so two platforms on one machine keep their sessions", () => {
-    expect(createSessionAuth("x".repeat(64)).cookieName).not.toBe(createSessionAuth(TOKEN).cookieName);
+    expect(createSessionAuth("x".repeat(64)).cookieName).not.toBe(
+      createSessionAuth(TOKEN).cookieName,
+    );
   });
 
   it("compares origins by scheme, host and port", () => {

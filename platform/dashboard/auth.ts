@@ -40,7 +40,8 @@ export function createSessionAuth(token: string): SessionAuth {
       const value = getCookie(c, cookieName);
       return value !== undefined && equal(value, session);
     },
-    loginCookie: () => `${cookieName}=${session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MAX_AGE_S}`,
+    loginCookie: () =>
+      `${cookieName}=${session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MAX_AGE_S}`,
     logoutCookie: () => `${cookieName}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
   };
 }
@@ -50,38 +51,61 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
   if (!origin || !host) return false;
   try {
     const from = new URL(origin);
-    return (from.protocol === "http:" || from.protocol === "https:") && from.host === new URL(`${from.protocol}//${host}`).host;
+    return (
+      (from.protocol === "http:" || from.protocol === "https:") &&
+      from.host === new URL(`${from.protocol}//${host}`).host
+    );
   } catch {
     return false;
   }
 }
 
-export type ControlVerdict = { ok: true; via: "bearer" | "cookie" } | { ok: false; status: 401 | 403; detail: string };
+export type ControlVerdict =
+  { ok: true; via: "bearer" | "cookie" } | { ok: false; status: 401 | 403; detail: string };
 
 /** The decision for one state-changing request. */
 export function checkControl(c: Context, token: string, auth: SessionAuth): ControlVerdict {
   if (authorized(c.req.header("authorization"), token)) return { ok: true, via: "bearer" };
   if (auth.hasSession(c)) {
-    if (sameOrigin(c.req.header("origin"), c.req.header("host"))) return { ok: true, via: "cookie" };
-    return { ok: false, status: 403, detail: "a dashboard session's calls must come from the dashboard itself (an Origin header naming this server); refused as a cross-site request" };
+    if (sameOrigin(c.req.header("origin"), c.req.header("host")))
+      return { ok: true, via: "cookie" };
+    return {
+      ok: false,
+      status: 403,
+      detail:
+        "a dashboard session's calls must come from the dashboard itself (an Origin header naming this server); refused as a cross-site request",
+    };
   }
   return {
     ok: false,
     status: 401,
-    detail: "this call changes state: send Authorization: Bearer <token>; the token is in the state directory (control-token). In a browser, open the dashboard link `npm start` prints (/?token=...)",
+    detail:
+      "this call changes state: send Authorization: Bearer <token>; the token is in the state directory (control-token). In a browser, open the dashboard link `npm start` prints (/?token=...)",
   };
 }
 
 /** Reads stay open on 127.0.0.1; anything else under the path needs the token or a same-origin session. */
-export function controlAuth(token: string, auth: SessionAuth = createSessionAuth(token)): MiddlewareHandler {
+export function controlAuth(
+  token: string,
+  auth: SessionAuth = createSessionAuth(token),
+): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const verdict = checkControl(c, token, auth);
     if (!verdict.ok) {
-      return c.json({ type: "about:blank", title: verdict.status === 401 ? "Unauthorized" : "Forbidden", status: verdict.status, detail: verdict.detail }, verdict.status, {
-        "content-type": "application/problem+json",
-        ...(verdict.status === 401 ? { "www-authenticate": "Bearer" } : {}),
-      });
+      return c.json(
+        {
+          type: "about:blank",
+          title: verdict.status === 401 ? "Unauthorized" : "Forbidden",
+          status: verdict.status,
+          detail: verdict.detail,
+        },
+        verdict.status,
+        {
+          "content-type": "application/problem+json",
+          ...(verdict.status === 401 ? { "www-authenticate": "Bearer" } : {}),
+        },
+      );
     }
     await next();
   };

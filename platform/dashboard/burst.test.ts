@@ -20,12 +20,19 @@ describe("burst: what it sends", () => {
   it("has valid data for every event type the ingress accepts", () => {
     const registry = createEventRegistry(schemas);
     expect(types).toEqual([...registry.types]);
-    for (const type of types) for (let n = 0; n < 6; n++) expect(registry.validate(type, burstData(type, "b1", n)), `${type} #${n}`).toEqual([]);
+    for (const type of types)
+      for (let n = 0; n < 6; n++)
+        expect(registry.validate(type, burstData(type, "b1", n)), `${type} #${n}`).toEqual([]);
   });
 
   it("takes a count and a type by its short name, its full name, or all of them", () => {
-    expect(parseBurstRequest({ count: 10, type: "order" }, types)).toEqual({ count: 10, types: ["com.example.order.created"] });
-    expect(parseBurstRequest({ count: 10, type: "com.example.payment.requested" }, types).types).toEqual(["com.example.payment.requested"]);
+    expect(parseBurstRequest({ count: 10, type: "order" }, types)).toEqual({
+      count: 10,
+      types: ["com.example.order.created"],
+    });
+    expect(
+      parseBurstRequest({ count: 10, type: "com.example.payment.requested" }, types).types,
+    ).toEqual(["com.example.payment.requested"]);
     expect(parseBurstRequest({ count: MAX_BURST }, types).types).toEqual(types);
   });
 
@@ -56,8 +63,15 @@ describe("burst: how it sends", () => {
       inFlight--;
       return new Response("{}", { status: n % 10 === 0 ? 429 : n % 25 === 0 ? 400 : 202 });
     }) as typeof fetch;
-    const sender = new BurstSender({ ingressUrl: () => "http://ingress", concurrency: 4, fetch: fakeFetch });
-    const started = sender.start({ count: 100, types: ["com.example.order.created", "com.example.report.requested"] });
+    const sender = new BurstSender({
+      ingressUrl: () => "http://ingress",
+      concurrency: 4,
+      fetch: fakeFetch,
+    });
+    const started = sender.start({
+      count: 100,
+      types: ["com.example.order.created", "com.example.report.requested"],
+    });
     expect(started).toMatchObject({ count: 100, concurrency: 4, finishedAt: null });
     await sender.settled();
     const done = sender.status()!;
@@ -68,7 +82,9 @@ describe("burst: how it sends", () => {
     expect(done.failed).toBeGreaterThan(0);
     expect(done.lastError).toMatch(/^400/);
     expect(done.finishedAt).not.toBeNull();
-    expect(seen.filter((u) => u === "http://ingress/events/com.example.order.created")).toHaveLength(50);
+    expect(
+      seen.filter((u) => u === "http://ingress/events/com.example.order.created"),
+    ).toHaveLength(50);
   });
 
   it("runs one burst at a time (409), and needs a running ingress (503)", async () => {
@@ -80,7 +96,9 @@ describe("burst: how it sends", () => {
     }) as typeof fetch;
     const sender = new BurstSender({ ingressUrl: () => "http://ingress", fetch: fakeFetch });
     sender.start({ count: 5, types: ["com.example.order.created"] });
-    expect(refused(() => sender.start({ count: 5, types: ["com.example.order.created"] })).status).toBe(409);
+    expect(
+      refused(() => sender.start({ count: 5, types: ["com.example.order.created"] })).status,
+    ).toBe(409);
     release();
     await sender.settled();
     expect(sender.status()!.accepted).toBe(5);
@@ -94,8 +112,14 @@ describe("burst: how it sends", () => {
 
   it("counts a request that gets no answer as failed, and stops when told", async () => {
     const fakeFetch = (async (_url: string | URL | Request, init?: RequestInit) =>
-      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))))) as typeof fetch;
-    const sender = new BurstSender({ ingressUrl: () => "http://ingress", concurrency: 2, fetch: fakeFetch });
+      new Promise<Response>((_resolve, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))),
+      )) as typeof fetch;
+    const sender = new BurstSender({
+      ingressUrl: () => "http://ingress",
+      concurrency: 2,
+      fetch: fakeFetch,
+    });
     sender.start({ count: 1000, types });
     await sender.stop();
     const status = sender.status()!;

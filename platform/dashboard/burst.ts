@@ -33,15 +33,31 @@ export function shortType(type: string): string {
 }
 
 /** `{"count": n, "type"?: "order" | "com.example.order.created" | "all"}`; 400 naming the field otherwise. */
-export function parseBurstRequest(body: Record<string, unknown>, types: readonly string[], maxCount = MAX_BURST): BurstRequest {
+export function parseBurstRequest(
+  body: Record<string, unknown>,
+  types: readonly string[],
+  maxCount = MAX_BURST,
+): BurstRequest {
   const count = body.count;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > maxCount) {
-    throw new RequestError(400, "Bad Request", `count must be a whole number from 1 to ${maxCount}, not ${JSON.stringify(count ?? null)}`, "count");
+    throw new RequestError(
+      400,
+      "Bad Request",
+      `count must be a whole number from 1 to ${maxCount}, not ${JSON.stringify(count ?? null)}`,
+      "count",
+    );
   }
   const type = body.type ?? "all";
   if (type === "all") return { count, types: [...types] };
-  const match = typeof type === "string" ? types.find((t) => t === type || shortType(t) === type) : undefined;
-  if (!match) throw new RequestError(400, "Bad Request", `type must be "all" or one of ${types.map(shortType).join(", ")} (or the full type), not ${JSON.stringify(type)}`, "type");
+  const match =
+    typeof type === "string" ? types.find((t) => t === type || shortType(t) === type) : undefined;
+  if (!match)
+    throw new RequestError(
+      400,
+      "Bad Request",
+      `type must be "all" or one of ${types.map(shortType).join(", ")} (or the full type), not ${JSON.stringify(type)}`,
+      "type",
+    );
   return { count, types: [match] };
 }
 
@@ -77,7 +93,11 @@ export class BurstSender {
   start(request: BurstRequest): BurstStatus {
     if (this.running) {
       const c = this.current!;
-      throw new RequestError(409, "Conflict", `a burst is being sent (${c.sent} of ${c.count}); wait for it to finish`);
+      throw new RequestError(
+        409,
+        "Conflict",
+        `a burst is being sent (${c.sent} of ${c.count}); wait for it to finish`,
+      );
     }
     const target = this.options.ingressUrl();
     if (!target) throw new RequestError(503, "Service Unavailable", "the ingress is not running");

@@ -17,7 +17,10 @@ export interface PageOptions {
 
 export function renderPage(o: PageOptions): string {
   const typeOptions = [
-    ...o.burstTypes.map((t) => `<option value="${esc(shortType(t))}" title="${esc(t)}"${shortType(t) === "order" ? " selected" : ""}>${esc(shortType(t))}</option>`),
+    ...o.burstTypes.map(
+      (t) =>
+        `<option value="${esc(shortType(t))}" title="${esc(t)}"${shortType(t) === "order" ? " selected" : ""}>${esc(shortType(t))}</option>`,
+    ),
     `<option value="all">all, in turn</option>`,
   ].join("");
   const disabled = o.loggedIn ? "" : " disabled";
@@ -69,14 +72,18 @@ ${o.loginFailed ? `<div class="banner warn" role="alert">That link's token is no
     </dl>
   </section>
   <section class="controls" aria-label="Controls">
-    ${o.loggedIn ? "" : `<div class="login">
+    ${
+      o.loggedIn
+        ? ""
+        : `<div class="login">
       <p><strong>Read-only.</strong> The controls need the platform's control token: open the link <code>npm start</code> printed (<code>http://127.0.0.1:8090/?token=…</code>), or paste the token from <code>.leveler/control-token</code>.</p>
       <form method="post" action="/login" class="row">
         <label for="token">Control token</label>
         <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required>
         <button type="submit">Log in</button>
       </form>
-    </div>`}
+    </div>`
+    }
     <form id="burst" class="card control" aria-labelledby="h-burst">
       <h2 id="h-burst">Send a burst</h2>
       <fieldset${disabled}>

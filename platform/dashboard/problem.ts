@@ -27,9 +27,23 @@ export function problem(c: Context, err: Error): Response {
     detail: known ? err.message : "an unexpected error occurred",
     instance: c.req.path,
     // As the ingress's errors: the field, and what is wrong with it (without naming it twice).
-    ...(known?.field ? { errors: [{ field: known.field, message: err.message.startsWith(known.field) ? err.message.slice(known.field.length).replace(/^:?\s*/, "") : err.message }] } : {}),
+    ...(known?.field
+      ? {
+          errors: [
+            {
+              field: known.field,
+              message: err.message.startsWith(known.field)
+                ? err.message.slice(known.field.length).replace(/^:?\s*/, "")
+                : err.message,
+            },
+          ],
+        }
+      : {}),
   };
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/problem+json" } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/problem+json" },
+  });
 }
 
 /** The request's JSON object body, or a 400 saying what is wrong with it. */
@@ -38,8 +52,13 @@ export async function jsonObject(c: Context): Promise<Record<string, unknown>> {
   try {
     body = await c.req.json();
   } catch {
-    throw new RequestError(400, "Bad Request", "the body must be a JSON object (content-type: application/json)");
+    throw new RequestError(
+      400,
+      "Bad Request",
+      "the body must be a JSON object (content-type: application/json)",
+    );
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new RequestError(400, "Bad Request", "the body must be a JSON object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new RequestError(400, "Bad Request", "the body must be a JSON object");
   return body as Record<string, unknown>;
 }

@@ -39,14 +39,21 @@ function routes(samples: WireSample[] = [], burstSender?: BurstSender) {
   });
 }
 
-const post = (path: string, body: unknown) => routes().request(path, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+const post = (path: string, body: unknown) =>
+  routes().request(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 describe("dashboard routes", () => {
   it("POST /api/sampling writes the file every process watches, as `leveler sampling` does", async () => {
     const r = await post("/api/sampling", { ratio: 0.25 });
     expect(r.status).toBe(200);
     expect(parseSamplingSwitch(readFileSync(configFile, "utf8")).samplerRatio).toBe(0.25);
-    expect(await (await routes().request("/api/sampling")).json()).toMatchObject({ configured: 0.25 });
+    expect(await (await routes().request("/api/sampling")).json()).toMatchObject({
+      configured: 0.25,
+    });
     expect((await post("/api/sampling", { ratio: "1" })).status).toBe(200);
     expect(parseSamplingSwitch(readFileSync(configFile, "utf8")).samplerRatio).toBe(1);
   });
@@ -58,7 +65,10 @@ describe("dashboard routes", () => {
       expect(r.headers.get("content-type")).toBe("application/problem+json");
       const body = (await r.json()) as { detail: string; errors: { field: string }[] };
       expect(body.detail).toMatch(/^ratio: sampler ratio must be a number from 0 to 1/);
-      expect(body.errors[0]).toEqual({ field: "ratio", message: expect.stringMatching(/^sampler ratio must be/) as unknown });
+      expect(body.errors[0]).toEqual({
+        field: "ratio",
+        message: expect.stringMatching(/^sampler ratio must be/) as unknown,
+      });
     }
     expect(parseSamplingSwitch(readFileSync(configFile, "utf8")).samplerRatio).toBe(1);
     expect((await post("/api/sampling", "not json")).status).toBe(400);
@@ -67,16 +77,41 @@ describe("dashboard routes", () => {
 
   it("POST /api/burst answers 202 at once with what it will send; bad bodies get 400 naming the field", async () => {
     const never = (() => new Promise<Response>(() => undefined)) as typeof fetch;
-    const app = routes([], new BurstSender({ ingressUrl: () => "http://127.0.0.1:1", fetch: never, concurrency: 2 }));
-    const r = await app.request("/api/burst", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ count: 50, type: "order" }) });
+    const app = routes(
+      [],
+      new BurstSender({ ingressUrl: () => "http://127.0.0.1:1", fetch: never, concurrency: 2 }),
+    );
+    const r = await app.request("/api/burst", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ count: 50, type: "order" }),
+    });
     expect(r.status).toBe(202);
-    expect(((await r.json()) as { burst: unknown }).burst).toMatchObject({ count: 50, types: ["com.example.order.created"], concurrency: 2, sent: 0 });
-    const busy = await app.request("/api/burst", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ count: 1 }) });
+    expect(((await r.json()) as { burst: unknown }).burst).toMatchObject({
+      count: 50,
+      types: ["com.example.order.created"],
+      concurrency: 2,
+      sent: 0,
+    });
+    const busy = await app.request("/api/burst", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ count: 1 }),
+    });
     expect(busy.status).toBe(409);
     const bad = await post("/api/burst", { count: 20_001 });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { errors: unknown[] }).errors[0]).toEqual({ field: "count", message: "must be a whole number from 1 to 20000, not 20001" });
-    expect(((await (await post("/api/burst", { count: 1, type: "invoice" })).json()) as { errors: { field: string }[] }).errors[0]!.field).toBe("type");
+    expect(((await bad.json()) as { errors: unknown[] }).errors[0]).toEqual({
+      field: "count",
+      message: "must be a whole number from 1 to 20000, not 20001",
+    });
+    expect(
+      (
+        (await (await post("/api/burst", { count: 1, type: "invoice" })).json()) as {
+          errors: { field: string }[];
+        }
+      ).errors[0]!.field,
+    ).toBe("type");
   });
 
   it("serves the bundle from dist/dashboard and nothing else", async () => {
@@ -104,7 +139,11 @@ describe("dashboard routes", () => {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const event = /^event: (.*)$/m.exec(block)?.[1] ?? "";
-        const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data: "))
+          .map((l) => l.slice(6))
+          .join("\n");
         events.push({ event, data: JSON.parse(data) });
         if (events.length === 1) samples.push(sample(Date.now(), 7));
       }

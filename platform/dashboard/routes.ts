@@ -13,7 +13,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Hono, type Context } from "hono";
 import { schemas } from "../../functions/events/schemas.js";
-import { parseRatio, parseSamplingSwitch, writeSamplingSwitchFile } from "../../lib/runtime/sampling-switch.js";
+import {
+  parseRatio,
+  parseSamplingSwitch,
+  writeSamplingSwitchFile,
+} from "../../lib/runtime/sampling-switch.js";
 import type { Platform } from "../platform.js";
 import { localTelemetryPaths } from "../telemetry/local-switch.js";
 import type { Timeline } from "../timeline.js";
@@ -47,12 +51,17 @@ export function dashboardDeps(platform: Platform, token: string): DashboardDeps 
   };
 }
 
-const ASSET_TYPES: Record<string, string> = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".map": "application/json" };
+const ASSET_TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".map": "application/json",
+};
 
 // The page runs nothing but its own bundle, talks to nothing but this server, and may not be
 // framed (its buttons change state).
 const PAGE_HEADERS = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
@@ -72,7 +81,15 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
       // Exchange the link's token for a session cookie, and take the token out of the address bar
       // (and so out of history and bookmarks).
       if (!auth.isToken(token)) return c.redirect("/?login=failed", 303);
-      return new Response(null, { status: 303, headers: { location: "/", "set-cookie": auth.loginCookie(), "cache-control": "no-store", "referrer-policy": "no-referrer" } });
+      return new Response(null, {
+        status: 303,
+        headers: {
+          location: "/",
+          "set-cookie": auth.loginCookie(),
+          "cache-control": "no-store",
+          "referrer-policy": "no-referrer",
+        },
+      });
     }
     const html = renderPage({
       loggedIn: auth.hasSession(c),
@@ -90,11 +107,17 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
     const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
     const token = typeof form.token === "string" ? form.token.trim() : undefined;
     if (!auth.isToken(token)) return c.redirect("/?login=failed", 303);
-    return new Response(null, { status: 303, headers: { location: "/", "set-cookie": auth.loginCookie(), "cache-control": "no-store" } });
+    return new Response(null, {
+      status: 303,
+      headers: { location: "/", "set-cookie": auth.loginCookie(), "cache-control": "no-store" },
+    });
   });
   app.post("/logout", (c) => {
     refuseCrossSite(c);
-    return new Response(null, { status: 303, headers: { location: "/", "set-cookie": auth.logoutCookie(), "cache-control": "no-store" } });
+    return new Response(null, {
+      status: 303,
+      headers: { location: "/", "set-cookie": auth.logoutCookie(), "cache-control": "no-store" },
+    });
   });
 
   app.get("/dashboard/:file{[A-Za-z0-9_.-]+}", async (c) => {
@@ -103,18 +126,31 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
     if (!type || file.startsWith(".")) return c.notFound();
     try {
       const body = await readFile(join(deps.distDir, "dashboard", file));
-      return c.body(body, 200, { "content-type": type, "cache-control": "no-cache", "x-content-type-options": "nosniff" });
+      return c.body(body, 200, {
+        "content-type": type,
+        "cache-control": "no-cache",
+        "x-content-type-options": "nosniff",
+      });
     } catch {
       return c.text(`dashboard/${file} is not built: run npm run build`, 404);
     }
   });
 
   app.get("/api/dashboard/stream", (c) =>
-    dashboardStream(c, { timeline: deps.timeline, burst: () => burst.status(), ...(deps.streamPeriodMs ? { periodMs: deps.streamPeriodMs } : {}) }),
+    dashboardStream(c, {
+      timeline: deps.timeline,
+      burst: () => burst.status(),
+      ...(deps.streamPeriodMs ? { periodMs: deps.streamPeriodMs } : {}),
+    }),
   );
 
   // The monitoring switch, as `npx leveler sampling <ratio>` sets it: the same file, the same check.
-  app.get("/api/sampling", (c) => c.json({ configured: configuredRatio(deps.telemetryConfigFile), configFile: deps.telemetryConfigFile }));
+  app.get("/api/sampling", (c) =>
+    c.json({
+      configured: configuredRatio(deps.telemetryConfigFile),
+      configFile: deps.telemetryConfigFile,
+    }),
+  );
   app.post("/api/sampling", async (c) => {
     const body = await jsonObject(c);
     let samplerRatio: number;
@@ -124,7 +160,12 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
       throw new RequestError(400, "Bad Request", `ratio: ${(err as Error).message}`, "ratio");
     }
     writeSamplingSwitchFile(deps.telemetryConfigFile, { samplerRatio });
-    return c.json({ samplerRatio, configFile: deps.telemetryConfigFile, detail: "running processes apply it within a second; telemetry.samplerRatio in /api/status shows it" });
+    return c.json({
+      samplerRatio,
+      configFile: deps.telemetryConfigFile,
+      detail:
+        "running processes apply it within a second; telemetry.samplerRatio in /api/status shows it",
+    });
   });
 
   app.get("/api/burst", (c) => c.json({ burst: burst.status(), types, maxCount: MAX_BURST }));
@@ -137,7 +178,12 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
 
 /** The same-origin rule of auth.ts, for the two forms outside /api. */
 function refuseCrossSite(c: Context): void {
-  if (!sameOrigin(c.req.header("origin"), c.req.header("host"))) throw new RequestError(403, "Forbidden", "this form may only be sent from the dashboard itself (an Origin header naming this server)");
+  if (!sameOrigin(c.req.header("origin"), c.req.header("host")))
+    throw new RequestError(
+      403,
+      "Forbidden",
+      "this form may only be sent from the dashboard itself (an Origin header naming this server)",
+    );
 }
 
 function configuredRatio(file: string): number | null {
@@ -147,4 +193,3 @@ function configuredRatio(file: string): number | null {
     return null;
   }
 }
-

@@ -27,7 +27,12 @@ export function dashboardStream(c: Context, options: DashboardStreamOptions): Re
   return streamSSE(c, async (stream) => {
     const samples = timeline.since(now() - timeline.windowMs);
     let last = samples.at(-1)?.t ?? 0;
-    const hello: HelloMessage = { intervalMs: timeline.intervalMs, windowMs: timeline.windowMs, samples, burst: burst() };
+    const hello: HelloMessage = {
+      intervalMs: timeline.intervalMs,
+      windowMs: timeline.windowMs,
+      samples,
+      burst: burst(),
+    };
     await stream.writeSSE({ event: "hello", data: JSON.stringify(hello), retry: 1000 });
     while (!stream.aborted && !stream.closed) {
       await stream.sleep(periodMs);

@@ -3,7 +3,13 @@
  * `kubectl apply --server-side --field-manager=leveler` would: no kubectl needed, and the API
  * server (its CRD schemas and the Knative webhooks) validates every object.
  */
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, VersionApi } from "@kubernetes/client-node";
+import {
+  ApiException,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  VersionApi,
+} from "@kubernetes/client-node";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { DeployError } from "./errors.js";
@@ -12,7 +18,16 @@ import type { SourcedDoc } from "./render.js";
 export const FIELD_MANAGER = "leveler";
 
 /** Order in which kinds are applied: what others refer to comes first. */
-const KIND_ORDER = ["Namespace", "RabbitmqCluster", "OperatorPolicy", "RabbitmqBrokerConfig", "Broker", "Service", "Trigger", "SinkBinding"];
+const KIND_ORDER = [
+  "Namespace",
+  "RabbitmqCluster",
+  "OperatorPolicy",
+  "RabbitmqBrokerConfig",
+  "Broker",
+  "Service",
+  "Trigger",
+  "SinkBinding",
+];
 
 /** Where each kind comes from, for the one line shown when the cluster does not know it. */
 const PROVIDER: Record<string, string> = {
@@ -36,8 +51,14 @@ export function applyOrder(docs: readonly SourcedDoc[]): SourcedDoc[] {
 /** Loads the kubeconfig and checks that its cluster answers; one clear line when it does not. */
 export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<KubeConfig> {
   const home = env.HOME ?? "";
-  if (!env.KUBECONFIG && !existsSync(join(home, ".kube", "config")) && !env.KUBERNETES_SERVICE_HOST) {
-    throw new DeployError("no kubeconfig: set KUBECONFIG, create ~/.kube/config (minikube and kind do), or run inside the cluster");
+  if (
+    !env.KUBECONFIG &&
+    !existsSync(join(home, ".kube", "config")) &&
+    !env.KUBERNETES_SERVICE_HOST
+  ) {
+    throw new DeployError(
+      "no kubeconfig: set KUBECONFIG, create ~/.kube/config (minikube and kind do), or run inside the cluster",
+    );
   }
   const kc = new KubeConfig();
   try {
@@ -50,11 +71,15 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Kub
     throw new DeployError(`no usable kubeconfig: ${(err as Error).message}`, { cause: err });
   }
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new DeployError("no current cluster in the kubeconfig (kubectl config use-context NAME)");
+  if (!cluster)
+    throw new DeployError("no current cluster in the kubeconfig (kubectl config use-context NAME)");
   try {
     await kc.makeApiClient(VersionApi).getCode();
   } catch (err) {
-    throw new DeployError(`cluster ${cluster.server} (context ${kc.getCurrentContext()}) does not answer: ${reason(err)}`, { cause: err });
+    throw new DeployError(
+      `cluster ${cluster.server} (context ${kc.getCurrentContext()}) does not answer: ${reason(err)}`,
+      { cause: err },
+    );
   }
   return kc;
 }
@@ -64,16 +89,30 @@ export interface ApplyResult {
 }
 
 /** Server-side applies each object in dependency order; stops at the first failure. */
-export async function applyDocs(kc: KubeConfig, docs: readonly SourcedDoc[], log: (line: string) => void): Promise<ApplyResult> {
+export async function applyDocs(
+  kc: KubeConfig,
+  docs: readonly SourcedDoc[],
+  log: (line: string) => void,
+): Promise<ApplyResult> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const applied: string[] = [];
   for (const { doc, file } of applyOrder(docs)) {
     const what = `${doc.kind} ${doc.metadata.namespace ? `${doc.metadata.namespace}/` : ""}${doc.metadata.name}`;
     try {
       // force: leveler owns these fields, as `kubectl apply --server-side --force-conflicts`.
-      await client.patch(doc, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      await client.patch(
+        doc,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
     } catch (err) {
-      throw new DeployError(`${file}: applying ${what} failed: ${explain(doc.apiVersion, doc.kind, err)}`, { cause: err });
+      throw new DeployError(
+        `${file}: applying ${what} failed: ${explain(doc.apiVersion, doc.kind, err)}`,
+        { cause: err },
+      );
     }
     applied.push(what);
     log(`applied ${what}`);
@@ -82,10 +121,17 @@ export async function applyDocs(kc: KubeConfig, docs: readonly SourcedDoc[], log
 }
 
 function explain(apiVersion: string, kind: string, err: unknown): string {
-  if (err instanceof ApiException && err.code === 404 && /could not find the requested resource|not found/i.test(String(err.message) + JSON.stringify(err.body))) {
+  if (
+    err instanceof ApiException &&
+    err.code === 404 &&
+    /could not find the requested resource|not found/i.test(
+      String(err.message) + JSON.stringify(err.body),
+    )
+  ) {
     const group = apiVersion.split("/")[0]!;
     const provider = PROVIDER[`${group}/${kind}`] ?? PROVIDER[group];
-    if (provider) return `the cluster does not serve ${kind} (${apiVersion}); install ${provider} first (knative/README.md)`;
+    if (provider)
+      return `the cluster does not serve ${kind} (${apiVersion}); install ${provider} first (knative/README.md)`;
   }
   return reason(err);
 }
@@ -98,7 +144,12 @@ function reason(err: unknown): string {
     return `HTTP ${err.code}${typeof message === "string" ? `: ${message}` : ""}`;
   }
   const e = err as { message?: string; code?: string; cause?: { code?: string; message?: string } };
-  return [e.code ?? e.cause?.code, e.cause?.message ?? e.message].filter(Boolean).join(" ").split("\n")[0] ?? String(err);
+  return (
+    [e.code ?? e.cause?.code, e.cause?.message ?? e.message]
+      .filter(Boolean)
+      .join(" ")
+      .split("\n")[0] ?? String(err)
+  );
 }
 
 function safeJson(text: string): unknown {

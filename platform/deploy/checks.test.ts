@@ -41,28 +41,50 @@ describe("cross-checks", () => {
   });
 
   it("pass on the rendered output in another namespace with pushed images", () => {
-    const images = new Map(functions.map((f) => [f, `ghcr.io/acme/leveler/${f}:1@sha256:${"b".repeat(64)}`]));
+    const images = new Map(
+      functions.map((f) => [f, `ghcr.io/acme/leveler/${f}:1@sha256:${"b".repeat(64)}`]),
+    );
     const rendered = renderDocs(sources(), { namespace: "shop", images });
     expect(check(rendered)).toEqual([]);
-    expect(rendered.every((d) => d.doc.kind === "Namespace" ? d.doc.metadata.name === "shop" : d.doc.metadata.namespace === "shop")).toBe(true);
+    expect(
+      rendered.every((d) =>
+        d.doc.kind === "Namespace"
+          ? d.doc.metadata.name === "shop"
+          : d.doc.metadata.namespace === "shop",
+      ),
+    ).toBe(true);
   });
 
   it("every manifest the cluster gets is listed in kustomization.yaml, and only config-autoscaler is left out", () => {
     const listed = new Set(sources().map((d) => d.file));
-    const model = loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(root, d)), root);
-    const all = [...model.services, ...model.brokers, ...model.triggers, ...model.sinkBindings].map((s) => s.file);
+    const model = loadManifests(
+      ["knative", "rabbitmq-eventing"].map((d) => join(root, d)),
+      root,
+    );
+    const all = [...model.services, ...model.brokers, ...model.triggers, ...model.sinkBindings].map(
+      (s) => s.file,
+    );
     for (const file of all) expect(listed, file).toContain(file);
-    const onDisk = ["knative", "knative/services", "knative/triggers", "rabbitmq-eventing"].flatMap((dir) =>
-      readdirSync(join(root, dir)).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml").map((f) => `${dir}/${f}`),
+    const onDisk = ["knative", "knative/services", "knative/triggers", "rabbitmq-eventing"].flatMap(
+      (dir) =>
+        readdirSync(join(root, dir))
+          .filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")
+          .map((f) => `${dir}/${f}`),
     );
     const left = onDisk.filter((f) => !listed.has(f));
     expect(left).toEqual(["knative/config-autoscaler.yaml"]);
   });
 
   it("the functions really answer the probe paths the manifests name", async () => {
-    const running = await serve({ app: new Hono(), port: 0, name: "probe-test", log: () => undefined });
+    const running = await serve({
+      app: new Hono(),
+      port: 0,
+      name: "probe-test",
+      log: () => undefined,
+    });
     try {
-      for (const path of [READINESS_PATH, LIVENESS_PATH]) expect((await fetch(`http://127.0.0.1:${running.port}${path}`)).status, path).toBe(200);
+      for (const path of [READINESS_PATH, LIVENESS_PATH])
+        expect((await fetch(`http://127.0.0.1:${running.port}${path}`)).status, path).toBe(200);
     } finally {
       await running.shutdown();
     }
@@ -70,32 +92,136 @@ describe("cross-checks", () => {
 
   it("reads the function from an image reference", () => {
     expect(imageFunction("leveler/order")).toBe("order");
-    expect(imageFunction("localhost:5000/a/b/payment:abc@sha256:" + "c".repeat(64))).toBe("payment");
+    expect(imageFunction("localhost:5000/a/b/payment:abc@sha256:" + "c".repeat(64))).toBe(
+      "payment",
+    );
   });
 
   const broken: [string, () => SourcedDoc[], RegExp][] = [
-    ["a Trigger naming a missing Broker", () => edit("Trigger", "order", "spec.broker", "nope"), /spec.broker "nope"/],
-    ["a Trigger naming a missing subscriber", () => edit("Trigger", "order", "spec.subscriber.ref.name", "ghost"), /names Service ghost/],
-    ["a Trigger using spec.filters", () => edit("Trigger", "order", "spec.filters", [{ exact: { type: "x" } }]), /spec.filters is ignored/],
-    ["an accepted type without a Trigger", () => edit("Trigger", "payment", "spec.filter.attributes.type", "com.example.order.created"), /com.example.payment.requested has 0 Triggers/],
+    [
+      "a Trigger naming a missing Broker",
+      () => edit("Trigger", "order", "spec.broker", "nope"),
+      /spec.broker "nope"/,
+    ],
+    [
+      "a Trigger naming a missing subscriber",
+      () => edit("Trigger", "order", "spec.subscriber.ref.name", "ghost"),
+      /names Service ghost/,
+    ],
+    [
+      "a Trigger using spec.filters",
+      () => edit("Trigger", "order", "spec.filters", [{ exact: { type: "x" } }]),
+      /spec.filters is ignored/,
+    ],
+    [
+      "an accepted type without a Trigger",
+      () => edit("Trigger", "payment", "spec.filter.attributes.type", "com.example.order.created"),
+      /com.example.payment.requested has 0 Triggers/,
+    ],
     ["a public consumer", () => edit("Service", "order", "metadata.labels", {}), /cluster-local/],
-    ["a consumer that never scales to zero", () => edit("Service", "report", "spec.template.metadata.annotations", { ...scale, "autoscaling.knative.dev/min-scale": "1" }), /min-scale: "0"/],
-    ["an ingress that can be cold", () => edit("Service", "ingress", "spec.template.metadata.annotations", { ...scale, "autoscaling.knative.dev/min-scale": "0" }), /min-scale: "1"/],
-    ["a second port", () => edit("Service", "order", `${C}.ports.+`, { containerPort: 9464 }), /exactly one container port/],
-    ["a reserved port", () => edit("Service", "order", `${C}.ports`, [{ containerPort: 8012 }]), /reserved by Knative/],
-    ["a probe elsewhere", () => edit("Service", "order", `${C}.readinessProbe.httpGet.path`, "/ready"), /readinessProbe.httpGet.path/],
-    ["a field Knative drops", () => edit("Service", "order", `${C}.lifecycle`, {}), /lifecycle is not accepted/],
-    ["a pod field Knative drops", () => edit("Service", "order", "spec.template.spec.hostNetwork", true), /hostNetwork is not accepted/],
-    ["root allowed", () => edit("Service", "order", `${C}.securityContext.runAsNonRoot`, false), /runAsNonRoot/],
-    ["no limits", () => edit("Service", "order", `${C}.resources.limits`, undefined), /resources.limits.cpu/],
-    ["another function's image", () => edit("Service", "order", `${C}.image`, "leveler/payment"), /order function's image/],
-    ["the default broker class", () => edit("Broker", undefined, "metadata.annotations", { "eventing.knative.dev/broker.class": "MTChannelBasedBroker" }), /RabbitMQBroker/],
-    ["a missing RabbitmqBrokerConfig", () => edit("Broker", undefined, "spec.config.name", "other"), /RabbitmqBrokerConfig other/],
-    ["a dead-letter sink that does not resolve", () => edit("Broker", undefined, "spec.delivery.deadLetterSink", { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: "dlq" } }), /deadLetterSink.ref names Service dlq/],
-    ["classic queues", () => edit("RabbitmqBrokerConfig", undefined, "spec.queueType", "classic"), /quorum/],
-    ["a queue bound that misses the Trigger queues", () => edit("OperatorPolicy", undefined, "spec.pattern", "^other\\."), /does not match Trigger/],
-    ["an inline credential", () => edit("Service", "ingress", `${C}.env.+`, { name: "AMQP_URL", value: "amqp://guest:guest@rabbit:5672" }), /URL with credentials/],
-    ["a password in env", () => edit("Service", "ingress", `${C}.env.+`, { name: "RABBITMQ_PASSWORD", value: "x" }), /inline value/],
+    [
+      "a consumer that never scales to zero",
+      () =>
+        edit("Service", "report", "spec.template.metadata.annotations", {
+          ...scale,
+          "autoscaling.knative.dev/min-scale": "1",
+        }),
+      /min-scale: "0"/,
+    ],
+    [
+      "an ingress that can be cold",
+      () =>
+        edit("Service", "ingress", "spec.template.metadata.annotations", {
+          ...scale,
+          "autoscaling.knative.dev/min-scale": "0",
+        }),
+      /min-scale: "1"/,
+    ],
+    [
+      "a second port",
+      () => edit("Service", "order", `${C}.ports.+`, { containerPort: 9464 }),
+      /exactly one container port/,
+    ],
+    [
+      "a reserved port",
+      () => edit("Service", "order", `${C}.ports`, [{ containerPort: 8012 }]),
+      /reserved by Knative/,
+    ],
+    [
+      "a probe elsewhere",
+      () => edit("Service", "order", `${C}.readinessProbe.httpGet.path`, "/ready"),
+      /readinessProbe.httpGet.path/,
+    ],
+    [
+      "a field Knative drops",
+      () => edit("Service", "order", `${C}.lifecycle`, {}),
+      /lifecycle is not accepted/,
+    ],
+    [
+      "a pod field Knative drops",
+      () => edit("Service", "order", "spec.template.spec.hostNetwork", true),
+      /hostNetwork is not accepted/,
+    ],
+    [
+      "root allowed",
+      () => edit("Service", "order", `${C}.securityContext.runAsNonRoot`, false),
+      /runAsNonRoot/,
+    ],
+    [
+      "no limits",
+      () => edit("Service", "order", `${C}.resources.limits`, undefined),
+      /resources.limits.cpu/,
+    ],
+    [
+      "another function's image",
+      () => edit("Service", "order", `${C}.image`, "leveler/payment"),
+      /order function's image/,
+    ],
+    [
+      "the default broker class",
+      () =>
+        edit("Broker", undefined, "metadata.annotations", {
+          "eventing.knative.dev/broker.class": "MTChannelBasedBroker",
+        }),
+      /RabbitMQBroker/,
+    ],
+    [
+      "a missing RabbitmqBrokerConfig",
+      () => edit("Broker", undefined, "spec.config.name", "other"),
+      /RabbitmqBrokerConfig other/,
+    ],
+    [
+      "a dead-letter sink that does not resolve",
+      () =>
+        edit("Broker", undefined, "spec.delivery.deadLetterSink", {
+          ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: "dlq" },
+        }),
+      /deadLetterSink.ref names Service dlq/,
+    ],
+    [
+      "classic queues",
+      () => edit("RabbitmqBrokerConfig", undefined, "spec.queueType", "classic"),
+      /quorum/,
+    ],
+    [
+      "a queue bound that misses the Trigger queues",
+      () => edit("OperatorPolicy", undefined, "spec.pattern", "^other\\."),
+      /does not match Trigger/,
+    ],
+    [
+      "an inline credential",
+      () =>
+        edit("Service", "ingress", `${C}.env.+`, {
+          name: "AMQP_URL",
+          value: "amqp://guest:guest@rabbit:5672",
+        }),
+      /URL with credentials/,
+    ],
+    [
+      "a password in env",
+      () => edit("Service", "ingress", `${C}.env.+`, { name: "RABBITMQ_PASSWORD", value: "x" }),
+      /inline value/,
+    ],
   ];
   it.each(broken)("catch %s", (_what, make, message) => {
     expect(check(make()).join("\n")).toMatch(message);

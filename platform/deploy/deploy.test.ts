@@ -19,24 +19,58 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 async function runDeploy(args: string[], env: NodeJS.ProcessEnv = {}) {
   let out = "";
   const err: string[] = [];
-  const code = await deploy(args, { root, env: { HOME: scratch, PATH: scratch, ...env }, out: (t) => (out += t), err: (l) => err.push(l) });
+  const code = await deploy(args, {
+    root,
+    env: { HOME: scratch, PATH: scratch, ...env },
+    out: (t) => (out += t),
+    err: (l) => err.push(l),
+  });
   return { code, out, err };
 }
 
 describe("leveler deploy", () => {
   it("--dry-run prints the rendered manifests with the registry's images and touches nothing", async () => {
-    const r = await runDeploy(["--dry-run", "--registry", "registry.example:5000/acme", "--namespace", "shop", "--tag", "t1"]);
+    const r = await runDeploy([
+      "--dry-run",
+      "--registry",
+      "registry.example:5000/acme",
+      "--namespace",
+      "shop",
+      "--tag",
+      "t1",
+    ]);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    type Doc = { kind: string; metadata: { name: string; namespace?: string }; spec: { template: { spec: { containers: { image: string }[] } }; rabbitmqClusterReference: { namespace: string } } };
+    type Doc = {
+      kind: string;
+      metadata: { name: string; namespace?: string };
+      spec: {
+        template: { spec: { containers: { image: string }[] } };
+        rabbitmqClusterReference: { namespace: string };
+      };
+    };
     const docs = parseAllDocuments(r.out).map((d) => d.toJS() as Doc);
-    expect(docs.map((d) => d.kind)).toEqual(expect.arrayContaining(["Namespace", "Service", "Broker", "Trigger", "SinkBinding", "RabbitmqCluster", "RabbitmqBrokerConfig"]));
+    expect(docs.map((d) => d.kind)).toEqual(
+      expect.arrayContaining([
+        "Namespace",
+        "Service",
+        "Broker",
+        "Trigger",
+        "SinkBinding",
+        "RabbitmqCluster",
+        "RabbitmqBrokerConfig",
+      ]),
+    );
     const order = docs.find((d) => d.kind === "Service" && d.metadata.name === "order")!;
     expect(order.metadata.namespace).toBe("shop");
-    expect(order.spec.template.spec.containers[0]!.image).toBe("registry.example:5000/acme/order:t1");
+    expect(order.spec.template.spec.containers[0]!.image).toBe(
+      "registry.example:5000/acme/order:t1",
+    );
     const config = docs.find((d) => d.kind === "RabbitmqBrokerConfig")!;
     expect(config.spec.rabbitmqClusterReference.namespace).toBe("shop");
-    expect(docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === "config-autoscaler")).toBeUndefined();
+    expect(
+      docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === "config-autoscaler"),
+    ).toBeUndefined();
   });
 
   it("--dry-run without a registry keeps the images as written", async () => {
@@ -49,23 +83,53 @@ describe("leveler deploy", () => {
     ["no registry", [], {}, /--registry is required/, 1],
     ["a bad registry", ["--registry", "Not A Registry"], {}, /is not a registry path/, 1],
     ["an unknown option", ["--dry-run", "--force"], {}, /Unknown option '--force'/, 2],
-    ["a bad namespace", ["--dry-run", "--namespace", "Shop_1"], {}, /not a valid Kubernetes namespace/, 1],
-    ["no container engine", ["--registry", "r.example/x"], {}, /no container engine: install docker or podman/, 1],
-    ["an engine that does not answer", ["--registry", "r.example/x", "--engine", "docker"], { FAKE_ENGINE: "down" }, /docker is installed but does not answer: Cannot connect/, 1],
+    [
+      "a bad namespace",
+      ["--dry-run", "--namespace", "Shop_1"],
+      {},
+      /not a valid Kubernetes namespace/,
+      1,
+    ],
+    [
+      "no container engine",
+      ["--registry", "r.example/x"],
+      {},
+      /no container engine: install docker or podman/,
+      1,
+    ],
+    [
+      "an engine that does not answer",
+      ["--registry", "r.example/x", "--engine", "docker"],
+      { FAKE_ENGINE: "down" },
+      /docker is installed but does not answer: Cannot connect/,
+      1,
+    ],
     ["no kubeconfig", ["--registry", "r.example/x"], { FAKE_ENGINE: "up" }, /no kubeconfig/, 1],
-    ["an unreachable cluster", ["--registry", "r.example/x"], { FAKE_ENGINE: "up", KUBECONFIG: "kubeconfig" }, /cluster https:\/\/127\.0\.0\.1:1 \(context dead\) does not answer/, 1],
+    [
+      "an unreachable cluster",
+      ["--registry", "r.example/x"],
+      { FAKE_ENGINE: "up", KUBECONFIG: "kubeconfig" },
+      /cluster https:\/\/127\.0\.0\.1:1 \(context dead\) does not answer/,
+      1,
+    ],
   ];
   it.each(failures)("fails with one line on %s", async (_what, args, env, message, exitCode) => {
     if (env.FAKE_ENGINE) {
       // A stand-in docker: `docker info` succeeds or fails like a client without its daemon.
       const fake = join(scratch, "docker");
-      const answer = env.FAKE_ENGINE === "up" ? "echo 28.0.0" : 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1';
+      const answer =
+        env.FAKE_ENGINE === "up"
+          ? "echo 28.0.0"
+          : 'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1';
       writeFileSync(fake, `#!/bin/sh\n${answer}\n`);
       chmodSync(fake, 0o755);
     }
     if (env.KUBECONFIG) {
       const file = join(scratch, "kubeconfig");
-      writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\ncurrent-context: dead\nusers:\n- name: u\n  user: {}\n`);
+      writeFileSync(
+        file,
+        `apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\ncurrent-context: dead\nusers:\n- name: u\n  user: {}\n`,
+      );
       env = { ...env, KUBECONFIG: file };
     }
     const r = await runDeploy(args, { ...env, PATH: env.FAKE_ENGINE ? scratch : "/nonexistent" });
@@ -78,8 +142,20 @@ describe("leveler deploy", () => {
   });
 
   it("applies what others refer to first", () => {
-    const kinds = ["SinkBinding", "Trigger", "Service", "Broker", "RabbitmqBrokerConfig", "OperatorPolicy", "RabbitmqCluster", "Namespace"];
-    const docs = kinds.map((kind) => ({ file: "f", doc: { apiVersion: "v", kind, metadata: { name: kind } } }));
+    const kinds = [
+      "SinkBinding",
+      "Trigger",
+      "Service",
+      "Broker",
+      "RabbitmqBrokerConfig",
+      "OperatorPolicy",
+      "RabbitmqCluster",
+      "Namespace",
+    ];
+    const docs = kinds.map((kind) => ({
+      file: "f",
+      doc: { apiVersion: "v", kind, metadata: { name: kind } },
+    }));
     expect(applyOrder(docs).map((d) => d.doc.kind)).toEqual([...kinds].reverse());
   });
 

@@ -13,7 +13,14 @@ import { applyDocs, connect } from "./apply.js";
 import { checkManifests } from "./checks.js";
 import { DeployError } from "./errors.js";
 import { buildAndPush, checkEngine, findEngine, imageRef } from "./images.js";
-import { DEFAULT_NAMESPACE, loadKustomization, projectRoot, RenderError, renderDocs, toYaml } from "./render.js";
+import {
+  DEFAULT_NAMESPACE,
+  loadKustomization,
+  projectRoot,
+  RenderError,
+  renderDocs,
+  toYaml,
+} from "./render.js";
 
 export const DEPLOY_USAGE = `  deploy --registry R [--dry-run] [--namespace NS] [--tag T] [--engine docker|podman]
                             build and push an image per function to R, render knative/ and
@@ -62,24 +69,44 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
   });
   const dryRun = values["dry-run"] ?? false;
   const registry = values.registry?.trim();
-  if (!dryRun && !registry) throw new DeployError("--registry is required (e.g. --registry ghcr.io/you/leveler; for minikube see knative/README.md)");
-  if (registry !== undefined && !/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/.test(registry)) throw new DeployError(`--registry "${registry}" is not a registry path such as ghcr.io/you/leveler`);
-  if (values.engine !== undefined && values.engine !== "docker" && values.engine !== "podman") throw new DeployError(`--engine must be docker or podman, not "${values.engine}"`);
+  if (!dryRun && !registry)
+    throw new DeployError(
+      "--registry is required (e.g. --registry ghcr.io/you/leveler; for minikube see knative/README.md)",
+    );
+  if (registry !== undefined && !/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/.test(registry))
+    throw new DeployError(
+      `--registry "${registry}" is not a registry path such as ghcr.io/you/leveler`,
+    );
+  if (values.engine !== undefined && values.engine !== "docker" && values.engine !== "podman")
+    throw new DeployError(`--engine must be docker or podman, not "${values.engine}"`);
   const tag = values.tag ?? defaultTag(io.root);
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new DeployError(`--tag "${tag}" is not a valid image tag`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
+    throw new DeployError(`--tag "${tag}" is not a valid image tag`);
 
   const functions = listFunctions(io.root);
   const sources = loadKustomization(join(io.root, "knative"), io.root);
   const check = (images?: Map<string, string>) => {
-    const rendered = renderDocs(sources, { namespace: values.namespace, ...(images ? { images } : {}) });
-    const problems = checkManifests({ docs: rendered, eventTypes: schemas.map((s) => s.$id), functions });
-    if (problems.length) throw new DeployError(`the manifests do not pass leveler's checks:\n  ${problems.join("\n  ")}`);
+    const rendered = renderDocs(sources, {
+      namespace: values.namespace,
+      ...(images ? { images } : {}),
+    });
+    const problems = checkManifests({
+      docs: rendered,
+      eventTypes: schemas.map((s) => s.$id),
+      functions,
+    });
+    if (problems.length)
+      throw new DeployError(
+        `the manifests do not pass leveler's checks:\n  ${problems.join("\n  ")}`,
+      );
     return rendered;
   };
 
   if (dryRun) {
     // Tag references (no digest: nothing was pushed), so the output shows what would be applied.
-    const images = registry ? new Map(functions.map((fn) => [fn, imageRef(registry, fn, tag)])) : undefined;
+    const images = registry
+      ? new Map(functions.map((fn) => [fn, imageRef(registry, fn, tag)]))
+      : undefined;
     io.out(toYaml(check(images)));
     return;
   }
@@ -88,10 +115,19 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
   const engine = findEngine(io.env, values.engine);
   await checkEngine(engine);
   const kc = await connect(io.env);
-  const pushed = await buildAndPush({ engine, root: io.root, registry: registry!, tag, functions, log: io.err });
+  const pushed = await buildAndPush({
+    engine,
+    root: io.root,
+    registry: registry!,
+    tag,
+    functions,
+    log: io.err,
+  });
   const rendered = check(pushed);
   const { applied } = await applyDocs(kc, rendered, io.err);
-  io.err(`deployed ${applied.length} objects to namespace ${values.namespace} on ${kc.getCurrentContext()}`);
+  io.err(
+    `deployed ${applied.length} objects to namespace ${values.namespace} on ${kc.getCurrentContext()}`,
+  );
 }
 
 /** Folders under functions/ with a main.ts, as build.mjs bundles them. */
@@ -106,12 +142,17 @@ export function listFunctions(root: string): string[] {
 /** The commit (with `-dirty` when the tree has changes), else the package version. */
 function defaultTag(root: string): string {
   try {
-    const opts = { cwd: root, encoding: "utf8" as const, stdio: ["ignore", "pipe", "ignore"] as ["ignore", "pipe", "ignore"] };
+    const opts = {
+      cwd: root,
+      encoding: "utf8" as const,
+      stdio: ["ignore", "pipe", "ignore"] as ["ignore", "pipe", "ignore"],
+    };
     const commit = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], opts).trim();
     const dirty = execFileSync("git", ["status", "--porcelain"], opts).trim() !== "";
     return dirty ? `${commit}-dirty` : commit;
   } catch {
-    return (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string })
+      .version;
   }
 }
 
@@ -125,5 +166,10 @@ export async function deployCommand(args: readonly string[], moduleDir: string):
     process.exitCode = 1;
     return;
   }
-  process.exitCode = await deploy(args, { root, env: process.env, out: (text) => process.stdout.write(text), err: (line) => console.error(line) });
+  process.exitCode = await deploy(args, {
+    root,
+    env: process.env,
+    out: (text) => process.stdout.write(text),
+    err: (line) => console.error(line),
+  });
 }

@@ -18,13 +18,18 @@ export interface ContainerEngine {
 }
 
 /** The first of `docker`, `podman` on PATH (or the one asked for). No engine check yet. */
-export function findEngine(env: NodeJS.ProcessEnv = process.env, wanted?: EngineName): ContainerEngine {
+export function findEngine(
+  env: NodeJS.ProcessEnv = process.env,
+  wanted?: EngineName,
+): ContainerEngine {
   const candidates: EngineName[] = wanted ? [wanted] : ["docker", "podman"];
   for (const name of candidates) {
     const path = onPath(name, env);
     if (path) return { name, path };
   }
-  throw new DeployError(`no container engine: install docker or podman (looked for ${candidates.join(", ")} on PATH)`);
+  throw new DeployError(
+    `no container engine: install docker or podman (looked for ${candidates.join(", ")} on PATH)`,
+  );
 }
 
 function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
@@ -46,7 +51,10 @@ export async function checkEngine(engine: ContainerEngine): Promise<void> {
   try {
     await run(engine.path, ["info", "--format", "{{.ServerVersion}}"], 20_000);
   } catch (err) {
-    throw new DeployError(`${engine.name} is installed but does not answer: ${firstLine((err as Error).message)}`, { cause: err });
+    throw new DeployError(
+      `${engine.name} is installed but does not answer: ${firstLine((err as Error).message)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -69,7 +77,20 @@ export async function buildAndPush(options: BuildOptions): Promise<Map<string, s
   for (const fn of options.functions) {
     const ref = imageRef(registry, fn, tag);
     log(`building ${ref}`);
-    await stream(engine.path, ["build", "--file", join(root, "Dockerfile"), "--build-arg", `FUNCTION=${fn}`, "--tag", ref, root], `${engine.name} build of ${fn}`);
+    await stream(
+      engine.path,
+      [
+        "build",
+        "--file",
+        join(root, "Dockerfile"),
+        "--build-arg",
+        `FUNCTION=${fn}`,
+        "--tag",
+        ref,
+        root,
+      ],
+      `${engine.name} build of ${fn}`,
+    );
     log(`pushing ${ref}`);
     pushed.set(fn, await push(engine, ref));
   }
@@ -94,7 +115,11 @@ async function push(engine: ContainerEngine, ref: string): Promise<string> {
   await stream(engine.path, ["push", ref], `docker push of ${ref}`);
   // After a push docker records the registry's digest among the image's RepoDigests.
   const repo = ref.slice(0, ref.lastIndexOf(":"));
-  const out = await run(engine.path, ["image", "inspect", "--format", "{{json .RepoDigests}}", ref], 20_000).catch(() => "[]");
+  const out = await run(
+    engine.path,
+    ["image", "inspect", "--format", "{{json .RepoDigests}}", ref],
+    20_000,
+  ).catch(() => "[]");
   const digests = (JSON.parse(out || "[]") as string[] | null) ?? [];
   const match = digests.find((d) => d.startsWith(`${repo}@`));
   return match ? withDigest(ref, match.slice(repo.length + 1)) : ref;
@@ -121,11 +146,19 @@ function stream(file: string, args: readonly string[], what: string): Promise<vo
     child.on("error", (err) => reject(new DeployError(`${what} could not start: ${err.message}`)));
     child.on("exit", (code, signal) => {
       if (code === 0) resolve();
-      else reject(new DeployError(`${what} failed (${signal ?? `exit ${code}`}); its output is above`));
+      else
+        reject(
+          new DeployError(`${what} failed (${signal ?? `exit ${code}`}); its output is above`),
+        );
     });
   });
 }
 
 function firstLine(text: string): string {
-  return text.split("\n").find((l) => l.trim())?.trim() ?? text;
+  return (
+    text
+      .split("\n")
+      .find((l) => l.trim())
+      ?.trim() ?? text
+  );
 }

@@ -13,7 +13,11 @@ export class RenderError extends Error {
 }
 
 /** One Kubernetes object as parsed from YAML. */
-export type KubeDoc = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [key: string]: unknown } };
+export type KubeDoc = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+};
 
 export interface SourcedDoc {
   doc: KubeDoc;
@@ -33,19 +37,28 @@ export const DEFAULT_NAMESPACE = "leveler";
 export function loadKustomization(dir: string, root = process.cwd()): SourcedDoc[] {
   const file = join(dir, "kustomization.yaml");
   if (!existsSync(file)) throw new RenderError(`${relative(root, file)}: not found`);
-  const k = (parseAllDocuments(readFileSync(file, "utf8"))[0]?.toJS() ?? {}) as Record<string, unknown>;
+  const k = (parseAllDocuments(readFileSync(file, "utf8"))[0]?.toJS() ?? {}) as Record<
+    string,
+    unknown
+  >;
   const supported = new Set(["apiVersion", "kind", "resources", "namespace"]);
   const unsupported = Object.keys(k).filter((key) => !supported.has(key));
-  if (unsupported.length) throw new RenderError(`${relative(root, file)}: leveler deploy does not support ${unsupported.join(", ")} (use kubectl apply -k)`);
+  if (unsupported.length)
+    throw new RenderError(
+      `${relative(root, file)}: leveler deploy does not support ${unsupported.join(", ")} (use kubectl apply -k)`,
+    );
   const out: SourcedDoc[] = [];
   for (const entry of (k.resources ?? []) as unknown[]) {
-    if (typeof entry !== "string") throw new RenderError(`${relative(root, file)}: resources must be paths`);
+    if (typeof entry !== "string")
+      throw new RenderError(`${relative(root, file)}: resources must be paths`);
     const path = join(dir, entry);
-    if (!existsSync(path)) throw new RenderError(`${relative(root, file)}: resource ${entry} does not exist`);
+    if (!existsSync(path))
+      throw new RenderError(`${relative(root, file)}: resource ${entry} does not exist`);
     if (statSync(path).isDirectory()) out.push(...loadKustomization(path, root));
     else out.push(...readDocs(path, root));
   }
-  if (typeof k.namespace === "string") for (const d of out) if (isNamespaced(d.doc)) d.doc.metadata.namespace = k.namespace;
+  if (typeof k.namespace === "string")
+    for (const d of out) if (isNamespaced(d.doc)) d.doc.metadata.namespace = k.namespace;
   return out;
 }
 
@@ -57,7 +70,11 @@ function readDocs(path: string, root: string): SourcedDoc[] {
     const doc = parsed.toJS() as unknown;
     if (!doc || typeof doc !== "object") continue;
     const d = doc as Partial<KubeDoc>;
-    if (typeof d.apiVersion !== "string" || typeof d.kind !== "string" || typeof d.metadata?.name !== "string") {
+    if (
+      typeof d.apiVersion !== "string" ||
+      typeof d.kind !== "string" ||
+      typeof d.metadata?.name !== "string"
+    ) {
       throw new RenderError(`${file}: every document needs apiVersion, kind and metadata.name`);
     }
     out.push({ doc: d as KubeDoc, file });
@@ -82,18 +99,24 @@ export interface RenderOptions {
 export function renderDocs(docs: readonly SourcedDoc[], options: RenderOptions = {}): SourcedDoc[] {
   const target = options.namespace ?? DEFAULT_NAMESPACE;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(target) || target.length > 63) {
-    throw new RenderError(`namespace "${target}" is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63)`);
+    throw new RenderError(
+      `namespace "${target}" is not a valid Kubernetes namespace name (lower-case letters, digits and '-', at most 63)`,
+    );
   }
-  const from = new Set(docs.filter((d) => d.doc.kind === "Namespace").map((d) => d.doc.metadata.name));
+  const from = new Set(
+    docs.filter((d) => d.doc.kind === "Namespace").map((d) => d.doc.metadata.name),
+  );
   from.add(DEFAULT_NAMESPACE);
-  const moveNamespace = (value: unknown): unknown => (typeof value === "string" && from.has(value) ? target : value);
+  const moveNamespace = (value: unknown): unknown =>
+    typeof value === "string" && from.has(value) ? target : value;
   return docs.map(({ doc, file }) => {
     const copy = structuredClone(doc);
     if (copy.kind === "Namespace") copy.metadata.name = target;
     else if (isNamespaced(copy)) copy.metadata.namespace = target;
     walk(copy, (node, key) => {
       // A namespace named inside a reference: `ref.namespace`, `rabbitmqClusterReference.namespace`, `subject.namespace`.
-      if (key === "namespace" && node !== copy.metadata) node.namespace = moveNamespace(node.namespace);
+      if (key === "namespace" && node !== copy.metadata)
+        node.namespace = moveNamespace(node.namespace);
     });
     // Trigger queues are named `<namespace>.<trigger>.<uid>`: a policy anchored on the namespace moves too.
     if (copy.kind === "OperatorPolicy" || copy.kind === "Policy") {
@@ -120,7 +143,12 @@ export function renderDocs(docs: readonly SourcedDoc[], options: RenderOptions =
 
 /** Kinds leveler uses that live outside any namespace. */
 function isNamespaced(doc: KubeDoc): boolean {
-  return doc.kind !== "Namespace" && doc.kind !== "ClusterRole" && doc.kind !== "ClusterRoleBinding" && doc.kind !== "CustomResourceDefinition";
+  return (
+    doc.kind !== "Namespace" &&
+    doc.kind !== "ClusterRole" &&
+    doc.kind !== "ClusterRoleBinding" &&
+    doc.kind !== "CustomResourceDefinition"
+  );
 }
 
 /** The function an image in knative/ names (`leveler/order` → `order`), if it is one of ours. */
@@ -131,7 +159,8 @@ export function functionOfImage(image: unknown): string | undefined {
 }
 
 export function containersOf(doc: KubeDoc): Record<string, unknown>[] {
-  const spec = (doc.spec as { template?: { spec?: { containers?: unknown } } } | undefined)?.template?.spec;
+  const spec = (doc.spec as { template?: { spec?: { containers?: unknown } } } | undefined)
+    ?.template?.spec;
   return Array.isArray(spec?.containers) ? (spec.containers as Record<string, unknown>[]) : [];
 }
 
@@ -149,7 +178,9 @@ function walk(node: unknown, visit: (node: Record<string, unknown>, key: string)
 
 /** Multi-document YAML, each document headed by the file it came from. */
 export function toYaml(docs: readonly SourcedDoc[]): string {
-  return docs.map(({ doc, file }) => `# Source: ${file}\n${stringify(doc, { lineWidth: 0 })}`).join("---\n");
+  return docs
+    .map(({ doc, file }) => `# Source: ${file}\n${stringify(doc, { lineWidth: 0 })}`)
+    .join("---\n");
 }
 
 /** The project root, from this module's location in dist/platform or platform/deploy. */
@@ -157,7 +188,8 @@ export function projectRoot(start: string): string {
   let dir = start;
   while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "knative"))) {
     const up = dirname(dir);
-    if (up === dir) throw new RenderError(`no leveler project (package.json and knative/) above ${start}`);
+    if (up === dir)
+      throw new RenderError(`no leveler project (package.json and knative/) above ${start}`);
     dir = up;
   }
   return dir;

@@ -50,7 +50,8 @@ export function validateAgainstSchema(doc: KubeDoc): void {
       if (!validateCluster(doc)) throw new Error(ajv.errorsText(validateCluster.errors));
       return;
     case "rabbitmq.com/v1beta1/OperatorPolicy":
-      if (!validateOperatorPolicy(doc)) throw new Error(ajv.errorsText(validateOperatorPolicy.errors));
+      if (!validateOperatorPolicy(doc))
+        throw new Error(ajv.errorsText(validateOperatorPolicy.errors));
       return;
     case "eventing.knative.dev/v1alpha1/RabbitmqBrokerConfig":
       if (!validateBrokerConfig(doc)) throw new Error(ajv.errorsText(validateBrokerConfig.errors));
@@ -80,7 +81,18 @@ const sourceDocs = ["knative", "rabbitmq-eventing"].flatMap((dir) =>
 describe("manifests against the real schemas", () => {
   it("finds every kind leveler uses", () => {
     const kinds = new Set(sourceDocs.map((d) => d.doc.kind));
-    for (const kind of ["Service", "Broker", "Trigger", "SinkBinding", "RabbitmqCluster", "RabbitmqBrokerConfig", "OperatorPolicy", "Namespace", "ConfigMap"]) expect(kinds).toContain(kind);
+    for (const kind of [
+      "Service",
+      "Broker",
+      "Trigger",
+      "SinkBinding",
+      "RabbitmqCluster",
+      "RabbitmqBrokerConfig",
+      "OperatorPolicy",
+      "Namespace",
+      "ConfigMap",
+    ])
+      expect(kinds).toContain(kind);
   });
 
   it.each(sourceDocs.map((d) => [d.file, d.doc] as const))("%s validates", (_file, doc) => {
@@ -88,27 +100,44 @@ describe("manifests against the real schemas", () => {
   });
 
   it("validates every document the deploy renders, in another namespace with pushed images", () => {
-    const images = new Map(["ingress", "order", "payment", "notification", "report"].map((f) => [f, `registry.example:5000/acme/${f}:abc@sha256:${"a".repeat(64)}`]));
-    const rendered = renderDocs(loadKustomization(join(root, "knative"), root), { namespace: "shop", images });
+    const images = new Map(
+      ["ingress", "order", "payment", "notification", "report"].map((f) => [
+        f,
+        `registry.example:5000/acme/${f}:abc@sha256:${"a".repeat(64)}`,
+      ]),
+    );
+    const rendered = renderDocs(loadKustomization(join(root, "knative"), root), {
+      namespace: "shop",
+      images,
+    });
     expect(rendered.length).toBeGreaterThan(10);
-    for (const { doc, file } of rendered) expect(() => validateAgainstSchema(doc), file).not.toThrow();
+    for (const { doc, file } of rendered)
+      expect(() => validateAgainstSchema(doc), file).not.toThrow();
   });
 
   it("catches what the schemas forbid (so the checks above are not vacuous)", () => {
     const service = sourceDocs.find((d) => d.doc.kind === "Service")!.doc;
-    const bad = structuredClone(service) as KubeDoc & { spec: { template: { spec: { containerConcurrency: unknown } } } };
+    const bad = structuredClone(service) as KubeDoc & {
+      spec: { template: { spec: { containerConcurrency: unknown } } };
+    };
     bad.spec.template.spec.containerConcurrency = "lots";
     expect(() => validateAgainstSchema(bad)).toThrow();
-    const trigger = structuredClone(sourceDocs.find((d) => d.doc.kind === "Trigger")!.doc) as KubeDoc & { spec: { broker: unknown } };
+    const trigger = structuredClone(
+      sourceDocs.find((d) => d.doc.kind === "Trigger")!.doc,
+    ) as KubeDoc & { spec: { broker: unknown } };
     trigger.spec.broker = 42;
     expect(() => validateAgainstSchema(trigger)).toThrow();
-    const config = structuredClone(sourceDocs.find((d) => d.doc.kind === "RabbitmqBrokerConfig")!.doc) as KubeDoc & { spec: Record<string, unknown> };
+    const config = structuredClone(
+      sourceDocs.find((d) => d.doc.kind === "RabbitmqBrokerConfig")!.doc,
+    ) as KubeDoc & { spec: Record<string, unknown> };
     config.spec.queueType = "stream";
     expect(() => validateAgainstSchema(config)).toThrow(/queueType/);
     config.spec.queueType = "quorum";
     config.spec.rabbitmqClusterRef = { name: "x" };
     expect(() => validateAgainstSchema(config)).toThrow(/additional/);
-    const cluster = structuredClone(sourceDocs.find((d) => d.doc.kind === "RabbitmqCluster")!.doc) as KubeDoc & { spec: Record<string, unknown> };
+    const cluster = structuredClone(
+      sourceDocs.find((d) => d.doc.kind === "RabbitmqCluster")!.doc,
+    ) as KubeDoc & { spec: Record<string, unknown> };
     cluster.spec.replicas = -1;
     expect(() => validateAgainstSchema(cluster)).toThrow(/replicas/);
   });

@@ -10,10 +10,19 @@ import { renderView, type ObservedFunction, type ObservedScaleEvent } from "./vi
 
 const SERVICE_LABEL = "serving.knative.dev/service";
 
-export async function observeCluster(namespace: string, options: { once: boolean; intervalMs: number }): Promise<void> {
+export async function observeCluster(
+  namespace: string,
+  options: { once: boolean; intervalMs: number },
+): Promise<void> {
   const home = process.env.HOME ?? "";
-  if (!process.env.KUBECONFIG && !existsSync(join(home, ".kube", "config")) && !process.env.KUBERNETES_SERVICE_HOST) {
-    throw new Error("no kubeconfig: set KUBECONFIG, create ~/.kube/config, or run inside the cluster");
+  if (
+    !process.env.KUBECONFIG &&
+    !existsSync(join(home, ".kube", "config")) &&
+    !process.env.KUBERNETES_SERVICE_HOST
+  ) {
+    throw new Error(
+      "no kubeconfig: set KUBECONFIG, create ~/.kube/config, or run inside the cluster",
+    );
   }
   const kc = new KubeConfig();
   try {
@@ -21,7 +30,10 @@ export async function observeCluster(namespace: string, options: { once: boolean
   } catch (err) {
     throw new Error(`no usable kubeconfig: ${(err as Error).message}`, { cause: err });
   }
-  if (!kc.getCurrentCluster()) throw new Error("no current cluster in the kubeconfig (set KUBECONFIG or run kubectl config use-context)");
+  if (!kc.getCurrentCluster())
+    throw new Error(
+      "no current cluster in the kubeconfig (set KUBECONFIG or run kubectl config use-context)",
+    );
   const api = kc.makeApiClient(CoreV1Api);
   const events: ObservedScaleEvent[] = [];
   const last = new Map<string, number>();
@@ -30,13 +42,23 @@ export async function observeCluster(namespace: string, options: { once: boolean
     try {
       pods = await api.listNamespacedPod({ namespace, labelSelector: SERVICE_LABEL });
     } catch (err) {
-      throw new Error(`cannot list pods in namespace ${namespace} on ${kc.getCurrentCluster()?.server}: ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `cannot list pods in namespace ${namespace} on ${kc.getCurrentCluster()?.server}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     const byService = new Map<string, ObservedFunction>();
     for (const pod of pods.items) {
       const name = pod.metadata?.labels?.[SERVICE_LABEL];
       if (!name || pod.metadata?.deletionTimestamp) continue;
-      const f = byService.get(name) ?? { name, replicas: 0, ready: 0, desired: undefined, inFlight: undefined, queueDepth: undefined };
+      const f = byService.get(name) ?? {
+        name,
+        replicas: 0,
+        ready: 0,
+        desired: undefined,
+        inFlight: undefined,
+        queueDepth: undefined,
+      };
       f.replicas++;
       if (pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) f.ready++;
       byService.set(name, f);
@@ -44,10 +66,21 @@ export async function observeCluster(namespace: string, options: { once: boolean
     for (const name of new Set([...byService.keys(), ...last.keys()])) {
       const now = byService.get(name)?.replicas ?? 0;
       const before = last.get(name);
-      if (before !== undefined && before !== now) events.push({ time: new Date().toISOString(), function: name, from: before, to: now, reason: "pod count changed" });
+      if (before !== undefined && before !== now)
+        events.push({
+          time: new Date().toISOString(),
+          function: name,
+          from: before,
+          to: now,
+          reason: "pod count changed",
+        });
       last.set(name, now);
     }
-    const screen = renderView(`leveler observe --cluster (${kc.getCurrentContext()}, namespace ${namespace})`, [...byService.values()].sort((a, b) => a.name.localeCompare(b.name)), events);
+    const screen = renderView(
+      `leveler observe --cluster (${kc.getCurrentContext()}, namespace ${namespace})`,
+      [...byService.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      events,
+    );
     if (options.once) {
       process.stdout.write(screen);
       return;

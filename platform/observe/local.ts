@@ -2,14 +2,21 @@
 import type { PlatformStatus } from "../platform.js";
 import { renderView, type ObservedFunction, type ObservedScaleEvent } from "./view.js";
 
-export async function observeLocal(statusBase: string, options: { once: boolean; intervalMs: number }): Promise<void> {
+export async function observeLocal(
+  statusBase: string,
+  options: { once: boolean; intervalMs: number },
+): Promise<void> {
   const events: ObservedScaleEvent[] = [];
   let since = "";
   for (;;) {
     let status: PlatformStatus;
     try {
-      status = (await (await fetch(`${statusBase}/api/status`, { signal: AbortSignal.timeout(3000) })).json()) as PlatformStatus;
-      const fresh = (await (await fetch(`${statusBase}/api/scale-events?since=${encodeURIComponent(since)}`)).json()) as { events: ObservedScaleEvent[] };
+      status = (await (
+        await fetch(`${statusBase}/api/status`, { signal: AbortSignal.timeout(3000) })
+      ).json()) as PlatformStatus;
+      const fresh = (await (
+        await fetch(`${statusBase}/api/scale-events?since=${encodeURIComponent(since)}`)
+      ).json()) as { events: ObservedScaleEvent[] };
       events.push(...fresh.events);
       if (fresh.events.length) since = fresh.events.at(-1)!.time;
     } catch {
@@ -23,7 +30,9 @@ export async function observeLocal(statusBase: string, options: { once: boolean;
         ready: f.ready,
         desired: f.desired,
         inFlight: f.inFlight,
-        queueDepth: triggers.length ? triggers.reduce((sum, t) => sum + (t.queueDepth ?? 0), 0) : undefined,
+        queueDepth: triggers.length
+          ? triggers.reduce((sum, t) => sum + (t.queueDepth ?? 0), 0)
+          : undefined,
       };
     });
     const screen = renderView(`leveler observe (${statusBase})`, functions, events);

@@ -9,7 +9,15 @@ describe("observe view", () => {
         { name: "ingress", replicas: 1, ready: 1, desired: 1, inFlight: 3, queueDepth: undefined },
         { name: "order", replicas: 2, ready: 1, desired: 2, inFlight: 7, queueDepth: 120 },
       ],
-      [{ time: "2026-11-25T10:00:01.000Z", function: "order", from: 0, to: 2, reason: "activation" }],
+      [
+        {
+          time: "2026-11-25T10:00:01.000Z",
+          function: "order",
+          from: 0,
+          to: 2,
+          reason: "activation",
+        },
+      ],
       new Date("2026-11-25T10:00:02Z"),
     );
     const lines = screen.split("\n");

@@ -20,11 +20,37 @@ export interface ObservedScaleEvent {
   reason: string;
 }
 
-export function renderView(title: string, functions: readonly ObservedFunction[], events: readonly ObservedScaleEvent[], now = new Date()): string {
+export function renderView(
+  title: string,
+  functions: readonly ObservedFunction[],
+  events: readonly ObservedScaleEvent[],
+  now = new Date(),
+): string {
   const dash = (n: number | undefined) => (n === undefined ? "-" : String(n));
-  const rows = [["FUNCTION", "REPLICAS", "READY", "DESIRED", "IN-FLIGHT", "QUEUE"], ...functions.map((f) => [f.name, String(f.replicas), String(f.ready), dash(f.desired), dash(f.inFlight), dash(f.queueDepth)])];
+  const rows = [
+    ["FUNCTION", "REPLICAS", "READY", "DESIRED", "IN-FLIGHT", "QUEUE"],
+    ...functions.map((f) => [
+      f.name,
+      String(f.replicas),
+      String(f.ready),
+      dash(f.desired),
+      dash(f.inFlight),
+      dash(f.queueDepth),
+    ]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ")).join("\n");
-  const recent = events.slice(-10).map((e) => `${e.time.slice(11, 19)}  ${e.function.padEnd(widths[0]!)}  ${e.from} → ${e.to}  ${e.reason}`);
+  const table = rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join("   "),
+    )
+    .join("\n");
+  const recent = events
+    .slice(-10)
+    .map(
+      (e) =>
+        `${e.time.slice(11, 19)}  ${e.function.padEnd(widths[0]!)}  ${e.from} → ${e.to}  ${e.reason}`,
+    );
   return `${title}   ${now.toISOString().slice(11, 19)}\n\n${table}\n\nscale events${recent.length ? "" : " (none yet)"}\n${recent.join("\n")}\n`;
 }

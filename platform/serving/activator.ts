@@ -6,7 +6,14 @@
  * time; past either bound the answer is 503, which a dispatcher retries. It also counts requests
  * in flight, which is the concurrency the autoscaler scales on (the queue-proxy's job in Knative).
  */
-import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConcurrencyMeter } from "./concurrency.js";
 import type { Endpoint, Front } from "./endpoints.js";
@@ -96,7 +103,10 @@ export class Activator implements Front {
       return;
     }
     if (this.queue.length >= this.options.maxWaiting) {
-      this.reject(res, `${this.options.maxWaiting} requests already wait for ${this.options.service}`);
+      this.reject(
+        res,
+        `${this.options.maxWaiting} requests already wait for ${this.options.service}`,
+      );
       return;
     }
     const waiting: Waiting = {
@@ -105,7 +115,10 @@ export class Activator implements Front {
       timer: setTimeout(() => {
         const i = this.queue.indexOf(waiting);
         if (i >= 0) this.queue.splice(i, 1);
-        this.reject(res, `no replica of ${this.options.service} became ready within ${this.options.holdTimeoutMs} ms`);
+        this.reject(
+          res,
+          `no replica of ${this.options.service} became ready within ${this.options.holdTimeoutMs} ms`,
+        );
       }, this.options.holdTimeoutMs),
     };
     req.pause();
@@ -153,7 +166,14 @@ export class Activator implements Front {
       this.flush();
     };
     const upstream = request(
-      { host: endpoint.host, port: endpoint.port, method: req.method, path: req.url, headers: req.headers, agent: this.agent },
+      {
+        host: endpoint.host,
+        port: endpoint.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent: this.agent,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

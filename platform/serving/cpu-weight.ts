@@ -18,7 +18,8 @@ export class CpuQuantityError extends Error {
 /** A Kubernetes CPU quantity ("100m", "0.5", "2") in millicores. */
 export function parseCpuMillis(quantity: string): number {
   const match = /^(\d+(?:\.\d+)?|\.\d+)(m?)$/.exec(quantity.trim());
-  if (!match) throw new CpuQuantityError(`"${quantity}" is not a CPU quantity (like 100m, 0.5 or 2)`);
+  if (!match)
+    throw new CpuQuantityError(`"${quantity}" is not a CPU quantity (like 100m, 0.5 or 2)`);
   const value = Number(match[1]) * (match[2] === "m" ? 1 : 1000);
   if (value <= 0) throw new CpuQuantityError(`"${quantity}" must be more than zero`);
   return value;

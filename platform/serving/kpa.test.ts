@@ -85,7 +85,11 @@ describe("KPA decisions", () => {
   });
 
   it("holds the highest decision for scale-down-delay", () => {
-    const kpa = new Kpa(spec({ scaleDownDelayMs: 5_000, panicThresholdPct: 1000, maxScale: 0 }), 0, 1);
+    const kpa = new Kpa(
+      spec({ scaleDownDelayMs: 5_000, panicThresholdPct: 1000, maxScale: 0 }),
+      0,
+      1,
+    );
     run(kpa, 0, 6, 40, () => 4);
     const after = run(kpa, 6000, 3, 10, () => 4);
     expect(after.at(-1)!.desired).toBeGreaterThan(1);

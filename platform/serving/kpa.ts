@@ -85,7 +85,8 @@ export class Kpa {
     // scale-down-delay: hold the highest recent decision for the delay.
     if (spec.scaleDownDelayMs > 0) {
       this.recent.push({ at: now, desired });
-      while (this.recent.length && this.recent[0]!.at < now - spec.scaleDownDelayMs) this.recent.shift();
+      while (this.recent.length && this.recent[0]!.at < now - spec.scaleDownDelayMs)
+        this.recent.shift();
       const held = Math.max(...this.recent.map((r) => r.desired));
       if (held > desired) {
         desired = held;
@@ -109,11 +110,18 @@ export class Kpa {
       // after start the average of a partial window is 0 too), and the pod retention period
       // counts from the last request.
       if (idle >= spec.stableWindowMs) this.zeroCandidateSince ??= now;
-      if (mayZero && this.zeroCandidateSince !== undefined && now - this.zeroCandidateSince >= spec.scaleToZeroGraceMs && idle >= spec.retentionMs) {
+      if (
+        mayZero &&
+        this.zeroCandidateSince !== undefined &&
+        now - this.zeroCandidateSince >= spec.scaleToZeroGraceMs &&
+        idle >= spec.retentionMs
+      ) {
         reason = `to zero: no traffic for ${Math.round(idle / 1000)} s (window, grace and retention passed)`;
       } else if (this.previous > 0) {
         desired = 1;
-        reason = mayZero ? "idle: waiting out the scale-to-zero grace and retention periods" : "idle";
+        reason = mayZero
+          ? "idle: waiting out the scale-to-zero grace and retention periods"
+          : "idle";
       }
     } else {
       this.zeroCandidateSince = undefined;
@@ -129,7 +137,13 @@ export class Kpa {
       reason += `; capped by max-scale ${spec.maxScale}`;
     }
     this.previous = desired;
-    return { desired, reason, panic: this.panicSince !== undefined, stableConcurrency: stable, panicConcurrency: panicAvg };
+    return {
+      desired,
+      reason,
+      panic: this.panicSince !== undefined,
+      stableConcurrency: stable,
+      panicConcurrency: panicAvg,
+    };
   }
 }
 

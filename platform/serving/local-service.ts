@@ -41,8 +41,19 @@ export class LocalService {
     const onDemand = () => this.activate();
     this.front =
       options.publicPort !== undefined
-        ? new TcpFront({ service: spec.name, maxWaiting: options.maxWaiting, holdTimeoutMs, onDemand })
-        : new Activator({ service: spec.name, containerConcurrency: spec.containerConcurrency, maxWaiting: options.maxWaiting, holdTimeoutMs, onDemand });
+        ? new TcpFront({
+            service: spec.name,
+            maxWaiting: options.maxWaiting,
+            holdTimeoutMs,
+            onDemand,
+          })
+        : new Activator({
+            service: spec.name,
+            containerConcurrency: spec.containerConcurrency,
+            maxWaiting: options.maxWaiting,
+            holdTimeoutMs,
+            onDemand,
+          });
     this.runner = new ServiceRunner({
       ...options.runner,
       spec,
@@ -73,7 +84,8 @@ export class LocalService {
     this.kpa.record(now, this.front.takeConcurrency());
     const decision = this.kpa.decide(now, this.runner.readyReplicas.length);
     this.lastDecision = decision;
-    if (decision.desired !== this.runner.desired) void this.scale(decision.desired, decision.reason);
+    if (decision.desired !== this.runner.desired)
+      void this.scale(decision.desired, decision.reason);
   }
 
   async stop(): Promise<void> {
@@ -94,7 +106,13 @@ export class LocalService {
   private async scale(to: number, reason: string): Promise<void> {
     const from = this.runner.desired;
     if (to !== from) {
-      const event: ScaleEvent = { time: new Date().toISOString(), function: this.name, from, to, reason };
+      const event: ScaleEvent = {
+        time: new Date().toISOString(),
+        function: this.name,
+        from,
+        to,
+        reason,
+      };
       this.lastScale = event;
       this.options.onScale(event);
     }

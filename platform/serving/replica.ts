@@ -33,11 +33,17 @@ export class Replica {
 
   constructor(readonly options: ReplicaOptions) {
     mkdirSync(options.logDir, { recursive: true });
-    this.log = createWriteStream(join(options.logDir, `${options.service}-${options.index}.log`), { flags: "a" });
+    this.log = createWriteStream(join(options.logDir, `${options.service}-${options.index}.log`), {
+      flags: "a",
+    });
     // No --enable-source-maps: loading the map costs ~80 ms of every cold start (measured), and
     // the image runs without it too. NODE_OPTIONS=--enable-source-maps brings it back for debugging.
     this.process = spawn(process.execPath, [options.bundle], {
-      env: { ...options.env, PORT: String(options.port), METRICS_PORT: String(options.metricsPort) },
+      env: {
+        ...options.env,
+        PORT: String(options.port),
+        METRICS_PORT: String(options.metricsPort),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     setNice(this.process, options.nice);
@@ -68,7 +74,9 @@ export class Replica {
     while (this.state === "starting" && Date.now() < deadline) {
       // Probe straight away, then back off: a cold start is the time to the first passing probe.
       try {
-        const response = await fetch(this.url + this.options.readinessPath, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(this.url + this.options.readinessPath, {
+          signal: AbortSignal.timeout(1000),
+        });
         await response.body?.cancel();
         if (response.ok) {
           this.state = "ready";

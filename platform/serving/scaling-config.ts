@@ -69,7 +69,10 @@ const KNATIVE_DEFAULTS: Record<string, string> = {
 const A = "autoscaling.knative.dev/";
 
 /** Defaults from the ConfigMap's data, then AUTOSCALER_<KEY> from the environment. */
-export function readAutoscalerDefaults(data: Record<string, string> | undefined, env: Record<string, string | undefined>): AutoscalerDefaults {
+export function readAutoscalerDefaults(
+  data: Record<string, string> | undefined,
+  env: Record<string, string | undefined>,
+): AutoscalerDefaults {
   const merged: Record<string, string> = { ...KNATIVE_DEFAULTS, ...data };
   for (const key of Object.keys(merged)) {
     const override = env[`AUTOSCALER_${key.toUpperCase().replace(/-/g, "_")}`];
@@ -80,7 +83,8 @@ export function readAutoscalerDefaults(data: Record<string, string> | undefined,
   const dur = (key: string, min: number, max: number) => duration(merged[key]!, at(key), min, max);
   const bool = (key: string) => {
     const v = merged[key]!.toLowerCase();
-    if (v !== "true" && v !== "false") throw new ManifestError(`${at(key)}="${merged[key]}" must be true or false`);
+    if (v !== "true" && v !== "false")
+      throw new ManifestError(`${at(key)}="${merged[key]}" must be true or false`);
     return v === "true";
   };
   return {
@@ -105,16 +109,22 @@ export function readAutoscalerDefaults(data: Record<string, string> | undefined,
 
 export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefaults): ScalingSpec {
   const ann = service.annotations;
-  const at = (key: string) => `${service.file}: Service ${service.name}: annotation ${A}${key}="${ann[A + key]}"`;
+  const at = (key: string) =>
+    `${service.file}: Service ${service.name}: annotation ${A}${key}="${ann[A + key]}"`;
   const get = (key: string) => ann[A + key];
-  const intAnn = (key: string, fallback: number, min: number) => (get(key) === undefined ? fallback : int(get(key)!, at(key), min));
-  const numAnn = (key: string, fallback: number, min: number, max = Infinity) => (get(key) === undefined ? fallback : number(get(key)!, at(key), min, max));
-  const durAnn = (key: string, fallback: number, min: number, max: number) => (get(key) === undefined ? fallback : duration(get(key)!, at(key), min, max));
+  const intAnn = (key: string, fallback: number, min: number) =>
+    get(key) === undefined ? fallback : int(get(key)!, at(key), min);
+  const numAnn = (key: string, fallback: number, min: number, max = Infinity) =>
+    get(key) === undefined ? fallback : number(get(key)!, at(key), min, max);
+  const durAnn = (key: string, fallback: number, min: number, max: number) =>
+    get(key) === undefined ? fallback : duration(get(key)!, at(key), min, max);
 
   const cls = get("class");
-  if (cls !== undefined && cls !== "kpa.autoscaling.knative.dev") throw new ManifestError(`${at("class")}: only the KPA runs locally`);
+  if (cls !== undefined && cls !== "kpa.autoscaling.knative.dev")
+    throw new ManifestError(`${at("class")}: only the KPA runs locally`);
   const metric = get("metric");
-  if (metric !== undefined && metric !== "concurrency") throw new ManifestError(`${at("metric")}: only the concurrency metric runs locally`);
+  if (metric !== undefined && metric !== "concurrency")
+    throw new ManifestError(`${at("metric")}: only the concurrency metric runs locally`);
 
   const minScale = intAnn("min-scale", defaults.minScale, 0);
   let maxScale = intAnn("max-scale", defaults.maxScale, 0);
@@ -122,15 +132,30 @@ export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefault
     if (maxScale === 0 || maxScale > defaults.maxScaleLimit) maxScale = defaults.maxScaleLimit;
   }
   if (maxScale !== 0 && maxScale < minScale) {
-    throw new ManifestError(`${service.file}: Service ${service.name}: annotation ${A}max-scale="${maxScale}" is below ${A}min-scale="${minScale}"`);
+    throw new ManifestError(
+      `${service.file}: Service ${service.name}: annotation ${A}max-scale="${maxScale}" is below ${A}min-scale="${minScale}"`,
+    );
   }
   const initialScale = intAnn("initial-scale", defaults.initialScale, 0);
   if (initialScale === 0 && get("initial-scale") !== undefined && !defaults.allowZeroInitialScale) {
-    throw new ManifestError(`${at("initial-scale")}: 0 needs allow-zero-initial-scale: "true" in config-autoscaler`);
+    throw new ManifestError(
+      `${at("initial-scale")}: 0 needs allow-zero-initial-scale: "true" in config-autoscaler`,
+    );
   }
   const activationScale = intAnn("activation-scale", 1, 1);
-  const target = numAnn("target", service.containerConcurrency > 0 ? Math.min(service.containerConcurrency, defaults.concurrencyTargetDefault) : defaults.concurrencyTargetDefault, 0.01);
-  const utilization = numAnn("target-utilization-percentage", defaults.targetUtilizationPct, 1, 100);
+  const target = numAnn(
+    "target",
+    service.containerConcurrency > 0
+      ? Math.min(service.containerConcurrency, defaults.concurrencyTargetDefault)
+      : defaults.concurrencyTargetDefault,
+    0.01,
+  );
+  const utilization = numAnn(
+    "target-utilization-percentage",
+    defaults.targetUtilizationPct,
+    1,
+    100,
+  );
   const stableWindowMs = durAnn("window", defaults.stableWindowMs, 6_000, 3_600_000);
   const panicWindowPct = numAnn("panic-window-percentage", defaults.panicWindowPct, 1, 100);
   return {
@@ -140,7 +165,14 @@ export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefault
     initialScale,
     activationScale,
     // Knative: the hard limit caps the target; utilisation keeps headroom for bursts.
-    targetPerReplica: Math.max(0.01, ((service.containerConcurrency > 0 ? Math.min(target, service.containerConcurrency) : target) * utilization) / 100),
+    targetPerReplica: Math.max(
+      0.01,
+      ((service.containerConcurrency > 0
+        ? Math.min(target, service.containerConcurrency)
+        : target) *
+        utilization) /
+        100,
+    ),
     containerConcurrency: service.containerConcurrency,
     stableWindowMs,
     panicWindowMs: Math.max(1000, (stableWindowMs * panicWindowPct) / 100),
@@ -157,20 +189,24 @@ export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefault
 function number(raw: string, at: string, min: number, max = Infinity): number {
   const value = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-    throw new ManifestError(`${at} must be a number${max < Infinity ? ` from ${min} to ${max}` : ` ≥ ${min}`}`);
+    throw new ManifestError(
+      `${at} must be a number${max < Infinity ? ` from ${min} to ${max}` : ` ≥ ${min}`}`,
+    );
   }
   return value;
 }
 
 function int(raw: string, at: string, min: number): number {
   const value = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim()) || value < min) throw new ManifestError(`${at} must be an integer ≥ ${min}`);
+  if (!/^-?\d+$/.test(raw.trim()) || value < min)
+    throw new ManifestError(`${at} must be an integer ≥ ${min}`);
   return value;
 }
 
 function duration(raw: string, at: string, minMs: number, maxMs: number): number {
   const ms = parseGoDuration(raw);
   if (ms === undefined) throw new ManifestError(`${at} is not a duration such as 60s or 1m30s`);
-  if (ms < minMs || ms > maxMs) throw new ManifestError(`${at} must be between ${minMs / 1000}s and ${maxMs / 1000}s`);
+  if (ms < minMs || ms > maxMs)
+    throw new ManifestError(`${at} must be between ${minMs / 1000}s and ${maxMs / 1000}s`);
   return ms;
 }

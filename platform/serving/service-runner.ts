@@ -67,7 +67,13 @@ export class ServiceRunner {
     for (let i = live.length; i < n; i++) starting.push(this.startReplica());
     if (live.length > n) {
       // Prefer removing replicas that are not ready yet, then the newest.
-      const victims = [...live].sort((a, b) => Number(a.state === "ready") - Number(b.state === "ready") || b.options.index - a.options.index).slice(0, live.length - n);
+      const victims = [...live]
+        .sort(
+          (a, b) =>
+            Number(a.state === "ready") - Number(b.state === "ready") ||
+            b.options.index - a.options.index,
+        )
+        .slice(0, live.length - n);
       for (const v of victims) void this.retire(v);
     }
     await Promise.all(starting);
@@ -119,7 +125,9 @@ export class ServiceRunner {
     const ready = await replica.waitReady(this.options.readinessTimeoutMs);
     if (ready) this.publish();
     else if (replica.state === "starting") {
-      this.options.log(`${this.name} replica ${index} did not pass its readiness probe within ${this.options.readinessTimeoutMs} ms; replacing it`);
+      this.options.log(
+        `${this.name} replica ${index} did not pass its readiness probe within ${this.options.readinessTimeoutMs} ms; replacing it`,
+      );
       void replica.stop(1000);
     }
     return ready;
@@ -132,15 +140,29 @@ export class ServiceRunner {
     if (this.stopped) return;
     if (this.liveReplicas.length >= this.desiredCount) return;
     this.restarts++;
-    this.options.log(`${this.name} replica ${replica.options.index} exited (code ${replica.exitCode}); replacing it`);
+    this.options.log(
+      `${this.name} replica ${replica.options.index} exited (code ${replica.exitCode}); replacing it`,
+    );
     // A short, growing pause keeps a crash loop from spinning the CPU.
     clearTimeout(this.restartTimer);
-    this.restartTimer = setTimeout(() => {
-      if (!this.stopped) this.scaleTo(this.desiredCount).catch((err: Error) => this.options.log(`${this.name}: ${err.message}`));
-    }, Math.min(100 * this.restarts, 5000));
+    this.restartTimer = setTimeout(
+      () => {
+        if (!this.stopped)
+          this.scaleTo(this.desiredCount).catch((err: Error) =>
+            this.options.log(`${this.name}: ${err.message}`),
+          );
+      },
+      Math.min(100 * this.restarts, 5000),
+    );
   }
 
   private publish(): void {
-    this.options.onEndpoints(this.readyReplicas.map((r) => ({ id: String(r.options.index), host: "127.0.0.1", port: r.options.port })));
+    this.options.onEndpoints(
+      this.readyReplicas.map((r) => ({
+        id: String(r.options.index),
+        host: "127.0.0.1",
+        port: r.options.port,
+      })),
+    );
   }
 }

@@ -87,14 +87,18 @@ export class TcpFront implements Front {
       return;
     }
     if (this.waitingSockets.length >= this.options.maxWaiting) {
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      socket.end(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      );
       return;
     }
     socket.pause();
     const timer = setTimeout(() => {
       const i = this.waitingSockets.findIndex((w) => w.socket === socket);
       if (i >= 0) this.waitingSockets.splice(i, 1);
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      socket.end(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      );
     }, this.options.holdTimeoutMs);
     this.waitingSockets.push({ socket, timer });
     this.options.onDemand();

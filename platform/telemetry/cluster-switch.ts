@@ -6,7 +6,11 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
-import { formatSamplingSwitch, SAMPLING_SWITCH_KEY, type SamplingSettings } from "../../lib/runtime/sampling-switch.js";
+import {
+  formatSamplingSwitch,
+  SAMPLING_SWITCH_KEY,
+  type SamplingSettings,
+} from "../../lib/runtime/sampling-switch.js";
 import { TELEMETRY_CONFIGMAP } from "./local-switch.js";
 
 export class ClusterError extends Error {
@@ -20,7 +24,10 @@ export interface ClusterTarget {
   context?: string;
 }
 
-export async function patchClusterSamplingSwitch(settings: SamplingSettings, target: ClusterTarget): Promise<void> {
+export async function patchClusterSamplingSwitch(
+  settings: SamplingSettings,
+  target: ClusterTarget,
+): Promise<void> {
   // Loaded only here: the client is large and no other command needs it.
   const k8s = await import("@kubernetes/client-node");
   const config = new k8s.KubeConfig();
@@ -32,20 +39,33 @@ export async function patchClusterSamplingSwitch(settings: SamplingSettings, tar
   if (target.context) config.setCurrentContext(target.context);
   const cluster = config.getCurrentCluster();
   // loadFromDefault falls back to http://localhost:8080 when it finds nothing: say so instead.
-  const kubeconfigs = (process.env.KUBECONFIG ?? join(homedir(), ".kube", "config")).split(delimiter).filter((f) => f && existsSync(f));
+  const kubeconfigs = (process.env.KUBECONFIG ?? join(homedir(), ".kube", "config"))
+    .split(delimiter)
+    .filter((f) => f && existsSync(f));
   if (!cluster || (kubeconfigs.length === 0 && !process.env.KUBERNETES_SERVICE_HOST)) {
-    throw new ClusterError(`no Kubernetes cluster configured: no kubeconfig at ${process.env.KUBECONFIG ? "$KUBECONFIG" : "~/.kube/config"} and not running in a pod`);
+    throw new ClusterError(
+      `no Kubernetes cluster configured: no kubeconfig at ${process.env.KUBECONFIG ? "$KUBECONFIG" : "~/.kube/config"} and not running in a pod`,
+    );
   }
   const name = target.name ?? TELEMETRY_CONFIGMAP;
   const api = config.makeApiClient(k8s.CoreV1Api);
   try {
     await api.patchNamespacedConfigMap(
-      { name, namespace: target.namespace, body: { data: { [SAMPLING_SWITCH_KEY]: formatSamplingSwitch(settings) } } },
+      {
+        name,
+        namespace: target.namespace,
+        body: { data: { [SAMPLING_SWITCH_KEY]: formatSamplingSwitch(settings) } },
+      },
       k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
     );
   } catch (err) {
     const e = err as Error & { code?: number };
-    const why = e.code === 404 ? `ConfigMap ${target.namespace}/${name} not found (apply knative/config-telemetry.yaml)` : e.code === 403 ? `not allowed to patch ConfigMap ${target.namespace}/${name}` : e.message.split("\n")[0];
+    const why =
+      e.code === 404
+        ? `ConfigMap ${target.namespace}/${name} not found (apply knative/config-telemetry.yaml)`
+        : e.code === 403
+          ? `not allowed to patch ConfigMap ${target.namespace}/${name}`
+          : e.message.split("\n")[0];
     throw new ClusterError(`${cluster.server}: ${why}`);
   }
 }

@@ -5,7 +5,12 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseSamplingSwitch, SAMPLING_SWITCH_KEY, writeSamplingSwitchFile, type SamplingSettings } from "../../lib/runtime/sampling-switch.js";
+import {
+  parseSamplingSwitch,
+  SAMPLING_SWITCH_KEY,
+  writeSamplingSwitchFile,
+  type SamplingSettings,
+} from "../../lib/runtime/sampling-switch.js";
 import { ManifestError, type Manifests } from "../manifests.js";
 
 /** The ConfigMap in `knative/` that holds the switch. */
@@ -17,7 +22,10 @@ export interface LocalTelemetryPaths {
 }
 
 export function localTelemetryPaths(stateDir: string): LocalTelemetryPaths {
-  return { switchFile: join(stateDir, "telemetry", SAMPLING_SWITCH_KEY), tracesDir: join(stateDir, "telemetry", "traces") };
+  return {
+    switchFile: join(stateDir, "telemetry", SAMPLING_SWITCH_KEY),
+    tracesDir: join(stateDir, "telemetry", "traces"),
+  };
 }
 
 /** What a process needs to find the switch and the trace directory. */
@@ -30,7 +38,10 @@ export function telemetryEnv(paths: LocalTelemetryPaths): Record<string, string>
  * cluster (so each `npm start` begins at the manifest's ratio), and returns the environment for
  * every process. Without the ConfigMap, the ratio is 0: tracing off.
  */
-export function prepareLocalTelemetry(stateDir: string, manifests: Pick<Manifests, "configMaps">): Record<string, string> {
+export function prepareLocalTelemetry(
+  stateDir: string,
+  manifests: Pick<Manifests, "configMaps">,
+): Record<string, string> {
   const paths = localTelemetryPaths(stateDir);
   mkdirSync(paths.tracesDir, { recursive: true });
   const text = manifests.configMaps.get(TELEMETRY_CONFIGMAP)?.[SAMPLING_SWITCH_KEY];
@@ -38,7 +49,9 @@ export function prepareLocalTelemetry(stateDir: string, manifests: Pick<Manifest
   try {
     if (text !== undefined) settings = parseSamplingSwitch(text);
   } catch (err) {
-    throw new ManifestError(`ConfigMap ${TELEMETRY_CONFIGMAP}, ${SAMPLING_SWITCH_KEY}: ${(err as Error).message}`);
+    throw new ManifestError(
+      `ConfigMap ${TELEMETRY_CONFIGMAP}, ${SAMPLING_SWITCH_KEY}: ${(err as Error).message}`,
+    );
   }
   writeSamplingSwitchFile(paths.switchFile, settings);
   return telemetryEnv(paths);

@@ -26,7 +26,9 @@ export async function scrapeSamplerRatio(metricsUrl: string): Promise<number | u
 }
 
 export async function samplerStatus(metricsUrls: readonly string[]): Promise<SamplerStatus> {
-  const ratios = (await Promise.all(metricsUrls.map(scrapeSamplerRatio))).filter((r): r is number => r !== undefined);
+  const ratios = (await Promise.all(metricsUrls.map(scrapeSamplerRatio))).filter(
+    (r): r is number => r !== undefined,
+  );
   const applied: Record<string, number> = {};
   for (const r of ratios) applied[String(r)] = (applied[String(r)] ?? 0) + 1;
   const distinct = Object.keys(applied);

@@ -48,7 +48,12 @@ export function groupTraces(spans: readonly SpanRecord[]): Trace[] {
     .map(([traceId, list]) => {
       const startUs = Math.min(...list.map((s) => s.startUs));
       const endUs = Math.max(...list.map((s) => s.startUs + s.durationUs));
-      return { traceId, spans: list.sort((a, b) => a.startUs - b.startUs), startUs, durationUs: endUs - startUs };
+      return {
+        traceId,
+        spans: list.sort((a, b) => a.startUs - b.startUs),
+        startUs,
+        durationUs: endUs - startUs,
+      };
     })
     .sort((a, b) => b.startUs - a.startUs);
 }

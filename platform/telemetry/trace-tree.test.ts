@@ -3,7 +3,15 @@ import type { SpanRecord } from "../../lib/runtime/jsonl-exporter.js";
 import { groupTraces } from "./trace-files.js";
 import { formatTrace } from "./trace-tree.js";
 
-const span = (spanId: string, parentSpanId: string | undefined, name: string, service: string, startMs: number, durationMs: number, traceId = "a".repeat(32)): SpanRecord => ({
+const span = (
+  spanId: string,
+  parentSpanId: string | undefined,
+  name: string,
+  service: string,
+  startMs: number,
+  durationMs: number,
+  traceId = "a".repeat(32),
+): SpanRecord => ({
   traceId,
   spanId,
   ...(parentSpanId ? { parentSpanId } : {}),

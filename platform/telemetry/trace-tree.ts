@@ -24,10 +24,15 @@ export function formatTrace(trace: Trace): string {
     children.set(s.parentSpanId, list);
   }
   const when = new Date(trace.startUs / 1000).toISOString().replace("T", " ").replace("Z", "");
-  const lines = [`trace ${trace.traceId}  ${trace.spans.length} span${trace.spans.length === 1 ? "" : "s"}, ${ms(trace.durationUs)}, ${when}`];
+  const lines = [
+    `trace ${trace.traceId}  ${trace.spans.length} span${trace.spans.length === 1 ? "" : "s"}, ${ms(trace.durationUs)}, ${when}`,
+  ];
   const walk = (span: SpanRecord, prefix: string, branch: string) => {
-    const status = span.status === 2 ? `  ERROR${span.statusMessage ? ` ${span.statusMessage}` : ""}` : "";
-    lines.push(`  ${prefix}${branch}${span.name}  ${ms(span.durationUs)}  +${ms(span.startUs - trace.startUs)}  [${span.service}]${status}`);
+    const status =
+      span.status === 2 ? `  ERROR${span.statusMessage ? ` ${span.statusMessage}` : ""}` : "";
+    lines.push(
+      `  ${prefix}${branch}${span.name}  ${ms(span.durationUs)}  +${ms(span.startUs - trace.startUs)}  [${span.service}]${status}`,
+    );
     const kids = children.get(span.spanId) ?? [];
     const inner = prefix + (branch === "└─ " ? "   " : branch === "├─ " ? "│  " : "");
     kids.forEach((k, i) => walk(k, inner, i === kids.length - 1 ? "└─ " : "├─ "));

@@ -17,16 +17,40 @@ import { startPrivateRabbit } from "./private-rabbit.js";
 
 const rows: LedgerRow[] = [];
 const TYPES = {
-  order: { type: "com.example.order.created", data: (i: number) => ({ orderId: `o-${i}`, currency: "EUR", items: [{ sku: "A", quantity: 1, unitPrice: 2 }] }) },
-  payment: { type: "com.example.payment.requested", data: (i: number) => ({ paymentId: `p-${i}`, orderId: `o-${i}`, amount: 1 + i, currency: "EUR" }) },
-  notification: { type: "com.example.notification.requested", data: (i: number) => ({ notificationId: `n-${i}`, channel: "sms", recipient: "+4912345" }) },
-  report: { type: "com.example.report.requested", data: (i: number) => ({ reportId: `r-${i}`, period: "monthly" }) },
+  order: {
+    type: "com.example.order.created",
+    data: (i: number) => ({
+      orderId: `o-${i}`,
+      currency: "EUR",
+      items: [{ sku: "A", quantity: 1, unitPrice: 2 }],
+    }),
+  },
+  payment: {
+    type: "com.example.payment.requested",
+    data: (i: number) => ({
+      paymentId: `p-${i}`,
+      orderId: `o-${i}`,
+      amount: 1 + i,
+      currency: "EUR",
+    }),
+  },
+  notification: {
+    type: "com.example.notification.requested",
+    data: (i: number) => ({ notificationId: `n-${i}`, channel: "sms", recipient: "+4912345" }),
+  },
+  report: {
+    type: "com.example.report.requested",
+    data: (i: number) => ({ reportId: `r-${i}`, period: "monthly" }),
+  },
 } as const;
 const mixed = (i: number) => {
   const t = Object.values(TYPES)[i % 4]!;
   return { path: `/events/${t.type}`, body: t.data(i) };
 };
-const only = (name: keyof typeof TYPES) => (i: number) => ({ path: `/events/${TYPES[name].type}`, body: TYPES[name].data(i) });
+const only = (name: keyof typeof TYPES) => (i: number) => ({
+  path: `/events/${TYPES[name].type}`,
+  body: TYPES[name].data(i),
+});
 
 /** Watches every reply on the Broker's exchange and records it in the ledger. */
 async function watchReplies(t: TestPlatform, ledger: Ledger): Promise<void> {
@@ -36,7 +60,10 @@ async function watchReplies(t: TestPlatform, ledger: Ledger): Promise<void> {
     const pump = () => {
       while (seen.n < tap.messages.length) {
         const m = tap.messages[seen.n++]!;
-        ledger.reply((JSON.parse(m.content.toString()) as { eventId: string }).eventId, String(m.properties.headers?.id));
+        ledger.reply(
+          (JSON.parse(m.content.toString()) as { eventId: string }).eventId,
+          String(m.properties.headers?.id),
+        );
       }
       if (!stopped.has(ledger)) setTimeout(pump, 50);
     };
@@ -51,7 +78,9 @@ async function settle(t: TestPlatform, ledger: Ledger, timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (ledger.settled === ledger.accepted.size) break;
-    const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] };
+    const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as {
+      deadLetters: DeadLetter[];
+    };
     for (const d of deadLetters) ledger.deadLettered.add(d.id);
     await sleep(250);
   }
@@ -61,7 +90,9 @@ async function settle(t: TestPlatform, ledger: Ledger, timeoutMs: number): Promi
 
 function rssMb(pid: number): number | undefined {
   try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+    return (
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024
+    );
   } catch {
     return undefined;
   }
@@ -72,7 +103,13 @@ async function fn(t: TestPlatform, name: string) {
 }
 
 const fastRetries = (doc: { kind?: string; spec: Record<string, unknown> }) => {
-  if (doc.kind === "Broker") doc.spec.delivery = { retry: 30, backoffPolicy: "exponential", backoffDelay: "PT0.05S", timeout: "PT10S" };
+  if (doc.kind === "Broker")
+    doc.spec.delivery = {
+      retry: 30,
+      backoffPolicy: "exponential",
+      backoffDelay: "PT0.05S",
+      timeout: "PT10S",
+    };
 };
 
 describe("faults: nothing accepted is lost", () => {
@@ -81,7 +118,10 @@ describe("faults: nothing accepted is lost", () => {
   });
 
   it("a consumer replica is killed with SIGKILL mid-processing under load", async () => {
-    const t = await startTestPlatform({ env: { LEVELER_ORDER_WORK_SHAPE: "io", LEVELER_ORDER_WORK_MS: "40" }, edit: fastRetries });
+    const t = await startTestPlatform({
+      env: { LEVELER_ORDER_WORK_SHAPE: "io", LEVELER_ORDER_WORK_MS: "40" },
+      edit: fastRetries,
+    });
     const ledger = new Ledger("consumer SIGKILL under load");
     try {
       await watchReplies(t, ledger);
@@ -160,12 +200,21 @@ describe("faults: nothing accepted is lost", () => {
   });
 
   it("the dispatcher process is killed and restarted", async () => {
-    const t = await startTestPlatform({ env: { LEVELER_PAYMENT_WORK_MS: "20" }, edit: fastRetries });
+    const t = await startTestPlatform({
+      env: { LEVELER_PAYMENT_WORK_MS: "20" },
+      edit: fastRetries,
+    });
     const ledger = new Ledger("dispatcher SIGKILL");
     try {
       await watchReplies(t, ledger);
       let killedAt = 0;
-      const load = sendWithRetries({ url: t.ingressUrl, count: 3000, concurrency: 20, request: only("payment"), onAccepted: (id) => ledger.accepted.add(id) });
+      const load = sendWithRetries({
+        url: t.ingressUrl,
+        count: 3000,
+        concurrency: 20,
+        request: only("payment"),
+        onAccepted: (id) => ledger.accepted.add(id),
+      });
       for (;;) {
         const trigger = (await t.status()).triggers.find((tr) => tr.name === "payment")!;
         const pid = trigger.dispatcher.pid as number | null;
@@ -178,7 +227,8 @@ describe("faults: nothing accepted is lost", () => {
       }
       await load;
       await settle(t, ledger, 120_000);
-      const restarts = (await t.status()).triggers.find((tr) => tr.name === "payment")!.dispatcher.restarts;
+      const restarts = (await t.status()).triggers.find((tr) => tr.name === "payment")!.dispatcher
+        .restarts;
       expect(restarts).toBeGreaterThanOrEqual(1);
       ledger.recoveryMs = ledger.recoveryAfter(killedAt);
       rows.push(ledger.row());
@@ -228,8 +278,10 @@ describe("faults: nothing accepted is lost", () => {
       env: { LEVELER_REPORT_WORK_SHAPE: "io", LEVELER_REPORT_WORK_MS: "20" },
       edit: (doc) => {
         fastRetries(doc);
-        if (doc.kind === "OperatorPolicy") (doc.spec.definition as Record<string, unknown>)["max-length"] = 3000;
-        if (doc.kind === "Trigger" && doc.metadata.name === "report") doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "4" };
+        if (doc.kind === "OperatorPolicy")
+          (doc.spec.definition as Record<string, unknown>)["max-length"] = 3000;
+        if (doc.kind === "Trigger" && doc.metadata.name === "report")
+          doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "4" };
       },
     });
     const ledger = new Ledger("overload 3× capacity, 60 s");
@@ -240,7 +292,13 @@ describe("faults: nothing accepted is lost", () => {
       const peakRss = new Map<string, number>();
       const sampler = setInterval(() => {
         void t.status().then((s) => {
-          const pids = [...s.functions.flatMap((f) => f.processes.map((p) => [`${f.name}`, p.pid] as const)), ...s.triggers.map((tr) => [`dispatcher ${tr.name}`, tr.dispatcher.pid as number | null] as const), ["platform (test process)", process.pid] as const];
+          const pids = [
+            ...s.functions.flatMap((f) => f.processes.map((p) => [`${f.name}`, p.pid] as const)),
+            ...s.triggers.map(
+              (tr) => [`dispatcher ${tr.name}`, tr.dispatcher.pid as number | null] as const,
+            ),
+            ["platform (test process)", process.pid] as const,
+          ];
           for (const [name, pid] of pids) {
             if (!pid) continue;
             const rss = rssMb(pid);
@@ -260,7 +318,11 @@ describe("faults: nothing accepted is lost", () => {
           statuses.notSent = (statuses.notSent ?? 0) + 1;
           continue;
         }
-        const p = fetch(`${t.ingressUrl}/events/com.example.report.requested`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ reportId: `o-${i}`, period: "daily" }) })
+        const p = fetch(`${t.ingressUrl}/events/com.example.report.requested`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ reportId: `o-${i}`, period: "daily" }),
+        })
           .then(async (r) => {
             statuses[String(r.status)] = (statuses[String(r.status)] ?? 0) + 1;
             const body = (await r.json()) as { id?: string };
@@ -268,7 +330,8 @@ describe("faults: nothing accepted is lost", () => {
           })
           .catch((err: Error & { cause?: Error }) => {
             statuses.network = (statuses.network ?? 0) + 1;
-            if (statuses.network === 1) console.log(`first network error: ${err.message}: ${err.cause?.message ?? ""}`);
+            if (statuses.network === 1)
+              console.log(`first network error: ${err.message}: ${err.cause?.message ?? ""}`);
           })
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
@@ -277,13 +340,17 @@ describe("faults: nothing accepted is lost", () => {
       await settle(t, ledger, 180_000);
       clearInterval(sampler);
       rows.push(ledger.row());
-      console.log(`overload answers: ${JSON.stringify(statuses)}; peak RSS MB: ${JSON.stringify(Object.fromEntries([...peakRss].map(([k, v]) => [k, Math.round(v)])))}`);
+      console.log(
+        `overload answers: ${JSON.stringify(statuses)}; peak RSS MB: ${JSON.stringify(Object.fromEntries([...peakRss].map(([k, v]) => [k, Math.round(v)])))}`,
+      );
       expect(ledger.lost).toEqual([]);
       expect(statuses["429"] ?? 0).toBeGreaterThan(0);
-      for (const status of Object.keys(statuses)) expect(["202", "429", "503", "notSent"]).toContain(status);
+      for (const status of Object.keys(statuses))
+        expect(["202", "429", "503", "notSent"]).toContain(status);
       // Every process of the platform stays bounded (the test process itself also holds the client
       // and the ledger, so it is reported, not judged).
-      for (const [name, mb] of peakRss) if (!name.startsWith("platform")) expect(mb, name).toBeLessThan(250);
+      for (const [name, mb] of peakRss)
+        if (!name.startsWith("platform")) expect(mb, name).toBeLessThan(250);
     } finally {
       await t.stop();
     }
@@ -294,7 +361,8 @@ describe("faults: nothing accepted is lost", () => {
       edit: (doc) => {
         fastRetries(doc);
         // One delivery at a time: a poison that blocked would block everything behind it.
-        if (doc.kind === "Trigger" && doc.metadata.name === "report") doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "1" };
+        if (doc.kind === "Trigger" && doc.metadata.name === "report")
+          doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "1" };
       },
     });
     const ledger = new Ledger("poison event");
@@ -304,14 +372,26 @@ describe("faults: nothing accepted is lost", () => {
       const poisonId = `poison-${Date.now()}`;
       const connection = await amqp.connect(t.amqpUrl);
       const channel = await connection.createConfirmChannel();
-      const event = new CloudEvent({ id: poisonId, source: "/rogue-producer", type: TYPES.report.type, datacontenttype: "application/json", data: { reportId: 42, period: "hourly" } });
+      const event = new CloudEvent({
+        id: poisonId,
+        source: "/rogue-producer",
+        type: TYPES.report.type,
+        datacontenttype: "application/json",
+        data: { reportId: 42, period: "hourly" },
+      });
       const { content, properties } = toAmqp(event);
       channel.publish(t.exchange, "", content, properties);
       await channel.waitForConfirms();
       await connection.close();
       ledger.accepted.add(poisonId);
       const started = Date.now();
-      await sendWithRetries({ url: t.ingressUrl, count: 200, concurrency: 10, request: only("report"), onAccepted: (id) => ledger.accepted.add(id) });
+      await sendWithRetries({
+        url: t.ingressUrl,
+        count: 200,
+        concurrency: 10,
+        request: only("report"),
+        onAccepted: (id) => ledger.accepted.add(id),
+      });
       await settle(t, ledger, 60_000);
       ledger.recoveryMs = ledger.recoveryAfter(started);
       rows.push(ledger.row());
@@ -319,7 +399,9 @@ describe("faults: nothing accepted is lost", () => {
       expect([...ledger.deadLettered]).toEqual([poisonId]);
       expect(ledger.row().processed).toBe(200);
       const base = t.statusUrl.replace("/api/status", "");
-      const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] };
+      const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as {
+        deadLetters: DeadLetter[];
+      };
       expect(deadLetters[0]!.errorCode).toBe("400");
       expect(deadLetters[0]!.errorData).toMatch(/poison: data.reportId/);
     } finally {
@@ -331,21 +413,35 @@ describe("faults: nothing accepted is lost", () => {
     const t = await startTestPlatform({
       env: { LEVELER_REPORT_WORK_SHAPE: "io", LEVELER_REPORT_WORK_MS: "5000" },
       edit: (doc) => {
-        if (doc.kind === "Broker") doc.spec.delivery = { retry: 2, backoffPolicy: "linear", backoffDelay: "PT0.1S", timeout: "PT0.5S" };
+        if (doc.kind === "Broker")
+          doc.spec.delivery = {
+            retry: 2,
+            backoffPolicy: "linear",
+            backoffDelay: "PT0.1S",
+            timeout: "PT0.5S",
+          };
       },
     });
     const ledger = new Ledger("consumer hangs past timeout");
     try {
       await watchReplies(t, ledger);
       const started = Date.now();
-      await sendWithRetries({ url: t.ingressUrl, count: 5, concurrency: 5, request: only("report"), onAccepted: (id) => ledger.accepted.add(id) });
+      await sendWithRetries({
+        url: t.ingressUrl,
+        count: 5,
+        concurrency: 5,
+        request: only("report"),
+        onAccepted: (id) => ledger.accepted.add(id),
+      });
       await settle(t, ledger, 60_000);
       ledger.recoveryMs = Date.now() - started;
       rows.push(ledger.row());
       expect(ledger.lost).toEqual([]);
       expect(ledger.deadLettered.size).toBe(5);
       const base = t.statusUrl.replace("/api/status", "");
-      const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as { deadLetters: DeadLetter[] };
+      const { deadLetters } = (await (await fetch(`${base}/api/dlq`)).json()) as {
+        deadLetters: DeadLetter[];
+      };
       for (const d of deadLetters) {
         expect(d.errorCode).toBe("-1");
         expect(d.errorData).toMatch(/no answer within 500 ms/);
@@ -355,4 +451,3 @@ describe("faults: nothing accepted is lost", () => {
     }
   });
 });
-

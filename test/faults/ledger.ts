@@ -53,11 +53,14 @@ export class Ledger {
   }
 
   get lost(): string[] {
-    return [...this.accepted].filter((id) => !this.executions.has(id) && !this.deadLettered.has(id));
+    return [...this.accepted].filter(
+      (id) => !this.executions.has(id) && !this.deadLettered.has(id),
+    );
   }
 
   get settled(): number {
-    return [...this.accepted].filter((id) => this.executions.has(id) || this.deadLettered.has(id)).length;
+    return [...this.accepted].filter((id) => this.executions.has(id) || this.deadLettered.has(id))
+      .length;
   }
 
   row(): LedgerRow {
@@ -67,18 +70,44 @@ export class Ledger {
       processed: [...this.accepted].filter((id) => this.executions.has(id)).length,
       deadLettered: this.deadLettered.size,
       lost: this.lost.length,
-      duplicates: [...this.executions.values()].reduce((sum, set) => sum + Math.max(0, set.size - 1), 0),
-      redeliveries: this.deliveries - [...this.executions.values()].reduce((sum, set) => sum + set.size, 0),
+      duplicates: [...this.executions.values()].reduce(
+        (sum, set) => sum + Math.max(0, set.size - 1),
+        0,
+      ),
+      redeliveries:
+        this.deliveries - [...this.executions.values()].reduce((sum, set) => sum + set.size, 0),
       recoveryMs: this.recoveryMs,
     };
   }
 }
 
 export function renderTable(rows: readonly LedgerRow[]): string {
-  const header = ["scenario", "accepted", "processed", "dead-lettered", "lost", "duplicates", "redeliveries", "longest recovery"];
-  const lines = rows.map((r) => [r.scenario, String(r.accepted), String(r.processed), String(r.deadLettered), String(r.lost), String(r.duplicates), String(r.redeliveries), r.recoveryMs === null ? "-" : `${(r.recoveryMs / 1000).toFixed(1)} s`]);
+  const header = [
+    "scenario",
+    "accepted",
+    "processed",
+    "dead-lettered",
+    "lost",
+    "duplicates",
+    "redeliveries",
+    "longest recovery",
+  ];
+  const lines = rows.map((r) => [
+    r.scenario,
+    String(r.accepted),
+    String(r.processed),
+    String(r.deadLettered),
+    String(r.lost),
+    String(r.duplicates),
+    String(r.redeliveries),
+    r.recoveryMs === null ? "-" : `${(r.recoveryMs / 1000).toFixed(1)} s`,
+  ]);
   const all = [header, ...lines];
   const widths = header.map((_, i) => Math.max(...all.map((l) => l[i]!.length)));
   const fmt = (l: string[]) => `| ${l.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  return [fmt(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(fmt)].join("\n");
+  return [
+    fmt(header),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...lines.map(fmt),
+  ].join("\n");
 }

@@ -38,7 +38,12 @@ export async function sendWithRetries(options: LoadOptions): Promise<LoadResult>
         let status: number;
         let retryAfter = 0.2;
         try {
-          const response = await fetch(options.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+          const response = await fetch(options.url + path, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(30_000),
+          });
           status = response.status;
           const answer = (await response.json().catch(() => ({}))) as { id?: string };
           if (status === 202 && answer.id) {
@@ -52,7 +57,8 @@ export async function sendWithRetries(options: LoadOptions): Promise<LoadResult>
           status = 0; // connection refused or reset: the client retries
         }
         refusals[String(status)] = (refusals[String(status)] ?? 0) + 1;
-        if (status !== 0 && status !== 503 && status !== 429) throw new Error(`unexpected answer ${status} for event ${i}`);
+        if (status !== 0 && status !== 503 && status !== 429)
+          throw new Error(`unexpected answer ${status} for event ${i}`);
         if (attempt >= maxAttempts) {
           gaveUp++;
           break;

@@ -17,7 +17,9 @@ export interface PrivateRabbit {
 }
 
 function rabbitmqctl(): string {
-  const path = spawnSync("sh", ["-c", "command -v rabbitmqctl"], { encoding: "utf8" }).stdout.trim();
+  const path = spawnSync("sh", ["-c", "command -v rabbitmqctl"], {
+    encoding: "utf8",
+  }).stdout.trim();
   const real = realpathSync(path);
   // Debian's wrapper switches to the rabbitmq user, whose Erlang cookie is not root's.
   const direct = join(dirname(real), "rabbitmqctl");
@@ -27,10 +29,15 @@ function rabbitmqctl(): string {
 export async function startPrivateRabbit(): Promise<PrivateRabbit> {
   const port = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), "leveler-rabbit-"));
-  const broker: EnsuredBroker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${port}`, { stateDir, mayStartPrivate: true, log: () => undefined });
+  const broker: EnsuredBroker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${port}`, {
+    stateDir,
+    mayStartPrivate: true,
+    log: () => undefined,
+  });
   const node = broker.privateNode!;
   const ctl = rabbitmqctl();
-  const run = (command: string) => execFileSync(ctl, ["-n", node, command], { stdio: "ignore", timeout: 60_000 });
+  const run = (command: string) =>
+    execFileSync(ctl, ["-n", node, command], { stdio: "ignore", timeout: 60_000 });
   return {
     url: broker.url,
     stopApp: () => run("stop_app"),

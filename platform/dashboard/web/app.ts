@@ -7,7 +7,16 @@ import "./app.css";
 import type { BurstStatus, HelloMessage, SamplesMessage, WireSample } from "../wire.js";
 import { ACCEPTED, createColors, LiveChart, REFUSED } from "./charts.js";
 import { describeBurst, setupBurst, setupSampling } from "./controls.js";
-import { formatCount, formatRate, formatRatio, ingressSeries, lastValues, SampleWindow, seriesOf, total } from "./series.js";
+import {
+  formatCount,
+  formatRate,
+  formatRatio,
+  ingressSeries,
+  lastValues,
+  SampleWindow,
+  seriesOf,
+  total,
+} from "./series.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -21,16 +30,35 @@ let configuredRatio: number | null = null;
 
 const colors = createColors({ accepted: ACCEPTED, refused: REFUSED });
 const charts = {
-  ingress: new LiveChart($("chart-ingress"), $("legend-ingress"), { kind: "rate", color: colors, minMax: 10 }),
-  consumers: new LiveChart($("chart-consumers"), $("legend-consumers"), { kind: "rate", color: colors, minMax: 10 }),
-  queues: new LiveChart($("chart-queues"), $("legend-queues"), { kind: "count", color: colors, format: formatCount, minMax: 10 }),
-  replicas: new LiveChart($("chart-replicas"), $("legend-replicas"), { kind: "stack", color: colors, format: formatCount, minMax: 2 }),
+  ingress: new LiveChart($("chart-ingress"), $("legend-ingress"), {
+    kind: "rate",
+    color: colors,
+    minMax: 10,
+  }),
+  consumers: new LiveChart($("chart-consumers"), $("legend-consumers"), {
+    kind: "rate",
+    color: colors,
+    minMax: 10,
+  }),
+  queues: new LiveChart($("chart-queues"), $("legend-queues"), {
+    kind: "count",
+    color: colors,
+    format: formatCount,
+    minMax: 10,
+  }),
+  replicas: new LiveChart($("chart-replicas"), $("legend-replicas"), {
+    kind: "stack",
+    color: colors,
+    format: formatCount,
+    minMax: 2,
+  }),
 };
 
 const WINDOW_KEY = "leveler.dashboard.window";
 const windowSelect = $<HTMLSelectElement>("window");
 const remembered = localStorage.getItem(WINDOW_KEY);
-if (remembered && [...windowSelect.options].some((o) => o.value === remembered)) windowSelect.value = remembered;
+if (remembered && [...windowSelect.options].some((o) => o.value === remembered))
+  windowSelect.value = remembered;
 windowSelect.addEventListener("change", () => {
   localStorage.setItem(WINDOW_KEY, windowSelect.value);
   render();
@@ -53,7 +81,12 @@ function render(): void {
   charts.queues.update(queues, range);
   charts.replicas.update(replicas, range);
 
-  const now = { ingress: lastValues(ingress), processed: total(lastValues(consumers)), queued: latest ? total(latest.queues) : null, replicas: latest ? total(latest.replicas) : null };
+  const now = {
+    ingress: lastValues(ingress),
+    processed: total(lastValues(consumers)),
+    queued: latest ? total(latest.queues) : null,
+    replicas: latest ? total(latest.replicas) : null,
+  };
   text("now-accepted", formatRate(now.ingress.accepted));
   text("now-refused", formatRate(now.ingress.refused));
   text("now-processed", formatRate(now.processed));
@@ -67,8 +100,18 @@ function render(): void {
     text("total-processed", `${formatCount(latest.totals.processed)} in all`);
     text("total-dead", `${formatCount(latest.totals.deadLettered)} dead-lettered in all`);
     text("sub-queued", busiest(latest.queues, "deepest"));
-    text("sub-replicas", `${Object.values(latest.replicas).filter((r) => r > 0).length} of ${Object.keys(latest.replicas).length} functions up`);
-    text("sub-ratio", latest.samplerRatio === null ? "changing, or no process answers" : configuredRatio !== null && configuredRatio !== latest.samplerRatio ? `configured ${configuredRatio}` : "by every process");
+    text(
+      "sub-replicas",
+      `${Object.values(latest.replicas).filter((r) => r > 0).length} of ${Object.keys(latest.replicas).length} functions up`,
+    );
+    text(
+      "sub-ratio",
+      latest.samplerRatio === null
+        ? "changing, or no process answers"
+        : configuredRatio !== null && configuredRatio !== latest.samplerRatio
+          ? `configured ${configuredRatio}`
+          : "by every process",
+    );
   }
   $("now-refused").classList.toggle("alarm", (now.ingress.refused ?? 0) > 0);
   $("now-dead").classList.toggle("alarm", (latest?.deadLetters ?? 0) > 0);
@@ -79,7 +122,15 @@ function render(): void {
     text("summary", describeBurst(burst));
     announcedBurst = burst.id;
   }
-  if (latest) summarize(now.ingress.accepted ?? null, now.ingress.refused ?? null, now.processed, now.queued, now.replicas, latest?.deadLetters ?? null);
+  if (latest)
+    summarize(
+      now.ingress.accepted ?? null,
+      now.ingress.refused ?? null,
+      now.processed,
+      now.queued,
+      now.replicas,
+      latest?.deadLetters ?? null,
+    );
 }
 
 function text(id: string, value: string): void {
@@ -114,7 +165,14 @@ let announcedBurst: number | null | undefined;
 // Screen readers hear a summary every 15 s at most, not every number every second.
 let lastSummary = "";
 let lastSummaryAt = 0;
-function summarize(accepted: number | null, refused: number | null, processed: number | null, queued: number | null, replicas: number | null, dead: number | null): void {
+function summarize(
+  accepted: number | null,
+  refused: number | null,
+  processed: number | null,
+  queued: number | null,
+  replicas: number | null,
+  dead: number | null,
+): void {
   const now = Date.now();
   if (now - lastSummaryAt < 15_000) return;
   const summary = `Accepting ${formatRate(accepted)} and refusing ${formatRate(refused)} events per second; processing ${formatRate(processed)} per second; ${formatCount(queued)} queued; ${formatCount(replicas)} replicas; ${formatCount(dead)} dead letters.`;
@@ -130,10 +188,14 @@ let lastMessageAt = 0;
 function setConnection(state: "live" | "lost" | "connecting"): void {
   const pill = $("connection");
   pill.dataset.state = state;
-  text("connection", state === "live" ? "live" : state === "lost" ? "reconnecting…" : "connecting…");
+  text(
+    "connection",
+    state === "live" ? "live" : state === "lost" ? "reconnecting…" : "connecting…",
+  );
   const banner = $("banner-stream");
   if (state === "lost") {
-    const message = "Lost contact with the platform; reconnecting by itself. The charts resume when it answers.";
+    const message =
+      "Lost contact with the platform; reconnecting by itself. The charts resume when it answers.";
     if (banner.textContent !== message) banner.textContent = message;
   }
   banner.hidden = state !== "lost";

@@ -3,7 +3,15 @@
  * numbers (or, while the pointer is over the chart, the numbers at that time).
  */
 import uPlot from "uplot";
-import { formatAgo, formatRate, lastValues, stacked, tickStep, valuesAt, type SeriesSet } from "./series.js";
+import {
+  formatAgo,
+  formatRate,
+  lastValues,
+  stacked,
+  tickStep,
+  valuesAt,
+  type SeriesSet,
+} from "./series.js";
 
 export interface ChartSpec {
   /**
@@ -69,7 +77,10 @@ export class LiveChart {
   }
 
   private size(): { width: number; height: number } {
-    return { width: Math.max(120, this.box.clientWidth), height: Math.max(120, this.box.clientHeight) };
+    return {
+      width: Math.max(120, this.box.clientWidth),
+      height: Math.max(120, this.box.clientHeight),
+    };
   }
 
   private create(set: SeriesSet): void {
@@ -89,7 +100,9 @@ export class LiveChart {
       scales: {
         // Seconds, labelled by how long ago (the window slides; clock times would crawl along).
         x: { time: false, range: () => this.range },
-        y: { range: (_u, _min, max) => [0, Math.max(this.spec.minMax, niceCeil((max ?? 0) * 1.1))] },
+        y: {
+          range: (_u, _min, max) => [0, Math.max(this.spec.minMax, niceCeil((max ?? 0) * 1.1))],
+        },
       },
       axes: [
         {
@@ -112,7 +125,14 @@ export class LiveChart {
           size: 52,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          ...(this.spec.kind === "rate" ? {} : { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000] }),
+          ...(this.spec.kind === "rate"
+            ? {}
+            : {
+                incrs: [
+                  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000,
+                  100_000,
+                ],
+              }),
           values: (_u, splits) => splits.map((v) => this.format(v)),
         },
       ],
@@ -122,7 +142,11 @@ export class LiveChart {
           label: name,
           stroke: this.spec.color(name),
           width: stack ? 1.5 : 2,
-          ...(this.spec.kind === "rate" ? { fill: `${this.spec.color(name)}1f` } : stack ? { fill: this.spec.color(name) } : {}),
+          ...(this.spec.kind === "rate"
+            ? { fill: `${this.spec.color(name)}1f` }
+            : stack
+              ? { fill: this.spec.color(name) }
+              : {}),
           ...(step ? { paths: step } : {}),
           points: { show: false },
           spanGaps: false,
@@ -144,7 +168,9 @@ export class LiveChart {
   private renderLegend(): void {
     const hovering = this.hoverIndex !== null && this.hoverIndex < this.set.data[0].length;
     const values = hovering ? valuesAt(this.set, this.hoverIndex!) : lastValues(this.set);
-    const when = hovering ? new Date(this.set.data[0][this.hoverIndex!]! * 1000).toLocaleTimeString() : "now";
+    const when = hovering
+      ? new Date(this.set.data[0][this.hoverIndex!]! * 1000).toLocaleTimeString()
+      : "now";
     const items: HTMLElement[] = [];
     const caption = document.createElement("li");
     caption.className = "when";

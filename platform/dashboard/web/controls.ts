@@ -10,14 +10,22 @@ interface Problem {
   title?: string;
 }
 
-async function post(path: string, body: unknown): Promise<{ ok: boolean; status: number; json: Record<string, unknown> & Problem }> {
-  const response = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function post(
+  path: string,
+  body: unknown,
+): Promise<{ ok: boolean; status: number; json: Record<string, unknown> & Problem }> {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const json = (await response.json().catch(() => ({}))) as Record<string, unknown> & Problem;
   return { ok: response.ok, status: response.status, json };
 }
 
 function explain(status: number, json: Problem): string {
-  if (status === 401) return "Not logged in: open the link npm start printed, or log in with the token.";
+  if (status === 401)
+    return "Not logged in: open the link npm start printed, or log in with the token.";
   return json.detail ?? json.title ?? `the platform answered ${status}`;
 }
 
@@ -42,12 +50,18 @@ export function describeBurst(burst: BurstStatus | null): string {
   if (!burst) return "";
   const what = burst.types.length === 1 ? burst.types[0]!.split(".").at(-2)! : "mixed";
   const answers = `${formatCount(burst.accepted)} accepted, ${formatCount(burst.refused)} refused${burst.failed ? `, ${formatCount(burst.failed)} failed` : ""}`;
-  if (burst.finishedAt === null) return `Sending ${formatCount(burst.sent)} of ${formatCount(burst.count)} ${what} events: ${answers}.`;
+  if (burst.finishedAt === null)
+    return `Sending ${formatCount(burst.sent)} of ${formatCount(burst.count)} ${what} events: ${answers}.`;
   const seconds = ((burst.finishedAt - burst.startedAt) / 1000).toFixed(1);
   return `Sent ${formatCount(burst.count)} ${what} events in ${seconds} s: ${answers}.${burst.failed && burst.lastError ? ` Last error: ${burst.lastError}` : ""}`;
 }
 
-export function setupSampling(form: HTMLFormElement, input: HTMLInputElement, out: HTMLElement, onWritten: (ratio: number) => void): void {
+export function setupSampling(
+  form: HTMLFormElement,
+  input: HTMLInputElement,
+  out: HTMLElement,
+  onWritten: (ratio: number) => void,
+): void {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     out.textContent = "Writing…";

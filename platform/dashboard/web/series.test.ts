@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { WireSample } from "../wire.js";
-import { formatAgo, formatRate, ingressSeries, lastValues, movingAverage, SampleWindow, seriesOf, stacked, tickStep, total } from "./series.js";
+import {
+  formatAgo,
+  formatRate,
+  ingressSeries,
+  lastValues,
+  movingAverage,
+  SampleWindow,
+  seriesOf,
+  stacked,
+  tickStep,
+  total,
+} from "./series.js";
 
 function sample(t: number, over: Partial<WireSample> = {}): WireSample {
   return {
@@ -38,28 +49,66 @@ describe("the page's sample window", () => {
 
 describe("series", () => {
   it("one per name, sorted; a missing name or an unknown depth is a gap, not a zero", () => {
-    const set = seriesOf([sample(1000, { queues: { order: 3, payment: null } }), sample(2000, { queues: { order: 5 } })], (s) => s.queues);
-    expect(set).toEqual({ names: ["order", "payment"], data: [[1, 2], [3, 5], [null, null]] });
+    const set = seriesOf(
+      [
+        sample(1000, { queues: { order: 3, payment: null } }),
+        sample(2000, { queues: { order: 5 } }),
+      ],
+      (s) => s.queues,
+    );
+    expect(set).toEqual({
+      names: ["order", "payment"],
+      data: [
+        [1, 2],
+        [3, 5],
+        [null, null],
+      ],
+    });
     expect(lastValues(set)).toEqual({ order: 5, payment: null });
     expect(total(lastValues(set))).toBe(5);
     expect(total({ a: null })).toBeNull();
   });
 
   it("stacks counts, the top line being the total", () => {
-    const set = seriesOf([sample(0, { replicas: { a: 1, b: 0 } }), sample(1000, { replicas: { a: 1, b: 2 } })], (s) => s.replicas);
-    expect(stacked(set).data).toEqual([[0, 1], [1, 1], [1, 3]]);
+    const set = seriesOf(
+      [sample(0, { replicas: { a: 1, b: 0 } }), sample(1000, { replicas: { a: 1, b: 2 } })],
+      (s) => s.replicas,
+    );
+    expect(stacked(set).data).toEqual([
+      [0, 1],
+      [1, 1],
+      [1, 3],
+    ]);
   });
 
   it("averages rates over about a second", () => {
     expect(movingAverage([4, 0, 0, 0, 8, null], 4)).toEqual([4, 2, 4 / 3, 1, 2, 8 / 3]);
     expect(movingAverage([null, null], 2)).toEqual([null, null]);
-    const set = ingressSeries([sample(0, { ingress: { accepted: 100, refused: 0 } }), sample(250, { ingress: { accepted: 300, refused: 20 } })], 4);
+    const set = ingressSeries(
+      [
+        sample(0, { ingress: { accepted: 100, refused: 0 } }),
+        sample(250, { ingress: { accepted: 300, refused: 20 } }),
+      ],
+      4,
+    );
     expect(lastValues(set)).toEqual({ accepted: 200, refused: 10 });
   });
 
   it("formats numbers and the time axis for people", () => {
-    expect([formatRate(null), formatRate(0), formatRate(0.25), formatRate(12.6), formatRate(12345)]).toEqual(["–", "0", "0.3", "13", "12,345"]);
-    expect([formatAgo(0), formatAgo(15), formatAgo(60), formatAgo(90), formatAgo(300)]).toEqual(["now", "−15 s", "−1 min", "−1:30", "−5 min"]);
+    expect([
+      formatRate(null),
+      formatRate(0),
+      formatRate(0.25),
+      formatRate(12.6),
+      formatRate(12345),
+    ]).toEqual(["–", "0", "0.3", "13", "12,345"]);
+    expect([formatAgo(0), formatAgo(15), formatAgo(60), formatAgo(90), formatAgo(300)]).toEqual([
+      "now",
+      "−15 s",
+      "−1 min",
+      "−1:30",
+      "−5 min",
+    ]);
     expect(tickStep(300, 800)).toBe(30);
     expect(tickStep(300, 300)).toBe(120);
     expect(tickStep(60, 800)).toBe(10);

@@ -63,7 +63,10 @@ export interface SeriesSet {
 }
 
 /** Names in any sample of the window, sorted: the chart's series. */
-export function namesOf(samples: readonly WireSample[], pick: (s: WireSample) => Record<string, number | null>): string[] {
+export function namesOf(
+  samples: readonly WireSample[],
+  pick: (s: WireSample) => Record<string, number | null>,
+): string[] {
   const names = new Set<string>();
   for (const s of samples) for (const name of Object.keys(pick(s))) names.add(name);
   return [...names].sort();
@@ -73,15 +76,28 @@ export function namesOf(samples: readonly WireSample[], pick: (s: WireSample) =>
  * One series per name; a name missing from a sample, or null (unknown: the broker is down), is a
  * gap in the line, not a zero. `smooth` > 1 averages rates over that many samples.
  */
-export function seriesOf(samples: readonly WireSample[], pick: (s: WireSample) => Record<string, number | null>, smooth = 1): SeriesSet {
+export function seriesOf(
+  samples: readonly WireSample[],
+  pick: (s: WireSample) => Record<string, number | null>,
+  smooth = 1,
+): SeriesSet {
   const names = namesOf(samples, pick);
   const xs = samples.map((s) => s.t / 1000);
-  const columns = names.map((name) => movingAverage(samples.map((s) => pick(s)[name] ?? null), smooth));
+  const columns = names.map((name) =>
+    movingAverage(
+      samples.map((s) => pick(s)[name] ?? null),
+      smooth,
+    ),
+  );
   return { names, data: [xs, ...columns] };
 }
 
 export function ingressSeries(samples: readonly WireSample[], smooth: number): SeriesSet {
-  return seriesOf(samples, (s) => ({ accepted: s.ingress.accepted, refused: s.ingress.refused }), smooth);
+  return seriesOf(
+    samples,
+    (s) => ({ accepted: s.ingress.accepted, refused: s.ingress.refused }),
+    smooth,
+  );
 }
 
 /**
@@ -91,7 +107,9 @@ export function ingressSeries(samples: readonly WireSample[], smooth: number): S
 export function stacked(set: SeriesSet): SeriesSet {
   const [xs, ...columns] = set.data;
   const sums: Values[] = [];
-  columns.forEach((column, c) => sums.push(column.map((v, i) => (v ?? 0) + (c > 0 ? (sums[c - 1]![i] ?? 0) : 0))));
+  columns.forEach((column, c) =>
+    sums.push(column.map((v, i) => (v ?? 0) + (c > 0 ? (sums[c - 1]![i] ?? 0) : 0))),
+  );
   return { names: set.names, data: [xs, ...sums] };
 }
 
@@ -135,7 +153,10 @@ export function total(values: Record<string, number | null>): number | null {
 }
 
 const whole = new Intl.NumberFormat("en", { maximumFractionDigits: 0 });
-const oneDecimal = new Intl.NumberFormat("en", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+const oneDecimal = new Intl.NumberFormat("en", {
+  maximumFractionDigits: 1,
+  minimumFractionDigits: 1,
+});
 
 /** `1,234`, `12.5`, `0.3`; a dash for unknown. */
 export function formatRate(value: number | null | undefined): string {
