@@ -4,7 +4,7 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Platform } from "./platform.js";
 import { controlAuth, createDashboardRoutes, dashboardDeps } from "./dashboard/index.js";
-import { createPlatformMetrics } from "./platform-metrics.js";
+import { createPlatformMetrics } from "./status/platform-metrics.js";
 
 export interface StatusAppOptions {
   /** Required as `Authorization: Bearer <token>` on every call that changes state. */

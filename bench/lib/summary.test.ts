@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CellResult } from "./cells.js";
 import type { LedgerCounts } from "./id-ledger.js";
-import type { TimelineSample } from "../../platform/timeline.js";
+import type { TimelineSample } from "../../platform/status/timeline.js";
 import { analyseSpike } from "./spike.js";
 import { monitoringVerdicts, summarise, targets } from "./summary.js";
 
