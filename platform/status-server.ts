@@ -1,4 +1,8 @@
-/** The platform's HTTP API: `GET /api/status`. Later issues add to the document; keep it stable. */
+/**
+ * The platform's HTTP API on the status port: the status document, the timeline, scale events,
+ * dead-letter list and replay, its own metrics, and the dashboard. Tools and tests read these
+ * documents: add fields, never rename or remove one.
+ */
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
