@@ -4,6 +4,8 @@
  * three interleaved trials), counts every event id through to its consumer's reply, runs the same
  * sizes open loop, then the load-leveling spike; writes a Markdown report, a JSON file and SVG
  * charts under bench/results/<timestamp>/ (bench/results/latest points at the newest).
+ * Past 350 lines on purpose: the run reads top to bottom in the order it happens; its parts
+ * (cells, spike, statistics, report, charts) live in bench/lib/.
  *
  *   npm run bench                      the full run (about 15 minutes on 2 cores)
  *   npm run bench -- --quick           a short version (about two minutes)

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import amqp from "amqplib";
 import { readPlatformConfig } from "../platform/config.js";
-import type { PlatformStatus } from "../platform/platform.js";
+import type { PlatformStatus } from "../platform/status/status-document.js";
 import { freePort } from "../platform/ports.js";
 import { fmt, machine, startProcess, stopProcess, waitHttp } from "./lib/process.js";
 

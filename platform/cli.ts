@@ -1,5 +1,6 @@
 /**
- * The `leveler` command. Later issues add subcommands (observe, sampling, traces, deploy, dlq).
+ * The `leveler` command: `start`, `status`, `observe`, `sampling`, `traces`, `dlq` and `deploy`,
+ * each in its own module (platform/cli/, platform/observe/, platform/deploy/).
  */
 import { parseArgs } from "node:util";
 import { readPlatformConfig } from "./config.js";

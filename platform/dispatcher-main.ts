@@ -1,51 +1,35 @@
 /**
  * The dispatcher process, one per Trigger (and per dead-letter queue with a sink), configured
- * through its environment as eventing-rabbitmq configures its dispatcher Deployments. Reports its
- * counters to the platform over the IPC channel when it has one.
+ * through its environment (broker/dispatcher-env.ts) as eventing-rabbitmq configures its
+ * dispatcher Deployments. Reports its counters to the platform over the IPC channel when it has one.
  */
 import { readFunctionConfig, type FunctionConfig } from "../lib/runtime/config.js";
 import { startMetrics } from "../lib/runtime/metrics.js";
 import { startTelemetry } from "../lib/runtime/telemetry.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
+import { readDispatcherConfig, type DispatcherConfig } from "./broker/dispatcher-env.js";
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`dispatcher: ${name} is not set`);
-    process.exit(2);
-  }
-  return value;
-}
-
-function number(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === "" ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < 0) {
-    console.error(`dispatcher: ${name}=${raw} is not a number ≥ 0`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const name = required("DISPATCHER_NAME");
-const log = (line: string) => console.log(`[dispatcher ${name}] ${line}`);
+let config: DispatcherConfig;
 // Metrics and traces as every function has them; several dispatchers share a host locally, so
 // the metrics endpoint is off unless the platform gives each its own METRICS_PORT.
 let functionConfig: FunctionConfig;
 try {
+  config = readDispatcherConfig(process.env);
   functionConfig = readFunctionConfig(
     {
       ...process.env,
       METRICS_PORT: process.env.METRICS_PORT || "0",
-      K_SERVICE: process.env.K_SERVICE || `dispatcher-${name}`,
+      K_SERVICE: process.env.K_SERVICE || `dispatcher-${config.name}`,
     },
-    `dispatcher-${name}`,
+    `dispatcher-${config.name}`,
   );
 } catch (err) {
+  // Configuration errors are one line naming the variable, no stack trace.
   console.error(`dispatcher: ${(err as Error).message}`);
   process.exit(2);
 }
+const log = (line: string) => console.log(`[dispatcher ${config.name}] ${line}`);
 const metrics = startMetrics(functionConfig);
 const telemetry = startTelemetry({
   config: functionConfig.telemetry,
@@ -55,27 +39,14 @@ const telemetry = startTelemetry({
   log,
 });
 const options: DispatcherOptions = {
-  name,
-  amqpUrl: required("AMQP_URL"),
-  queue: required("QUEUE_NAME"),
-  subscriberUrl: required("SUBSCRIBER"),
-  parallelism: Math.max(1, number("PARALLELISM", 1)),
-  mode: process.env.DISPATCH_MODE === "dead-letter" ? "dead-letter" : "trigger",
-  brokerExchange: required("BROKER_EXCHANGE"),
-  deadLetterExchange: process.env.DLX_NAME ?? "",
-  policy: {
-    retry: number("RETRY", 0),
-    backoffPolicy: process.env.BACKOFF_POLICY === "linear" ? "linear" : "exponential",
-    backoffDelayMs: number("BACKOFF_DELAY_MS", 50),
-    timeoutMs: number("TIMEOUT_MS", 30_000),
-  },
+  ...config,
   log,
   ...(process.send ? { onStats: (stats) => process.send?.({ kind: "stats", stats }) } : {}),
   telemetry,
   metrics: createDispatcherMetrics({
     meter: metrics.meter,
-    trigger: name,
-    queue: required("QUEUE_NAME"),
+    trigger: config.name,
+    queue: config.queue,
     queueDepth: () => dispatcher.queueDepth(),
   }),
 };

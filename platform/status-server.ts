@@ -1,10 +1,14 @@
-/** The platform's HTTP API: `GET /api/status`. Later issues add to the document; keep it stable. */
+/**
+ * The platform's HTTP API on the status port: the status document, the timeline, scale events,
+ * dead-letter list and replay, its own metrics, and the dashboard. Tools and tests read these
+ * documents: add fields, never rename or remove one.
+ */
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Platform } from "./platform.js";
 import { controlAuth, createDashboardRoutes, dashboardDeps } from "./dashboard/index.js";
-import { createPlatformMetrics } from "./platform-metrics.js";
+import { createPlatformMetrics } from "./status/platform-metrics.js";
 
 export interface StatusAppOptions {
   /** Required as `Authorization: Bearer <token>` on every call that changes state. */

@@ -20,10 +20,11 @@ import type { ChannelModel, ConsumeMessage } from "amqplib";
 import { parseAllDocuments, stringify } from "yaml";
 import { ReconnectingConnection } from "../lib/amqp-connection.js";
 import { readPlatformConfig } from "../platform/config.js";
-import { Platform, type PlatformStatus } from "../platform/platform.js";
+import { Platform } from "../platform/platform.js";
 import { freePort } from "../platform/ports.js";
 import { ensureControlToken } from "../platform/control-token.js";
 import { startStatusServer } from "../platform/status-server.js";
+import type { PlatformStatus } from "../platform/status/status-document.js";
 
 export interface TestPlatform {
   platform: Platform;

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlatformStatus } from "../platform/platform.js";
-import type { TimelineSample } from "../platform/timeline.js";
+import type { PlatformStatus } from "../platform/status/status-document.js";
+import type { TimelineSample } from "../platform/status/timeline.js";
 import { post, startTestPlatform, type Tap, type TestPlatform } from "./harness.js";
 
 const TYPES = [

@@ -3,7 +3,7 @@
  * through the AUTOSCALER_* overrides.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlatformStatus } from "../platform/platform.js";
+import type { PlatformStatus } from "../platform/status/status-document.js";
 import { post, startTestPlatform, type TestPlatform } from "./harness.js";
 
 const STABLE_WINDOW_MS = 6_000;

@@ -13,9 +13,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import amqp from "amqplib";
 import { deleteTopology, planTopology } from "../../platform/broker/topology.js";
 import { loadManifests } from "../../platform/manifests.js";
-import type { PlatformStatus } from "../../platform/platform.js";
+import type { PlatformStatus } from "../../platform/status/status-document.js";
 import { freePort } from "../../platform/ports.js";
-import type { TimelineSample } from "../../platform/timeline.js";
+import type { TimelineSample } from "../../platform/status/timeline.js";
 
 export interface BenchPlatform {
   instance: string;

@@ -5,7 +5,7 @@
  * processing rate's steadiness while a backlog exists, the peak depth and the drain time.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { TimelineSample } from "../../platform/timeline.js";
+import type { TimelineSample } from "../../platform/status/timeline.js";
 import type { Ledgers } from "./cells.js";
 import type { LedgerCounts } from "./id-ledger.js";
 import { openLoop, type LoadFigures } from "./load.js";

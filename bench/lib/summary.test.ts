@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CellResult } from "./cells.js";
 import type { LedgerCounts } from "./id-ledger.js";
-import type { TimelineSample } from "../../platform/timeline.js";
+import type { TimelineSample } from "../../platform/status/timeline.js";
 import { analyseSpike } from "./spike.js";
 import { monitoringVerdicts, summarise, targets } from "./summary.js";
 
@@ -82,7 +82,7 @@ describe("monitoring verdicts and targets", () => {
     expect(v!.sampled!.differs).toBe(false);
   });
 
-  it("checks the issue's targets against the medians", () => {
+  it("checks the targets against the medians", () => {
     const t = targets(summarise(cells), cells, [{ lost: 0, duplicates: 0 }]);
     const byName = Object.fromEntries(t.map((x) => [x.name, x]));
     expect(byName["lost events, every run"]!.met).toBe(true);

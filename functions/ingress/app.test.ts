@@ -1,3 +1,8 @@
+/**
+ * The ingress's HTTP contract without a socket (`app.request()`): accepted events, refused
+ * requests (nothing published), and the broker's answers. Past 350 lines on purpose: it is one
+ * table of requests and answers, read together.
+ */
 import type { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
 import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.js";

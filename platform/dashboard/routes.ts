@@ -20,7 +20,7 @@ import {
 } from "../../lib/runtime/sampling-switch.js";
 import type { Platform } from "../platform.js";
 import { localTelemetryPaths } from "../telemetry/local-switch.js";
-import type { Timeline } from "../timeline.js";
+import type { Timeline } from "../status/timeline.js";
 import { createSessionAuth, sameOrigin } from "./auth.js";
 import { BurstSender, burstTypes, MAX_BURST, parseBurstRequest } from "./burst.js";
 import { renderPage } from "./page.js";

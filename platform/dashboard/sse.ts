@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { Timeline } from "../timeline.js";
+import type { Timeline } from "../status/timeline.js";
 import type { BurstStatus, HelloMessage, SamplesMessage } from "./wire.js";
 
 export interface DashboardStreamOptions {

@@ -4,7 +4,7 @@
  */
 
 /** One timeline sample as the page receives it: the platform's own type (pure, no Node). */
-import type { TimelineSample } from "../timeline-sample.js";
+import type { TimelineSample } from "../status/timeline-sample.js";
 
 export type WireSample = TimelineSample;
 

@@ -3,6 +3,8 @@
  * accepted event type has one Trigger, consumers are private and scale from zero, each Knative
  * Service uses only what Knative Serving accepts on a container. Pure: documents in, problems out.
  * Run on knative/ + rabbitmq-eventing/ and on what `leveler deploy` renders.
+ * One file past 350 lines on purpose: the rules sit side by side, a few lines each, so the whole
+ * contract a cluster is held to reads in one place.
  */
 import { containersOf, type KubeDoc, type SourcedDoc } from "./render.js";
 

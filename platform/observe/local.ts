@@ -1,5 +1,5 @@
 /** `leveler observe`: the local platform's view, from GET /api/status and /api/scale-events. */
-import type { PlatformStatus } from "../platform.js";
+import type { PlatformStatus } from "../status/status-document.js";
 import { renderView, type ObservedFunction, type ObservedScaleEvent } from "./view.js";
 
 export async function observeLocal(

@@ -2,7 +2,7 @@
  * The ratio the functions actually apply, for `GET /api/status` (`telemetry.samplerRatio`):
  * each process exports it as the gauge `leveler_telemetry_sampler_ratio`.
  */
-import { parseCounter } from "../metrics-scrape.js";
+import { parseCounter } from "../status/metrics-scrape.js";
 
 export const SAMPLER_RATIO_GAUGE = "leveler_telemetry_sampler_ratio";
 

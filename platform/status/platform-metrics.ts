@@ -8,14 +8,17 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 
+/** What the gauges report for one function. */
+export interface FunctionGauge {
+  name: string;
+  replicas: number;
+  ready: number;
+  desired: number;
+  inFlight: number;
+}
+
 export interface FunctionGaugeSource {
-  functions(): {
-    name: string;
-    replicas: number;
-    ready: number;
-    desired: number;
-    inFlight: number;
-  }[];
+  functions(): FunctionGauge[];
 }
 
 export interface PlatformMetrics {
@@ -30,11 +33,7 @@ export function createPlatformMetrics(source: FunctionGaugeSource): PlatformMetr
     readers: [exporter],
   });
   const meter = provider.getMeter("leveler-platform");
-  const gauge = (
-    name: string,
-    description: string,
-    pick: (f: ReturnType<FunctionGaugeSource["functions"]>[number]) => number,
-  ) =>
+  const gauge = (name: string, description: string, pick: (f: FunctionGauge) => number) =>
     meter.createObservableGauge(name, { description }).addCallback((result) => {
       for (const f of source.functions()) result.observe(pick(f), { function: f.name });
     });

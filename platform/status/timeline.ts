@@ -6,6 +6,7 @@
  * platform supplies the readings.
  */
 
+import { total } from "./counts.js";
 import type { TimelineSample } from "./timeline-sample.js";
 
 export type { TimelineSample } from "./timeline-sample.js";
@@ -117,7 +118,7 @@ export class Timeline {
       totals: {
         accepted: reading.accepted,
         refused: reading.refused,
-        processed: Object.values(reading.processed).reduce((a, b) => a + b, 0),
+        processed: total(reading.processed),
         deadLettered: reading.deadLettered,
       },
     };

@@ -1,0 +1,166 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { buildModel } from "../manifests.js";
+import {
+  deadLetterDispatcherConfig,
+  dispatcherEnv,
+  DISPATCHER_DEFAULTS,
+  readDispatcherConfig,
+  triggerDispatcherConfig,
+} from "./dispatcher-env.js";
+import { planTopology } from "./topology.js";
+
+const doc = (yaml: string) => ({ doc: parse(yaml) as Record<string, unknown>, file: "test.yaml" });
+
+const service = doc(`
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: { name: order, namespace: ns }
+spec: { template: { spec: { containers: [{ image: "registry.example/order:1" }] } } }
+`);
+const sink = doc(`
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: { name: sink, namespace: ns }
+spec: { template: { spec: { containers: [{ image: "registry.example/sink:1" }] } } }
+`);
+
+function plan(brokerSpec: string, triggerSpec: string) {
+  const broker = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: { name: default, namespace: ns }
+spec: ${brokerSpec}
+`);
+  const trigger = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: order
+  namespace: ns
+  annotations: { rabbitmq.eventing.knative.dev/parallelism: "7" }
+spec:
+  broker: default
+  subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: order } }
+  ${triggerSpec}
+`);
+  return planTopology(buildModel([broker, service, sink, trigger]), "uid1");
+}
+
+const AMQP = "amqp://guest:guest@127.0.0.1:5672";
+
+describe("the dispatcher's environment", () => {
+  it("carries a Trigger's plan to the dispatcher unchanged (plan → env → config)", () => {
+    const topology = plan(
+      "{ delivery: { retry: 2, backoffPolicy: linear, backoffDelay: PT0.5S } }",
+      "delivery: { timeout: PT10S }",
+    );
+    const config = triggerDispatcherConfig(topology.triggers[0]!, "http://127.0.0.1:1/", AMQP);
+    expect(config).toEqual({
+      name: "order",
+      amqpUrl: AMQP,
+      queue: topology.triggers[0]!.queue,
+      subscriberUrl: "http://127.0.0.1:1/",
+      parallelism: 7,
+      mode: "trigger",
+      brokerExchange: topology.brokers[0]!.exchange,
+      deadLetterExchange: topology.brokers[0]!.deadLetterExchange,
+      // The Trigger's delivery spec wins field by field over its Broker's.
+      policy: { retry: 2, backoffPolicy: "linear", backoffDelayMs: 500, timeoutMs: 10_000 },
+    });
+    expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
+  });
+
+  it("applies eventing-rabbitmq's defaults: 5 retries with a delivery spec, none without", () => {
+    const withSpec = triggerDispatcherConfig(
+      plan("{ delivery: { timeout: PT1S } }", "").triggers[0]!,
+      "http://s/",
+      AMQP,
+    );
+    expect(withSpec.policy).toEqual({
+      retry: 5,
+      backoffPolicy: "exponential",
+      backoffDelayMs: DISPATCHER_DEFAULTS.backoffDelayMs,
+      timeoutMs: 1000,
+    });
+    const without = triggerDispatcherConfig(plan("{}", "").triggers[0]!, "http://s/", AMQP);
+    expect(without.policy).toEqual({
+      retry: 0,
+      backoffPolicy: "exponential",
+      backoffDelayMs: 50,
+      timeoutMs: 30_000,
+    });
+    expect(readDispatcherConfig(dispatcherEnv(without))).toEqual(without);
+  });
+
+  it("carries a dead-letter dispatcher's plan unchanged", () => {
+    const topology = plan(
+      "{ delivery: { backoffDelay: PT2S, deadLetterSink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: sink } } } }",
+      "",
+    );
+    const b = topology.brokers[0]!;
+    const config = deadLetterDispatcherConfig(
+      { queue: b.deadLetterQueue, exchange: b.exchange, delivery: b.broker.delivery },
+      "http://127.0.0.1:2/",
+      AMQP,
+    );
+    expect(config).toMatchObject({
+      name: `dlq-${b.deadLetterQueue}`,
+      mode: "dead-letter",
+      parallelism: 1,
+      deadLetterExchange: "",
+      policy: { backoffPolicy: "exponential", backoffDelayMs: 2000, timeoutMs: 30_000 },
+    });
+    expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
+    const bare = deadLetterDispatcherConfig(
+      { queue: "q", exchange: "x", delivery: undefined },
+      "http://s/",
+      AMQP,
+    );
+    expect(bare.policy.backoffDelayMs).toBe(DISPATCHER_DEFAULTS.deadLetterBackoffDelayMs);
+  });
+
+  it("reads unset optional variables as the stated defaults", () => {
+    expect(
+      readDispatcherConfig({
+        DISPATCHER_NAME: "t",
+        AMQP_URL: AMQP,
+        QUEUE_NAME: "q",
+        SUBSCRIBER: "http://s/",
+        BROKER_EXCHANGE: "x",
+        DLX_NAME: "dlx",
+      }),
+    ).toMatchObject({
+      mode: "trigger",
+      parallelism: DISPATCHER_DEFAULTS.parallelism,
+      policy: {
+        retry: DISPATCHER_DEFAULTS.retry,
+        backoffPolicy: DISPATCHER_DEFAULTS.backoffPolicy,
+        backoffDelayMs: DISPATCHER_DEFAULTS.backoffDelayMs,
+        timeoutMs: DISPATCHER_DEFAULTS.timeoutMs,
+      },
+    });
+  });
+
+  const good = dispatcherEnv(
+    triggerDispatcherConfig(plan("{}", "").triggers[0]!, "http://127.0.0.1:1/", AMQP),
+  );
+  it.each([
+    [
+      "DISPATCH_MODE",
+      "deadletter",
+      /^DISPATCH_MODE="deadletter" is not one of trigger, dead-letter$/,
+    ],
+    ["BACKOFF_POLICY", "Linear", /^BACKOFF_POLICY="Linear" is not one of linear, exponential$/],
+    ["BACKOFF_DELAY_MS", "fast", /^BACKOFF_DELAY_MS="fast" is not a number/],
+    ["BACKOFF_DELAY_MS", "-1", /^BACKOFF_DELAY_MS="-1"/],
+    ["TIMEOUT_MS", "30s", /^TIMEOUT_MS="30s"/],
+    ["RETRY", "2.5", /^RETRY="2.5" is not an integer/],
+    ["PARALLELISM", "0", /^PARALLELISM="0" is not an integer ≥ 1$/],
+    ["QUEUE_NAME", "", /^QUEUE_NAME is not set$/],
+    ["SUBSCRIBER", undefined, /^SUBSCRIBER is not set$/],
+    ["DLX_NAME", "", /^DLX_NAME is not set$/],
+  ])("refuses %s=%j, naming the variable", (name, value, message) => {
+    expect(() => readDispatcherConfig({ ...good, [name]: value })).toThrow(message);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * The dispatcher process's environment contract, both ends in one place: the platform writes it
+ * from the topology plan (`dispatcherEnv`), the dispatcher reads it back (`readDispatcherConfig`),
+ * as eventing-rabbitmq's Trigger reconciler writes the env of its dispatcher Deployment and
+ * `cmd/dispatcher` reads it into one struct. A bad value is a one-line ConfigError naming the
+ * variable; unset values take the defaults below.
+ */
+import { ConfigError, readNumber, readString } from "../../lib/runtime/config.js";
+import type { DeliverySpec } from "../manifests.js";
+import type { RetryPolicy } from "./retry-policy.js";
+import type { TriggerPlan } from "./topology.js";
+
+type Env = Record<string, string | undefined>;
+
+export type DispatchMode = "trigger" | "dead-letter";
+
+/** What one dispatcher process needs, as it travels through its environment. */
+export interface DispatcherConfig {
+  /** DISPATCHER_NAME: the Trigger's name, or `dlq-<queue>` for a dead-letter dispatcher. */
+  name: string;
+  /** AMQP_URL */
+  amqpUrl: string;
+  /** QUEUE_NAME: the queue it consumes. */
+  queue: string;
+  /** SUBSCRIBER: where it POSTs each event (the Trigger's subscriber, or the dead-letter sink). */
+  subscriberUrl: string;
+  /** PARALLELISM: deliveries in flight at once (the Trigger's parallelism annotation). */
+  parallelism: number;
+  /** DISPATCH_MODE */
+  mode: DispatchMode;
+  /** BROKER_EXCHANGE: where replies go (and where a dead letter is replayed to). */
+  brokerExchange: string;
+  /** DLX_NAME: where dead letters go; trigger mode only, "" in dead-letter mode. */
+  deadLetterExchange: string;
+  /** RETRY, BACKOFF_POLICY, BACKOFF_DELAY_MS, TIMEOUT_MS */
+  policy: RetryPolicy;
+}
+
+/** Defaults, stated once: the writer fills gaps in a delivery spec with them, the reader unset variables. */
+export const DISPATCHER_DEFAULTS = {
+  parallelism: 1,
+  /** eventing-rabbitmq: no delivery spec at all means no retries ... */
+  retry: 0,
+  /** ... and a delivery spec without `retry` means 5. */
+  retryWithDeliverySpec: 5,
+  backoffPolicy: "exponential",
+  backoffDelayMs: 50,
+  /**
+   * A dead-letter dispatcher tries until the sink takes the event (the dispatcher caps each wait at
+   * 30 s), so it starts from a longer delay than a Trigger's.
+   */
+  deadLetterBackoffDelayMs: 1000,
+  timeoutMs: 30_000,
+} as const satisfies Omit<RetryPolicy, "retry"> & Record<string, unknown>;
+
+/** A Trigger's dispatcher: its queue, its subscriber, and the Trigger's (or its Broker's) delivery spec. */
+export function triggerDispatcherConfig(
+  plan: TriggerPlan,
+  subscriberUrl: string,
+  amqpUrl: string,
+): DispatcherConfig {
+  const delivery: DeliverySpec = { ...plan.broker.delivery, ...plan.trigger.delivery };
+  const hasDeliverySpec = plan.broker.delivery !== undefined || plan.trigger.delivery !== undefined;
+  return {
+    name: plan.trigger.name,
+    amqpUrl,
+    queue: plan.queue,
+    subscriberUrl,
+    parallelism: plan.trigger.parallelism,
+    mode: "trigger",
+    brokerExchange: plan.exchange,
+    deadLetterExchange: plan.deadLetterExchange,
+    policy: {
+      retry:
+        delivery.retry ??
+        (hasDeliverySpec ? DISPATCHER_DEFAULTS.retryWithDeliverySpec : DISPATCHER_DEFAULTS.retry),
+      backoffPolicy: delivery.backoffPolicy ?? DISPATCHER_DEFAULTS.backoffPolicy,
+      backoffDelayMs: delivery.backoffDelayMs ?? DISPATCHER_DEFAULTS.backoffDelayMs,
+      timeoutMs: delivery.timeoutMs ?? DISPATCHER_DEFAULTS.timeoutMs,
+    },
+  };
+}
+
+export interface DeadLetterDispatcherPlan {
+  /** The dead-letter queue it drains. */
+  queue: string;
+  /** The Broker's exchange (replies from the sink go there). */
+  exchange: string;
+  /** The delivery spec that names the sink: its backoff and timeout apply. */
+  delivery: DeliverySpec | undefined;
+}
+
+/** A dead-letter queue's dispatcher: drains the queue into its sink, one event at a time. */
+export function deadLetterDispatcherConfig(
+  plan: DeadLetterDispatcherPlan,
+  sinkUrl: string,
+  amqpUrl: string,
+): DispatcherConfig {
+  return {
+    name: `dlq-${plan.queue}`,
+    amqpUrl,
+    queue: plan.queue,
+    subscriberUrl: sinkUrl,
+    parallelism: 1,
+    mode: "dead-letter",
+    brokerExchange: plan.exchange,
+    deadLetterExchange: "",
+    policy: {
+      // Unused in dead-letter mode: it tries until the sink takes the event.
+      retry: DISPATCHER_DEFAULTS.retry,
+      backoffPolicy: plan.delivery?.backoffPolicy ?? DISPATCHER_DEFAULTS.backoffPolicy,
+      backoffDelayMs: plan.delivery?.backoffDelayMs ?? DISPATCHER_DEFAULTS.deadLetterBackoffDelayMs,
+      timeoutMs: plan.delivery?.timeoutMs ?? DISPATCHER_DEFAULTS.timeoutMs,
+    },
+  };
+}
+
+/** The environment variables that carry `config` to the dispatcher process. */
+export function dispatcherEnv(config: DispatcherConfig): Record<string, string> {
+  return {
+    DISPATCHER_NAME: config.name,
+    AMQP_URL: config.amqpUrl,
+    QUEUE_NAME: config.queue,
+    SUBSCRIBER: config.subscriberUrl,
+    PARALLELISM: String(config.parallelism),
+    DISPATCH_MODE: config.mode,
+    BROKER_EXCHANGE: config.brokerExchange,
+    DLX_NAME: config.deadLetterExchange,
+    RETRY: String(config.policy.retry),
+    BACKOFF_POLICY: config.policy.backoffPolicy,
+    BACKOFF_DELAY_MS: String(config.policy.backoffDelayMs),
+    TIMEOUT_MS: String(config.policy.timeoutMs),
+  };
+}
+
+/** Reads what `dispatcherEnv` wrote; throws a ConfigError naming the first bad or missing variable. */
+export function readDispatcherConfig(env: Env): DispatcherConfig {
+  const mode = oneOf(env, "DISPATCH_MODE", ["trigger", "dead-letter"], "trigger");
+  return {
+    name: required(env, "DISPATCHER_NAME"),
+    amqpUrl: required(env, "AMQP_URL"),
+    queue: required(env, "QUEUE_NAME"),
+    subscriberUrl: required(env, "SUBSCRIBER"),
+    parallelism: readNumber(env, "PARALLELISM", DISPATCHER_DEFAULTS.parallelism, {
+      min: 1,
+      integer: true,
+    }),
+    mode,
+    brokerExchange: required(env, "BROKER_EXCHANGE"),
+    // A Trigger's dispatcher cannot work without somewhere to put its dead letters.
+    deadLetterExchange: mode === "trigger" ? required(env, "DLX_NAME") : "",
+    policy: {
+      retry: readNumber(env, "RETRY", DISPATCHER_DEFAULTS.retry, { min: 0, integer: true }),
+      backoffPolicy: oneOf(
+        env,
+        "BACKOFF_POLICY",
+        ["linear", "exponential"],
+        DISPATCHER_DEFAULTS.backoffPolicy,
+      ),
+      backoffDelayMs: readNumber(
+        env,
+        "BACKOFF_DELAY_MS",
+        mode === "trigger"
+          ? DISPATCHER_DEFAULTS.backoffDelayMs
+          : DISPATCHER_DEFAULTS.deadLetterBackoffDelayMs,
+        { min: 0 },
+      ),
+      timeoutMs: readNumber(env, "TIMEOUT_MS", DISPATCHER_DEFAULTS.timeoutMs, { min: 0 }),
+    },
+  };
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} is not set`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = readString(env, name, fallback);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ConfigError(`${name}=${JSON.stringify(value)} is not one of ${allowed.join(", ")}`);
+  return value as T;
+}

@@ -1,0 +1,271 @@
+/**
+ * Local Knative Eventing with eventing-rabbitmq: makes sure RabbitMQ answers, declares the
+ * Brokers' and Triggers' exchanges and queues (and again after a broker restart), runs one
+ * dispatcher process per Trigger and per dead-letter queue with a sink, and lists and replays
+ * dead letters.
+ */
+import { join } from "node:path";
+import amqp, { type Channel } from "amqplib";
+import { ReconnectingConnection, redact } from "../../lib/amqp-connection.js";
+import { BrokerUnavailableError } from "../../lib/errors.js";
+import type { PlatformConfig } from "../config.js";
+import type { DeliverySpec, Destination } from "../manifests.js";
+import { freePort } from "../ports.js";
+import { ensureBroker, type EnsuredBroker } from "../rabbitmq.js";
+import { niceFor } from "../serving/cpu-weight.js";
+import {
+  listDeadLetters,
+  replayDeadLetters,
+  type DeadLetter,
+  type ReplayFilter,
+} from "./dead-letters.js";
+import {
+  deadLetterDispatcherConfig,
+  dispatcherEnv,
+  triggerDispatcherConfig,
+  type DeadLetterDispatcherPlan,
+} from "./dispatcher-env.js";
+import { DispatcherRunner } from "./dispatcher-runner.js";
+import {
+  declareTopology,
+  deleteTopology,
+  type TopologyPlan,
+  type TriggerPlan,
+} from "./topology.js";
+
+export interface EventingOptions {
+  plan: TopologyPlan;
+  config: Pick<PlatformConfig, "amqpUrl" | "amqpUrlIsDefault" | "stateDir" | "distDir">;
+  /** The largest CPU request of any Service or Trigger (serving/cpu-weight.ts). */
+  largestCpuRequest: number;
+  log: (line: string) => void;
+}
+
+/** A running Trigger dispatcher and where it reports. */
+export interface TriggerDispatcher {
+  plan: TriggerPlan;
+  subscriberUrl: string;
+  dispatcher: DispatcherRunner;
+  metricsUrl: string;
+}
+
+/** A running dead-letter dispatcher: drains `queue` into `sink`. */
+export interface DeadLetterDispatcher {
+  queue: string;
+  sink: string;
+  dispatcher: DispatcherRunner;
+}
+
+export interface DispatcherStartOptions {
+  /** Environment every dispatcher inherits; its own contract (dispatcher-env.ts) is laid on top. */
+  baseEnv: Record<string, string>;
+  logDir: string;
+  /** A Destination (subscriber, dead-letter sink) as the URL a dispatcher posts to. */
+  resolve: (destination: Destination) => string;
+}
+
+export class Eventing {
+  private broker: EnsuredBroker | undefined;
+  private connection: ReconnectingConnection | undefined;
+  private channel: Channel | undefined;
+  private readonly triggerDispatchers: TriggerDispatcher[] = [];
+  private readonly deadLetterRunners: DeadLetterDispatcher[] = [];
+
+  constructor(private readonly options: EventingOptions) {}
+
+  get amqpUrl(): string {
+    return this.broker?.url ?? this.options.config.amqpUrl;
+  }
+
+  get isConnected(): boolean {
+    return this.connection?.isConnected ?? false;
+  }
+
+  /** The RabbitMQ node the platform started itself, if it had to (rabbitmq.ts). */
+  get privateNode(): string | null {
+    return this.broker?.privateNode ?? null;
+  }
+
+  get triggers(): readonly TriggerDispatcher[] {
+    return this.triggerDispatchers;
+  }
+
+  get deadLetterDispatchers(): readonly DeadLetterDispatcher[] {
+    return this.deadLetterRunners;
+  }
+
+  /** Finds or starts RabbitMQ, declares the topology, and keeps a connection for reads. */
+  async connect(): Promise<void> {
+    const { config, plan, log } = this.options;
+    this.broker = await ensureBroker(config.amqpUrl, {
+      stateDir: config.stateDir,
+      mayStartPrivate: config.amqpUrlIsDefault,
+      log,
+    });
+    // Declare once up front, so a topology error stops the start with its own message.
+    const first = await amqp.connect(this.broker.url);
+    try {
+      await declareTopology(first, plan);
+    } finally {
+      await first.close().catch(() => undefined);
+    }
+    this.connection = new ReconnectingConnection({
+      url: this.broker.url,
+      name: "leveler platform",
+      log,
+      setup: async (connection) => {
+        // A broker restarted from scratch has lost everything: declare again (idempotent).
+        await declareTopology(connection, plan).catch((err: Error) =>
+          log(`re-declaring the topology: ${err.message}`),
+        );
+        const channel = await connection.createChannel();
+        channel.on("error", () => undefined);
+        this.channel = channel;
+        channel.once("close", () => {
+          if (this.channel === channel) this.channel = undefined;
+        });
+      },
+    });
+    await this.connection.start();
+    await this.connection.ready(30_000);
+    log(
+      `RabbitMQ at ${redact(this.broker.url)}; ${plan.brokers.length} broker(s), ${plan.triggers.length} trigger(s) declared`,
+    );
+  }
+
+  /** One dispatcher per Trigger, then one per dead-letter queue with a sink. */
+  async startDispatchers({ baseEnv, logDir, resolve }: DispatcherStartOptions): Promise<void> {
+    const { config, plan, log, largestCpuRequest } = this.options;
+    const script = join(config.distDir, "platform", "dispatcher-main.js");
+    for (const trigger of plan.triggers) {
+      const subscriberUrl = resolve(trigger.trigger.subscriber);
+      const metricsPort = await freePort();
+      const dispatcher = new DispatcherRunner({
+        name: trigger.trigger.name,
+        script,
+        logDir,
+        log,
+        nice: niceFor(trigger.trigger.cpuRequestMillis, largestCpuRequest),
+        env: {
+          ...baseEnv,
+          METRICS_PORT: String(metricsPort),
+          ...dispatcherEnv(triggerDispatcherConfig(trigger, subscriberUrl, this.amqpUrl)),
+        },
+      });
+      dispatcher.start();
+      this.triggerDispatchers.push({
+        plan: trigger,
+        subscriberUrl,
+        dispatcher,
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      });
+    }
+    // Dead-letter queues with a sink get a dispatcher that never acks what the sink did not take.
+    for (const sink of deadLetterSinks(plan)) {
+      const url = resolve(sink.destination);
+      const config = deadLetterDispatcherConfig(sink, url, this.amqpUrl);
+      const dispatcher = new DispatcherRunner({
+        name: config.name,
+        script,
+        logDir,
+        log,
+        env: { ...baseEnv, ...dispatcherEnv(config) },
+      });
+      dispatcher.start();
+      this.deadLetterRunners.push({ queue: sink.queue, sink: url, dispatcher });
+    }
+  }
+
+  dispatcher(trigger: string): DispatcherRunner | undefined {
+    return this.triggerDispatchers.find((t) => t.plan.trigger.name === trigger)?.dispatcher;
+  }
+
+  /** Messages ready in a queue; null when the broker cannot say (disconnected, no such queue). */
+  async queueDepth(queue: string): Promise<number | null> {
+    const channel = this.channel;
+    if (!channel) return null;
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Every dead-letter queue: each Broker's, and each Trigger's own. */
+  deadLetterQueueNames(): string[] {
+    const { plan } = this.options;
+    return [
+      ...new Set([
+        ...plan.brokers.map((b) => b.deadLetterQueue),
+        ...plan.triggers.map((t) => t.deadLetterQueue),
+      ]),
+    ];
+  }
+
+  /** Dead letters of every dead-letter queue (they stay in their queues). */
+  async deadLetters(limit = 1000): Promise<DeadLetter[]> {
+    const connection = this.connection?.current;
+    if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
+    const out: DeadLetter[] = [];
+    for (const queue of this.deadLetterQueueNames())
+      out.push(...(await listDeadLetters(connection, queue, limit)));
+    return out;
+  }
+
+  /** Republishes matching dead letters into their Broker's exchange; returns their ids. */
+  async replayDeadLetters(filter: ReplayFilter): Promise<string[]> {
+    const { plan, log } = this.options;
+    const connection = this.connection?.current;
+    if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
+    const replayed: string[] = [];
+    for (const queue of this.deadLetterQueueNames()) {
+      const exchange =
+        plan.triggers.find((t) => t.deadLetterQueue === queue)?.exchange ??
+        plan.brokers.find((b) => b.deadLetterQueue === queue)!.exchange;
+      replayed.push(...(await replayDeadLetters(connection, queue, exchange, filter)));
+    }
+    if (replayed.length) log(`replayed ${replayed.length} dead letter(s)`);
+    return replayed;
+  }
+
+  /** From now on, a dispatcher that exits is not restarted. */
+  haltDispatchers(): void {
+    for (const t of this.triggerDispatchers) t.dispatcher.halt();
+    for (const d of this.deadLetterRunners) d.dispatcher.halt();
+  }
+
+  /** Stops every dispatcher; each finishes its deliveries in flight. */
+  async stopDispatchers(): Promise<void> {
+    await Promise.all([
+      ...this.triggerDispatchers.map((t) => t.dispatcher.stop()),
+      ...this.deadLetterRunners.map((d) => d.dispatcher.stop()),
+    ]);
+  }
+
+  /** Closes the connection (deleting the topology first if asked) and any RabbitMQ node it started. */
+  async disconnect(options: { deleteTopology?: boolean } = {}): Promise<void> {
+    if (options.deleteTopology && this.channel)
+      await deleteTopology(this.channel, this.options.plan).catch((err: Error) =>
+        this.options.log(`cleanup: ${err.message}`),
+      );
+    await this.connection?.stop();
+    await this.broker?.stop();
+  }
+}
+
+/**
+ * The dead-letter queues that have a sink, each with the delivery spec naming it. A Trigger's own
+ * sink wins over its Broker's for the same queue.
+ */
+export function deadLetterSinks(
+  plan: TopologyPlan,
+): (DeadLetterDispatcherPlan & { destination: Destination })[] {
+  const sinks = new Map<string, DeadLetterDispatcherPlan & { destination: Destination }>();
+  const add = (queue: string, exchange: string, delivery: DeliverySpec | undefined) => {
+    if (delivery?.deadLetterSink)
+      sinks.set(queue, { queue, exchange, delivery, destination: delivery.deadLetterSink });
+  };
+  for (const b of plan.brokers) add(b.deadLetterQueue, b.exchange, b.broker.delivery);
+  for (const t of plan.triggers) add(t.deadLetterQueue, t.exchange, t.trigger.delivery);
+  return [...sinks.values()];
+}

@@ -1,0 +1,185 @@
+/**
+ * Reads the running platform for its three reports: the status document (`GET /api/status`),
+ * the timeline's readings (every 250 ms) and the replica gauges (`GET /metrics`). It only reads:
+ * dispatcher totals, queue depths, replica states, and the ingress's and every process's metrics.
+ */
+import { redact } from "../../lib/amqp-connection.js";
+import type { Eventing } from "../broker/eventing.js";
+import type { TopologyPlan } from "../broker/topology.js";
+import type { Manifests } from "../manifests.js";
+import { isPublic, runningReplicas, type LocalServing } from "../serving/local-serving.js";
+import { samplerStatus } from "../telemetry/sampler-status.js";
+import { sumCounts, total } from "./counts.js";
+import { IngressCounters } from "./ingress-counters.js";
+import type { FunctionGauge } from "./platform-metrics.js";
+import type { EventCounts, PlatformStatus } from "./status-document.js";
+import type { TimelineReading } from "./timeline.js";
+
+export interface StatusReaderOptions {
+  manifests: Manifests;
+  plan: TopologyPlan;
+  eventing: Eventing;
+  serving: LocalServing;
+}
+
+export class StatusReader {
+  private readonly ingress = new IngressCounters();
+
+  constructor(private readonly options: StatusReaderOptions) {}
+
+  async status(): Promise<PlatformStatus> {
+    const { plan, eventing, serving } = this.options;
+    await this.ingress.scrape(serving.publicServices());
+    const accepted = this.ingress.accepted();
+    const totals = eventing.triggers.map((t) => t.dispatcher.totals());
+    const processed = sumCounts(totals.map((t) => t.processed));
+    const deadLettered = sumCounts(totals.map((t) => t.deadLettered));
+    const types = new Set([
+      ...Object.keys(accepted),
+      ...Object.keys(processed),
+      ...Object.keys(deadLettered),
+    ]);
+    const byType: Record<string, EventCounts> = {};
+    for (const type of [...types].sort())
+      byType[type] = {
+        accepted: accepted[type] ?? 0,
+        processed: processed[type] ?? 0,
+        deadLettered: deadLettered[type] ?? 0,
+      };
+
+    return {
+      broker: {
+        url: redact(eventing.amqpUrl),
+        connected: eventing.isConnected,
+        privateNode: eventing.privateNode,
+      },
+      brokers: plan.brokers.map((b) => ({
+        name: b.broker.name,
+        namespace: b.broker.namespace,
+        exchange: b.exchange,
+        deadLetterQueue: b.deadLetterQueue,
+      })),
+      telemetry: await samplerStatus(this.metricsUrls()),
+      events: {
+        accepted: total(accepted),
+        processed: total(processed),
+        deadLettered: total(deadLettered),
+        byType,
+      },
+      triggers: await Promise.all(
+        eventing.triggers.map(async (t) => {
+          const totals = t.dispatcher.totals();
+          return {
+            name: t.plan.trigger.name,
+            broker: t.plan.trigger.broker,
+            filter: t.plan.trigger.filter,
+            subscriber: t.subscriberUrl,
+            queue: t.plan.queue,
+            queueDepth: await eventing.queueDepth(t.plan.queue),
+            parallelism: t.plan.trigger.parallelism,
+            dispatcher: {
+              metricsUrl: t.metricsUrl,
+              pid: totals.pid ?? null,
+              connected: totals.connected,
+              inFlight: totals.inFlight,
+              retries: totals.retries,
+              replies: totals.replies,
+              restarts: totals.restarts,
+            },
+          };
+        }),
+      ),
+      deadLetterQueues: await Promise.all(
+        [...new Set(plan.triggers.map((t) => t.deadLetterQueue))].map(async (queue) => ({
+          queue,
+          depth: await eventing.queueDepth(queue),
+          sink: eventing.deadLetterDispatchers.find((d) => d.queue === queue)?.sink ?? null,
+        })),
+      ),
+      functions: serving.all().map((s) => ({
+        name: s.name,
+        url: s.front.url,
+        replicas: runningReplicas(s).length,
+        ready: s.runner.readyReplicas.length,
+        desired: s.runner.desired,
+        inFlight: s.front.inFlight,
+        waiting: s.front.waiting,
+        panic: s.lastDecision?.panic ?? false,
+        lastScale: s.lastScale ?? null,
+        scaling: {
+          minScale: s.scaling.minScale,
+          maxScale: s.scaling.maxScale,
+          targetPerReplica: s.scaling.targetPerReplica,
+          containerConcurrency: s.scaling.containerConcurrency,
+        },
+        restarts: s.runner.restartCount,
+        processes: s.runner.replicas.map((r) => ({
+          pid: r.process.pid ?? null,
+          state: r.state,
+          url: r.url,
+          metricsUrl: r.metricsUrl,
+        })),
+      })),
+    };
+  }
+
+  /** One reading for the timeline: cumulative counts, queue depths and replicas right now. */
+  async timelineReading(withRatio: boolean): Promise<TimelineReading> {
+    const { manifests, eventing, serving } = this.options;
+    await this.ingress.scrape(serving.publicServices());
+    const processed: Record<string, number> = {};
+    for (const spec of manifests.services) if (!isPublic(spec)) processed[spec.name] = 0;
+    let deadLettered = 0;
+    for (const t of eventing.triggers) {
+      const totals = t.dispatcher.totals();
+      // Rates are per consumer function: a Trigger that names no Service counts under its own name.
+      const subscriber =
+        t.plan.trigger.subscriber.ref?.kind === "Service"
+          ? t.plan.trigger.subscriber.ref.name
+          : t.plan.trigger.name;
+      processed[subscriber] = (processed[subscriber] ?? 0) + total(totals.processed);
+      deadLettered += total(totals.deadLettered);
+    }
+    const queues: Record<string, number | null> = {};
+    for (const t of eventing.triggers)
+      queues[t.plan.trigger.name] = await eventing.queueDepth(t.plan.queue);
+    const dlq = await Promise.all(
+      eventing.deadLetterQueueNames().map((q) => eventing.queueDepth(q)),
+    );
+    const replicas: Record<string, number> = {};
+    for (const s of serving.all()) replicas[s.name] = runningReplicas(s).length;
+    return {
+      accepted: total(this.ingress.accepted()),
+      refused: this.ingress.refused(),
+      processed,
+      deadLettered,
+      queues,
+      replicas,
+      deadLetters: dlq.includes(null) ? null : total(dlq as number[]),
+      ...(withRatio
+        ? { samplerRatio: (await samplerStatus(this.metricsUrls())).samplerRatio }
+        : {}),
+      brokerConnected: eventing.isConnected,
+    };
+  }
+
+  /** What the replica gauges report, synchronously. */
+  functionGauges(): FunctionGauge[] {
+    return this.options.serving.all().map((s) => ({
+      name: s.name,
+      replicas: runningReplicas(s).length,
+      ready: s.runner.readyReplicas.length,
+      desired: s.runner.desired,
+      inFlight: s.front.inFlight,
+    }));
+  }
+
+  /** Every ready replica's and every Trigger dispatcher's metrics endpoint (for the sampler ratio). */
+  private metricsUrls(): string[] {
+    const { eventing, serving } = this.options;
+    return [
+      ...serving.all().flatMap((s) => s.runner.readyReplicas.map((r) => r.metricsUrl)),
+      ...eventing.triggers.map((t) => t.metricsUrl),
+    ];
+  }
+}
