@@ -67,7 +67,7 @@ const options: DispatcherOptions = {
     retry: number("RETRY", 0),
     backoffPolicy: process.env.BACKOFF_POLICY === "linear" ? "linear" : "exponential",
     backoffDelayMs: number("BACKOFF_DELAY_MS", 50),
-    timeoutMs: number("TIMEOUT_MS", 30_000),
+    timeoutMs: number("TIMEOUT_MS", 0) || undefined, // 0: no timeout, eventing-rabbitmq's TIMEOUT=0s
   },
   log,
   ...(process.send ? { onStats: (stats) => process.send?.({ kind: "stats", stats }) } : {}),

@@ -16,6 +16,7 @@ import {
   type ReplayFilter,
 } from "./broker/dead-letters.js";
 import { DispatcherRunner } from "./broker/dispatcher-runner.js";
+import { pruneRemovedTriggers } from "./broker/removed-triggers.js";
 import {
   declareTopology,
   deleteTopology,
@@ -206,6 +207,8 @@ export class Platform {
     const first = await amqp.connect(this.broker.url);
     try {
       await declareTopology(first, this.plan);
+      const recordFile = join(config.stateDir, "topology", `${config.instance}.json`);
+      await pruneRemovedTriggers(first, this.plan, { recordFile, log: this.log });
     } finally {
       await first.close().catch(() => undefined);
     }
@@ -305,7 +308,7 @@ export class Platform {
           RETRY: String(delivery.retry ?? (plan.broker.delivery || plan.trigger.delivery ? 5 : 0)),
           BACKOFF_POLICY: delivery.backoffPolicy ?? "exponential",
           BACKOFF_DELAY_MS: String(delivery.backoffDelayMs ?? 50),
-          TIMEOUT_MS: String(delivery.timeoutMs ?? 30_000),
+          TIMEOUT_MS: String(delivery.timeoutMs ?? 0), // 0: none, as eventing-rabbitmq's default
         },
       });
       dispatcher.start();
@@ -354,7 +357,7 @@ export class Platform {
           BROKER_EXCHANGE: sink.exchange,
           BACKOFF_POLICY: sink.policy?.backoffPolicy ?? "exponential",
           BACKOFF_DELAY_MS: String(sink.policy?.backoffDelayMs ?? 1000),
-          TIMEOUT_MS: String(sink.policy?.timeoutMs ?? 30_000),
+          TIMEOUT_MS: String(sink.policy?.timeoutMs ?? 0),
         },
       });
       dispatcher.start();
