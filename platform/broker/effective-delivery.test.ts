@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { DeliverySpec } from "../manifests.js";
 import { effectiveDelivery, type EffectiveDelivery } from "./effective-delivery.js";
 
-const sink = (name: string) =>
-  ({ ref: { kind: "Service", name } }) as DeliverySpec["deadLetterSink"];
+const sink = (name: string): DeliverySpec["deadLetterSink"] => ({
+  ref: { kind: "Service", name, namespace: "leveler" },
+});
 const brokerWithSink: DeliverySpec = {
   retry: 5,
   backoffPolicy: "exponential",
