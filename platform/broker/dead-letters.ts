@@ -5,6 +5,7 @@
  */
 import type { ChannelModel, GetMessage } from "amqplib";
 import { fromAmqp, toAmqp } from "../../lib/cloudevent-amqp.js";
+import { KNATIVE_ERROR_DATA_MAX_LENGTH } from "./error-extensions.js";
 
 export interface DeadLetter {
   queue: string;
@@ -96,7 +97,9 @@ function describe(queue: string, message: GetMessage): DeadLetter {
   const rawData = text(h.knativeerrordata);
   let errorData = rawData;
   if (rawData) {
-    const decoded = Buffer.from(rawData, "base64").toString("utf8");
+    let decoded = Buffer.from(rawData, "base64").toString("utf8");
+    // Cut to 1024 base64 characters, the body may end inside a character: drop that tail.
+    if (rawData.length >= KNATIVE_ERROR_DATA_MAX_LENGTH) decoded = decoded.replace(/\uFFFD+$/, "");
     if (!decoded.includes("\uFFFD")) errorData = decoded;
   }
   let data: unknown = message.content.toString("utf8");

@@ -6,23 +6,28 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HTTP, type CloudEvent } from "cloudevents";
 import { attributesOf, encodeData } from "../../lib/cloudevent-amqp.js";
+import { KNATIVE_ERROR_BODY_BYTES } from "./error-extensions.js";
 
 export interface DeliveryResult {
   /** HTTP status, or undefined when no answer came (network error, timeout). */
   status: number | undefined;
   reply?: CloudEvent<unknown>;
-  /** Why it failed, for the dead letter's `knativeerrordata`. */
+  /** Why it failed, for logs and traces. */
   error?: string;
+  /** The start of a failed answer's body, for the dead letter's `knativeerrordata`. */
+  errorBody?: Buffer;
 }
 
 /**
+ * `timeoutMs` bounds the whole exchange; undefined waits as long as the subscriber takes, as
+ * eventing-rabbitmq's dispatcher does without a delivery timeout.
  * `traceHeaders` are the W3C `traceparent`/`tracestate` of the delivery's own span; they travel
  * beside the event's `ce-traceparent`, which keeps the context the event was published with.
  */
 export async function deliver(
   url: string,
   event: CloudEvent<unknown>,
-  timeoutMs: number,
+  timeoutMs: number | undefined,
   traceHeaders: Record<string, string> = {},
 ): Promise<DeliveryResult> {
   const headers: Record<string, string> = { ...traceHeaders };
@@ -33,16 +38,20 @@ export async function deliver(
   // the receiver would read the body as text.
   if (!headers["content-type"] && event.data !== undefined && !Buffer.isBuffer(event.data))
     headers["content-type"] = "application/json";
-  let response: { status: number; headers: Record<string, string>; body: string };
+  let response: { status: number; headers: Record<string, string>; body: Buffer };
   try {
     response = await post(url, headers, encodeData(event), timeoutMs);
   } catch (err) {
     return { status: undefined, error: (err as Error).message };
   }
   if (response.status < 200 || response.status >= 300)
-    return { status: response.status, error: response.body.slice(0, 1024) };
+    return {
+      status: response.status,
+      error: response.body.subarray(0, 1024).toString("utf8"),
+      errorBody: response.body.subarray(0, KNATIVE_ERROR_BODY_BYTES),
+    };
   const responseHeaders = response.headers;
-  const body = response.body;
+  const body = response.body.toString("utf8");
   const isEvent =
     "ce-specversion" in responseHeaders ||
     (responseHeaders["content-type"] ?? "").startsWith("application/cloudevents+json");
@@ -53,10 +62,8 @@ export async function deliver(
     return { status: response.status, reply };
   } catch (err) {
     // Knative treats an unreadable reply as a failed delivery.
-    return {
-      status: 502,
-      error: `the subscriber's reply is not a valid CloudEvent: ${(err as Error).message}`,
-    };
+    const error = `the subscriber's reply is not a valid CloudEvent: ${(err as Error).message}`;
+    return { status: 502, error, errorBody: Buffer.from(error) };
   }
 }
 
@@ -72,8 +79,8 @@ function post(
   url: string,
   headers: Record<string, string>,
   payload: Buffer,
-  timeoutMs: number,
-): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  timeoutMs: number | undefined,
+): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const secure = target.protocol === "https:";
@@ -92,7 +99,7 @@ function post(
           resolve({
             status: res.statusCode ?? 0,
             headers: flatten(res.headers),
-            body: Buffer.concat(chunks).toString("utf8"),
+            body: Buffer.concat(chunks),
           });
         });
         res.on("error", (err) => fail(err));
@@ -103,10 +110,13 @@ function post(
       reject(new Error(err.message));
     };
     // One deadline for the whole exchange, headers and body, as fetch's AbortSignal.timeout gave.
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            req.destroy();
+            reject(new Error(`no answer within ${timeoutMs} ms`));
+          }, timeoutMs);
     req.on("error", fail);
     req.end(payload);
   });

@@ -56,10 +56,14 @@ describe("a dispatcher's spans", () => {
     exporter.reset();
     const published = Date.now() - 250;
     const traced = startDispatchTrace(telemetry, {
-      event: event(`00-${TRACE}-b7ad6b7169203331-01`),
+      event: event(),
       queue: "leveler.order.x",
       trigger: "order",
-      headers: { [PUBLISHED_MS_HEADER]: String(published) },
+      headers: {
+        [PUBLISHED_MS_HEADER]: String(published),
+        traceparent: `00-${TRACE}-b7ad6b7169203331-01`,
+        tracestate: "",
+      },
       redelivered: false,
     });
     const sent: Record<string, string>[] = [];
@@ -104,25 +108,33 @@ describe("a dispatcher's spans", () => {
   it("never start a trace, and do nothing at ratio 0", async () => {
     exporter.reset();
     const headersSeen: Record<string, string>[] = [];
-    const untraced = startDispatchTrace(telemetry, {
+    // Nothing to continue: no headers; an event extension only; traceparent without tracestate
+    // (eventing-rabbitmq's readSpan wants both, pkg/dispatcher/dispatcher.go at bd1ee99).
+    for (const [ext, headers] of [
+      [undefined, {}],
+      [`00-${TRACE}-b7ad6b7169203331-01`, {}],
+      [undefined, { traceparent: `00-${TRACE}-b7ad6b7169203331-01` }],
+    ] as const) {
+      const untraced = startDispatchTrace(telemetry, {
+        event: event(ext),
+        queue: "q",
+        trigger: "t",
+        headers,
+        redelivered: false,
+      });
+      await untraced.attempt(
+        0,
+        "http://x/",
+        (h) => (headersSeen.push(h), Promise.resolve({ status: 200 })),
+      );
+      untraced.end("processed");
+    }
+    sampler.ratio = 0;
+    const off = startDispatchTrace(telemetry, {
       event: event(),
       queue: "q",
       trigger: "t",
-      headers: {},
-      redelivered: false,
-    });
-    await untraced.attempt(
-      0,
-      "http://x/",
-      (h) => (headersSeen.push(h), Promise.resolve({ status: 200 })),
-    );
-    untraced.end("processed");
-    sampler.ratio = 0;
-    const off = startDispatchTrace(telemetry, {
-      event: event(`00-${TRACE}-b7ad6b7169203331-01`),
-      queue: "q",
-      trigger: "t",
-      headers: {},
+      headers: { traceparent: `00-${TRACE}-b7ad6b7169203331-01`, tracestate: "" },
       redelivered: false,
     });
     await off.attempt(
@@ -134,7 +146,7 @@ describe("a dispatcher's spans", () => {
     sampler.ratio = 1;
     await provider.forceFlush();
     expect(exporter.getFinishedSpans()).toEqual([]);
-    expect(headersSeen).toEqual([{}, {}]);
+    expect(headersSeen).toEqual([{}, {}, {}, {}]);
     expect(trace.getActiveSpan()).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 /**
- * A dispatcher's spans, one trace per message continued from the event's `traceparent`
- * extension (the ingress's publish span):
+ * A dispatcher's spans, one trace per message continued from the message's `traceparent` and
+ * `tracestate` headers (the publisher's span; see `traceContextOf`):
  *
  * - `process <queue>` (CONSUMER, messaging semconv) from the moment the message is taken to its
  *   ack, with `messaging.rabbitmq.time_in_queue_ms` (from the publisher's `x-leveler-published-ms`
@@ -14,6 +14,7 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
 import { PUBLISHED_MS_HEADER } from "../../lib/amqp-sink.js";
+import { traceContextOf } from "../../lib/cloudevent-amqp.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { extractContext, failSpan, injectContext, publishSpan } from "../../lib/runtime/tracing.js";
 import type { DeliveryResult } from "./deliver.js";
@@ -52,10 +53,11 @@ export function startDispatchTrace(
   telemetry: Telemetry | undefined,
   info: MessageInfo,
 ): DispatchTrace {
-  if (!telemetry?.active || typeof info.event.traceparent !== "string") return untraced;
+  const carried = traceContextOf(info.headers);
+  if (!telemetry?.active || carried === undefined) return untraced;
   const parent = extractContext({
-    traceparent: info.event.traceparent,
-    tracestate: info.event.tracestate as string | undefined,
+    traceparent: carried.traceparent,
+    ...(carried.tracestate !== "" ? { tracestate: carried.tracestate } : {}),
   });
   // Times as Dates: the SDK reads a bare number older than this process as relative to its start.
   const now = Date.now();

@@ -88,7 +88,7 @@ describe("the dispatcher's environment", () => {
       retry: 0,
       backoffPolicy: "exponential",
       backoffDelayMs: 50,
-      timeoutMs: 30_000,
+      timeoutMs: undefined,
     });
     expect(readDispatcherConfig(dispatcherEnv(without))).toEqual(without);
   });
@@ -109,7 +109,7 @@ describe("the dispatcher's environment", () => {
       mode: "dead-letter",
       parallelism: 1,
       deadLetterExchange: "",
-      policy: { backoffPolicy: "exponential", backoffDelayMs: 2000, timeoutMs: 30_000 },
+      policy: { backoffPolicy: "exponential", backoffDelayMs: 2000, timeoutMs: undefined },
     });
     expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
     const bare = deadLetterDispatcherConfig(
@@ -137,7 +137,7 @@ describe("the dispatcher's environment", () => {
         retry: DISPATCHER_DEFAULTS.retry,
         backoffPolicy: DISPATCHER_DEFAULTS.backoffPolicy,
         backoffDelayMs: DISPATCHER_DEFAULTS.backoffDelayMs,
-        timeoutMs: DISPATCHER_DEFAULTS.timeoutMs,
+        timeoutMs: undefined,
       },
     });
   });

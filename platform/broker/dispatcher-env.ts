@@ -50,7 +50,11 @@ export const DISPATCHER_DEFAULTS = {
    * 30 s), so it starts from a longer delay than a Trigger's.
    */
   deadLetterBackoffDelayMs: 1000,
-  timeoutMs: 30_000,
+  /**
+   * No per-attempt timeout unless the delivery spec sets one, as eventing-rabbitmq's TIMEOUT=0s;
+   * it travels as TIMEOUT_MS=0.
+   */
+  timeoutMs: 0,
 } as const satisfies Omit<RetryPolicy, "retry"> & Record<string, unknown>;
 
 /** A Trigger's dispatcher: its queue, its subscriber, and the Trigger's (or its Broker's) delivery spec. */
@@ -76,7 +80,7 @@ export function triggerDispatcherConfig(
         (hasDeliverySpec ? DISPATCHER_DEFAULTS.retryWithDeliverySpec : DISPATCHER_DEFAULTS.retry),
       backoffPolicy: delivery.backoffPolicy ?? DISPATCHER_DEFAULTS.backoffPolicy,
       backoffDelayMs: delivery.backoffDelayMs ?? DISPATCHER_DEFAULTS.backoffDelayMs,
-      timeoutMs: delivery.timeoutMs ?? DISPATCHER_DEFAULTS.timeoutMs,
+      timeoutMs: delivery.timeoutMs,
     },
   };
 }
@@ -110,7 +114,7 @@ export function deadLetterDispatcherConfig(
       retry: DISPATCHER_DEFAULTS.retry,
       backoffPolicy: plan.delivery?.backoffPolicy ?? DISPATCHER_DEFAULTS.backoffPolicy,
       backoffDelayMs: plan.delivery?.backoffDelayMs ?? DISPATCHER_DEFAULTS.deadLetterBackoffDelayMs,
-      timeoutMs: plan.delivery?.timeoutMs ?? DISPATCHER_DEFAULTS.timeoutMs,
+      timeoutMs: plan.delivery?.timeoutMs,
     },
   };
 }
@@ -129,7 +133,7 @@ export function dispatcherEnv(config: DispatcherConfig): Record<string, string> 
     RETRY: String(config.policy.retry),
     BACKOFF_POLICY: config.policy.backoffPolicy,
     BACKOFF_DELAY_MS: String(config.policy.backoffDelayMs),
-    TIMEOUT_MS: String(config.policy.timeoutMs),
+    TIMEOUT_MS: String(config.policy.timeoutMs ?? 0),
   };
 }
 
@@ -165,7 +169,9 @@ export function readDispatcherConfig(env: Env): DispatcherConfig {
           : DISPATCHER_DEFAULTS.deadLetterBackoffDelayMs,
         { min: 0 },
       ),
-      timeoutMs: readNumber(env, "TIMEOUT_MS", DISPATCHER_DEFAULTS.timeoutMs, { min: 0 }),
+      // 0 travels as "no timeout".
+      timeoutMs:
+        readNumber(env, "TIMEOUT_MS", DISPATCHER_DEFAULTS.timeoutMs, { min: 0 }) || undefined,
     },
   };
 }

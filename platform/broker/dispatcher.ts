@@ -15,10 +15,12 @@ import { AmqpSink } from "../../lib/amqp-sink.js";
 import { fromAmqp } from "../../lib/cloudevent-amqp.js";
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
-import { deliver } from "./deliver.js";
+import { deliver, type DeliveryResult } from "./deliver.js";
+import { decideOutcome } from "./dispatch-outcome.js";
 import type { DispatcherMetrics } from "./dispatch-metrics.js";
 import { startDispatchTrace, type DispatchTrace } from "./dispatch-tracing.js";
-import { backoffMs, isRetryable, type RetryPolicy } from "./retry-policy.js";
+import { knativeErrorExtensions } from "./error-extensions.js";
+import type { RetryPolicy } from "./retry-policy.js";
 
 export interface DispatcherOptions {
   name: string;
@@ -130,7 +132,12 @@ export class Dispatcher {
         }, 1000);
       }
     });
-    // Prefetch bounds what RabbitMQ pushes to us to what we deliver at once: no hidden buffer.
+    // Prefetch = parallelism, where eventing-rabbitmq fixes it at 100 (pkg/rabbit/connections_handler.go,
+    // ChannelQoS) and hands deliveries to `parallelism` workers through an in-process buffer. Here
+    // every delivery RabbitMQ pushes starts at once, so prefetch is what bounds concurrency; a
+    // prefetch of 100 would need that buffer too: messages held in memory, unacked, requeued with
+    // the redelivered flag when the dispatcher stops. The visible difference: a cluster shows up to
+    // 100 − parallelism more of a Trigger's messages as unacked and fewer as ready.
     await channel.prefetch(this.options.parallelism);
     const { consumerTag } = await channel.consume(this.options.queue, (message) => {
       if (!message) return; // consumer cancelled by the broker (queue deleted); reconnect logic takes over
@@ -184,75 +191,96 @@ export class Dispatcher {
     }
   }
 
-  /** Delivers with retries and settles the message; says how it ended. */
+  /** Delivers with retries and settles the message as `decideOutcome` says; says how it ended. */
   private async dispatch(
     channel: Channel,
     message: ConsumeMessage,
     event: CloudEvent<unknown>,
     traced: DispatchTrace,
   ): Promise<string> {
-    const { policy } = this.options;
+    const { policy, mode, subscriberUrl } = this.options;
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) {
-        this.stats.retries++;
-        this.options.metrics?.retried(event.type);
-        await sleep(
-          this.options.mode === "dead-letter"
-            ? Math.min(backoffMs(policy, attempt), 30_000)
-            : backoffMs(policy, attempt),
-        );
-      }
       if (channelGone(channel)) return "requeued"; // redelivered on the new channel
-      const result = await traced.attempt(attempt, this.options.subscriberUrl, (headers) =>
-        deliver(this.options.subscriberUrl, event, policy.timeoutMs, headers),
+      const result = await traced.attempt(attempt, subscriberUrl, (headers) =>
+        deliver(subscriberUrl, event, policy.timeoutMs, headers),
       );
       this.options.metrics?.delivered(event.type, result.status);
-      if (result.status !== undefined && result.status >= 200 && result.status < 300) {
-        const reply = result.reply;
-        const acked = await this.settle(channel, message, async () => {
-          if (reply) {
-            await traced.publish(this.options.brokerExchange, [reply], (events) =>
-              this.replySink.send(events),
-            );
-            this.stats.replies++;
-          }
-        });
-        // "processed" means answered 2xx and acked; a reply that could not be published means redelivery.
-        if (!acked) return "requeued";
-        bump(this.stats.processed, event.type);
-        return "processed";
-      }
-      const retriesLeft =
-        this.options.mode === "dead-letter" ||
-        (isRetryable(result.status) && attempt < policy.retry);
-      if (retriesLeft && !this.stopping) continue;
-      if (this.options.mode === "dead-letter") {
-        // Stopping: leave it unacked so it is redelivered to the next dispatcher.
-        return "requeued";
-      }
-      // Knative's dead-letter extensions: where it failed, with what status, and what it said.
-      const deadLetter = event.cloneWith(
-        {
-          knativeerrordest: this.options.subscriberUrl,
-          knativeerrorcode: String(result.status ?? -1),
-          ...(result.error
-            ? { knativeerrordata: Buffer.from(result.error).toString("base64") }
-            : {}),
-        },
-        false,
-      );
-      await this.settle(channel, message, async () => {
-        await traced.publish(this.options.deadLetterExchange, [deadLetter], (events) =>
-          this.deadLetterSink.send(events),
-        );
-        bump(this.stats.deadLettered, event.type);
-        this.options.metrics?.deadLettered(event.type);
-        this.log(
-          `dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"} ${result.error ?? ""}`,
-        );
+      const outcome = decideOutcome({
+        status: result.status,
+        attempt,
+        policy,
+        mode,
+        stopping: this.stopping,
+        hasDeadLetterTarget: this.options.deadLetterExchange !== "",
       });
-      return "dead-lettered";
+      switch (outcome.kind) {
+        case "retry":
+          this.stats.retries++;
+          this.options.metrics?.retried(event.type);
+          await sleep(outcome.afterMs);
+          continue;
+        case "requeue":
+          // Stopping: left unacked, so it is redelivered to the next dispatcher.
+          return "requeued";
+        case "ack":
+          return this.acknowledge(channel, message, event, result.reply, traced);
+        case "discard": {
+          const acked = await this.settle(channel, message, () => Promise.resolve());
+          if (acked) this.log(`dropped ${event.id} (${event.type}): no dead-letter exchange`);
+          return acked ? "discarded" : "requeued";
+        }
+        case "dead-letter":
+          return this.deadLetter(channel, message, event, result, attempt, traced);
+      }
     }
+  }
+
+  /** A 2xx: publishes the reply (if any), then acks. A reply that cannot be published means redelivery. */
+  private async acknowledge(
+    channel: Channel,
+    message: ConsumeMessage,
+    event: CloudEvent<unknown>,
+    reply: CloudEvent<unknown> | undefined,
+    traced: DispatchTrace,
+  ): Promise<string> {
+    const acked = await this.settle(channel, message, async () => {
+      if (reply) {
+        await traced.publish(this.options.brokerExchange, [reply], (events) =>
+          this.replySink.send(events),
+        );
+        this.stats.replies++;
+      }
+    });
+    // "processed" means answered 2xx and acked.
+    if (!acked) return "requeued";
+    bump(this.stats.processed, event.type);
+    return "processed";
+  }
+
+  /** Publishes the event with Knative's error extensions to the dead-letter exchange, then acks. */
+  private async deadLetter(
+    channel: Channel,
+    message: ConsumeMessage,
+    event: CloudEvent<unknown>,
+    result: DeliveryResult,
+    attempt: number,
+    traced: DispatchTrace,
+  ): Promise<string> {
+    const deadLetter = event.cloneWith(
+      { ...knativeErrorExtensions(this.options.subscriberUrl, result.status, result.errorBody) },
+      false,
+    );
+    const acked = await this.settle(channel, message, async () => {
+      await traced.publish(this.options.deadLetterExchange, [deadLetter], (events) =>
+        this.deadLetterSink.send(events),
+      );
+      bump(this.stats.deadLettered, event.type);
+      this.options.metrics?.deadLettered(event.type);
+      this.log(
+        `dead-lettered ${event.id} (${event.type}) after ${attempt + 1} attempt(s): ${result.status ?? "no answer"} ${result.error ?? ""}`,
+      );
+    });
+    return acked ? "dead-lettered" : "requeued";
   }
 
   /** Runs `before` (publish a reply or a dead letter), then acks; if `before` fails, requeues. */
@@ -288,7 +316,7 @@ export class Dispatcher {
         headers: {
           ...(message.properties.headers ?? {}),
           knativeerrordest: this.options.subscriberUrl,
-          knativeerrorcode: "-1",
+          knativeerrorcode: -1,
           knativeerrordata: Buffer.from(reason).toString("base64"),
         },
         persistent: true,

@@ -26,6 +26,7 @@ import {
   type DeadLetterDispatcherPlan,
 } from "./dispatcher-env.js";
 import { DispatcherRunner } from "./dispatcher-runner.js";
+import { pruneRemovedTriggers } from "./removed-triggers.js";
 import {
   declareTopology,
   deleteTopology,
@@ -35,7 +36,10 @@ import {
 
 export interface EventingOptions {
   plan: TopologyPlan;
-  config: Pick<PlatformConfig, "amqpUrl" | "amqpUrlIsDefault" | "stateDir" | "distDir">;
+  config: Pick<
+    PlatformConfig,
+    "amqpUrl" | "amqpUrlIsDefault" | "stateDir" | "distDir" | "instance"
+  >;
   /** The largest CPU request of any Service or Trigger (serving/cpu-weight.ts). */
   largestCpuRequest: number;
   log: (line: string) => void;
@@ -106,6 +110,9 @@ export class Eventing {
     const first = await amqp.connect(this.broker.url);
     try {
       await declareTopology(first, plan);
+      // A Trigger gone from the manifests loses its queue and binding, as deleting it does on a cluster.
+      const recordFile = join(config.stateDir, "topology", `${config.instance}.json`);
+      await pruneRemovedTriggers(first, plan, { recordFile, log });
     } finally {
       await first.close().catch(() => undefined);
     }

@@ -35,6 +35,8 @@ export interface TopologyPlan {
   brokers: BrokerPlan[];
   triggers: TriggerPlan[];
   policies: QueuePolicySpec[];
+  /** Stands in for the Broker's and the Triggers' UIDs in RabbitMQ names. */
+  uid: string;
 }
 
 export function planTopology(manifests: Manifests, uid: string): TopologyPlan {
@@ -58,13 +60,16 @@ export function planTopology(manifests: Manifests, uid: string): TopologyPlan {
       deadLetterQueue: own?.queue ?? plan.deadLetterQueue,
     };
   });
-  return { brokers, triggers, policies: manifests.queuePolicies };
+  return { brokers, triggers, policies: manifests.queuePolicies, uid };
 }
 
 /**
  * Queue arguments: the type from the RabbitmqBrokerConfig, and the bounds of the matching
  * policies. RabbitMQ applies the lower of a policy and an operator policy; as arguments we do the
- * same, which is also what RabbitMQ does between an argument and a policy.
+ * same, which is also what RabbitMQ does between an argument and a policy. Of two matching
+ * policies of one kind, the higher priority wins. No dead-letter exchange: eventing-rabbitmq sets
+ * one by a Policy, which only acts on messages a consumer rejects, and no dispatcher rejects any
+ * (both publish dead letters themselves).
  */
 export function queueArguments(
   broker: BrokerSpec,
@@ -125,7 +130,7 @@ async function assertQueue(
 }
 
 /** A channel for one step: a failed declare closes its channel, so each step gets its own. */
-async function withChannel<T>(
+export async function withChannel<T>(
   connection: ChannelModel,
   work: (channel: Channel) => Promise<T>,
 ): Promise<T> {
