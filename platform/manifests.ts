@@ -210,7 +210,7 @@ function service(doc: Doc, name: string, namespace: string, file: string, at: st
   // (knative/serving pkg/apis/serving/metadata_validation.go, pkg/apis/config/defaults.go).
   if (typeof cc !== "number" || !Number.isInteger(cc) || cc < 0 || cc > MAX_CONTAINER_CONCURRENCY)
     throw new ManifestError(
-      `${at}: spec.template.spec.containerConcurrency=${String(cc)} must be an integer from 0 to ${MAX_CONTAINER_CONCURRENCY}`,
+      `${at}: spec.template.spec.containerConcurrency=${JSON.stringify(cc)} must be an integer from 0 to ${MAX_CONTAINER_CONCURRENCY}`,
     );
   return {
     kind: "Service",
