@@ -49,7 +49,7 @@ export function readPlatformConfig(
     distDir: resolve(cwd, readString(env, "LEVELER_DIST", "dist")),
     readinessTimeoutMs: readNumber(env, "READINESS_TIMEOUT_MS", 20_000, { min: 100 }),
     activatorMaxWaiting: readNumber(env, "ACTIVATOR_MAX_WAITING", 1000, { min: 1, integer: true }),
-    autoscalerTickMs: readNumber(env, "AUTOSCALER_TICK_MS", 1000, { min: 50 }),
+    autoscalerTickMs: readNumber(env, "AUTOSCALER_TICK_MS", 2000, { min: 50 }),
     logScaleEvents: readString(env, "LEVELER_LOG_SCALE", "true") !== "false",
     timelineIntervalMs: readNumber(env, "LEVELER_TIMELINE_INTERVAL_MS", 250, {
       min: 50,

@@ -120,6 +120,26 @@ spec: { broker: default, subscriber: { ref: { kind: Service, name: ghost } } }
     expect(() => buildModel([broker, missingService])).toThrow(/Service ns\/ghost/);
   });
 
+  it("refuses containerConcurrency above Knative's limit of 1000, naming the Service", () => {
+    // knative/serving@98e5ef90 pkg/apis/serving/metadata_validation.go (ValidateContainerConcurrency)
+    // with container-concurrency-max-limit's default, pkg/apis/config/defaults.go.
+    const withCc = (cc: number) =>
+      doc(`
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: { name: order, namespace: ns }
+spec:
+  template:
+    spec:
+      containerConcurrency: ${cc}
+      containers: [{ image: "registry.example/leveler/order:1.0" }]
+`);
+    expect(buildModel([broker, withCc(1000)]).services[0]!.containerConcurrency).toBe(1000);
+    expect(() => buildModel([broker, withCc(1001)])).toThrow(
+      /^test.yaml: Service order: spec.template.spec.containerConcurrency=1001 must be an integer from 0 to 1000$/,
+    );
+  });
+
   it("ISO-8601 durations", () => {
     expect(isoDurationMs("PT0.2S", "x")).toBe(200);
     expect(isoDurationMs("PT1M30S", "x")).toBe(90_000);

@@ -192,6 +192,8 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
   return model;
 }
 
+const MAX_CONTAINER_CONCURRENCY = 1000;
+
 function service(doc: Doc, name: string, namespace: string, file: string, at: string): ServiceSpec {
   const template = obj(obj(doc.spec).template);
   const podSpec = obj(template.spec);
@@ -206,8 +208,12 @@ function service(doc: Doc, name: string, namespace: string, file: string, at: st
     if (key && e.value !== undefined) env[key] = scalar(e.value);
   }
   const cc = podSpec.containerConcurrency ?? 0;
-  if (typeof cc !== "number" || !Number.isInteger(cc) || cc < 0)
-    throw new ManifestError(`${at}: containerConcurrency must be an integer ≥ 0`);
+  // Knative's webhook: 0 (no limit) up to container-concurrency-max-limit, 1000 by default
+  // (knative/serving pkg/apis/serving/metadata_validation.go, pkg/apis/config/defaults.go).
+  if (typeof cc !== "number" || !Number.isInteger(cc) || cc < 0 || cc > MAX_CONTAINER_CONCURRENCY)
+    throw new ManifestError(
+      `${at}: spec.template.spec.containerConcurrency=${JSON.stringify(cc)} must be an integer from 0 to ${MAX_CONTAINER_CONCURRENCY}`,
+    );
   return {
     kind: "Service",
     name,

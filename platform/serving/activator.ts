@@ -1,10 +1,11 @@
 /**
- * The local activator for a Service: an HTTP proxy on the Service's stable address. With ready
- * replicas it forwards to the one with the fewest requests in flight, never past
- * `containerConcurrency`; with none (scaled to zero) it holds the request, asks the autoscaler for
- * a replica, and forwards once one passes its readiness probe. The hold is bounded in size and
- * time; past either bound the answer is 503, which a dispatcher retries. It also counts requests
- * in flight, which is the concurrency the autoscaler scales on (the queue-proxy's job in Knative).
+ * A Service's stable address: an HTTP proxy that performs, request by request, what
+ * activator-choice.ts decides: forward to a ready replica, hold, or 503 with Retry-After (which a
+ * dispatcher retries). While the autoscaler keeps the activator in the request path it balances
+ * and holds as Knative's activator does; out of the path it passes requests to the replicas in
+ * turn with only the queue-proxy's per-replica bound. A request held with no ready replica asks
+ * the autoscaler for one. It also counts requests in flight, which is the concurrency the
+ * autoscaler scales on (the queue-proxy's job in Knative).
  */
 import {
   Agent,
@@ -15,6 +16,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { chooseRoute, type Choice } from "./activator-choice.js";
 import { ConcurrencyMeter } from "./concurrency.js";
 import type { Endpoint, Front } from "./endpoints.js";
 
@@ -23,7 +25,7 @@ export interface ActivatorOptions {
   containerConcurrency: number;
   maxWaiting: number;
   holdTimeoutMs: number;
-  /** Called when a request must wait: no ready replica, or all at their limit. */
+  /** Called when a request waits and no replica is ready: the Service must wake. */
   onDemand: () => void;
   log?: (line: string) => void;
 }
@@ -31,6 +33,7 @@ export interface ActivatorOptions {
 interface Waiting {
   req: IncomingMessage;
   res: ServerResponse;
+  since: number;
   timer: NodeJS.Timeout;
 }
 
@@ -41,15 +44,17 @@ export class Activator implements Front {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   private server: Server | undefined;
   private boundPort = 0;
+  private inPath = true;
+  private cursor = 0;
 
   constructor(private readonly options: ActivatorOptions) {}
 
-  async listen(port = 0): Promise<void> {
+  async listen(port = 0, host = "127.0.0.1"): Promise<void> {
     const server = createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => resolve());
+      server.listen(port, host, () => resolve());
     });
     this.server = server;
     this.boundPort = (server.address() as AddressInfo).port;
@@ -76,6 +81,12 @@ export class Activator implements Front {
     return this.meter.takeAverage() + this.queue.length;
   }
 
+  setActivatorInPath(inPath: boolean): void {
+    if (inPath === this.inPath) return;
+    this.inPath = inPath;
+    this.flush();
+  }
+
   setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
     const known = new Map(this.endpoints.map((e) => [e.id, e]));
     this.endpoints = list.map((e) => known.get(e.id) ?? { ...e, inFlight: 0 });
@@ -97,28 +108,21 @@ export class Activator implements Front {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const endpoint = this.pick();
-    if (endpoint) {
-      this.forward(endpoint, req, res);
-      return;
-    }
-    if (this.queue.length >= this.options.maxWaiting) {
-      this.reject(
-        res,
-        `${this.options.maxWaiting} requests already wait for ${this.options.service}`,
-      );
+    const choice = this.choose(false, 0);
+    if (choice.action !== "hold") {
+      this.perform(choice, req, res);
       return;
     }
     const waiting: Waiting = {
       req,
       res,
+      since: Date.now(),
       timer: setTimeout(() => {
         const i = this.queue.indexOf(waiting);
-        if (i >= 0) this.queue.splice(i, 1);
-        this.reject(
-          res,
-          `no replica of ${this.options.service} became ready within ${this.options.holdTimeoutMs} ms`,
-        );
+        if (i < 0) return;
+        this.queue.splice(i, 1);
+        const late = this.choose(true, Date.now() - waiting.since, this.options.holdTimeoutMs);
+        this.perform(late, waiting.req, waiting.res);
       }, this.options.holdTimeoutMs),
     };
     req.pause();
@@ -130,27 +134,49 @@ export class Activator implements Front {
         clearTimeout(waiting.timer);
       }
     });
-    this.options.onDemand();
+    if (this.endpoints.length === 0) this.options.onDemand();
   }
 
-  private pick(): Endpoint | undefined {
-    const limit = this.options.containerConcurrency;
-    let best: Endpoint | undefined;
-    for (const e of this.endpoints) {
-      if (limit > 0 && e.inFlight >= limit) continue;
-      if (!best || e.inFlight < best.inFlight) best = e;
+  /** The decision for one request; `atLeastMs` makes a timer's expiry count as the timeout. */
+  private choose(held: boolean, waitedMs: number, atLeastMs = 0): Choice {
+    return chooseRoute({
+      service: this.options.service,
+      activatorInPath: this.inPath,
+      replicas: this.endpoints,
+      containerConcurrency: this.options.containerConcurrency,
+      waiting: this.queue.length,
+      held,
+      waitedMs: Math.max(waitedMs, atLeastMs),
+      maxWaiting: this.options.maxWaiting,
+      holdTimeoutMs: this.options.holdTimeoutMs,
+      cursor: this.cursor,
+    });
+  }
+
+  private perform(choice: Choice, req: IncomingMessage, res: ServerResponse): void {
+    if (choice.action === "forward") {
+      this.cursor = choice.cursor;
+      req.resume();
+      this.forward(
+        this.endpoints.find((e) => e.id === choice.replica)!,
+        req,
+        res,
+      );
+    } else if (choice.action === "reject") {
+      req.resume();
+      this.reject(res, choice.reason, choice.retryAfterSeconds);
     }
-    return best;
   }
 
+  /** Waiting requests go on, first come first served, while the choice allows it. */
   private flush(): void {
     while (this.queue.length) {
-      const endpoint = this.pick();
-      if (!endpoint) return;
-      const waiting = this.queue.shift()!;
-      clearTimeout(waiting.timer);
-      waiting.req.resume();
-      this.forward(endpoint, waiting.req, waiting.res);
+      const first = this.queue[0]!;
+      const choice = this.choose(true, Date.now() - first.since);
+      if (choice.action !== "forward") return;
+      this.queue.shift();
+      clearTimeout(first.timer);
+      this.perform(choice, first.req, first.res);
     }
   }
 
@@ -193,9 +219,9 @@ export class Activator implements Front {
     req.pipe(upstream);
   }
 
-  private reject(res: ServerResponse, why: string): void {
+  private reject(res: ServerResponse, why: string, retryAfterSeconds = 1): void {
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(503, { "content-type": "text/plain", "retry-after": "1" });
+    res.writeHead(503, { "content-type": "text/plain", "retry-after": String(retryAfterSeconds) });
     res.end(`${why}\n`);
   }
 }

@@ -11,6 +11,8 @@ export interface Front {
   readonly url: string;
   readonly port: number;
   setEndpoints(endpoints: readonly { id: string; host: string; port: number }[]): void;
+  /** The autoscaler's verdict each tick: Knative's SKS proxy (true) or serve (false) mode. */
+  setActivatorInPath(inPath: boolean): void;
   /** Average in-flight requests since the last call. */
   takeConcurrency(): number;
   readonly inFlight: number;

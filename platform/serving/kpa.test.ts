@@ -9,6 +9,8 @@ const spec = (over: Partial<ScalingSpec> = {}): ScalingSpec => ({
   initialScale: 1,
   activationScale: 1,
   targetPerReplica: 10,
+  totalPerReplica: 10,
+  targetBurstCapacity: 211,
   containerConcurrency: 0,
   stableWindowMs: 6_000,
   panicWindowMs: 1_000,

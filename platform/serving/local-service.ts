@@ -1,6 +1,7 @@
 /**
  * One Knative Service, served locally: its replicas (ServiceRunner), its front on a stable
- * address (the activator, or for public Services the TCP front), and its autoscaler (KPA).
+ * address (the activator, or for a public Service without containerConcurrency the TCP front),
+ * and its autoscaler (KPA), which also says each tick whether the activator is in the path.
  */
 import type { ServiceSpec } from "../manifests.js";
 import { Activator } from "./activator.js";
@@ -21,7 +22,7 @@ export interface ScaleEvent {
 export interface LocalServiceOptions {
   spec: ServiceSpec;
   scaling: ScalingSpec;
-  /** Public Services get a TCP front on this port; others an activator on a free port. */
+  /** The public Service listens on this port (all interfaces); others on a free loopback port. */
   publicPort?: number;
   maxWaiting: number;
   runner: Omit<ServiceRunnerOptions, "spec" | "onEndpoints" | "terminationGraceMs">;
@@ -30,7 +31,7 @@ export interface LocalServiceOptions {
 
 export class LocalService {
   readonly runner: ServiceRunner;
-  readonly front: Front & { listen(port?: number): Promise<void> };
+  readonly front: Front & { listen(port?: number, host?: string): Promise<void> };
   private readonly kpa: Kpa;
   lastDecision: Decision | undefined;
   lastScale: ScaleEvent | undefined;
@@ -39,8 +40,10 @@ export class LocalService {
     const { spec, scaling } = options;
     const holdTimeoutMs = spec.timeoutSeconds * 1000;
     const onDemand = () => this.activate();
+    // The TCP front cannot count requests against a limit: a public Service with
+    // containerConcurrency gets the HTTP activator on its public port instead.
     this.front =
-      options.publicPort !== undefined
+      options.publicPort !== undefined && spec.containerConcurrency === 0
         ? new TcpFront({
             service: spec.name,
             maxWaiting: options.maxWaiting,
@@ -74,7 +77,9 @@ export class LocalService {
 
   /** Listens, then starts `max(min-scale, initial-scale)` replicas and waits for them. */
   async start(): Promise<void> {
-    await this.front.listen(this.options.publicPort);
+    const { publicPort } = this.options;
+    if (publicPort !== undefined) await this.front.listen(publicPort, "0.0.0.0");
+    else await this.front.listen();
     const initial = Math.max(this.options.scaling.minScale, this.options.scaling.initialScale);
     await this.scale(initial, `initial-scale ${initial}`);
   }
@@ -84,6 +89,7 @@ export class LocalService {
     this.kpa.record(now, this.front.takeConcurrency());
     const decision = this.kpa.decide(now, this.runner.readyReplicas.length);
     this.lastDecision = decision;
+    this.front.setActivatorInPath(decision.activatorInPath);
     if (decision.desired !== this.runner.desired)
       void this.scale(decision.desired, decision.reason);
   }
@@ -95,7 +101,7 @@ export class LocalService {
 
   private activate(): void {
     const now = Date.now();
-    this.kpa.noteActivation(now);
+    this.kpa.noteActivation(now, this.front.waiting);
     if (this.runner.desired === 0) {
       const decision = this.kpa.decide(now, 0);
       this.lastDecision = decision;

@@ -23,6 +23,8 @@ export interface AutoscalerDefaults {
   maxScale: number;
   scaleDownDelayMs: number;
   maxScaleLimit: number;
+  /** -1: the activator stays in the request path; 0: it leaves as soon as a replica is wanted. */
+  targetBurstCapacity: number;
 }
 
 export interface ScalingSpec {
@@ -31,9 +33,14 @@ export interface ScalingSpec {
   /** 0 means unbounded, as in Knative. */
   maxScale: number;
   initialScale: number;
+  /** Replicas a Service wakes to from zero; 1 when the annotation is absent. */
   activationScale: number;
   /** Concurrency per replica the autoscaler aims for (target × utilisation). */
   targetPerReplica: number;
+  /** Concurrency one replica can take (Knative's "total"): containerConcurrency, else the target. */
+  totalPerReplica: number;
+  /** Spare concurrency the activator keeps in front of the replicas (-1: always in the path). */
+  targetBurstCapacity: number;
   /** 0 means no hard limit. */
   containerConcurrency: number;
   stableWindowMs: number;
@@ -64,6 +71,7 @@ const KNATIVE_DEFAULTS: Record<string, string> = {
   "max-scale": "0",
   "scale-down-delay": "0s",
   "max-scale-limit": "0",
+  "target-burst-capacity": "211",
 };
 
 const A = "autoscaling.knative.dev/";
@@ -87,7 +95,7 @@ export function readAutoscalerDefaults(
       throw new ManifestError(`${at(key)}="${merged[key]}" must be true or false`);
     return v === "true";
   };
-  return {
+  const defaults: AutoscalerDefaults = {
     targetUtilizationPct: num("container-concurrency-target-percentage", 1, 100),
     concurrencyTargetDefault: num("container-concurrency-target-default", 0.01),
     stableWindowMs: dur("stable-window", 6_000, 3_600_000),
@@ -104,7 +112,22 @@ export function readAutoscalerDefaults(
     maxScale: int(merged["max-scale"]!, at("max-scale"), 0),
     scaleDownDelayMs: dur("scale-down-delay", 0, 3_600_000),
     maxScaleLimit: int(merged["max-scale-limit"]!, at("max-scale-limit"), 0),
+    targetBurstCapacity: burstCapacity(
+      merged["target-burst-capacity"]!,
+      at("target-burst-capacity"),
+    ),
   };
+  // knative/serving pkg/autoscaler/config/config.go: with a limit, the default max-scale must be
+  // set and within it.
+  if (
+    defaults.maxScaleLimit > 0 &&
+    (defaults.maxScale < 1 || defaults.maxScale > defaults.maxScaleLimit)
+  ) {
+    throw new ManifestError(
+      `${at("max-scale")}="${defaults.maxScale}" must be from 1 to max-scale-limit (${defaults.maxScaleLimit})`,
+    );
+  }
+  return defaults;
 }
 
 export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefaults): ScalingSpec {
@@ -126,15 +149,30 @@ export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefault
   if (metric !== undefined && metric !== "concurrency")
     throw new ManifestError(`${at("metric")}: only the concurrency metric runs locally`);
 
+  // Knative's webhook refuses these (knative/serving pkg/apis/autoscaling/annotation_validation.go,
+  // validateMinMaxScale): nothing is clamped.
   const minScale = intAnn("min-scale", defaults.minScale, 0);
-  let maxScale = intAnn("max-scale", defaults.maxScale, 0);
-  if (defaults.maxScaleLimit > 0) {
-    if (maxScale === 0 || maxScale > defaults.maxScaleLimit) maxScale = defaults.maxScaleLimit;
-  }
+  const maxScale = intAnn("max-scale", defaults.maxScale, 0);
   if (maxScale !== 0 && maxScale < minScale) {
     throw new ManifestError(
       `${service.file}: Service ${service.name}: annotation ${A}max-scale="${maxScale}" is below ${A}min-scale="${minScale}"`,
     );
+  }
+  if (get("max-scale") !== undefined && defaults.maxScaleLimit > 0) {
+    if (maxScale === 0 || maxScale > defaults.maxScaleLimit)
+      throw new ManifestError(
+        `${at("max-scale")} must be from 1 to max-scale-limit (${defaults.maxScaleLimit}) in config-autoscaler`,
+      );
+  }
+  let activationScale = 1;
+  if (get("activation-scale") !== undefined) {
+    activationScale = int(get("activation-scale")!, at("activation-scale"), 0);
+    if (activationScale < minScale)
+      throw new ManifestError(`${at("activation-scale")} is below ${A}min-scale="${minScale}"`);
+    if (maxScale !== 0 && activationScale > maxScale)
+      throw new ManifestError(`${at("activation-scale")} is above ${A}max-scale="${maxScale}"`);
+    if (activationScale < 2)
+      throw new ManifestError(`${at("activation-scale")} must be at least 2`);
   }
   const initialScale = intAnn("initial-scale", defaults.initialScale, 0);
   if (initialScale === 0 && get("initial-scale") !== undefined && !defaults.allowZeroInitialScale) {
@@ -142,14 +180,17 @@ export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefault
       `${at("initial-scale")}: 0 needs allow-zero-initial-scale: "true" in config-autoscaler`,
     );
   }
-  const activationScale = intAnn("activation-scale", 1, 1);
-  const target = numAnn(
-    "target",
-    service.containerConcurrency > 0
-      ? Math.min(service.containerConcurrency, defaults.concurrencyTargetDefault)
-      : defaults.concurrencyTargetDefault,
-    0.01,
-  );
+  // knative/serving pkg/reconciler/autoscaling/resources/target.go (ResolveMetricTarget): a
+  // replica's total is containerConcurrency, else the default; a `target` annotation replaces it,
+  // never above containerConcurrency; the autoscaler aims at total × utilisation.
+  const cc = service.containerConcurrency;
+  const fallbackTotal = cc > 0 ? cc : defaults.concurrencyTargetDefault;
+  const target = numAnn("target", fallbackTotal, 0.01);
+  const totalPerReplica = cc > 0 ? Math.min(target, cc) : target;
+  const targetBurstCapacity =
+    get("target-burst-capacity") === undefined
+      ? defaults.targetBurstCapacity
+      : burstCapacity(get("target-burst-capacity")!, at("target-burst-capacity"));
   const utilization = numAnn(
     "target-utilization-percentage",
     defaults.targetUtilizationPct,
@@ -164,16 +205,10 @@ export function scalingSpecFor(service: ServiceSpec, defaults: AutoscalerDefault
     maxScale,
     initialScale,
     activationScale,
-    // Knative: the hard limit caps the target; utilisation keeps headroom for bursts.
-    targetPerReplica: Math.max(
-      0.01,
-      ((service.containerConcurrency > 0
-        ? Math.min(target, service.containerConcurrency)
-        : target) *
-        utilization) /
-        100,
-    ),
-    containerConcurrency: service.containerConcurrency,
+    targetPerReplica: Math.max(0.01, (totalPerReplica * utilization) / 100),
+    totalPerReplica,
+    targetBurstCapacity,
+    containerConcurrency: cc,
     stableWindowMs,
     panicWindowMs: Math.max(1000, (stableWindowMs * panicWindowPct) / 100),
     panicThresholdPct: numAnn("panic-threshold-percentage", defaults.panicThresholdPct, 110, 1000),
@@ -193,6 +228,14 @@ function number(raw: string, at: string, min: number, max = Infinity): number {
       `${at} must be a number${max < Infinity ? ` from ${min} to ${max}` : ` ≥ ${min}`}`,
     );
   }
+  return value;
+}
+
+/** A burst capacity: -1 (unlimited: the activator never leaves the path) or a number ≥ 0. */
+function burstCapacity(raw: string, at: string): number {
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || (value < 0 && value !== -1))
+    throw new ManifestError(`${at} must be -1 or a number ≥ 0`);
   return value;
 }
 

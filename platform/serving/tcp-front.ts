@@ -1,8 +1,10 @@
 /**
- * The public Service's front door: a TCP (L4) balancer on the public port. Knative takes the
- * activator out of the request path once replicas are ready; locally the closest cheap thing is
- * to not parse HTTP at all: each connection is spliced to a ready replica (round robin) and bytes
- * flow both ways untouched. A connection counts as a request in flight from the first bytes the
+ * The public Service's front door: a TCP (L4) balancer on the public port, for a Service with no
+ * containerConcurrency. It stands for Knative with the activator out of the request path (the
+ * ingress's `target-burst-capacity: "0"`): without a concurrency limit there is nothing to hold
+ * while a replica is ready, so HTTP is not parsed at all: each connection is spliced to a ready
+ * replica (round robin) and bytes flow both ways untouched. With no ready replica, connections
+ * wait, as Knative then routes through the activator. A connection counts as a request in flight from the first bytes the
  * client sends until the replica's first answer bytes (HTTP/1.1 without pipelining), which is
  * the concurrency the autoscaler needs. With no ready replica, connections wait (bounded).
  */
@@ -58,6 +60,9 @@ export class TcpFront implements Front {
   takeConcurrency(): number {
     return this.meter.takeAverage() + this.waitingSockets.length;
   }
+
+  /** Nothing to change: with no concurrency limit both modes forward at once or wait for a replica. */
+  setActivatorInPath(): void {}
 
   setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
     this.endpoints = [...list];
