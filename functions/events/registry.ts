@@ -3,13 +3,10 @@
  * path a person can read (`data.items[0].quantity`), which is what the problem+json answer shows.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { FieldError } from "../../lib/http-problem.js";
 import type { EventSchema } from "./schemas.js";
 
-export interface FieldError {
-  /** Where the problem is, e.g. `data.items[0].quantity` or `type`. */
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 export interface EventRegistry {
   readonly types: readonly string[];

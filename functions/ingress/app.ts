@@ -3,13 +3,13 @@
  * holds every event of the request durably; anything it rejects publishes nothing.
  */
 import type { CloudEvent } from "cloudevents";
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.js";
+import { HttpError, problemResponse } from "../../lib/http-problem.js";
 import type { Sink } from "../../lib/sink.js";
 import type { EventRegistry } from "../events/registry.js";
 import { contentModeOf, eventFromData, parseEvents, type ContentMode } from "./parse.js";
-import { HttpError } from "./problem.js";
 
 export interface IngressCounters {
   accepted(type: string, count: number): void;
@@ -132,43 +132,21 @@ export function createIngressApp(options: IngressOptions): Hono {
     for (const [type, n] of byType) counters.accepted(type, n);
   }
 
-  app.onError((err, c) => problem(c, err, counters));
+  const answer = (err: unknown, instance: string): Response => {
+    const response = problemResponse(err, instance, { onUnexpected: (e) => console.error(e) });
+    counters.rejected(err instanceof HttpError ? err.title : "internal", response.status);
+    return response;
+  };
+  app.onError((err, c) => answer(err, c.req.path));
   app.notFound((c) =>
-    problem(
-      c,
+    answer(
       new HttpError(
-        400,
+        404,
         "Not Found",
         `no route for ${c.req.method} ${c.req.path}; POST /events or /events/<type>`,
       ),
-      counters,
-      404,
+      c.req.path,
     ),
   );
   return app as unknown as Hono;
-}
-
-function problem(
-  c: Context,
-  err: Error,
-  counters: IngressCounters,
-  statusOverride?: number,
-): Response {
-  const httpError = err instanceof HttpError ? err : undefined;
-  const status = statusOverride ?? httpError?.status ?? 500;
-  const body = httpError
-    ? { ...httpError.toProblem(c.req.path), status }
-    : {
-        type: "about:blank",
-        title: "Internal Server Error",
-        status: 500,
-        detail: "an unexpected error occurred",
-        instance: c.req.path,
-      };
-  if (!httpError) console.error(err);
-  counters.rejected(httpError?.title ?? "internal", status);
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/problem+json", ...(httpError?.headers ?? {}) },
-  });
 }
