@@ -3,11 +3,33 @@ import { HttpError, type FieldError } from "../../lib/http-problem.js";
 
 export { HttpError };
 
-export function invalidEvent(errors: readonly FieldError[], index?: number): HttpError {
+/**
+ * The 400 for an event whose checks failed: the first error in the detail, the listed ones as
+ * field errors, and how many more there are (`more` undefined: validation stopped at the first).
+ */
+export function invalidEvent(
+  errors: readonly FieldError[],
+  index?: number,
+  more: number | undefined = 0,
+): HttpError {
   const where = index === undefined ? "" : `event ${index}: `;
   const prefixed =
     index === undefined ? errors : errors.map((e) => ({ ...e, field: `[${index}].${e.field}` }));
   const first = errors[0];
-  const detail = `${where}${first ? `${first.field} ${first.message}` : "invalid event"}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`;
-  return new HttpError(400, "Invalid event", detail, prefixed);
+  const others = more === undefined ? undefined : errors.length - 1 + more;
+  const tail =
+    others === undefined
+      ? " (validation stopped at the first error; there may be more)"
+      : others > 0
+        ? ` (and ${others} more)`
+        : "";
+  const detail = `${where}${first ? `${first.field} ${first.message}` : "invalid event"}${tail}`;
+  return new HttpError(
+    400,
+    "Invalid event",
+    detail,
+    prefixed,
+    {},
+    more ? { moreErrors: more } : {},
+  );
 }
