@@ -5,6 +5,7 @@
  */
 import { readFunctionConfig, type FunctionConfig } from "../lib/runtime/config.js";
 import { startMetrics } from "../lib/runtime/metrics.js";
+import { exitWithParent } from "../lib/runtime/parent-watch.js";
 import { startTelemetry } from "../lib/runtime/telemetry.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
@@ -100,5 +101,5 @@ const stop = (signal: string) => {
 };
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));
-// The platform went away without telling us: do not linger as an orphan.
-process.on("disconnect", () => stop("platform gone"));
+// The platform went away without telling us: stop as on SIGTERM rather than linger as an orphan.
+exitWithParent();
