@@ -34,6 +34,7 @@ runFunction("ingress", readIngressConfig, (config, { meter, telemetry, log }) =>
     registry: createEventRegistry(schemas),
     maxEventBytes: config.maxEventBytes,
     maxBatchBytes: config.maxBatchBytes,
+    maxAttributeBytes: config.maxAttributeBytes,
     source: config.source,
     aroundSend: (events, send) =>
       publishSpan(telemetry, config.exchange ?? config.sinkUrl ?? "broker", events, send),

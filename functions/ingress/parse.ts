@@ -7,7 +7,13 @@
 import { randomUUID } from "node:crypto";
 import { CloudEvent, HTTP, ValidationError } from "cloudevents";
 import { isJsonContentType } from "../../lib/cloudevent-amqp.js";
-import type { DataCheck, EventRegistry, FieldError } from "../events/registry.js";
+import {
+  MAX_LISTED,
+  type DataCheck,
+  type EventRegistry,
+  type FieldError,
+} from "../events/registry.js";
+import { checkAttributes, MAX_ATTRIBUTE_BYTES } from "./attributes.js";
 import { HttpError, invalidEvent } from "./problem.js";
 
 export type ContentMode = "binary" | "structured" | "batch";
@@ -53,6 +59,7 @@ export function parseEvents(
   body: string,
   registry: EventRegistry,
   maxEventBytes: number,
+  maxAttributeBytes = MAX_ATTRIBUTE_BYTES,
 ): CloudEvent<unknown>[] {
   const headerRecord: Record<string, string> = {};
   headers.forEach((value, key) => (headerRecord[key] = value));
@@ -81,7 +88,7 @@ export function parseEvents(
   // Sizes first: no schema validation runs on data over the limit, whatever its place in a batch.
   events.forEach((event, i) => checkSize(event, maxEventBytes, indexOf(i)));
   return events.map((event, i) => {
-    const problems = checkEvent(event, raw[i], mode, registry);
+    const problems = checkEvent(event, raw[i], mode, registry, maxAttributeBytes);
     if (problems.errors.length) throw invalidEvent(problems.errors, indexOf(i), problems.more);
     // The data was validated as JSON; say so explicitly for every hop after this one.
     return event.datacontenttype === undefined
@@ -122,6 +129,7 @@ function checkEvent(
   raw: unknown,
   mode: ContentMode,
   registry: EventRegistry,
+  maxAttributeBytes: number,
 ): DataCheck {
   const problems: FieldError[] = [];
   const attribute = (name: string) => (mode === "binary" ? `ce-${name}` : name);
@@ -148,6 +156,12 @@ function checkEvent(
   } catch (err) {
     return { errors: [sdkFieldError(err, attribute)], more: 0 };
   }
+  const attributes = checkAttributes(event, attribute, maxAttributeBytes);
+  if (attributes.length)
+    return {
+      errors: attributes.slice(0, MAX_LISTED),
+      more: Math.max(0, attributes.length - MAX_LISTED),
+    };
   if (event.datacontenttype !== undefined && !isJsonContentType(event.datacontenttype)) {
     return {
       errors: [{ field: attribute("datacontenttype"), message: "must be a JSON media type" }],
