@@ -4,6 +4,7 @@
  * counters to the platform over the IPC channel when it has one.
  */
 import { readFunctionConfig, type FunctionConfig } from "../lib/runtime/config.js";
+import { lineLogger } from "../lib/runtime/log.js";
 import { startMetrics } from "../lib/runtime/metrics.js";
 import { exitWithParent } from "../lib/runtime/parent-watch.js";
 import { startTelemetry } from "../lib/runtime/telemetry.js";
@@ -30,7 +31,7 @@ function number(name: string, fallback: number): number {
 }
 
 const name = required("DISPATCHER_NAME");
-const log = (line: string) => console.log(`[dispatcher ${name}] ${line}`);
+const log = lineLogger(`dispatcher ${name}`);
 // Metrics and traces as every function has them; several dispatchers share a host locally, so
 // the metrics endpoint is off unless the platform gives each its own METRICS_PORT.
 let functionConfig: FunctionConfig;

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.js";
 import { HttpError, problemResponse } from "../../lib/http-problem.js";
+import { printable } from "../../lib/printable.js";
 import type { Sink } from "../../lib/sink.js";
 import type { EventRegistry } from "../events/registry.js";
 import { MAX_ATTRIBUTE_BYTES } from "./attributes.js";
@@ -149,7 +150,10 @@ export function createIngressApp(options: IngressOptions): Hono {
   }
 
   const answer = (err: unknown, instance: string): Response => {
-    const response = problemResponse(err, instance, { onUnexpected: (e) => console.error(e) });
+    const response = problemResponse(err, instance, {
+      onUnexpected: (e) =>
+        console.error(printable(e instanceof Error ? (e.stack ?? e.message) : String(e))),
+    });
     counters.rejected(err instanceof HttpError ? err.title : "internal", response.status);
     return response;
   };

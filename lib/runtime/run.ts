@@ -5,6 +5,7 @@
 import type { Meter } from "@opentelemetry/api";
 import type { Hono } from "hono";
 import { ConfigError, type FunctionConfig } from "./config.js";
+import { lineLogger } from "./log.js";
 import { startMetrics } from "./metrics.js";
 import { exitWithParent } from "./parent-watch.js";
 import { serve } from "./serve.js";
@@ -33,7 +34,7 @@ export function runFunction<C extends FunctionConfig>(
   const main = async () => {
     exitWithParent();
     const config = readConfig();
-    const log = (line: string) => console.log(`[${config.service}] ${line}`);
+    const log = lineLogger(config.service);
     const metrics = startMetrics(config);
     const telemetry = startTelemetry({
       config: config.telemetry,
