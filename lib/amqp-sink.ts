@@ -7,7 +7,7 @@ import { once } from "node:events";
 import type { ChannelModel, ConfirmChannel } from "amqplib";
 import type { CloudEvent } from "cloudevents";
 import { toAmqp } from "./cloudevent-amqp.js";
-import { BrokerUnavailableError, PublishRejectedError } from "./errors.js";
+import { BrokerUnavailableError, PublishRejectedError, throwFirstFailure } from "./errors.js";
 import { ReconnectingConnection } from "./amqp-connection.js";
 import type { Sink } from "./sink.js";
 
@@ -57,7 +57,17 @@ export class AmqpSink implements Sink {
     const channel = await this.openChannel();
     const confirms: Promise<void>[] = [];
     for (const event of events) {
-      if (this.drained) await this.drained;
+      try {
+        if (this.drained) await this.drained;
+      } catch (err) {
+        // The channel failed while we waited: this event was not published (earlier ones may be).
+        confirms.push(
+          this.track(
+            Promise.reject(new BrokerUnavailableError(`publish failed: ${(err as Error).message}`)),
+          ),
+        );
+        continue;
+      }
       const { content, properties } = toAmqp(event);
       if (event.traceparent !== undefined)
         properties.headers[PUBLISHED_MS_HEADER] = String(Date.now());
@@ -85,9 +95,7 @@ export class AmqpSink implements Sink {
       });
       confirms.push(this.track(confirmed));
     }
-    const results = await Promise.allSettled(confirms);
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failure) throw failure.reason;
+    throwFirstFailure(events, await Promise.allSettled(confirms));
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * Broker's address. Binary content mode per event; a 2xx means the broker holds it.
  */
 import { HTTP, type CloudEvent } from "cloudevents";
-import { BrokerUnavailableError, PublishRejectedError } from "./errors.js";
+import { BrokerUnavailableError, PublishRejectedError, throwFirstFailure } from "./errors.js";
 import type { Sink } from "./sink.js";
 
 export interface HttpSinkOptions {
@@ -24,9 +24,7 @@ export class HttpSink implements Sink {
   async send(events: readonly CloudEvent<unknown>[]): Promise<void> {
     if (this.closed) throw new BrokerUnavailableError("the sink is shutting down");
     const sends = events.map((event) => this.track(this.sendOne(event)));
-    const results = await Promise.allSettled(sends);
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failure) throw failure.reason;
+    throwFirstFailure(events, await Promise.allSettled(sends));
   }
 
   async close(): Promise<void> {

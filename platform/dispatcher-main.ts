@@ -4,7 +4,9 @@
  * dispatcher Deployments. Reports its counters to the platform over the IPC channel when it has one.
  */
 import { readFunctionConfig, type FunctionConfig } from "../lib/runtime/config.js";
+import { lineLogger } from "../lib/runtime/log.js";
 import { startMetrics } from "../lib/runtime/metrics.js";
+import { exitWithParent } from "../lib/runtime/parent-watch.js";
 import { startTelemetry } from "../lib/runtime/telemetry.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
@@ -29,7 +31,7 @@ try {
   console.error(`dispatcher: ${(err as Error).message}`);
   process.exit(2);
 }
-const log = (line: string) => console.log(`[dispatcher ${config.name}] ${line}`);
+const log = lineLogger(`dispatcher ${config.name}`);
 const metrics = startMetrics(functionConfig);
 const telemetry = startTelemetry({
   config: functionConfig.telemetry,
@@ -71,5 +73,5 @@ const stop = (signal: string) => {
 };
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));
-// The platform went away without telling us: do not linger as an orphan.
-process.on("disconnect", () => stop("platform gone"));
+// The platform went away without telling us: stop as on SIGTERM rather than linger as an orphan.
+exitWithParent();

@@ -1,5 +1,6 @@
 /** `npm start`: the whole pipeline on one machine, until Ctrl-C. */
 import { ConfigError } from "../lib/runtime/config.js";
+import { exitWithParent } from "../lib/runtime/parent-watch.js";
 import { QueueArgumentsChanged } from "./broker/topology.js";
 import { readPlatformConfig } from "./config.js";
 import { ensureControlToken } from "./control-token.js";
@@ -36,6 +37,8 @@ try {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGHUP", () => stop("SIGHUP"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // Started by a tool with an IPC channel (the benchmark): stop with it, even if it is killed.
+  exitWithParent();
 } catch (err) {
   // Errors a user can fix are one line, no stack trace.
   const known =

@@ -3,6 +3,10 @@
  * (`dist/platform/main.js`), driven only from outside: its status API, its timeline, and the
  * `leveler` CLI. The benchmark gets its own state directory, ports and instance id, so its
  * exchanges and queues are its own; they are deleted when it stops.
+ *
+ * A benchmark stopped by SIGTERM or SIGINT stops its platform first (then exits as the signal
+ * would have). Killed outright, it leaves the platform to notice on its own: the platform is
+ * started with an IPC channel and stops when that channel closes (lib/runtime/parent-watch.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -19,6 +23,8 @@ import type { TimelineSample } from "../../platform/status/timeline.js";
 
 export interface BenchPlatform {
   instance: string;
+  /** The platform's process. */
+  pid: number;
   ingressUrl: string;
   statusUrl: string;
   amqpUrl: string;
@@ -26,6 +32,7 @@ export interface BenchPlatform {
   timeline(since?: number): Promise<TimelineSample[]>;
   /** `leveler sampling <ratio>`, then waits until every process applies it. */
   setSampling(ratio: number): Promise<void>;
+  /** Stops the platform and removes its queues and state; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -58,11 +65,48 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
   const child: ChildProcess = spawn(
     process.execPath,
     [join(options.root, "dist", "platform", "main.js")],
-    { env, stdio: ["ignore", "pipe", "pipe"], cwd: options.root },
+    { env, stdio: ["ignore", "pipe", "pipe", "ipc"], cwd: options.root },
   );
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      if (running()) {
+        child.kill("SIGTERM");
+        await Promise.race([exited, sleep(30_000)]);
+        if (running()) child.kill("SIGKILL");
+      }
+      log.end();
+      // The bench's exchanges and queues are its own: remove them.
+      const plan = planTopology(
+        loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(options.root, d))),
+        instance,
+      );
+      const connection = await amqp.connect(options.amqpUrl);
+      try {
+        await deleteTopology(await connection.createChannel(), plan);
+      } finally {
+        await connection.close().catch(() => undefined);
+      }
+      rmSync(stateDir, { recursive: true, force: true });
+    })());
+  // Interrupted: stop the platform, then exit as the signal would have (128 + its number).
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = 128 + (signal === "SIGINT" ? 2 : 15);
+    void stop().then(
+      () => process.exit(code),
+      () => process.exit(code),
+    );
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+
   const statusUrl = `http://127.0.0.1:${statusPort}`;
   const ingressUrl = `http://127.0.0.1:${ingressPort}`;
 
@@ -75,10 +119,12 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
   // Up when the status API answers and the public ingress is ready behind its front.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null)
+    if (!running()) {
+      await stop();
       throw new Error(
-        `the platform exited (${child.exitCode}) while starting; see ${options.logFile}`,
+        `the platform exited (${child.exitCode ?? child.signalCode}) while starting; see ${options.logFile}`,
       );
+    }
     try {
       const status = await getJson<PlatformStatus>("/api/status");
       if (status.broker.connected && status.functions.find((f) => f.name === "ingress")?.ready)
@@ -86,13 +132,16 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
+      await stop();
       throw new Error(`the platform did not come up within 60 s; see ${options.logFile}`);
+    }
     await sleep(200);
   }
 
   const platform: BenchPlatform = {
     instance,
+    pid: child.pid!,
     ingressUrl,
     statusUrl,
     amqpUrl: options.amqpUrl,
@@ -117,26 +166,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
         await sleep(200);
       }
     },
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await Promise.race([exited, sleep(30_000)]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      }
-      log.end();
-      // The bench's exchanges and queues are its own: remove them.
-      const plan = planTopology(
-        loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(options.root, d))),
-        instance,
-      );
-      const connection = await amqp.connect(options.amqpUrl);
-      try {
-        await deleteTopology(await connection.createChannel(), plan);
-      } finally {
-        await connection.close().catch(() => undefined);
-      }
-      rmSync(stateDir, { recursive: true, force: true });
-    },
+    stop,
   };
   return platform;
 }

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createEventRegistry } from "./registry.js";
+import { createEventRegistry, FULL_CHECK_BYTES, MAX_LISTED } from "./registry.js";
 import { schemas } from "./schemas.js";
 
 describe("event registry", () => {
@@ -48,5 +48,48 @@ describe("event registry", () => {
       currency: "EUR",
     });
     expect(errors.map((e) => e.field)).toEqual(["data.amount"]);
+  });
+
+  it("bounds the work and the answer: 60,000 empty items cost one error, not 180,000", () => {
+    const hostile = {
+      orderId: "o",
+      currency: "EUR",
+      items: Array.from({ length: 60_000 }, () => ({})),
+    };
+    const check = registry.check("com.example.order.created", hostile);
+    expect(check.errors).toEqual([
+      { field: "data.items", message: "must NOT have more than 1000 items" },
+    ]);
+    // Too large to look past the first error: the answer says there may be more.
+    expect(check.more).toBeUndefined();
+  });
+
+  it("lists at most MAX_LISTED errors of small data and counts the rest", () => {
+    const items = Array.from({ length: 20 }, () => ({}));
+    const check = registry.check("com.example.order.created", {
+      orderId: "o",
+      currency: "EUR",
+      items,
+    });
+    expect(check.errors).toHaveLength(MAX_LISTED);
+    expect(check.more).toBe(20 * 3 - MAX_LISTED);
+  });
+
+  it("stops at the first error of data too large to check in full", () => {
+    const items = Array.from({ length: 999 }, (_, i) => ({
+      sku: "x".repeat(20),
+      quantity: 0,
+      unitPrice: i,
+    }));
+    expect(Buffer.byteLength(JSON.stringify(items))).toBeGreaterThan(FULL_CHECK_BYTES);
+    const check = registry.check("com.example.order.created", {
+      orderId: "o",
+      currency: "EUR",
+      items,
+    });
+    expect(check).toEqual({
+      errors: [{ field: "data.items[0].quantity", message: "must be >= 1" }],
+      more: undefined,
+    });
   });
 });

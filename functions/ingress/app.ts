@@ -3,13 +3,15 @@
  * holds every event of the request durably; anything it rejects publishes nothing.
  */
 import type { CloudEvent } from "cloudevents";
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.js";
+import { HttpError, problemResponse } from "../../lib/http-problem.js";
+import { printable } from "../../lib/printable.js";
 import type { Sink } from "../../lib/sink.js";
 import type { EventRegistry } from "../events/registry.js";
+import { MAX_ATTRIBUTE_BYTES } from "./attributes.js";
 import { contentModeOf, eventFromData, parseEvents, type ContentMode } from "./parse.js";
-import { HttpError } from "./problem.js";
 
 export interface IngressCounters {
   accepted(type: string, count: number): void;
@@ -21,6 +23,8 @@ export interface IngressOptions {
   registry: EventRegistry;
   /** Largest `data` of one event, in bytes (default 256 KiB). */
   maxEventBytes?: number;
+  /** Largest size of one event's attributes as HTTP headers, in bytes (default 8 KiB). */
+  maxAttributeBytes?: number;
   /** Largest request body of a batch, in bytes (default 4 MiB). */
   maxBatchBytes?: number;
   /** `source` given to events posted to `/events/<type>`. */
@@ -41,6 +45,7 @@ const noCounters: IngressCounters = { accepted: () => undefined, rejected: () =>
 export function createIngressApp(options: IngressOptions): Hono {
   const maxEventBytes = options.maxEventBytes ?? 256 * 1024;
   const maxBatchBytes = options.maxBatchBytes ?? 4 * 1024 * 1024;
+  const maxAttributeBytes = options.maxAttributeBytes ?? MAX_ATTRIBUTE_BYTES;
   const source = options.source ?? "/leveler/ingress";
   const counters = options.counters ?? noCounters;
   // The envelope of a structured event or binary headers add a little to the data itself.
@@ -73,8 +78,9 @@ export function createIngressApp(options: IngressOptions): Hono {
         await c.req.text(),
         options.registry,
         maxEventBytes,
+        maxAttributeBytes,
       );
-      await publish(events);
+      await publish(events, mode === "batch");
       return mode === "batch"
         ? c.json({ ids: events.map((e) => e.id) }, 202)
         : c.json({ id: events[0]!.id }, 202);
@@ -103,72 +109,64 @@ export function createIngressApp(options: IngressOptions): Hono {
 
   app.get("/events/types", (c) => c.json({ types: options.registry.types }));
 
-  async function publish(events: CloudEvent<unknown>[]): Promise<void> {
+  /**
+   * Sends the events, all validated already. The broker takes a batch event by event, so a
+   * failure midway may leave some taken: a batch's error answer lists exactly those
+   * (`accepted`), so a client resends only the others and duplicates nothing.
+   */
+  async function publish(events: CloudEvent<unknown>[], batch = false): Promise<void> {
     try {
       await (options.aroundSend
         ? options.aroundSend(events, (stamped) => options.sink.send(stamped))
         : options.sink.send(events));
     } catch (err) {
-      if (err instanceof PublishRejectedError)
-        throw new HttpError(
-          429,
-          "Too Many Requests",
-          `the broker refused the event: ${err.message}; retry later`,
-          [],
-          { "Retry-After": "1" },
-        );
-      if (err instanceof BrokerUnavailableError)
-        throw new HttpError(
-          503,
-          "Broker Unavailable",
-          `the broker did not take the event: ${err.message}; retry later`,
-          [],
-          { "Retry-After": "1" },
-        );
-      throw err;
+      if (!(err instanceof PublishRejectedError || err instanceof BrokerUnavailableError))
+        throw err;
+      const taken = new Set(err.accepted);
+      count(events.filter((e) => taken.has(e.id)));
+      const [status, title, what] =
+        err instanceof PublishRejectedError
+          ? ([429, "Too Many Requests", "refused"] as const)
+          : ([503, "Broker Unavailable", "did not take"] as const);
+      const detail = batch
+        ? `the broker took ${taken.size} of ${events.length} events and ${what} the others: ${err.message}; resend only the events whose ids are not in "accepted", later`
+        : `the broker ${what} the event: ${err.message}; retry later`;
+      throw new HttpError(
+        status,
+        title,
+        detail,
+        [],
+        { "Retry-After": "1" },
+        batch ? { accepted: [...taken] } : {},
+      );
     }
+    count(events);
+  }
+
+  function count(events: CloudEvent<unknown>[]): void {
     const byType = new Map<string, number>();
     for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
     for (const [type, n] of byType) counters.accepted(type, n);
   }
 
-  app.onError((err, c) => problem(c, err, counters));
+  const answer = (err: unknown, instance: string): Response => {
+    const response = problemResponse(err, instance, {
+      onUnexpected: (e) =>
+        console.error(printable(e instanceof Error ? (e.stack ?? e.message) : String(e))),
+    });
+    counters.rejected(err instanceof HttpError ? err.title : "internal", response.status);
+    return response;
+  };
+  app.onError((err, c) => answer(err, c.req.path));
   app.notFound((c) =>
-    problem(
-      c,
+    answer(
       new HttpError(
-        400,
+        404,
         "Not Found",
         `no route for ${c.req.method} ${c.req.path}; POST /events or /events/<type>`,
       ),
-      counters,
-      404,
+      c.req.path,
     ),
   );
   return app as unknown as Hono;
-}
-
-function problem(
-  c: Context,
-  err: Error,
-  counters: IngressCounters,
-  statusOverride?: number,
-): Response {
-  const httpError = err instanceof HttpError ? err : undefined;
-  const status = statusOverride ?? httpError?.status ?? 500;
-  const body = httpError
-    ? { ...httpError.toProblem(c.req.path), status }
-    : {
-        type: "about:blank",
-        title: "Internal Server Error",
-        status: 500,
-        detail: "an unexpected error occurred",
-        instance: c.req.path,
-      };
-  if (!httpError) console.error(err);
-  counters.rejected(httpError?.title ?? "internal", status);
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/problem+json", ...(httpError?.headers ?? {}) },
-  });
 }

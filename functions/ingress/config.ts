@@ -4,6 +4,7 @@ import {
   readString,
   type FunctionConfig,
 } from "../../lib/runtime/config.js";
+import { MAX_ATTRIBUTE_BYTES } from "./attributes.js";
 
 export interface IngressConfig extends FunctionConfig {
   /** Knative's SinkBinding sets K_SINK; an http(s) URL means "send there over HTTP". */
@@ -13,6 +14,7 @@ export interface IngressConfig extends FunctionConfig {
   exchange: string | undefined;
   maxEventBytes: number;
   maxBatchBytes: number;
+  maxAttributeBytes: number;
   source: string;
 }
 
@@ -27,6 +29,10 @@ export function readIngressConfig(
     exchange: env.BROKER_EXCHANGE || undefined,
     maxEventBytes: readNumber(env, "MAX_EVENT_BYTES", 256 * 1024, { min: 1, integer: true }),
     maxBatchBytes: readNumber(env, "MAX_BATCH_BYTES", 4 * 1024 * 1024, { min: 1, integer: true }),
+    maxAttributeBytes: readNumber(env, "MAX_ATTRIBUTE_BYTES", MAX_ATTRIBUTE_BYTES, {
+      min: 1,
+      integer: true,
+    }),
     source: readString(env, "EVENT_SOURCE", "/leveler/ingress"),
   };
 }

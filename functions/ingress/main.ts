@@ -5,7 +5,7 @@ import type { Sink } from "../../lib/sink.js";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
 import { runFunction } from "../../lib/runtime/run.js";
-import { publishSpan } from "../../lib/runtime/tracing.js";
+import { publishSpan, withoutClientTraceContext } from "../../lib/runtime/tracing.js";
 import { createIngressApp } from "./app.js";
 import { readIngressConfig } from "./config.js";
 
@@ -34,9 +34,15 @@ runFunction("ingress", readIngressConfig, (config, { meter, telemetry, log }) =>
     registry: createEventRegistry(schemas),
     maxEventBytes: config.maxEventBytes,
     maxBatchBytes: config.maxBatchBytes,
+    maxAttributeBytes: config.maxAttributeBytes,
     source: config.source,
     aroundSend: (events, send) =>
-      publishSpan(telemetry, config.exchange ?? config.sinkUrl ?? "broker", events, send),
+      publishSpan(
+        telemetry,
+        config.exchange ?? config.sinkUrl ?? "broker",
+        withoutClientTraceContext(events),
+        send,
+      ),
     counters: {
       accepted: (type, n) => accepted.add(n, { "cloudevents.event_type": type }),
       rejected: (reason, status) =>

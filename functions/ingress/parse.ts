@@ -7,7 +7,13 @@
 import { randomUUID } from "node:crypto";
 import { CloudEvent, HTTP, ValidationError } from "cloudevents";
 import { isJsonContentType } from "../../lib/cloudevent-amqp.js";
-import type { EventRegistry, FieldError } from "../events/registry.js";
+import {
+  MAX_LISTED,
+  type DataCheck,
+  type EventRegistry,
+  type FieldError,
+} from "../events/registry.js";
+import { checkAttributes, MAX_ATTRIBUTE_BYTES } from "./attributes.js";
 import { HttpError, invalidEvent } from "./problem.js";
 
 export type ContentMode = "binary" | "structured" | "batch";
@@ -53,6 +59,7 @@ export function parseEvents(
   body: string,
   registry: EventRegistry,
   maxEventBytes: number,
+  maxAttributeBytes = MAX_ATTRIBUTE_BYTES,
 ): CloudEvent<unknown>[] {
   const headerRecord: Record<string, string> = {};
   headers.forEach((value, key) => (headerRecord[key] = value));
@@ -65,8 +72,9 @@ export function parseEvents(
     throw sdkError(err);
   }
   const events = Array.isArray(parsed) ? parsed : [parsed];
+  const json = mode === "binary" ? undefined : (JSON.parse(body) as unknown);
   if (mode === "batch") {
-    if (!Array.isArray(JSON.parse(body)))
+    if (!Array.isArray(json))
       throw new HttpError(400, "Invalid batch", "body: a batch must be a JSON array of events", [
         { field: "body", message: "must be an array" },
       ]);
@@ -75,17 +83,13 @@ export function parseEvents(
         { field: "body", message: "must not be empty" },
       ]);
   }
-  const raw =
-    mode === "structured"
-      ? [JSON.parse(body) as unknown]
-      : mode === "batch"
-        ? (JSON.parse(body) as unknown[])
-        : [undefined];
+  const raw = mode === "structured" ? [json] : mode === "batch" ? (json as unknown[]) : [undefined];
+  const indexOf = (i: number) => (mode === "batch" ? i : undefined);
+  // Sizes first: no schema validation runs on data over the limit, whatever its place in a batch.
+  events.forEach((event, i) => checkSize(event, maxEventBytes, indexOf(i)));
   return events.map((event, i) => {
-    const index = mode === "batch" ? i : undefined;
-    const problems = checkEvent(event, raw[i], mode, registry);
-    if (problems.length) throw invalidEvent(problems, index);
-    checkSize(event, maxEventBytes, index);
+    const problems = checkEvent(event, raw[i], mode, registry, maxAttributeBytes);
+    if (problems.errors.length) throw invalidEvent(problems.errors, indexOf(i), problems.more);
     // The data was validated as JSON; say so explicitly for every hop after this one.
     return event.datacontenttype === undefined
       ? event.cloneWith({ datacontenttype: "application/json" }, false)
@@ -104,8 +108,8 @@ export function eventFromData(
   const size = Buffer.byteLength(body);
   if (size > maxEventBytes) throw tooLarge(size, maxEventBytes);
   const data = rawJson(body);
-  const problems = registry.validate(type, data);
-  if (problems.length) throw invalidEvent(problems);
+  const problems = registry.check(type, data);
+  if (problems.errors.length) throw invalidEvent(problems.errors, undefined, problems.more);
   // Every attribute is ours and valid by construction; skip the SDK's per-event schema check.
   return new CloudEvent<unknown>(
     {
@@ -125,7 +129,8 @@ function checkEvent(
   raw: unknown,
   mode: ContentMode,
   registry: EventRegistry,
-): FieldError[] {
+  maxAttributeBytes: number,
+): DataCheck {
   const problems: FieldError[] = [];
   const attribute = (name: string) => (mode === "binary" ? `ce-${name}` : name);
   const given =
@@ -145,16 +150,25 @@ function checkEvent(
       message: `must be "1.0", not "${given.specversion}"`,
     });
   }
-  if (problems.length) return problems;
+  if (problems.length) return { errors: problems, more: 0 };
   try {
     event.validate();
   } catch (err) {
-    return [sdkFieldError(err, attribute)];
+    return { errors: [sdkFieldError(err, attribute)], more: 0 };
   }
+  const attributes = checkAttributes(event, attribute, maxAttributeBytes);
+  if (attributes.length)
+    return {
+      errors: attributes.slice(0, MAX_LISTED),
+      more: Math.max(0, attributes.length - MAX_LISTED),
+    };
   if (event.datacontenttype !== undefined && !isJsonContentType(event.datacontenttype)) {
-    return [{ field: attribute("datacontenttype"), message: "must be a JSON media type" }];
+    return {
+      errors: [{ field: attribute("datacontenttype"), message: "must be a JSON media type" }],
+      more: 0,
+    };
   }
-  return registry.validate(event.type, event.data);
+  return registry.check(event.type, event.data);
 }
 
 function checkSize(event: CloudEvent<unknown>, maxEventBytes: number, index?: number): void {

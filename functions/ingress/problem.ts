@@ -1,38 +1,35 @@
+/** The ingress's own errors on top of the shared HttpError (lib/http-problem.ts). */
+import { HttpError, type FieldError } from "../../lib/http-problem.js";
+
+export { HttpError };
+
 /**
- * One error type for everything a request can get wrong, mapped to RFC 9457
- * application/problem+json in one place (the app's onError).
+ * The 400 for an event whose checks failed: the first error in the detail, the listed ones as
+ * field errors, and how many more there are (`more` undefined: validation stopped at the first).
  */
-import type { FieldError } from "../events/registry.js";
-
-export class HttpError extends Error {
-  override readonly name = "HttpError";
-  constructor(
-    readonly status: 400 | 413 | 415 | 429 | 503,
-    readonly title: string,
-    readonly detail: string,
-    readonly errors: readonly FieldError[] = [],
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(detail);
-  }
-
-  toProblem(instance: string): Record<string, unknown> {
-    return {
-      type: "about:blank",
-      title: this.title,
-      status: this.status,
-      detail: this.detail,
-      instance,
-      ...(this.errors.length ? { errors: this.errors } : {}),
-    };
-  }
-}
-
-export function invalidEvent(errors: readonly FieldError[], index?: number): HttpError {
+export function invalidEvent(
+  errors: readonly FieldError[],
+  index?: number,
+  more: number | undefined = 0,
+): HttpError {
   const where = index === undefined ? "" : `event ${index}: `;
   const prefixed =
     index === undefined ? errors : errors.map((e) => ({ ...e, field: `[${index}].${e.field}` }));
   const first = errors[0];
-  const detail = `${where}${first ? `${first.field} ${first.message}` : "invalid event"}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ""}`;
-  return new HttpError(400, "Invalid event", detail, prefixed);
+  const others = more === undefined ? undefined : errors.length - 1 + more;
+  const tail =
+    others === undefined
+      ? " (validation stopped at the first error; there may be more)"
+      : others > 0
+        ? ` (and ${others} more)`
+        : "";
+  const detail = `${where}${first ? `${first.field} ${first.message}` : "invalid event"}${tail}`;
+  return new HttpError(
+    400,
+    "Invalid event",
+    detail,
+    prefixed,
+    {},
+    more ? { moreErrors: more } : {},
+  );
 }

@@ -5,7 +5,9 @@
 import type { Meter } from "@opentelemetry/api";
 import type { Hono } from "hono";
 import { ConfigError, type FunctionConfig } from "./config.js";
+import { lineLogger } from "./log.js";
 import { startMetrics } from "./metrics.js";
+import { exitWithParent } from "./parent-watch.js";
 import { serve } from "./serve.js";
 import { startTelemetry, type Telemetry } from "./telemetry.js";
 import { httpServerSpans } from "./tracing.js";
@@ -30,8 +32,9 @@ export function runFunction<C extends FunctionConfig>(
   build: (config: C, context: FunctionContext) => Promise<FunctionParts> | FunctionParts,
 ): void {
   const main = async () => {
+    exitWithParent();
     const config = readConfig();
-    const log = (line: string) => console.log(`[${config.service}] ${line}`);
+    const log = lineLogger(config.service);
     const metrics = startMetrics(config);
     const telemetry = startTelemetry({
       config: config.telemetry,

@@ -14,7 +14,7 @@ import {
   type Context,
   type Span,
 } from "@opentelemetry/api";
-import type { CloudEvent } from "cloudevents";
+import { CloudEvent } from "cloudevents";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import type { Telemetry } from "./telemetry.js";
@@ -46,15 +46,21 @@ export function failSpan(span: Span, err: unknown): void {
 
 export interface ServerSpanOptions {
   /**
-   * Whether a request without a trace context starts a trace (the ingress: the system's edge).
-   * Other functions only continue traces: a request that carries none costs them nothing.
+   * Whether this is the system's edge (the ingress): requests may start traces, and a client's
+   * `traceparent` is only linked, not followed (see httpServerSpans). Other functions only
+   * continue traces: a request that carries none costs them nothing.
    */
   startsTraces: boolean;
 }
 
 /**
- * A SERVER span around each request of a function's app, parented to the request's W3C
- * `traceparent`, current while the handler runs. Named `<method> <route>` (HTTP semconv).
+ * A SERVER span around each request of a function's app, current while the handler runs. Named
+ * `<method> <route>` (HTTP semconv).
+ *
+ * Inside the system it is the child of the request's W3C `traceparent` and follows its sampling
+ * decision (the edge made it). At the edge the decision is ours: a client's sampled flag would
+ * otherwise force tracing at any ratio above 0. There the span starts a trace of its own, sampled
+ * at our ratio, with a link to the client's span so the two traces can still be joined.
  *
  * An unsampled request goes through untouched: no context is entered or propagated, so the
  * events it publishes carry none and every later hop skips them as cheaply as at ratio 0. The
@@ -68,12 +74,18 @@ export function httpServerSpans(
     if (!telemetry.active) return next();
     const traceparent = c.req.header("traceparent");
     if (traceparent === undefined && !options.startsTraces) return next();
-    const parent =
+    const remote =
       traceparent === undefined
         ? ROOT_CONTEXT
         : extractContext({ traceparent, tracestate: c.req.header("tracestate") });
+    const client = options.startsTraces ? trace.getSpanContext(remote) : undefined;
+    const parent = options.startsTraces ? ROOT_CONTEXT : remote;
     const method = c.req.method;
-    const span = telemetry.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
+    const span = telemetry.tracer.startSpan(
+      method,
+      { kind: SpanKind.SERVER, ...(client ? { links: [{ context: client }] } : {}) },
+      parent,
+    );
     if (!span.isRecording()) return next();
     span.setAttributes({
       "http.request.method": method,
@@ -94,6 +106,21 @@ export function httpServerSpans(
       span.end();
     }
   };
+}
+
+/**
+ * The events without the trace context a client put on them (the CloudEvents `traceparent` and
+ * `tracestate` extensions): at the edge it is not ours to continue, and its sampled flag would
+ * make every later hop trace the event. publishSpan stamps our own when we trace.
+ */
+export function withoutClientTraceContext(
+  events: readonly CloudEvent<unknown>[],
+): CloudEvent<unknown>[] {
+  return events.map((e) => {
+    if (e.traceparent === undefined && e.tracestate === undefined) return e;
+    const { traceparent: _p, tracestate: _s, ...rest } = e.toJSON();
+    return new CloudEvent<unknown>(rest, false);
+  });
 }
 
 /** Whether the current context holds a span being recorded (a sampled trace). */
@@ -131,9 +158,9 @@ export async function publishSpan<T>(
     },
   });
   const extensions = injectContext(trace.setSpan(context.active(), span));
-  // A client's own `traceparent` on the event is replaced: the event becomes durable here, and
-  // the trace to follow through the broker is this one (the client's reaches us as the parent
-  // through the HTTP traceparent header).
+  // An event's own `traceparent` is replaced: the event becomes durable here, and the trace to
+  // follow through the broker is this one (at the edge, a client's is linked from the server
+  // span; see httpServerSpans).
   const stamped = events.map((e) =>
     e.cloneWith({ traceparent: extensions.traceparent, tracestate: extensions.tracestate }, false),
   );

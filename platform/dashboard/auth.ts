@@ -13,6 +13,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { HttpError, problemResponse } from "../../lib/http-problem.js";
 import { authorized } from "../control-token.js";
 
 /** A week: long enough to survive `npm start` restarts (the token stays in the state directory). */
@@ -93,18 +94,15 @@ export function controlAuth(
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const verdict = checkControl(c, token, auth);
     if (!verdict.ok) {
-      return c.json(
-        {
-          type: "about:blank",
-          title: verdict.status === 401 ? "Unauthorized" : "Forbidden",
-          status: verdict.status,
-          detail: verdict.detail,
-        },
-        verdict.status,
-        {
-          "content-type": "application/problem+json",
-          ...(verdict.status === 401 ? { "www-authenticate": "Bearer" } : {}),
-        },
+      return problemResponse(
+        new HttpError(
+          verdict.status,
+          verdict.status === 401 ? "Unauthorized" : "Forbidden",
+          verdict.detail,
+          [],
+          verdict.status === 401 ? { "www-authenticate": "Bearer" } : {},
+        ),
+        c.req.path,
       );
     }
     await next();

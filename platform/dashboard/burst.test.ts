@@ -2,15 +2,15 @@ import { describe, expect, it } from "vitest";
 import { createEventRegistry } from "../../functions/events/registry.js";
 import { schemas } from "../../functions/events/schemas.js";
 import { BurstSender, burstData, burstTypes, MAX_BURST, parseBurstRequest } from "./burst.js";
-import { RequestError } from "./problem.js";
+import { HttpError } from "../../lib/http-problem.js";
 
 const types = burstTypes(schemas.map((s) => s.$id));
 
-function refused(fn: () => unknown): RequestError {
+function refused(fn: () => unknown): HttpError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof RequestError) return err;
+    if (err instanceof HttpError) return err;
     throw err;
   }
   throw new Error("not refused");
@@ -39,11 +39,11 @@ describe("burst: what it sends", () => {
   it("refuses a bad count or type with 400 naming the field", () => {
     for (const count of [0, -1, 1.5, "10", null, undefined, MAX_BURST + 1]) {
       const err = refused(() => parseBurstRequest({ count, type: "order" }, types));
-      expect([err.status, err.field], String(count)).toEqual([400, "count"]);
+      expect([err.status, err.errors[0]?.field], String(count)).toEqual([400, "count"]);
     }
     for (const type of ["invoice", 3, ""]) {
       const err = refused(() => parseBurstRequest({ count: 1, type }, types));
-      expect([err.status, err.field]).toEqual([400, "type"]);
+      expect([err.status, err.errors[0]?.field]).toEqual([400, "type"]);
       expect(err.message).toMatch(/order, payment|notification/);
     }
   });

@@ -5,7 +5,8 @@
  * and the progress travels on the dashboard's event stream.
  */
 import type { BurstStatus } from "./wire.js";
-import { RequestError } from "./problem.js";
+import { HttpError } from "../../lib/http-problem.js";
+import { fieldError } from "./problem.js";
 import { sampleData, samples } from "../../functions/events/samples.js";
 
 export const MAX_BURST = 20_000;
@@ -40,7 +41,7 @@ export function parseBurstRequest(
 ): BurstRequest {
   const count = body.count;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > maxCount) {
-    throw new RequestError(
+    throw fieldError(
       400,
       "Bad Request",
       `count must be a whole number from 1 to ${maxCount}, not ${JSON.stringify(count ?? null)}`,
@@ -52,7 +53,7 @@ export function parseBurstRequest(
   const match =
     typeof type === "string" ? types.find((t) => t === type || shortType(t) === type) : undefined;
   if (!match)
-    throw new RequestError(
+    throw fieldError(
       400,
       "Bad Request",
       `type must be "all" or one of ${types.map(shortType).join(", ")} (or the full type), not ${JSON.stringify(type)}`,
@@ -93,14 +94,14 @@ export class BurstSender {
   start(request: BurstRequest): BurstStatus {
     if (this.running) {
       const c = this.current!;
-      throw new RequestError(
+      throw new HttpError(
         409,
         "Conflict",
         `a burst is being sent (${c.sent} of ${c.count}); wait for it to finish`,
       );
     }
     const target = this.options.ingressUrl();
-    if (!target) throw new RequestError(503, "Service Unavailable", "the ingress is not running");
+    if (!target) throw new HttpError(503, "Service Unavailable", "the ingress is not running");
     const status: BurstStatus = {
       id: this.nextId++,
       types: request.types,

@@ -24,7 +24,8 @@ import type { Timeline } from "../status/timeline.js";
 import { createSessionAuth, sameOrigin } from "./auth.js";
 import { BurstSender, burstTypes, MAX_BURST, parseBurstRequest } from "./burst.js";
 import { renderPage } from "./page.js";
-import { jsonObject, problem, RequestError } from "./problem.js";
+import { HttpError, problemResponse } from "../../lib/http-problem.js";
+import { fieldError, jsonObject } from "./problem.js";
 import { dashboardStream } from "./sse.js";
 
 export interface DashboardDeps {
@@ -73,7 +74,7 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
   const auth = createSessionAuth(deps.token);
   const types = burstTypes(schemas.map((s) => s.$id));
   const burst = deps.burstSender ?? new BurstSender({ ingressUrl: deps.ingressUrl });
-  app.onError((err, c) => problem(c, err));
+  app.onError((err, c) => problemResponse(err, c.req.path));
 
   app.get("/", (c) => {
     const token = c.req.query("token");
@@ -157,7 +158,7 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
     try {
       samplerRatio = parseRatio(body.ratio);
     } catch (err) {
-      throw new RequestError(400, "Bad Request", `ratio: ${(err as Error).message}`, "ratio");
+      throw fieldError(400, "Bad Request", `ratio: ${(err as Error).message}`, "ratio");
     }
     writeSamplingSwitchFile(deps.telemetryConfigFile, { samplerRatio });
     return c.json({
@@ -179,7 +180,7 @@ export function createDashboardRoutes(deps: DashboardDeps): Hono {
 /** The same-origin rule of auth.ts, for the two forms outside /api. */
 function refuseCrossSite(c: Context): void {
   if (!sameOrigin(c.req.header("origin"), c.req.header("host")))
-    throw new RequestError(
+    throw new HttpError(
       403,
       "Forbidden",
       "this form may only be sent from the dashboard itself (an Origin header naming this server)",

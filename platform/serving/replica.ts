@@ -1,7 +1,8 @@
 /**
  * One replica of a Knative Service: an OS process running the function's bundle, told what
  * Knative tells a container (PORT, K_SERVICE, K_REVISION, K_CONFIGURATION and the manifest's env)
- * and talked to only over HTTP and signals.
+ * and talked to only over HTTP and signals. Its IPC channel carries no message: it closes when
+ * the platform dies, and the replica then stops as on SIGTERM (lib/runtime/parent-watch.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
@@ -44,7 +45,9 @@ export class Replica {
         PORT: String(options.port),
         METRICS_PORT: String(options.metricsPort),
       },
-      stdio: ["ignore", "pipe", "pipe"],
+      // The IPC channel carries nothing: its closing tells the replica the platform is gone
+      // (lib/runtime/parent-watch.ts), SIGKILL included.
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     setNice(this.process, options.nice);
     this.process.stdout?.pipe(this.log, { end: false });

@@ -1,0 +1,111 @@
+/**
+ * Security review, issue 18 item 7: at the edge the sampling decision is ours. A client's sampled
+ * `traceparent` is linked, not followed; inside the system a request follows its parent's decision.
+ */
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
+import { CloudEvent } from "cloudevents";
+import { Hono } from "hono";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { LiveSampler } from "./live-sampler.js";
+import type { Telemetry } from "./telemetry.js";
+import { httpServerSpans, withoutClientTraceContext } from "./tracing.js";
+
+const exporter = new InMemorySpanExporter();
+const sampler = new LiveSampler(1);
+const provider = new TracerProvider({
+  sampler,
+  spanProcessors: [new SimpleSpanProcessor({ exporter })],
+});
+const telemetry: Telemetry = {
+  tracer: provider.getTracer("test"),
+  sampler,
+  get active() {
+    return sampler.active;
+  },
+  shutdown: () => Promise.resolve(),
+};
+const contextManager = new AsyncLocalStorageContextManager();
+beforeAll(() => {
+  context.setGlobalContextManager(contextManager.enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+});
+afterAll(() => {
+  context.disable();
+  propagation.disable();
+});
+beforeEach(() => exporter.reset());
+
+const CLIENT_TRACE = "0af7651916cd43dd8448eb211c80319c";
+const CLIENT_SPAN = "b7ad6b7169203331";
+const SAMPLED = `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`;
+// Far above 0 for `active`, far below any chance of a root trace being sampled.
+const TINY = 1e-12;
+
+function app(startsTraces: boolean): Hono {
+  const a = new Hono();
+  a.use(httpServerSpans(telemetry, { startsTraces }));
+  a.post("/events", (c) => c.json({ traced: trace.getActiveSpan()?.isRecording() ?? false }));
+  return a;
+}
+
+async function post(a: Hono, headers: Record<string, string>): Promise<boolean> {
+  const r = await a.request("/events", { method: "POST", headers });
+  return ((await r.json()) as { traced: boolean }).traced;
+}
+
+describe("the edge's server span", () => {
+  it("does not let a client's sampled flag force tracing", async () => {
+    sampler.ratio = TINY;
+    expect(await post(app(true), { traceparent: SAMPLED })).toBe(false);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it("when it samples, starts a trace of its own linked to the client's span", async () => {
+    sampler.ratio = 1;
+    expect(await post(app(true), { traceparent: SAMPLED })).toBe(true);
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.spanContext().traceId).not.toBe(CLIENT_TRACE);
+    expect(span!.parentSpanContext).toBeUndefined();
+    expect(span!.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+      [CLIENT_TRACE, CLIENT_SPAN],
+    ]);
+  });
+});
+
+describe("a server span inside the system", () => {
+  it("follows its parent's sampling decision, as the edge made it", async () => {
+    sampler.ratio = TINY;
+    expect(await post(app(false), { traceparent: SAMPLED })).toBe(true);
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.spanContext().traceId).toBe(CLIENT_TRACE);
+    expect(span!.parentSpanContext?.spanId).toBe(CLIENT_SPAN);
+  });
+});
+
+describe("withoutClientTraceContext", () => {
+  it("drops the traceparent and tracestate extensions, and keeps the rest", () => {
+    const event = new CloudEvent<unknown>(
+      {
+        id: "e1",
+        source: "/s",
+        type: "t",
+        data: { a: 1 },
+        traceparent: SAMPLED,
+        tracestate: "k=v",
+        other: "x",
+      },
+      false,
+    );
+    const [out] = withoutClientTraceContext([event]);
+    expect(out!.traceparent).toBeUndefined();
+    expect(out!.tracestate).toBeUndefined();
+    expect([out!.id, out!.data, out!.other]).toEqual(["e1", { a: 1 }, "x"]);
+  });
+});
