@@ -34,6 +34,8 @@ import {
 import { parseCounter, scrapeText } from "./metrics-scrape.js";
 import { freePort } from "./ports.js";
 import { ensureBroker, type EnsuredBroker } from "./rabbitmq.js";
+import { childEnv } from "./serving/child-env.js";
+import { ensureStateDir } from "./state-dir.js";
 import { prepareLocalTelemetry } from "./telemetry/local-switch.js";
 import { samplerStatus, type SamplerStatus } from "./telemetry/sampler-status.js";
 import { Timeline, type TimelineReading } from "./timeline.js";
@@ -120,13 +122,14 @@ export class Platform {
     return this.services.get(name);
   }
 
-  /** Dead letters of every dead-letter queue (they stay in their queues). */
-  async deadLetters(limit = 1000): Promise<DeadLetter[]> {
+  /** Up to `limit` dead letters across every dead-letter queue (they stay in their queues). */
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
     const connection = this.connection?.current;
     if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
     const out: DeadLetter[] = [];
     for (const queue of this.deadLetterQueueNames())
-      out.push(...(await listDeadLetters(connection, queue, limit)));
+      if (out.length < limit)
+        out.push(...(await listDeadLetters(connection, queue, limit - out.length)));
     return out;
   }
 
@@ -194,7 +197,7 @@ export class Platform {
     if (this.started) return;
     this.started = true;
     const { config } = this.options;
-    const logDir = join(config.stateDir, "logs");
+    const logDir = join(ensureStateDir(config.stateDir, this.log), "logs");
     mkdirSync(logDir, { recursive: true });
 
     this.broker = await ensureBroker(config.amqpUrl, {
@@ -232,7 +235,8 @@ export class Platform {
       `RabbitMQ at ${redact(this.broker.url)}; ${this.plan.brokers.length} broker(s), ${this.plan.triggers.length} trigger(s) declared`,
     );
 
-    const baseEnv = definedEnv(this.options.env ?? process.env);
+    const parentEnv = definedEnv(this.options.env ?? process.env);
+    const baseEnv = childEnv(parentEnv, { pass: config.passEnv });
     baseEnv.AMQP_URL = this.broker.url;
     // Only the public front (the ingress's TCP front) is reachable from outside; every replica,
     // dispatcher and metrics endpoint listens on loopback.
@@ -257,7 +261,7 @@ export class Platform {
           distDir: config.distDir,
           logDir,
           baseEnv: { ...baseEnv, ...this.sinkEnv(spec) },
-          overrideEnv: serviceOverrides(spec, baseEnv),
+          overrideEnv: serviceOverrides(spec, parentEnv),
           readinessTimeoutMs: config.readinessTimeoutMs,
           nice: niceFor(spec.cpuRequestMillis, this.largestCpuRequest()),
           log: this.log,
