@@ -20,6 +20,8 @@ export const FIELD_MANAGER = "leveler";
 /** Order in which kinds are applied: what others refer to comes first. */
 const KIND_ORDER = [
   "Namespace",
+  // Fences first: no pod of leveler's runs before its NetworkPolicy does.
+  "NetworkPolicy",
   "RabbitmqCluster",
   "OperatorPolicy",
   "RabbitmqBrokerConfig",
@@ -155,8 +157,9 @@ export function fieldConflicts(err: unknown): FieldConflict[] | undefined {
   const out: FieldConflict[] = [];
   for (const cause of causes as { reason?: unknown; message?: unknown; field?: unknown }[]) {
     if (cause.reason !== "FieldManagerConflict") continue;
-    const manager = /conflict with "([^"]*)"/.exec(String(cause.message ?? ""))?.[1] ?? "unknown";
-    out.push({ field: String(cause.field ?? "?"), manager });
+    const message = typeof cause.message === "string" ? cause.message : "";
+    const manager = /conflict with "([^"]*)"/.exec(message)?.[1] ?? "unknown";
+    out.push({ field: typeof cause.field === "string" ? cause.field : "?", manager });
   }
   return out.length ? out : undefined;
 }
