@@ -1,10 +1,14 @@
 # syntax=docker/dockerfile:1
 # One image per function: docker build --build-arg FUNCTION=order -t REGISTRY/order:TAG .
 # (`npx leveler deploy` does this for every function.) The bundle esbuild makes for a function
-# is self-contained, so the runtime image is Node and one file: no node_modules, no npm, nothing
-# written at run time, which is what readOnlyRootFilesystem in knative/services/*.yaml needs.
+# is self-contained, so the runtime image is Node and one file: no node_modules, no npm or yarn,
+# nothing written at run time, which is what readOnlyRootFilesystem in knative/services/*.yaml needs.
 
-ARG NODE_IMAGE=node:24-alpine
+# The base image, pinned by digest so every build starts from the same bytes (a tag moves).
+# To move to a newer Node 24 (security fixes): `docker buildx imagetools inspect node:24-alpine`
+# (or `crane digest node:24-alpine`) prints the multi-platform index digest; put it here.
+# platform/deploy/dockerfile.test.ts refuses a FROM without a digest.
+ARG NODE_IMAGE=node:24-alpine@sha256:d32cdf619f63fe0471182d08996dd516c6275bb5fd31ae06e55a570bd9e1ad43
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -20,11 +24,25 @@ RUN test -n "$FUNCTION" || { echo "build with --build-arg FUNCTION=<name> (a fol
     mkdir /out && cp "dist/functions/$FUNCTION.js" /out/function.js && cp "dist/functions/$FUNCTION.js.map" /out/function.js.map && \
     sed -i "s|sourceMappingURL=$FUNCTION.js.map|sourceMappingURL=function.js.map|" /out/function.js
 
-FROM ${NODE_IMAGE}
+# The runtime: the base image without its package managers (npm, npx, corepack, yarn), which a
+# function never runs and an intruder would use to fetch tools. Removed in a stage of its own
+# and copied whole onto scratch, so no lower layer of the final image still holds them.
+FROM ${NODE_IMAGE} AS runtime-base
+RUN rm -rf /usr/local/lib/node_modules \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
+      /usr/local/include/node /usr/local/share/doc/node \
+      /root/.npm /tmp/* && \
+    ! command -v npm && ! command -v yarn && node --version
+
+FROM scratch
+COPY --from=runtime-base / /
 ARG FUNCTION
 LABEL org.opencontainers.image.title="leveler-${FUNCTION}" \
       org.opencontainers.image.description="leveler function ${FUNCTION}: one esbuild bundle on Node 24"
-ENV NODE_ENV=production \
+# scratch has no environment: PATH as the node image sets it.
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    NODE_ENV=production \
     PORT=8080 \
     METRICS_PORT=9464
 WORKDIR /app

@@ -1,6 +1,7 @@
 /** Everything the local platform reads from its environment, in one place. */
 import { resolve } from "node:path";
 import { ConfigError, readNumber, readString } from "../lib/runtime/config.js";
+import { parsePassEnv } from "./serving/child-env.js";
 
 export interface PlatformConfig {
   amqpUrl: string;
@@ -22,6 +23,8 @@ export interface PlatformConfig {
   logScaleEvents: boolean;
   /** How often the timeline (dashboard, `GET /api/timeline`) samples rates, depths and replicas. */
   timelineIntervalMs: number;
+  /** Names passed unchanged to every replica and dispatcher, besides serving/child-env.ts's list. */
+  passEnv: string[];
 }
 
 export const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -35,6 +38,8 @@ export function readPlatformConfig(
     throw new ConfigError(
       `LEVELER_INSTANCE=${JSON.stringify(instance)} must be lower-case letters, digits and dashes`,
     );
+  const passEnv = parsePassEnv(env.LEVELER_PASS_ENV);
+  if (typeof passEnv === "string") throw new ConfigError(passEnv);
   return {
     amqpUrl: readString(env, "AMQP_URL", DEFAULT_AMQP_URL),
     amqpUrlIsDefault: !env.AMQP_URL,
@@ -55,5 +60,6 @@ export function readPlatformConfig(
       min: 50,
       max: 60_000,
     }),
+    passEnv,
   };
 }

@@ -4,8 +4,9 @@
  * user of the machine (or a web page making requests to 127.0.0.1) cannot change anything.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureStateDir } from "./state-dir.js";
 
 export function tokenPath(stateDir: string): string {
   return join(stateDir, "control-token");
@@ -13,7 +14,7 @@ export function tokenPath(stateDir: string): string {
 
 export function ensureControlToken(stateDir: string): string {
   const path = tokenPath(stateDir);
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensureStateDir(stateDir);
   if (existsSync(path)) {
     chmodSync(path, 0o600);
     return readFileSync(path, "utf8").trim();

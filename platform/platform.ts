@@ -19,6 +19,8 @@ import type { FunctionGauge } from "./status/platform-metrics.js";
 import type { PlatformStatus } from "./status/status-document.js";
 import { StatusReader } from "./status/status-reader.js";
 import { Timeline } from "./status/timeline.js";
+import { childEnv } from "./serving/child-env.js";
+import { ensureStateDir } from "./state-dir.js";
 import { prepareLocalTelemetry } from "./telemetry/local-switch.js";
 
 export interface PlatformOptions {
@@ -77,12 +79,13 @@ export class Platform {
     if (this.started) return;
     this.started = true;
     const { config } = this.options;
-    const logDir = join(config.stateDir, "logs");
+    const logDir = join(ensureStateDir(config.stateDir, this.log), "logs");
     mkdirSync(logDir, { recursive: true });
     await this.eventing.connect();
-    const baseEnv = this.childEnv();
+    const parentEnv = definedEnv(this.options.env ?? process.env);
+    const baseEnv = this.childEnv(parentEnv);
     // Consumers before dispatchers, so a dispatcher's first delivery finds its subscriber.
-    await this.serving.start({ baseEnv, logDir });
+    await this.serving.start({ baseEnv, parentEnv, logDir });
     await this.eventing.startDispatchers({
       baseEnv,
       logDir,
@@ -129,7 +132,7 @@ export class Platform {
   }
 
   /** Dead letters of every dead-letter queue (they stay in their queues). */
-  deadLetters(limit = 1000): Promise<DeadLetter[]> {
+  deadLetters(limit = 100): Promise<DeadLetter[]> {
     return this.eventing.deadLetters(limit);
   }
 
@@ -139,10 +142,9 @@ export class Platform {
   }
 
   /** The environment every replica and dispatcher starts from. */
-  private childEnv(): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.options.env ?? process.env))
-      if (v !== undefined) env[k] = v;
+  /** What every replica and dispatcher starts from: only what they need of ours (child-env.ts). */
+  private childEnv(parentEnv: Record<string, string>): Record<string, string> {
+    const env = childEnv(parentEnv, { pass: this.options.config.passEnv });
     env.AMQP_URL = this.eventing.amqpUrl;
     // Only the public front (the ingress's TCP front) is reachable from outside; every replica,
     // dispatcher and metrics endpoint listens on loopback.
@@ -151,6 +153,12 @@ export class Platform {
     Object.assign(env, prepareLocalTelemetry(this.options.config.stateDir, this.manifests));
     return env;
   }
+}
+
+function definedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 /** The largest CPU request of any Service or Trigger: it runs at our own priority, the rest in proportion. */

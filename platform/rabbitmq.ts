@@ -3,9 +3,25 @@
  * `rabbitmq-server` is installed, runs a private node for this run: its own node name, ports and
  * data under the state directory, stopped with leveler. Otherwise fails with one line that says
  * what to do.
+ *
+ * The private node is for this user alone: every listener on loopback (AMQP, Erlang distribution,
+ * and epmd when this node is the one to start it), and no guest account: its own user and a
+ * generated password, kept in `<state>/rabbitmq/credentials` (0600) and handed to every process
+ * of the platform in AMQP_URL.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync, realpathSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import amqp from "amqplib";
@@ -74,38 +90,139 @@ function rabbitmqServerCommand(): string | undefined {
   return path;
 }
 
+export interface PrivateCredentials {
+  user: string;
+  password: string;
+}
+
+export const PRIVATE_USER = "leveler";
+
+/** Where the private node keeps its data, and its credentials file. */
+export function privateNodePaths(stateDir: string): { base: string; credentials: string } {
+  const base = join(stateDir, "rabbitmq");
+  return { base, credentials: join(base, "credentials") };
+}
+
+/** The private node's credentials, if a previous start generated them. */
+export function readPrivateCredentials(stateDir: string): PrivateCredentials | undefined {
+  try {
+    const parsed = JSON.parse(
+      readFileSync(privateNodePaths(stateDir).credentials, "utf8"),
+    ) as Partial<PrivateCredentials>;
+    return typeof parsed.user === "string" && typeof parsed.password === "string"
+      ? { user: parsed.user, password: parsed.password }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `url` with the private node's user and password in place of whatever it named. */
+export function withCredentials(url: URL | string, credentials: PrivateCredentials): string {
+  const u = new URL(url.toString());
+  u.username = encodeURIComponent(credentials.user);
+  u.password = encodeURIComponent(credentials.password);
+  return u.toString();
+}
+
+/**
+ * rabbitmq.conf of the private node: its user in place of guest. RabbitMQ creates the default
+ * user only when its database is new; the credentials file lives beside that database.
+ */
+export function privateNodeConfig(credentials: PrivateCredentials): string {
+  return [
+    `default_user = ${credentials.user}`,
+    `default_pass = ${credentials.password}`,
+    "default_vhost = /",
+    "",
+  ].join("\n");
+}
+
+/** The environment that keeps the node's Erlang side on loopback and its files in `base`. */
+export function privateNodeEnv(options: {
+  base: string;
+  nodeName: string;
+  port: number;
+  distPort: number;
+}): Record<string, string> {
+  const { base } = options;
+  return {
+    RABBITMQ_NODENAME: options.nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_NODE_PORT: String(options.port),
+    RABBITMQ_DIST_PORT: String(options.distPort),
+    // The port mapper this node starts if none runs yet (one that already runs keeps its own
+    // binding), and the node's distribution listener: loopback only.
+    ERL_EPMD_ADDRESS: "127.0.0.1",
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
+    // Its own (empty) rabbitmq-env.conf: the machine's /etc/rabbitmq one is for the system node.
+    RABBITMQ_CONF_ENV_FILE: join(base, "rabbitmq-env.conf"),
+    RABBITMQ_MNESIA_BASE: join(base, "mnesia"),
+    RABBITMQ_LOG_BASE: join(base, "log"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(base, "enabled_plugins"),
+    RABBITMQ_CONFIG_FILE: join(base, "rabbitmq"),
+    RABBITMQ_PID_FILE: join(base, "rabbitmq.pid"),
+    RABBITMQ_FEATURE_FLAGS_FILE: join(base, "feature_flags"),
+    ERL_CRASH_DUMP: join(base, "log", "erl_crash.dump"),
+  };
+}
+
+/**
+ * The credentials of the node in `base`: read back, or generated (0600) for a new node. Data of
+ * a node from before there were credentials knows only guest: it is moved aside, not deleted.
+ */
+function privateCredentials(stateDir: string, log: (line: string) => void): PrivateCredentials {
+  const existing = readPrivateCredentials(stateDir);
+  const { base, credentials: file } = privateNodePaths(stateDir);
+  if (existing) {
+    chmodSync(file, 0o600);
+    return existing;
+  }
+  const mnesia = join(base, "mnesia");
+  if (existsSync(mnesia) && readdirSync(mnesia).length > 0) {
+    const aside = `${mnesia}.guest-${Date.now()}`;
+    renameSync(mnesia, aside);
+    log(
+      `the private RabbitMQ node's data in ${mnesia} has no credentials file (guest only): moved to ${aside}; a new node starts with its own user`,
+    );
+  }
+  const created = { user: PRIVATE_USER, password: randomBytes(24).toString("hex") };
+  writeFileSync(file, JSON.stringify(created) + "\n", { mode: 0o600 });
+  return created;
+}
+
 async function startPrivateNode(
   server: string,
   url: URL,
   options: { stateDir: string; log: (line: string) => void },
 ): Promise<EnsuredBroker> {
   const port = Number(url.port || 5672);
-  const distPort = await freePort();
   const nodeName = `leveler-${port}@localhost`;
-  const base = join(options.stateDir, "rabbitmq");
-  mkdirSync(join(base, "log"), { recursive: true });
-  mkdirSync(join(base, "mnesia"), { recursive: true });
+  const { base } = privateNodePaths(options.stateDir);
+  mkdirSync(join(base, "log"), { recursive: true, mode: 0o700 });
+  const credentials = privateCredentials(options.stateDir, options.log);
+  const privateUrl = withCredentials(url, credentials);
+  // A node of an earlier run that was not stopped (leveler killed): use it.
+  if (await canConnect(privateUrl)) {
+    options.log(`private RabbitMQ node ${nodeName} from an earlier run answers: using it`);
+    return { url: privateUrl, privateNode: nodeName, stop: () => Promise.resolve() };
+  }
+  const distPort = await freePort();
+  mkdirSync(join(base, "mnesia"), { recursive: true, mode: 0o700 });
   // No plugins: the system node's management plugin would want port 15672 too.
   writeFileSync(join(base, "enabled_plugins"), "[].\n");
-  const logFd = openSync(join(base, "log", "stdout.log"), "a");
+  writeFileSync(
+    join(base, "rabbitmq-env.conf"),
+    "# Empty: the private node takes its settings from leveler's environment.\n",
+  );
+  writeFileSync(join(base, "rabbitmq.conf"), privateNodeConfig(credentials), { mode: 0o600 });
+  chmodSync(join(base, "rabbitmq.conf"), 0o600);
+  const logFd = openSync(join(base, "log", "stdout.log"), "a", 0o600);
   options.log(
     `RabbitMQ does not answer at ${redact(url.toString())}; starting a private node ${nodeName} (data in ${base})`,
   );
   const child: ChildProcess = spawn(server, [], {
-    env: {
-      ...process.env,
-      RABBITMQ_NODENAME: nodeName,
-      RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
-      RABBITMQ_NODE_PORT: String(port),
-      RABBITMQ_DIST_PORT: String(distPort),
-      RABBITMQ_MNESIA_BASE: join(base, "mnesia"),
-      RABBITMQ_LOG_BASE: join(base, "log"),
-      RABBITMQ_ENABLED_PLUGINS_FILE: join(base, "enabled_plugins"),
-      RABBITMQ_CONFIG_FILE: join(base, "rabbitmq"),
-      RABBITMQ_PID_FILE: join(base, "rabbitmq.pid"),
-      RABBITMQ_FEATURE_FLAGS_FILE: join(base, "feature_flags"),
-      ERL_CRASH_DUMP: join(base, "log", "erl_crash.dump"),
-    },
+    env: { ...process.env, ...privateNodeEnv({ base, nodeName, port, distPort }) },
     stdio: ["ignore", logFd, logFd],
     // Its own process group: Ctrl-C reaches leveler, which stops the broker last, after the
     // functions have confirmed what they accepted.
@@ -114,7 +231,7 @@ async function startPrivateNode(
   let exited = false;
   child.once("exit", () => (exited = true));
   const deadline = Date.now() + 90_000;
-  while (!(await canConnect(url.toString(), 2000))) {
+  while (!(await canConnect(privateUrl, 2000))) {
     if (exited)
       throw new BrokerSetupError(
         `the private RabbitMQ node exited at start; see ${join(base, "log")}`,
@@ -129,7 +246,7 @@ async function startPrivateNode(
   }
   options.log(`private RabbitMQ node ${nodeName} is up on port ${port}`);
   return {
-    url: url.toString(),
+    url: privateUrl,
     privateNode: nodeName,
     stop: async () => {
       if (exited) return;

@@ -5,24 +5,34 @@
  */
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { Platform } from "./platform.js";
-import { controlAuth, createDashboardRoutes, dashboardDeps } from "./dashboard/index.js";
+import { controlAuth, createDashboardRoutes, dashboardDeps, hostGuard } from "./dashboard/index.js";
 import { createPlatformMetrics } from "./status/platform-metrics.js";
 
 export interface StatusAppOptions {
   /** Required as `Authorization: Bearer <token>` on every call that changes state. */
   token: string;
+  /** The address the server listens on (default 127.0.0.1): the `Host` names it answers to. */
+  hostname?: string;
 }
+
+/** `GET /api/dlq?limit=N`: at most this many dead letters in one answer, across every queue. */
+export const MAX_DLQ_LIMIT = 1000;
+export const DEFAULT_DLQ_LIMIT = 100;
 
 export function createStatusApp(platform: Platform, options: StatusAppOptions): Hono {
   const app = new Hono();
+  // Only requests addressed to this server by its own name (DNS rebinding), on every route.
+  app.use("*", hostGuard({ ...(options.hostname ? { listenHost: options.hostname } : {}) }));
   // Reads are open on 127.0.0.1; anything that changes state needs the token from the state dir
   // (Bearer), or the dashboard's session cookie with a same-origin Origin (dashboard/auth.ts).
   app.use("/api/*", controlAuth(options.token));
-  app.get("/api/dlq", async (c) =>
-    c.json({ deadLetters: await platform.deadLetters(Number(c.req.query("limit") ?? 1000)) }),
-  );
+  app.get("/api/dlq", async (c) => {
+    const limit = parseLimit(c.req.query("limit"));
+    if (typeof limit === "string") return badQuery(c, "limit", limit);
+    return c.json({ deadLetters: await platform.deadLetters(limit) });
+  });
   app.post("/api/dlq/replay", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { type?: unknown; id?: unknown };
     const filter = {
@@ -65,7 +75,7 @@ export function startStatusServer(
 ): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const server = serve(
-      { fetch: createStatusApp(platform, options).fetch, port, hostname },
+      { fetch: createStatusApp(platform, { hostname, ...options }).fetch, port, hostname },
       (info) =>
         resolve({
           port: info.port,
@@ -79,4 +89,27 @@ export function startStatusServer(
     ) as Server;
     server.once("error", reject);
   });
+}
+
+/** `?limit`: an integer 1..MAX_DLQ_LIMIT (default DEFAULT_DLQ_LIMIT), or what is wrong with it. */
+export function parseLimit(raw: string | undefined): number | string {
+  if (raw === undefined || raw === "") return DEFAULT_DLQ_LIMIT;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_DLQ_LIMIT)
+    return `must be an integer from 1 to ${MAX_DLQ_LIMIT} (got ${JSON.stringify(raw.slice(0, 40))})`;
+  return n;
+}
+
+function badQuery(c: Context, field: string, message: string): Response {
+  return c.json(
+    {
+      type: "about:blank",
+      title: "Bad Request",
+      status: 400,
+      detail: `${field}: ${message}`,
+      errors: [{ field, message }],
+    },
+    400,
+    { "content-type": "application/problem+json" },
+  );
 }

@@ -29,6 +29,7 @@ interface ConsumerConfig extends FunctionConfig {
   failRate: number;
   shape: WorkShape;
   idempotency: { maxEntries: number; ttlMs: number };
+  maxBodyBytes: number;
 }
 
 export function runConsumer(definition: ConsumerDefinition): void {
@@ -46,6 +47,9 @@ export function runConsumer(definition: ConsumerDefinition): void {
         maxEntries: readNumber(env, "IDEMPOTENCY_MAX_ENTRIES", 100_000, { min: 1, integer: true }),
         ttlMs: readNumber(env, "IDEMPOTENCY_TTL_MS", 3_600_000, { min: 1 }),
       },
+      // The ingress's limit on one event's data, plus the envelope a structured delivery adds.
+      maxBodyBytes:
+        readNumber(env, "MAX_EVENT_BYTES", 256 * 1024, { min: 1, integer: true }) + 16 * 1024,
     };
   };
   runFunction(definition.name, readConfig, (config, { meter, telemetry }) => {
@@ -76,6 +80,7 @@ export function runConsumer(definition: ConsumerDefinition): void {
         ? (data) => registry.validate(definition.type, data)
         : undefined,
       idempotency: config.idempotency,
+      maxBodyBytes: config.maxBodyBytes,
       onDelivery: (kind) =>
         deliveries.add(1, { "cloudevents.event_type": definition.type, delivery: kind }),
     });

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { CloudEvent, HTTP } from "cloudevents";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { FieldError } from "../events/registry.js";
 import { ProcessedRecord } from "./processed-record.js";
 
@@ -37,7 +38,15 @@ export interface ConsumerOptions {
   idempotency?: { maxEntries: number; ttlMs: number };
   /** Each delivery: executed for the first time, or a duplicate answered from the record. */
   onDelivery?: (kind: "executed" | "duplicate") => void;
+  /**
+   * Largest request body taken (default 256 KiB + 16 KiB of structured-mode envelope); a larger
+   * one gets 413 before it is buffered, which Knative does not retry. On a cluster any pod of the
+   * namespace's data plane may call a consumer; this bounds what one call costs.
+   */
+  maxBodyBytes?: number;
 }
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 + 16 * 1024;
 
 interface Answer {
   status: 200 | 400 | 503;
@@ -50,31 +59,40 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
   const record = new ProcessedRecord<Answer>(
     options.idempotency ?? { maxEntries: 100_000, ttlMs: 3_600_000 },
   );
-  app.post("/", async (c) => {
-    const headers: Record<string, string> = {};
-    c.req.raw.headers.forEach((value, key) => (headers[key] = value));
-    let event: CloudEvent<unknown>;
-    try {
-      const parsed = HTTP.toEvent({ headers, body: await c.req.text() }) as
-        CloudEvent<unknown> | CloudEvent<unknown>[];
-      if (Array.isArray(parsed))
-        return c.json({ error: "batches are not delivered to consumers" }, 400);
-      event = parsed;
-    } catch (err) {
-      return c.json({ error: `not a CloudEvent: ${(err as Error).message}` }, 400);
-    }
-    if (event.type !== options.type)
-      return c.json({ error: `this consumer takes ${options.type}, not ${event.type}` }, 400);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  app.post(
+    "/",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        c.json({ error: `the request body exceeds ${maxBodyBytes} bytes (MAX_EVENT_BYTES)` }, 413),
+    }),
+    async (c) => {
+      const headers: Record<string, string> = {};
+      c.req.raw.headers.forEach((value, key) => (headers[key] = value));
+      let event: CloudEvent<unknown>;
+      try {
+        const parsed = HTTP.toEvent({ headers, body: await c.req.text() }) as
+          CloudEvent<unknown> | CloudEvent<unknown>[];
+        if (Array.isArray(parsed))
+          return c.json({ error: "batches are not delivered to consumers" }, 400);
+        event = parsed;
+      } catch (err) {
+        return c.json({ error: `not a CloudEvent: ${(err as Error).message}` }, 400);
+      }
+      if (event.type !== options.type)
+        return c.json({ error: `this consumer takes ${options.type}, not ${event.type}` }, 400);
 
-    const { value, duplicate } = record.run(
-      `${event.source}\u0000${event.id}`,
-      () => execute(event),
-      (a) => a.status !== 503,
-    );
-    options.onDelivery?.(duplicate ? "duplicate" : "executed");
-    const answer = await value;
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
-  });
+      const { value, duplicate } = record.run(
+        `${event.source}\u0000${event.id}`,
+        () => execute(event),
+        (a) => a.status !== 503,
+      );
+      options.onDelivery?.(duplicate ? "duplicate" : "executed");
+      const answer = await value;
+      return new Response(answer.body, { status: answer.status, headers: answer.headers });
+    },
+  );
 
   async function execute(event: CloudEvent<unknown>): Promise<Answer> {
     const json = (status: 400 | 503, error: string): Answer => ({

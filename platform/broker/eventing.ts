@@ -209,13 +209,14 @@ export class Eventing {
     ];
   }
 
-  /** Dead letters of every dead-letter queue (they stay in their queues). */
-  async deadLetters(limit = 1000): Promise<DeadLetter[]> {
+  /** Up to `limit` dead letters across every dead-letter queue (they stay in their queues). */
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
     const connection = this.connection?.current;
     if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
     const out: DeadLetter[] = [];
     for (const queue of this.deadLetterQueueNames())
-      out.push(...(await listDeadLetters(connection, queue, limit)));
+      if (out.length < limit)
+        out.push(...(await listDeadLetters(connection, queue, limit - out.length)));
     return out;
   }
 

@@ -20,6 +20,8 @@ export const FIELD_MANAGER = "leveler";
 /** Order in which kinds are applied: what others refer to comes first. */
 const KIND_ORDER = [
   "Namespace",
+  // Fences first: no pod of leveler's runs before its NetworkPolicy does.
+  "NetworkPolicy",
   "RabbitmqCluster",
   "OperatorPolicy",
   "RabbitmqBrokerConfig",
@@ -88,27 +90,49 @@ export interface ApplyResult {
   applied: string[];
 }
 
+export interface ApplyOptions {
+  /**
+   * Take fields another field manager owns (`kubectl apply --server-side --force-conflicts`),
+   * naming each field and its previous owner. Without it a conflict stops the deploy, named.
+   */
+  forceConflicts?: boolean;
+}
+
+/** A field another manager owns, from the API server's 409 answer to a server-side apply. */
+export interface FieldConflict {
+  field: string;
+  manager: string;
+}
+
 /** Server-side applies each object in dependency order; stops at the first failure. */
 export async function applyDocs(
   kc: KubeConfig,
   docs: readonly SourcedDoc[],
   log: (line: string) => void,
+  options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const applied: string[] = [];
   for (const { doc, file } of applyOrder(docs)) {
     const what = `${doc.kind} ${doc.metadata.namespace ? `${doc.metadata.namespace}/` : ""}${doc.metadata.name}`;
+    const apply = (force: boolean) =>
+      client.patch(doc, undefined, undefined, FIELD_MANAGER, force, PatchStrategy.ServerSideApply);
     try {
-      // force: leveler owns these fields, as `kubectl apply --server-side --force-conflicts`.
-      await client.patch(
-        doc,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
+      try {
+        await apply(false);
+      } catch (err) {
+        const conflicts = fieldConflicts(err);
+        if (!conflicts) throw err;
+        const named = describeConflicts(conflicts);
+        if (!options.forceConflicts)
+          throw new DeployError(
+            `${file}: applying ${what}: fields owned by another field manager: ${named}. Re-run with --force-conflicts to take them over (leveler's values replace theirs)`,
+          );
+        log(`taking over from other field managers on ${what}: ${named}`);
+        await apply(true);
+      }
     } catch (err) {
+      if (err instanceof DeployError) throw err;
       throw new DeployError(
         `${file}: applying ${what} failed: ${explain(doc.apiVersion, doc.kind, err)}`,
         { cause: err },
@@ -118,6 +142,31 @@ export async function applyDocs(
     log(`applied ${what}`);
   }
   return { applied };
+}
+
+/**
+ * The fields of a server-side apply conflict (HTTP 409, `details.causes` of reason
+ * FieldManagerConflict, each message `conflict with "<manager>"...`), or undefined for any
+ * other error.
+ */
+export function fieldConflicts(err: unknown): FieldConflict[] | undefined {
+  if (!(err instanceof ApiException) || err.code !== 409) return undefined;
+  const body: unknown = typeof err.body === "string" ? safeJson(err.body) : err.body;
+  const causes = (body as { details?: { causes?: unknown } } | undefined)?.details?.causes;
+  if (!Array.isArray(causes)) return undefined;
+  const out: FieldConflict[] = [];
+  for (const cause of causes as { reason?: unknown; message?: unknown; field?: unknown }[]) {
+    if (cause.reason !== "FieldManagerConflict") continue;
+    const message = typeof cause.message === "string" ? cause.message : "";
+    const manager = /conflict with "([^"]*)"/.exec(message)?.[1] ?? "unknown";
+    out.push({ field: typeof cause.field === "string" ? cause.field : "?", manager });
+  }
+  return out.length ? out : undefined;
+}
+
+/** `.spec.x (owned by "kubectl"), .data.y (owned by "helm")` */
+export function describeConflicts(conflicts: readonly FieldConflict[]): string {
+  return conflicts.map((c) => `${c.field} (owned by "${c.manager}")`).join(", ");
 }
 
 function explain(apiVersion: string, kind: string, err: unknown): string {

@@ -45,6 +45,8 @@ const POD_FIELDS = new Set([
   "volumes",
   "imagePullSecrets",
   "enableServiceLinks",
+  // Only `false` (knative/serving pkg/apis/serving/fieldmask.go, PodSpecMask); checked below.
+  "automountServiceAccountToken",
   "containerConcurrency",
   "timeoutSeconds",
   "responseStartTimeoutSeconds",
@@ -268,6 +270,9 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
       );
     if (!(Number(annotations["autoscaling.knative.dev/target"]) > 0))
       problems.push(`${at(s)}: autoscaling.knative.dev/target must be set`);
+    // No function calls the Kubernetes API: no service account token in its pods.
+    if (podSpec.automountServiceAccountToken !== false)
+      problems.push(`${at(s)}: spec.template.spec.automountServiceAccountToken must be false`);
     for (const key of Object.keys(podSpec))
       if (!POD_FIELDS.has(key))
         problems.push(

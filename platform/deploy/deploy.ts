@@ -23,10 +23,13 @@ import {
 } from "./render.js";
 
 export const DEPLOY_USAGE = `  deploy --registry R [--dry-run] [--namespace NS] [--tag T] [--engine docker|podman]
+         [--force-conflicts]
                             build and push an image per function to R, render knative/ and
                             rabbitmq-eventing/ with the pushed digests, apply them (server-side)
                             to the kubeconfig's cluster; --dry-run prints the YAML and touches
-                            nothing`;
+                            nothing; a field another manager owns stops the deploy, named,
+                            unless --force-conflicts (then each one taken is named). The RBAC
+                            it needs: knative/deployer-rbac.yaml`;
 
 export interface DeployIo {
   root: string;
@@ -63,6 +66,7 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
       tag: { type: "string" },
       engine: { type: "string" },
       "dry-run": { type: "boolean", default: false },
+      "force-conflicts": { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -124,7 +128,9 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
     log: io.err,
   });
   const rendered = check(pushed);
-  const { applied } = await applyDocs(kc, rendered, io.err);
+  const { applied } = await applyDocs(kc, rendered, io.err, {
+    forceConflicts: values["force-conflicts"] ?? false,
+  });
   io.err(
     `deployed ${applied.length} objects to namespace ${values.namespace} on ${kc.getCurrentContext()}`,
   );

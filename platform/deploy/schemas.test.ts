@@ -13,6 +13,8 @@ import { SinkBinding } from "@kubernetes-models/knative/sources.knative.dev/v1/S
 import { Ajv } from "ajv";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import brokerConfigSchema from "./schemas/rabbitmqbrokerconfig.v1alpha1.json" with { type: "json" };
@@ -46,6 +48,10 @@ export function validateAgainstSchema(doc: KubeDoc): void {
       return new ConfigMap(data).validate();
     case "v1/Namespace":
       return new Namespace(data).validate();
+    case "networking.k8s.io/v1/NetworkPolicy":
+      return new NetworkPolicy(data).validate();
+    case "rbac.authorization.k8s.io/v1/ClusterRole":
+      return new ClusterRole(data).validate();
     case "rabbitmq.com/v1beta1/RabbitmqCluster":
       if (!validateCluster(doc)) throw new Error(ajv.errorsText(validateCluster.errors));
       return;
@@ -91,6 +97,8 @@ describe("manifests against the real schemas", () => {
       "OperatorPolicy",
       "Namespace",
       "ConfigMap",
+      "NetworkPolicy",
+      "ClusterRole",
     ])
       expect(kinds).toContain(kind);
   });
@@ -140,5 +148,10 @@ describe("manifests against the real schemas", () => {
     ) as KubeDoc & { spec: Record<string, unknown> };
     cluster.spec.replicas = -1;
     expect(() => validateAgainstSchema(cluster)).toThrow(/replicas/);
+    const policy = structuredClone(
+      sourceDocs.find((d) => d.doc.kind === "NetworkPolicy")!.doc,
+    ) as KubeDoc & { spec: { policyTypes: unknown } };
+    policy.spec.policyTypes = "Ingress";
+    expect(() => validateAgainstSchema(policy)).toThrow();
   });
 });

@@ -37,6 +37,8 @@ export interface LocalServingOptions {
 export interface ServingStartOptions {
   /** Environment every replica inherits (before its Service's own and its overrides). */
   baseEnv: Record<string, string>;
+  /** The platform's own environment: `LEVELER_<SERVICE>_<VAR>` overrides are read from it. */
+  parentEnv: Record<string, string>;
   logDir: string;
 }
 
@@ -57,7 +59,7 @@ export class LocalServing {
   }
 
   /** Starts every Service (consumers first, so they are there for the dispatchers; the public ingress last), then the autoscaler's clock. */
-  async start({ baseEnv, logDir }: ServingStartOptions): Promise<void> {
+  async start({ baseEnv, parentEnv, logDir }: ServingStartOptions): Promise<void> {
     const { manifests, config, log, largestCpuRequest } = this.options;
     const ordered = [...manifests.services].sort(
       (a, b) => Number(isPublic(a)) - Number(isPublic(b)),
@@ -75,7 +77,7 @@ export class LocalServing {
           distDir: config.distDir,
           logDir,
           baseEnv: { ...baseEnv, ...this.sinkEnv(spec) },
-          overrideEnv: serviceOverrides(spec, baseEnv),
+          overrideEnv: serviceOverrides(spec, parentEnv),
           readinessTimeoutMs: config.readinessTimeoutMs,
           nice: niceFor(spec.cpuRequestMillis, largestCpuRequest),
           log,
