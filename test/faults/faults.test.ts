@@ -13,7 +13,7 @@ import type { DeadLetter } from "../../platform/broker/dead-letters.js";
 import { startTestPlatform, type TestPlatform } from "../harness.js";
 import { Ledger, renderTable, type LedgerRow } from "./ledger.js";
 import { sendWithRetries } from "./load.js";
-import { startPrivateRabbit } from "./private-rabbit.js";
+import { startPrivateRabbit } from "../private-rabbit.js";
 
 const rows: LedgerRow[] = [];
 const TYPES = {
