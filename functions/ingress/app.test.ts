@@ -348,7 +348,7 @@ describe("ingress: rejected requests publish nothing", () => {
       headers: { "content-type": "application/json", "content-length": String(100 * 1024 * 1024) },
       body,
       duplex: "half",
-    } as RequestInit);
+    });
     expect(res.status).toBe(413);
     expect(reads).toBe(0);
     expect(sink.events).toHaveLength(0);
