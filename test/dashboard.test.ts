@@ -4,41 +4,24 @@
  * (real RabbitMQ, real processes), then against a scripted timeline for the outage banners.
  * Screenshots go to test/output/dashboard/ (git-ignored).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDashboardRoutes } from "../platform/dashboard/routes.js";
 import type { WireSample } from "../platform/dashboard/wire.js";
+import { launchChromium } from "./chromium.js";
 import { startTestPlatform, type TestPlatform } from "./harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-// The machine's network is closed: no lookups for updates, sync, QUIC or components.
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ROOT = join(import.meta.dirname, "..");
 const OUTPUT = join(import.meta.dirname, "output", "dashboard");
 
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing: apt-get install -y chromium (Debian's package; .ci/run does it)`,
-    );
-  if (!existsSync(join(ROOT, "dist", "dashboard", "app.js")))
-    throw new Error("run `npm run build` before the integration tests");
   mkdirSync(OUTPUT, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  return launchChromium();
 }
 
 /** A number shown on the page ("1,234" → 1234; "–" → NaN). */

@@ -1,6 +1,7 @@
 /**
  * The HTTP limits every function sets, over real sockets against a real ingress process: a header
- * flood gets 431, a body that trickles in too slowly is cut off with 408, and the process lives on.
+ * flood gets 431, a body announced over the limit gets 413 before it is read, a body that trickles
+ * in too slowly is cut off with 408, and the process lives on.
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +30,24 @@ function rawRequest(
   });
 }
 
+/** Sends `head` and keeps the socket open; resolves with the status line and headers of the answer. */
+function firstAnswer(port: number, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let answer = "";
+    socket.on("data", (d: Buffer) => {
+      answer += d.toString();
+      if (answer.includes("\r\n\r\n")) {
+        socket.destroy();
+        resolve(answer);
+      }
+    });
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+    socket.write(head);
+  });
+}
+
 describe("HTTP limits (real process, real sockets)", () => {
   let ingress: LoneIngress;
   let port: number;
@@ -52,6 +71,18 @@ describe("HTTP limits (real process, real sockets)", () => {
       `POST /events HTTP/1.1\r\nHost: x\r\n${flood}Content-Length: 2\r\n\r\n{}`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 431/);
+  });
+
+  it("a body announced as 100 MB is refused with 413 at once, from its Content-Length alone", async () => {
+    // Only a few bytes of the body are ever sent, and the socket stays open: the answer can come
+    // only from the header. Were the body read first, the request would wait for bytes that never
+    // come and end in 408 (REQUEST_TIMEOUT_MS is 1 s here).
+    const answer = await firstAnswer(
+      port,
+      `POST /events/com.example.report.requested HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${100 * 1024 * 1024}\r\n\r\n{"reportId":`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(answer).toMatch(/content-type: application\/problem\+json/i);
   });
 
   it("a body that trickles in past the request timeout is cut off with 408", async () => {

@@ -25,6 +25,14 @@ async function until<T>(
   }
 }
 
+/** The sum of a Prometheus counter over all its label sets (0 when it was never incremented). */
+function counter(metrics: string, name: string): number {
+  let sum = 0;
+  for (const m of metrics.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm")))
+    sum += Number(m[1]);
+  return sum;
+}
+
 describe("scaling (real RabbitMQ, real processes)", () => {
   let t: TestPlatform;
   const fn = async (name: string): Promise<Fn> =>
@@ -100,6 +108,12 @@ describe("scaling (real RabbitMQ, real processes)", () => {
   });
 
   it("a burst drives a consumer above one replica, never above max-scale, and back to zero after", async () => {
+    // From zero, so the burst meets the cold start too.
+    await until(
+      "payment at zero",
+      async () => ((await fn("payment")).replicas === 0 ? true : undefined),
+      STABLE_WINDOW_MS + GRACE_MS + 15_000,
+    );
     const replies = await t.tap({ type: "com.example.payment.requested.processed" });
     const ids: string[] = [];
     await Promise.all(
@@ -140,6 +154,25 @@ describe("scaling (real RabbitMQ, real processes)", () => {
       async () => ((await fn("payment")).replicas === 0 ? true : undefined),
       STABLE_WINDOW_MS * 2 + GRACE_MS + 15_000,
     );
+
+    // From zero to three replicas and back, no delivery was refused: the Broker's 20 retries
+    // would hide 503s from a replica not ready yet or one going away. Read from the dispatcher's
+    // own counters (not the platform's periodic copy), which count a retry before it is sent.
+    const status = await t.status();
+    const trigger = status.triggers.find((tr) => tr.name === "payment")!;
+    expect(trigger.dispatcher.restarts).toBe(0);
+    const metrics = await (await fetch(trigger.dispatcher.metricsUrl as string)).text();
+    const byStatus = Object.fromEntries(
+      [
+        ...metrics.matchAll(
+          /^leveler_dispatcher_deliveries_total\{[^}]*http_response_status_code="(\d+)"[^}]*\} (\S+)$/gm,
+        ),
+      ].map((m) => [m[1]!, Number(m[2])]),
+    );
+    expect(byStatus, "deliveries by HTTP status (0: no answer in time)").toEqual({ "200": 200 });
+    expect(counter(metrics, "leveler_dispatcher_retries_total")).toBe(0);
+    expect(counter(metrics, "leveler_dispatcher_dead_letters_total")).toBe(0);
+    for (const dlq of status.deadLetterQueues) expect(dlq.depth, dlq.queue).toBe(0);
   });
 
   it("kill -9 of a replica holding events: they are redelivered and every one is processed", async () => {

@@ -334,14 +334,29 @@ describe("ingress: rejected requests publish nothing", () => {
     expect(sink.events).toHaveLength(0);
   });
 
-  it("a body far over the limit is refused before it is parsed", async () => {
-    const { app } = setup({ maxEventBytes: 1024 });
+  it("a body announced over the limit is refused from its Content-Length, before a byte is read", async () => {
+    const { app, sink } = setup({ maxEventBytes: 1024 });
+    // The stream hands out bytes only when someone reads (high-water mark 0), and says so.
+    let reads = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          reads++;
+          controller.enqueue(new TextEncoder().encode('{"orderId":'));
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
     const res = await app.request(`/events/${ORDER}`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "x".repeat(64 * 1024),
+      headers: { "content-type": "application/json", "content-length": String(100 * 1024 * 1024) },
+      body,
+      duplex: "half",
     });
     expect(res.status).toBe(413);
+    expect(reads).toBe(0);
+    expect(sink.events).toHaveLength(0);
   });
 });
 

@@ -1,9 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { metrics } from "@opentelemetry/api";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { writeSamplingSwitchFile, type SamplingSettings } from "./sampling-switch.js";
 import { watchSamplingSwitch, type SamplingSwitchWatcher } from "./sampling-switch-watcher.js";
+import { startTelemetry } from "./telemetry.js";
 
 describe("watchSamplingSwitch", () => {
   let watcher: SamplingSwitchWatcher | undefined;
@@ -57,5 +59,60 @@ describe("watchSamplingSwitch", () => {
     });
     writeSamplingSwitchFile(t.path, { samplerRatio: 1 });
     await vi.waitFor(() => expect(t.seen.at(-1)).toEqual({ samplerRatio: 1 }), { timeout: 10_000 });
+  });
+
+  it("a process applies a change within one poll period (500 ms), by the poll alone", async () => {
+    // Only the interval is faked: the poll runs exactly when the test advances the clock, and
+    // fs.watch cannot step in, because its events wait for the event loop, which synchronous
+    // code never yields to.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const t = setup();
+    writeSamplingSwitchFile(t.path, { samplerRatio: 0.5 });
+    const logged: string[] = [];
+    // The whole path of a function: the watcher feeds the live sampler (default ratio 0).
+    const telemetry = startTelemetry({
+      config: {
+        disabled: false,
+        configFile: t.path,
+        tracesDir: undefined,
+        otlpEndpoint: undefined,
+        serviceName: undefined,
+        parentBased: true,
+        initialRatio: 0,
+        batch: {},
+      },
+      service: "watcher-test",
+      version: "0",
+      meter: metrics.getMeter("watcher-test"),
+      log: (l) => logged.push(l),
+    });
+    try {
+      expect(telemetry.sampler.ratio).toBe(0.5);
+
+      writeSamplingSwitchFile(t.path, { samplerRatio: 0.25 });
+      vi.advanceTimersByTime(499);
+      expect(telemetry.sampler.ratio).toBe(0.5);
+      vi.advanceTimersByTime(1);
+      expect(telemetry.sampler.ratio).toBe(0.25);
+
+      // A bad file, then no file: the last good value (0.25, not the default 0) stays, and each
+      // problem is logged once however many polls see it.
+      writeFileSync(t.path, "samplerRatio: abc\n");
+      vi.advanceTimersByTime(2000);
+      expect(telemetry.sampler.ratio).toBe(0.25);
+      rmSync(t.path);
+      vi.advanceTimersByTime(2000);
+      expect(telemetry.sampler.ratio).toBe(0.25);
+      expect(logged.filter((l) => /ignored, last good value stays/.test(l))).toHaveLength(1);
+      expect(logged.filter((l) => /not found; sampler ratio unchanged/.test(l))).toHaveLength(1);
+
+      // A good file again: applied within the next period.
+      writeSamplingSwitchFile(t.path, { samplerRatio: 1 });
+      vi.advanceTimersByTime(500);
+      expect(telemetry.sampler.ratio).toBe(1);
+    } finally {
+      await telemetry.shutdown();
+      vi.useRealTimers();
+    }
   });
 });

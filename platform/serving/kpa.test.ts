@@ -86,14 +86,33 @@ describe("KPA decisions", () => {
     expect(kpa.decide(1250, 0).desired).toBe(1);
   });
 
-  it("holds the highest decision for scale-down-delay", () => {
-    const kpa = new Kpa(
-      spec({ scaleDownDelayMs: 5_000, panicThresholdPct: 1000, maxScale: 0 }),
-      0,
-      1,
-    );
-    run(kpa, 0, 6, 40, () => 4);
-    const after = run(kpa, 6000, 3, 10, () => 4);
-    expect(after.at(-1)!.desired).toBeGreaterThan(1);
+  it("holds the highest decision for scale-down-delay once concurrency has dropped to 0", () => {
+    // A 2 s stable window and no rate limit on the way down: 2 s after the traffic stops, the
+    // averages alone ask for no replica (then the idle replica of the scale-to-zero grace).
+    const calmSpec = {
+      stableWindowMs: 2_000,
+      panicThresholdPct: 1000,
+      maxScaleDownRate: 1000,
+      maxScale: 0,
+    };
+    const decide = (scaleDownDelayMs: number) => {
+      const kpa = new Kpa(spec({ ...calmSpec, scaleDownDelayMs }), 0, 1);
+      const busy = run(kpa, 0, 4, 40, () => 4);
+      expect(busy.at(-1)!.desired).toBe(4);
+      return run(kpa, 4000, 8, 0, () => 4);
+    };
+
+    // Control: without the delay, the replicas follow the window down as the traffic leaves it
+    // (t = 5, 6 s), then one idle replica for the scale-to-zero grace, then none.
+    const undelayed = decide(0);
+    expect(undelayed.map((d) => d.desired)).toEqual([3, 2, 1, 1, 0, 0, 0, 0]);
+
+    // With 5 s of delay, the same idle seconds keep the highest decision of the last 5 s: 4 (the
+    // last at t = 4 s) until t = 9 s, while the window is already empty; then the 3 and 2 decided
+    // at t = 5 and 6 s, then the idle replica.
+    const delayed = decide(5_000);
+    expect(delayed.map((d) => d.desired)).toEqual([4, 4, 4, 4, 4, 3, 2, 1]);
+    expect(delayed[4]!.stableConcurrency).toBe(0);
+    expect(delayed[4]!.reason).toMatch(/scale-down-delay holds 4/);
   });
 });

@@ -11,7 +11,11 @@ export interface LedgerRow {
   lost: number;
   /** Executions beyond the first (distinct replies for one event): what idempotency prevents. */
   duplicates: number;
-  /** Deliveries beyond the first that were answered from the consumer's record (same reply). */
+  /**
+   * Deliveries beyond the first that were answered from the consumer's record (same reply): the
+   * larger of what the replies show (the same reply published twice) and what the consumers
+   * counted themselves (a redelivery whose first reply never reached the broker shows only there).
+   */
   redeliveries: number;
   recoveryMs: number | null;
 }
@@ -23,6 +27,8 @@ export class Ledger {
   private deliveries = 0;
   readonly deadLettered = new Set<string>();
   recoveryMs: number | null = null;
+  /** Deliveries the consumer replicas answered from their record, by their own count (if read). */
+  answeredFromRecord = 0;
 
   constructor(readonly scenario: string) {}
 
@@ -74,8 +80,10 @@ export class Ledger {
         (sum, set) => sum + Math.max(0, set.size - 1),
         0,
       ),
-      redeliveries:
+      redeliveries: Math.max(
+        this.answeredFromRecord,
         this.deliveries - [...this.executions.values()].reduce((sum, set) => sum + set.size, 0),
+      ),
       recoveryMs: this.recoveryMs,
     };
   }

@@ -2,17 +2,20 @@
  * A RabbitMQ node of the test's own (started through the platform's private-node path), so that
  * stopping the broker hurts no one else using the machine's RabbitMQ.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { freePort } from "../../platform/ports.js";
-import { ensureBroker, type EnsuredBroker } from "../../platform/rabbitmq.js";
+import { promisify } from "node:util";
+import { freePort } from "../platform/ports.js";
+import { ensureBroker, type EnsuredBroker } from "../platform/rabbitmq.js";
 
 export interface PrivateRabbit {
   url: string;
   stopApp(): void;
   startApp(): void;
+  /** Runs `rabbitmqctl -n <node> ...args` without blocking the event loop; resolves with stdout. */
+  ctl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +45,11 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
     url: broker.url,
     stopApp: () => run("stop_app"),
     startApp: () => run("start_app"),
-    stop: () => broker.stop(),
+    ctl: async (...args) =>
+      (await promisify(execFile)(ctl, ["-n", node, "-q", ...args], { timeout: 60_000 })).stdout,
+    async stop() {
+      await broker.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
   };
 }
