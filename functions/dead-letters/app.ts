@@ -178,7 +178,9 @@ export function parseDelivery(headers: Headers, body: Buffer): CloudEvent<unknow
   if (events.length === 0) throw new ProblemError(400, "Bad Request", "an empty batch");
   // The SDK decodes structured `data_base64` into a Uint32Array of byte values: make it bytes.
   return events.map((e) =>
-    e.data instanceof Uint32Array ? e.cloneWith({ data: Buffer.from(Array.from(e.data)) }, false) : e,
+    e.data instanceof Uint32Array
+      ? e.cloneWith({ data: Buffer.from(Array.from(e.data)) }, false)
+      : e,
   );
 }
 

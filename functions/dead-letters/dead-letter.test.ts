@@ -1,6 +1,11 @@
 import { CloudEvent, HTTP } from "cloudevents";
 import { describe, expect, it } from "vitest";
-import { decodeErrorData, describeDeadLetter, matches, withoutErrorExtensions } from "./dead-letter.js";
+import {
+  decodeErrorData,
+  describeDeadLetter,
+  matches,
+  withoutErrorExtensions,
+} from "./dead-letter.js";
 
 const failed = new CloudEvent<unknown>(
   {

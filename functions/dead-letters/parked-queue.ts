@@ -181,7 +181,9 @@ export class ParkedQueue implements DeadLetterStore {
       try {
         message = await channel.get(this.options.queue, { noAck: false });
       } catch (err) {
-        throw new BrokerUnavailableError(`reading ${this.options.queue}: ${(err as Error).message}`);
+        throw new BrokerUnavailableError(
+          `reading ${this.options.queue}: ${(err as Error).message}`,
+        );
       }
       if (!message) return null;
       taken++;

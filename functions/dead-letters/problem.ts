@@ -25,6 +25,9 @@ export class ProblemError extends Error {
 }
 
 /** The broker did not keep or did not give: retryable, so a sender (Knative's dispatcher) retries. */
-export function unavailable(detail: string, extensions: Record<string, unknown> = {}): ProblemError {
+export function unavailable(
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): ProblemError {
   return new ProblemError(503, "Service Unavailable", detail, { "Retry-After": "1" }, extensions);
 }
