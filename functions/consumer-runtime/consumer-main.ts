@@ -7,6 +7,7 @@ import {
   type FunctionConfig,
 } from "../../lib/runtime/config.js";
 import { createConsumerApp, type Outcome } from "./consumer.js";
+import { HttpSink } from "../../lib/http-sink.js";
 import { runFunction } from "../../lib/runtime/run.js";
 import { processSpan, replyTraceContext } from "./consumer-tracing.js";
 import { simulateWork, type WorkShape } from "./work.js";
@@ -29,6 +30,9 @@ interface ConsumerConfig extends FunctionConfig {
   failRate: number;
   shape: WorkShape;
   idempotency: { maxEntries: number; ttlMs: number };
+  /** `K_DEAD_LETTER_SINK`: where refused events go before the 400 (the dead-letters Service). */
+  deadLetterSink: string | undefined;
+  deadLetterTimeoutMs: number;
 }
 
 export function runConsumer(definition: ConsumerDefinition): void {
@@ -37,6 +41,11 @@ export function runConsumer(definition: ConsumerDefinition): void {
     const shape = readString(env, "WORK_SHAPE", definition.shape);
     if (shape !== "cpu" && shape !== "io")
       throw new ConfigError(`WORK_SHAPE=${JSON.stringify(shape)} must be "cpu" or "io"`);
+    const deadLetterSink = env.K_DEAD_LETTER_SINK || undefined;
+    if (deadLetterSink !== undefined && !/^https?:\/\//.test(deadLetterSink))
+      throw new ConfigError(
+        `K_DEAD_LETTER_SINK=${JSON.stringify(deadLetterSink)} is not an http(s) URL`,
+      );
     return {
       ...readFunctionConfig(env, definition.name),
       workMs: readNumber(env, "WORK_MS", definition.workMs, { min: 0 }),
@@ -46,9 +55,11 @@ export function runConsumer(definition: ConsumerDefinition): void {
         maxEntries: readNumber(env, "IDEMPOTENCY_MAX_ENTRIES", 100_000, { min: 1, integer: true }),
         ttlMs: readNumber(env, "IDEMPOTENCY_TTL_MS", 3_600_000, { min: 1 }),
       },
+      deadLetterSink,
+      deadLetterTimeoutMs: readNumber(env, "DEAD_LETTER_TIMEOUT_MS", 10_000, { min: 1 }),
     };
   };
-  runFunction(definition.name, readConfig, (config, { meter, telemetry }) => {
+  runFunction(definition.name, readConfig, (config, { meter, telemetry, log }) => {
     const deliveries = meter.createCounter("leveler.consumer.deliveries", {
       description:
         "Deliveries received; duplicate ones are answered from the record without running the work",
@@ -65,6 +76,13 @@ export function runConsumer(definition: ConsumerDefinition): void {
         await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
         return { kind: "processed", result: definition.process(event) };
       });
+    // Refused events go to the dead-letter sink before the 400: eventing-rabbitmq acks a 400 as
+    // delivered, so without this a refused event would vanish on a cluster.
+    const deadLetters = config.deadLetterSink
+      ? new HttpSink({ url: config.deadLetterSink, timeoutMs: config.deadLetterTimeoutMs })
+      : undefined;
+    if (!deadLetters)
+      log("K_DEAD_LETTER_SINK is not set: a refused event is answered 400 and kept nowhere");
     const app = createConsumerApp({
       type: definition.type,
       source: `/leveler/${config.service}`,
@@ -78,7 +96,8 @@ export function runConsumer(definition: ConsumerDefinition): void {
       idempotency: config.idempotency,
       onDelivery: (kind) =>
         deliveries.add(1, { "cloudevents.event_type": definition.type, delivery: kind }),
+      deadLetter: deadLetters ? (event) => deadLetters.send([event]) : undefined,
     });
-    return { app };
+    return { app, onShutdown: () => deadLetters?.close() ?? Promise.resolve() };
   });
 }
