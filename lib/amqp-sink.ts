@@ -148,9 +148,7 @@ export class AmqpSink implements Sink {
       const channel = await connection.createConfirmChannel();
       channel.on("error", () => undefined); // a channel error (say, exchange gone) closes it; 'close' handles that
       channel.on("return", (message: Message) => {
-        const id = (message.properties.headers as Record<string, unknown> | undefined)?.[
-          PUBLISH_ID_HEADER
-        ];
+        const id: unknown = message.properties.headers?.[PUBLISH_ID_HEADER];
         if (typeof id === "string" || Buffer.isBuffer(id)) this.returned.add(String(id));
       });
       channel.once("close", () => {

@@ -45,8 +45,8 @@ async function startSink(queue: string, exchange: string): Promise<Sink> {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  child.stdout!.on("data", (b: Buffer) => output.push(b.toString()));
-  child.stderr!.on("data", (b: Buffer) => output.push(b.toString()));
+  child.stdout.on("data", (b: Buffer) => output.push(b.toString()));
+  child.stderr.on("data", (b: Buffer) => output.push(b.toString()));
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 20_000; ;) {
     const ready = await fetch(`${url}/health/readiness`).then(

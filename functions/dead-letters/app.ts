@@ -11,7 +11,8 @@
  * as a JSON body): the operators' API, behind a bearer token; listing leaves the dead letters
  * parked, replay republishes the chosen ones to the Broker and unparks each after its confirm.
  */
-import { CloudEvent, HTTP } from "cloudevents";
+import type { CloudEvent } from "cloudevents";
+import { HTTP } from "cloudevents";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.js";

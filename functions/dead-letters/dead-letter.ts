@@ -41,7 +41,8 @@ export function matches(event: CloudEvent<unknown>, filter: DeadLetterFilter): b
 export function describeDeadLetter(queue: string, event: CloudEvent<unknown>): DeadLetterView {
   const ext = (name: string): string | null => {
     const value = (event as unknown as Record<string, unknown>)[name];
-    return value === undefined || value === null ? null : String(value);
+    if (value === undefined || value === null) return null;
+    return typeof value === "string" ? value : JSON.stringify(value);
   };
   return {
     queue,

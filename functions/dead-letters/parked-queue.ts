@@ -18,7 +18,7 @@
 import type { Channel, ChannelModel, GetMessage } from "amqplib";
 import type { CloudEvent } from "cloudevents";
 import { AmqpSink } from "../../lib/amqp-sink.js";
-import { ReconnectingConnection } from "../../lib/amqp-connection.js";
+import type { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import { fromAmqp } from "../../lib/cloudevent-amqp.js";
 import { BrokerUnavailableError } from "../../lib/errors.js";
 import { matches, withoutErrorExtensions, type DeadLetterFilter } from "./dead-letter.js";
