@@ -7,16 +7,17 @@ import { runFunction } from "../../lib/runtime/run.js";
 import { createDeadLettersApp } from "./app.js";
 import { tokenSource } from "./auth.js";
 import { readDeadLettersConfig } from "./config.js";
-import { ParkedQueue, verifyQueue } from "./parked-queue.js";
+import { ParkedQueue, checkQueue } from "./parked-queue.js";
 
 runFunction("dead-letters", readDeadLettersConfig, (config, { meter, log }) => {
-  // Not ready until RabbitMQ answers and the parked queue exists: a sink that cannot keep a
-  // dead letter must not take one (the activator holds or refuses requests meanwhile).
+  // Ready while connected to RabbitMQ (the activator holds requests meanwhile). A missing queue
+  // does not hold readiness back: each dead letter is then answered 503, quickly, and the
+  // sender retries (a revision that never became ready would fail its progress deadline).
   const connection = new ReconnectingConnection({
     url: config.amqpUrl,
     name: `${config.service} dead letters`,
     log,
-    setup: (c) => verifyQueue(c, config.queue),
+    setup: (c) => checkQueue(c, config.queue, log),
   });
   void connection.start();
   const store = new ParkedQueue({ connection, queue: config.queue, maxScan: config.maxScan });

@@ -76,15 +76,23 @@ export interface ParkedQueueOptions {
   maxScan: number;
 }
 
-/** Fails a connection's setup, with a line saying what to do, when the queue does not exist. */
-export async function verifyQueue(connection: ChannelModel, queue: string): Promise<void> {
+/**
+ * Whether the parked queue exists, said in one line when it does not. Not a reason to refuse the
+ * connection: every park is a mandatory publish, so a missing queue is a 503 per dead letter,
+ * and the queue may be declared (by the topology operator) after the sink starts.
+ */
+export async function checkQueue(
+  connection: ChannelModel,
+  queue: string,
+  log: (line: string) => void,
+): Promise<void> {
   const channel = await connection.createChannel();
   channel.on("error", () => undefined);
   try {
     await channel.checkQueue(queue);
   } catch {
-    throw new Error(
-      `queue "${queue}" does not exist; declare it (the Queue in rabbitmq-eventing/dead-letters-queue.yaml)`,
+    log(
+      `queue "${queue}" does not exist: dead letters are refused (503) until it is declared (the Queue in rabbitmq-eventing/dead-letters-queue.yaml)`,
     );
   } finally {
     await channel.close().catch(() => undefined);
