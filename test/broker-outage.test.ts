@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TimelineSample } from "../platform/timeline-sample.js";
+import type { TimelineSample } from "../platform/status/timeline-sample.js";
 import { launchChromium } from "./chromium.js";
 import { post, startTestPlatform, type Tap, type TestPlatform } from "./harness.js";
 import { startPrivateRabbit, type PrivateRabbit } from "./private-rabbit.js";

@@ -191,6 +191,7 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     expect(payment.dispatcher.retries).toBeGreaterThan(0);
     expect(payment.queueDepth).toBe(0);
     expect(status.functions.map((f) => f.name).sort()).toEqual([
+      "dead-letters",
       "ingress",
       "notification",
       "order",
@@ -208,7 +209,9 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     expect(timeline.intervalMs).toBe(250);
     const last = timeline.samples.at(-1)!;
     expect(last.totals).toMatchObject({ accepted: 1000, processed: 1000, deadLettered: 0 });
+    // Every cluster-local Service is listed, the dead-letter sink too (at 0: nothing failed).
     expect(Object.keys(last.consumers).sort()).toEqual([
+      "dead-letters",
       "notification",
       "order",
       "payment",

@@ -7,6 +7,7 @@ import {
   type FunctionConfig,
 } from "../../lib/runtime/config.js";
 import { createConsumerApp, type Outcome } from "./consumer.js";
+import { HttpSink } from "../../lib/http-sink.js";
 import { runFunction } from "../../lib/runtime/run.js";
 import { processSpan, replyTraceContext } from "./consumer-tracing.js";
 import { simulateWork, type WorkShape } from "./work.js";
@@ -30,6 +31,9 @@ interface ConsumerConfig extends FunctionConfig {
   shape: WorkShape;
   idempotency: { maxEntries: number; ttlMs: number };
   maxBodyBytes: number;
+  /** `K_DEAD_LETTER_SINK`: where refused events go before the 400 (the dead-letters Service). */
+  deadLetterSink: string | undefined;
+  deadLetterTimeoutMs: number;
 }
 
 export function runConsumer(definition: ConsumerDefinition): void {
@@ -38,6 +42,11 @@ export function runConsumer(definition: ConsumerDefinition): void {
     const shape = readString(env, "WORK_SHAPE", definition.shape);
     if (shape !== "cpu" && shape !== "io")
       throw new ConfigError(`WORK_SHAPE=${JSON.stringify(shape)} must be "cpu" or "io"`);
+    const deadLetterSink = env.K_DEAD_LETTER_SINK || undefined;
+    if (deadLetterSink !== undefined && !/^https?:\/\//.test(deadLetterSink))
+      throw new ConfigError(
+        `K_DEAD_LETTER_SINK=${JSON.stringify(deadLetterSink)} is not an http(s) URL`,
+      );
     return {
       ...readFunctionConfig(env, definition.name),
       workMs: readNumber(env, "WORK_MS", definition.workMs, { min: 0 }),
@@ -50,9 +59,11 @@ export function runConsumer(definition: ConsumerDefinition): void {
       // The ingress's limit on one event's data, plus the envelope a structured delivery adds.
       maxBodyBytes:
         readNumber(env, "MAX_EVENT_BYTES", 256 * 1024, { min: 1, integer: true }) + 16 * 1024,
+      deadLetterSink,
+      deadLetterTimeoutMs: readNumber(env, "DEAD_LETTER_TIMEOUT_MS", 10_000, { min: 1 }),
     };
   };
-  runFunction(definition.name, readConfig, (config, { meter, telemetry }) => {
+  runFunction(definition.name, readConfig, (config, { meter, telemetry, log }) => {
     const deliveries = meter.createCounter("leveler.consumer.deliveries", {
       description:
         "Deliveries received; duplicate ones are answered from the record without running the work",
@@ -69,6 +80,13 @@ export function runConsumer(definition: ConsumerDefinition): void {
         await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
         return { kind: "processed", result: definition.process(event) };
       });
+    // Refused events go to the dead-letter sink before the 400: eventing-rabbitmq acks a 400 as
+    // delivered, so without this a refused event would vanish on a cluster.
+    const deadLetters = config.deadLetterSink
+      ? new HttpSink({ url: config.deadLetterSink, timeoutMs: config.deadLetterTimeoutMs })
+      : undefined;
+    if (!deadLetters)
+      log("K_DEAD_LETTER_SINK is not set: a refused event is answered 400 and kept nowhere");
     const app = createConsumerApp({
       type: definition.type,
       source: `/leveler/${config.service}`,
@@ -83,7 +101,8 @@ export function runConsumer(definition: ConsumerDefinition): void {
       maxBodyBytes: config.maxBodyBytes,
       onDelivery: (kind) =>
         deliveries.add(1, { "cloudevents.event_type": definition.type, delivery: kind }),
+      deadLetter: deadLetters ? (event) => deadLetters.send([event]) : undefined,
     });
-    return { app };
+    return { app, onShutdown: () => deadLetters?.close() ?? Promise.resolve() };
   });
 }

@@ -2,9 +2,11 @@
  * A consumer function's HTTP adapter. The core is a plain `(event) => Promise<Outcome>`; this file
  * turns a delivered CloudEvent (binary or structured mode) into a call and the outcome into the
  * answer Knative's dispatcher understands: 200 with the `<type>.processed` reply event in binary
- * mode, 503 for a transient failure (retried), 400 for an event that will never succeed
- * (dead-lettered without retries). A redelivered event (same source and id) gets the answer the
- * first delivery got, without running the work again (see processed-record.ts).
+ * mode, 503 for a transient failure (retried), 400 for an event that will never succeed. Before a
+ * 400 the event goes to the dead-letter sink (refusal.ts says why); if the sink does not take it,
+ * the answer is 503 instead, so the dispatcher keeps it and retries. A redelivered event (same
+ * source and id) gets the answer the first delivery got, without running the work again (see
+ * processed-record.ts).
  */
 import { randomUUID } from "node:crypto";
 import { CloudEvent, HTTP } from "cloudevents";
@@ -12,6 +14,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { FieldError } from "../events/registry.js";
 import { ProcessedRecord } from "./processed-record.js";
+import { withRefusal } from "./refusal.js";
 
 export type Outcome =
   | { kind: "processed"; result: Record<string, unknown> }
@@ -44,6 +47,12 @@ export interface ConsumerOptions {
    * namespace's data plane may call a consumer; this bounds what one call costs.
    */
   maxBodyBytes?: number;
+  /**
+   * Keeps a refused event (with its knativeerror* extensions) before the 400: the dead-letter
+   * sink (`K_DEAD_LETTER_SINK`). Resolves once the sink holds it; a rejection turns the 400 into
+   * a 503. Without it, a refusal is a plain 400.
+   */
+  deadLetter?: (event: CloudEvent<unknown>) => Promise<void>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 + 16 * 1024;
@@ -80,12 +89,20 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
       } catch (err) {
         return c.json({ error: `not a CloudEvent: ${(err as Error).message}` }, 400);
       }
-      if (event.type !== options.type)
-        return c.json({ error: `this consumer takes ${options.type}, not ${event.type}` }, 400);
+      // The address the dispatcher called: what Knative records as the dead letter's destination.
+      const destination = c.req.url;
+      if (event.type !== options.type) {
+        const answer = await refuse(
+          event,
+          destination,
+          `this consumer takes ${options.type}, not ${event.type}`,
+        );
+        return new Response(answer.body, { status: answer.status, headers: answer.headers });
+      }
 
       const { value, duplicate } = record.run(
         `${event.source}\u0000${event.id}`,
-        () => execute(event),
+        () => execute(event, destination),
         (a) => a.status !== 503,
       );
       options.onDelivery?.(duplicate ? "duplicate" : "executed");
@@ -94,16 +111,40 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
     },
   );
 
-  async function execute(event: CloudEvent<unknown>): Promise<Answer> {
-    const json = (status: 400 | 503, error: string): Answer => ({
-      status,
-      body: JSON.stringify({ error }),
-      headers: { "content-type": "application/json" },
-    });
+  const json = (status: 400 | 503, error: string): Answer => ({
+    status,
+    body: JSON.stringify({ error }),
+    headers: { "content-type": "application/json" },
+  });
+
+  /** A 400 once the dead-letter sink holds the event; a 503 (retried) if it did not take it. */
+  async function refuse(
+    event: CloudEvent<unknown>,
+    destination: string,
+    reason: string,
+  ): Promise<Answer> {
+    const answer = json(400, reason);
+    if (!options.deadLetter) return answer;
+    try {
+      await options.deadLetter(withRefusal(event, { destination, code: 400, body: answer.body }));
+    } catch (err) {
+      return json(
+        503,
+        `${reason}; the dead-letter sink did not take the refused event (${(err as Error).message}), so it is not refused yet`,
+      );
+    }
+    return answer;
+  }
+
+  async function execute(event: CloudEvent<unknown>, destination: string): Promise<Answer> {
     const problems = options.validate?.(event.data) ?? [];
     if (problems.length) {
       options.onOutcome?.("reject", 0);
-      return json(400, `poison: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`);
+      return refuse(
+        event,
+        destination,
+        `poison: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`,
+      );
     }
     const started = performance.now();
     let outcome: Outcome;
@@ -114,7 +155,7 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
     }
     options.onOutcome?.(outcome.kind, (performance.now() - started) / 1000);
     if (outcome.kind === "retry") return json(503, outcome.reason);
-    if (outcome.kind === "reject") return json(400, outcome.reason);
+    if (outcome.kind === "reject") return refuse(event, destination, outcome.reason);
 
     const reply = new CloudEvent<Record<string, unknown>>({
       id: randomUUID(),

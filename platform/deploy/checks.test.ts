@@ -199,6 +199,44 @@ describe("cross-checks", () => {
       /deadLetterSink.ref names Service dlq/,
     ],
     [
+      "a Broker without a dead-letter sink (eventing-rabbitmq drops failed events then)",
+      () => edit("Broker", undefined, "spec.delivery.deadLetterSink", undefined),
+      /spec.delivery.deadLetterSink is required/,
+    ],
+    [
+      "a Trigger whose own delivery has no dead-letter sink (it replaces the Broker's whole)",
+      () => edit("Trigger", "order", "spec.delivery", { retry: 3 }),
+      /Trigger order: spec.delivery replaces the Broker's whole delivery/,
+    ],
+    [
+      "a Trigger's own dead-letter sink that does not resolve",
+      () =>
+        edit("Trigger", "order", "spec.delivery", {
+          deadLetterSink: {
+            ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: "x" },
+          },
+        }),
+      /Trigger order: spec.delivery.deadLetterSink.ref names Service x/,
+    ],
+    [
+      "a consumer without the dead-letter sink's address",
+      () => edit("Service", "payment", `${C}.env`, []),
+      /Service payment: env K_DEAD_LETTER_SINK is required/,
+    ],
+    [
+      "a consumer handing refusals to something that is not a dead-letter sink",
+      () =>
+        edit("Service", "report", `${C}.env`, [
+          { name: "K_DEAD_LETTER_SINK", value: "http://order.leveler.svc.cluster.local" },
+        ]),
+      /K_DEAD_LETTER_SINK=http:\/\/order.leveler.svc.cluster.local must be/,
+    ],
+    [
+      "a public dead-letter sink",
+      () => edit("Service", "dead-letters", "metadata.labels", {}),
+      /Service dead-letters: a dead-letter sink must be labelled/,
+    ],
+    [
       "classic queues",
       () => edit("RabbitmqBrokerConfig", undefined, "spec.queueType", "classic"),
       /quorum/,

@@ -1,7 +1,8 @@
 /**
  * Cross-checks over a set of manifests that no single schema can make: references resolve, every
- * accepted event type has one Trigger, consumers are private and scale from zero, each Knative
- * Service uses only what Knative Serving accepts on a container. Pure: documents in, problems out.
+ * accepted event type has one Trigger, consumers are private and scale from zero, dead letters
+ * have somewhere to go, each Knative Service uses only what Knative Serving accepts on a
+ * container. Pure: documents in, problems out.
  * Run on knative/ + rabbitmq-eventing/ and on what `leveler deploy` renders.
  * One file past 350 lines on purpose: the rules sit side by side, a few lines each, so the whole
  * contract a cluster is held to reads in one place.
@@ -14,6 +15,8 @@ export const READINESS_PATH = "/health/readiness";
 export const LIVENESS_PATH = "/health/liveness";
 export const BROKER_CLASS = "RabbitMQBroker";
 const PARALLELISM = "rabbitmq.eventing.knative.dev/parallelism";
+/** Where a consumer hands the events it refuses (functions/consumer-runtime). */
+export const DEAD_LETTER_SINK_ENV = "K_DEAD_LETTER_SINK";
 
 /**
  * Container and pod fields Knative Serving keeps without a feature flag (its field masks in
@@ -87,6 +90,8 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
   );
   const triggers = docs.filter((d) => d.doc.kind === "Trigger");
   const sinkBindings = docs.filter((d) => d.doc.kind === "SinkBinding");
+  /** Every deadLetterSink's ref (Brokers' and Triggers'). */
+  const sinkRefs: Record<string, unknown>[] = [];
 
   const checkDestination = (d: SourcedDoc, dest: unknown, where: string) => {
     const { ref, uri } = obj(dest);
@@ -142,8 +147,14 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
       problems.push(`${at(b)}: spec.delivery.backoffPolicy must be exponential`);
     if (typeof delivery.backoffDelay !== "string")
       problems.push(`${at(b)}: spec.delivery.backoffDelay is required (ISO-8601, e.g. PT0.2S)`);
-    if (delivery.deadLetterSink !== undefined)
-      checkDestination(b, delivery.deadLetterSink, "spec.delivery.deadLetterSink");
+    // eventing-rabbitmq creates the Broker's dead-letter exchange and queue only with a sink
+    // (pkg/reconciler/broker/broker.go); without one, failed events are acked and lost.
+    if (delivery.deadLetterSink === undefined)
+      problems.push(
+        `${at(b)}: spec.delivery.deadLetterSink is required (without it eventing-rabbitmq drops failed events)`,
+      );
+    else checkDestination(b, delivery.deadLetterSink, "spec.delivery.deadLetterSink");
+    sinkRefs.push(obj(obj(delivery.deadLetterSink).ref));
   }
 
   for (const c of docs.filter((d) => d.doc.kind === "RabbitmqBrokerConfig")) {
@@ -217,7 +228,23 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
     checkDestination(t, spec.subscriber, "spec.subscriber");
     const ref = obj(obj(spec.subscriber).ref);
     if (ref.kind === "Service") consumers.add(String(ref.name));
+    // A Trigger's own delivery replaces the Broker's whole (eventing-rabbitmq
+    // pkg/reconciler/trigger/trigger.go): without its own sink its failed events are dropped.
+    if (spec.delivery !== undefined) {
+      const delivery = obj(spec.delivery);
+      if (delivery.deadLetterSink === undefined)
+        problems.push(
+          `${at(t)}: spec.delivery replaces the Broker's whole delivery, so it needs its own deadLetterSink`,
+        );
+      else {
+        checkDestination(t, delivery.deadLetterSink, "spec.delivery.deadLetterSink");
+        sinkRefs.push(obj(obj(delivery.deadLetterSink).ref));
+      }
+    }
   }
+  const deadLetterSinks = new Set(
+    sinkRefs.filter((r) => r.kind === "Service").map((r) => String(r.name)),
+  );
 
   // Every accepted event type has exactly one Trigger; every Trigger routes a known type.
   const routed = triggers.map((t) => obj(obj(obj(t.doc.spec).filter).attributes).type);
@@ -259,11 +286,23 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
         problems.push(`${at(s)}: a consumer needs autoscaling.knative.dev/min-scale: "0"`);
       if (!(Number(podSpec.containerConcurrency) > 0))
         problems.push(`${at(s)}: a consumer needs a containerConcurrency above 0`);
+      problems.push(
+        ...checkDeadLetterEnv(containersOf(s.doc)[0], deadLetterSinks).map((p) => `${at(s)}: ${p}`),
+      );
+    } else if (deadLetterSinks.has(name)) {
+      // A dead-letter sink is reached by the dispatchers and consumers only, never from outside.
+      if (visibility !== "cluster-local")
+        problems.push(
+          `${at(s)}: a dead-letter sink must be labelled networking.knative.dev/visibility: cluster-local`,
+        );
     } else if (publicServices.has(name)) {
       if (visibility === "cluster-local") problems.push(`${at(s)}: the ingress must be public`);
       if (annotations["autoscaling.knative.dev/min-scale"] !== "1")
         problems.push(`${at(s)}: the ingress needs autoscaling.knative.dev/min-scale: "1"`);
-    } else problems.push(`${at(s)}: neither a Trigger's subscriber nor a SinkBinding's subject`);
+    } else
+      problems.push(
+        `${at(s)}: neither a Trigger's subscriber, a deadLetterSink nor a SinkBinding's subject`,
+      );
     if (!(Number(annotations["autoscaling.knative.dev/max-scale"]) >= 1))
       problems.push(
         `${at(s)}: autoscaling.knative.dev/max-scale must be set (a bound on replicas)`,
@@ -288,6 +327,29 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
 
   problems.push(...findSecrets(docs));
   return problems;
+}
+
+/**
+ * A consumer hands refused events to a dead-letter sink before answering 400 (eventing-rabbitmq
+ * acks a 400 as delivered): its K_DEAD_LETTER_SINK must be the cluster-local address of one of
+ * the deadLetterSink Services, `http://<service>.<namespace>.svc.cluster.local`.
+ */
+function checkDeadLetterEnv(
+  container: Record<string, unknown> | undefined,
+  sinks: ReadonlySet<string>,
+): string[] {
+  const env = Array.isArray(container?.env) ? (container.env as Record<string, unknown>[]) : [];
+  const value = env.find((e) => e.name === DEAD_LETTER_SINK_ENV)?.value;
+  if (typeof value !== "string")
+    return [
+      `env ${DEAD_LETTER_SINK_ENV} is required (the dead-letter sink's address): a refused event would vanish on a cluster`,
+    ];
+  const host = /^https?:\/\/([a-z0-9-]+)\.[a-z0-9-]+\.svc\.cluster\.local\/?$/.exec(value);
+  if (!host || !sinks.has(host[1]!))
+    return [
+      `env ${DEAD_LETTER_SINK_ENV}=${value} must be http://<service>.<namespace>.svc.cluster.local of a deadLetterSink Service (${[...sinks].join(", ") || "none"})`,
+    ];
+  return [];
 }
 
 function checkContainer(

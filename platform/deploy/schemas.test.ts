@@ -20,13 +20,18 @@ import { parseAllDocuments } from "yaml";
 import brokerConfigSchema from "./schemas/rabbitmqbrokerconfig.v1alpha1.json" with { type: "json" };
 import clusterSchema from "./schemas/rabbitmqcluster.v1beta1.json" with { type: "json" };
 import operatorPolicySchema from "./schemas/operatorpolicy.v1beta1.json" with { type: "json" };
+import queueSchema from "./schemas/queue.v1beta1.json" with { type: "json" };
 import { loadKustomization, renderDocs, type KubeDoc } from "./render.js";
 
 const root = join(import.meta.dirname, "..", "..");
-const ajv = new Ajv({ allErrors: true, formats: { int32: true, int64: true } });
+const ajv = new Ajv({
+  allErrors: true,
+  formats: { int32: true, int64: true, "date-time": true },
+});
 const validateCluster = ajv.compile(clusterSchema);
 const validateBrokerConfig = ajv.compile(brokerConfigSchema);
 const validateOperatorPolicy = ajv.compile(operatorPolicySchema);
+const validateQueue = ajv.compile(queueSchema);
 
 /** Throws with the validator's message when `doc` does not match its kind's schema. */
 export function validateAgainstSchema(doc: KubeDoc): void {
@@ -59,6 +64,15 @@ export function validateAgainstSchema(doc: KubeDoc): void {
       if (!validateOperatorPolicy(doc))
         throw new Error(ajv.errorsText(validateOperatorPolicy.errors));
       return;
+    case "rabbitmq.com/v1beta1/Queue": {
+      if (!validateQueue(doc)) throw new Error(ajv.errorsText(validateQueue.errors));
+      // The topology operator's webhook (api/v1beta1/queue_webhook.go, ValidateCreate at v1.15.0):
+      // "Quorum queues must have durable set to true".
+      const spec = (doc as unknown as { spec: { type?: string; durable?: boolean } }).spec;
+      if (spec.type === "quorum" && spec.durable !== true)
+        throw new Error("spec.durable: quorum queues must have durable set to true");
+      return;
+    }
     case "eventing.knative.dev/v1alpha1/RabbitmqBrokerConfig":
       if (!validateBrokerConfig(doc)) throw new Error(ajv.errorsText(validateBrokerConfig.errors));
       return;
@@ -95,6 +109,7 @@ describe("manifests against the real schemas", () => {
       "RabbitmqCluster",
       "RabbitmqBrokerConfig",
       "OperatorPolicy",
+      "Queue",
       "Namespace",
       "ConfigMap",
       "NetworkPolicy",
@@ -109,7 +124,7 @@ describe("manifests against the real schemas", () => {
 
   it("validates every document the deploy renders, in another namespace with pushed images", () => {
     const images = new Map(
-      ["ingress", "order", "payment", "notification", "report"].map((f) => [
+      ["ingress", "order", "payment", "notification", "report", "dead-letters"].map((f) => [
         f,
         `registry.example:5000/acme/${f}:abc@sha256:${"a".repeat(64)}`,
       ]),
@@ -153,5 +168,17 @@ describe("manifests against the real schemas", () => {
     ) as KubeDoc & { spec: { policyTypes: unknown } };
     policy.spec.policyTypes = "Ingress";
     expect(() => validateAgainstSchema(policy)).toThrow();
+    const queue = structuredClone(
+      sourceDocs.find((d) => d.doc.kind === "Queue")!.doc,
+    ) as KubeDoc & { spec: Record<string, unknown> };
+    queue.spec.durable = false;
+    expect(() => validateAgainstSchema(queue)).toThrow(/durable/);
+    queue.spec.durable = true;
+    // Added to the CRD after v1.15.0, the operator version the README installs.
+    queue.spec.deletionPolicy = "retain";
+    expect(() => validateAgainstSchema(queue)).toThrow(/additional/);
+    delete queue.spec.deletionPolicy;
+    delete queue.spec.rabbitmqClusterReference;
+    expect(() => validateAgainstSchema(queue)).toThrow(/rabbitmqClusterReference/);
   });
 });
