@@ -103,16 +103,15 @@ describe("KPA decisions", () => {
     };
 
     // Control: without the delay, the replicas follow the window down as the traffic leaves it
-    // (t = 5, 6 s), then one idle replica for the scale-to-zero grace, then none.
+    // (t = 5, 6 s); a stable window idle marks the Service inactive and it goes to zero (row 12 of
+    // the fidelity review: upstream's handleScaleToZero, ported in kpa.ts).
     const undelayed = decide(0);
-    expect(undelayed.map((d) => d.desired)).toEqual([3, 2, 1, 1, 0, 0, 0, 0]);
+    expect(undelayed.map((d) => d.desired)).toEqual([3, 2, 2, 0, 0, 0, 0, 0]);
 
-    // With 5 s of delay, the same idle seconds keep the highest decision of the last 5 s: 4 (the
-    // last at t = 4 s) until t = 9 s, while the window is already empty; then the 3 and 2 decided
-    // at t = 5 and 6 s, then the idle replica.
+    // With 5 s of delay, the same seconds keep the highest decision of the last 5 s (upstream keeps
+    // it in 2 s buckets, decider.ts): 4 while the stable window is already empty, only then down.
     const delayed = decide(5_000);
-    expect(delayed.map((d) => d.desired)).toEqual([4, 4, 4, 4, 4, 3, 2, 1]);
-    expect(delayed[4]!.stableConcurrency).toBe(0);
-    expect(delayed[4]!.reason).toMatch(/scale-down-delay holds 4/);
+    expect(delayed.map((d) => d.desired)).toEqual([4, 4, 4, 4, 4, 2, 2, 2]);
+    expect(delayed.slice(2, 5).map((d) => d.stableConcurrency)).toEqual([0, 0, 0]);
   });
 });
