@@ -17,18 +17,36 @@ import type { SourcedDoc } from "./render.js";
 
 export const FIELD_MANAGER = "leveler";
 
-/** Order in which kinds are applied: what others refer to comes first. */
+/**
+ * Order in which kinds are applied, so that a cluster can start from nothing: what others refer
+ * to comes first, and nothing that takes traffic exists before what it needs.
+ * - ConfigMaps and Secrets before the pods that mount them.
+ * - RabbitMQ resources (cluster, broker config, policies, queues) before the Broker that uses them.
+ * - Triggers right after the Broker, before any Service: eventing-rabbitmq declares a Trigger's
+ *   queue and binding before it resolves the subscriber (pkg/reconciler/trigger/trigger.go,
+ *   ReconcileKind), and its ingress publishes with mandatory=false (cmd/ingress/main.go), so an
+ *   event the ingress takes before a Trigger's binding exists is routed nowhere and lost.
+ * - SinkBinding before the Services: its webhook injects K_SINK when the subject is created
+ *   (knative/pkg webhook/psbinding); created after, the ingress's first revision starts without
+ *   K_SINK and exits until the binding patches it.
+ */
 const KIND_ORDER = [
   "Namespace",
   // Fences first: no pod of leveler's runs before its NetworkPolicy does.
   "NetworkPolicy",
+  "ConfigMap",
+  "Secret",
   "RabbitmqCluster",
-  "OperatorPolicy",
   "RabbitmqBrokerConfig",
+  "OperatorPolicy",
+  "Policy",
+  "Exchange",
+  "Queue",
+  "Binding",
   "Broker",
-  "Service",
   "Trigger",
   "SinkBinding",
+  "Service",
 ];
 
 /** Where each kind comes from, for the one line shown when the cluster does not know it. */

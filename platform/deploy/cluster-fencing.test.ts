@@ -131,7 +131,7 @@ describe("cluster fencing", () => {
       "pod-security.kubernetes.io/audit": "restricted",
     });
     const services = ofKind("Service");
-    expect(services.length).toBe(5);
+    expect(services.length).toBe(6);
     for (const s of services as unknown as {
       metadata: { name: string };
       spec: { template: { spec: { automountServiceAccountToken?: boolean } } };
