@@ -13,6 +13,7 @@ import {
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { DeployError } from "./errors.js";
+import { replaceFrozen } from "./replace.js";
 import type { SourcedDoc } from "./render.js";
 
 export const FIELD_MANAGER = "leveler";
@@ -114,6 +115,13 @@ export interface ApplyOptions {
    * naming each field and its previous owner. Without it a conflict stops the deploy, named.
    */
   forceConflicts?: boolean;
+  /**
+   * Delete and recreate a Broker, Trigger or RabbitmqBrokerConfig whose frozen fields changed
+   * (saying first what that drops). Without it such an edit stops the deploy before any apply.
+   */
+  replace?: boolean;
+  /** How long `replace` waits for a deleted object to be gone. */
+  goneTimeoutMs?: number;
 }
 
 /** A field another manager owns, from the API server's 409 answer to a server-side apply. */
@@ -131,7 +139,13 @@ export async function applyDocs(
 ): Promise<ApplyResult> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const applied: string[] = [];
-  for (const { doc, file } of applyOrder(docs)) {
+  const ordered = applyOrder(docs);
+  await replaceFrozen(client, ordered, {
+    replace: options.replace ?? false,
+    log,
+    ...(options.goneTimeoutMs !== undefined ? { goneTimeoutMs: options.goneTimeoutMs } : {}),
+  });
+  for (const { doc, file } of ordered) {
     const what = `${doc.kind} ${doc.metadata.namespace ? `${doc.metadata.namespace}/` : ""}${doc.metadata.name}`;
     const apply = (force: boolean) =>
       client.patch(doc, undefined, undefined, FIELD_MANAGER, force, PatchStrategy.ServerSideApply);
