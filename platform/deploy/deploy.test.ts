@@ -177,6 +177,27 @@ describe("leveler deploy", () => {
     expect(order.at(-1)).toBe("Service");
   });
 
+  it("--registry dev.local/leveler renders images Knative runs without resolving a digest", async () => {
+    // knative/serving config/core/configmaps/deployment.yaml (98e5ef90aa7033797aa0a61ef97f3ff7e49a3944):
+    // registries-skipping-tag-resolving "kind.local,ko.local,dev.local".
+    const r = await runDeploy(["--dry-run", "--registry", "dev.local/leveler", "--tag", "dev"]);
+    expect(r.code).toBe(0);
+    const images = parseAllDocuments(r.out)
+      .map(
+        (d) =>
+          d.toJS() as {
+            kind: string;
+            spec?: { template?: { spec?: { containers?: { image: string }[] } } };
+          },
+      )
+      .filter((d) => d.kind === "Service")
+      .map((d) => d.spec!.template!.spec!.containers![0]!.image);
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(image).toMatch(/^dev\.local\/leveler\/[a-z-]+:dev$/);
+    const kinds = parseAllDocuments(r.out).map((d) => (d.toJS() as { kind: string }).kind);
+    expect(kinds.indexOf("Trigger")).toBeLessThan(kinds.indexOf("Service")); // printed in apply order
+  });
+
   it("pins a pushed image by digest only when the digest is one", () => {
     const digest = `sha256:${"d".repeat(64)}`;
     expect(withDigest("r/order:t", digest)).toBe(`r/order:t@${digest}`);

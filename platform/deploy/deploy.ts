@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { schemas } from "../../functions/events/schemas.js";
-import { applyDocs, connect } from "./apply.js";
+import { applyDocs, applyOrder, connect } from "./apply.js";
 import { checkManifests } from "./checks.js";
 import { DeployError } from "./errors.js";
 import { buildAndPush, checkEngine, findEngine, imageRef } from "./images.js";
@@ -115,7 +115,8 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
     const images = registry
       ? new Map(functions.map((fn) => [fn, imageRef(registry, fn, tag)]))
       : undefined;
-    io.out(toYaml(check(images)));
+    // In apply order, so `| kubectl apply -f -` creates them in an order a cluster starts from.
+    io.out(toYaml(applyOrder(check(images))));
     return;
   }
 
