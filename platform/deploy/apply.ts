@@ -13,22 +13,41 @@ import {
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { DeployError } from "./errors.js";
+import { replaceFrozen } from "./replace.js";
 import type { SourcedDoc } from "./render.js";
 
 export const FIELD_MANAGER = "leveler";
 
-/** Order in which kinds are applied: what others refer to comes first. */
+/**
+ * Order in which kinds are applied, so that a cluster can start from nothing: what others refer
+ * to comes first, and nothing that takes traffic exists before what it needs.
+ * - ConfigMaps and Secrets before the pods that mount them.
+ * - RabbitMQ resources (cluster, broker config, policies, queues) before the Broker that uses them.
+ * - Triggers right after the Broker, before any Service: eventing-rabbitmq declares a Trigger's
+ *   queue and binding before it resolves the subscriber (pkg/reconciler/trigger/trigger.go,
+ *   ReconcileKind), and its ingress publishes with mandatory=false (cmd/ingress/main.go), so an
+ *   event the ingress takes before a Trigger's binding exists is routed nowhere and lost.
+ * - SinkBinding before the Services: its webhook injects K_SINK when the subject is created
+ *   (knative/pkg webhook/psbinding); created after, the ingress's first revision starts without
+ *   K_SINK and exits until the binding patches it.
+ */
 const KIND_ORDER = [
   "Namespace",
   // Fences first: no pod of leveler's runs before its NetworkPolicy does.
   "NetworkPolicy",
+  "ConfigMap",
+  "Secret",
   "RabbitmqCluster",
-  "OperatorPolicy",
   "RabbitmqBrokerConfig",
+  "OperatorPolicy",
+  "Policy",
+  "Exchange",
+  "Queue",
+  "Binding",
   "Broker",
-  "Service",
   "Trigger",
   "SinkBinding",
+  "Service",
 ];
 
 /** Where each kind comes from, for the one line shown when the cluster does not know it. */
@@ -96,6 +115,13 @@ export interface ApplyOptions {
    * naming each field and its previous owner. Without it a conflict stops the deploy, named.
    */
   forceConflicts?: boolean;
+  /**
+   * Delete and recreate a Broker, Trigger or RabbitmqBrokerConfig whose frozen fields changed
+   * (saying first what that drops). Without it such an edit stops the deploy before any apply.
+   */
+  replace?: boolean;
+  /** How long `replace` waits for a deleted object to be gone. */
+  goneTimeoutMs?: number;
 }
 
 /** A field another manager owns, from the API server's 409 answer to a server-side apply. */
@@ -113,7 +139,13 @@ export async function applyDocs(
 ): Promise<ApplyResult> {
   const client = KubernetesObjectApi.makeApiClient(kc);
   const applied: string[] = [];
-  for (const { doc, file } of applyOrder(docs)) {
+  const ordered = applyOrder(docs);
+  await replaceFrozen(client, ordered, {
+    replace: options.replace ?? false,
+    log,
+    ...(options.goneTimeoutMs !== undefined ? { goneTimeoutMs: options.goneTimeoutMs } : {}),
+  });
+  for (const { doc, file } of ordered) {
     const what = `${doc.kind} ${doc.metadata.namespace ? `${doc.metadata.namespace}/` : ""}${doc.metadata.name}`;
     const apply = (force: boolean) =>
       client.patch(doc, undefined, undefined, FIELD_MANAGER, force, PatchStrategy.ServerSideApply);

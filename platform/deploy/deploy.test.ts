@@ -11,6 +11,7 @@ import { parseAllDocuments } from "yaml";
 import { deploy } from "./deploy.js";
 import { applyOrder } from "./apply.js";
 import { withDigest } from "./images.js";
+import { loadKustomization, renderDocs } from "./render.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const scratch = mkdtempSync(join(tmpdir(), "leveler-deploy-test-"));
@@ -141,15 +142,18 @@ describe("leveler deploy", () => {
     if (exitCode === 1) expect(r.err).toHaveLength(1);
   });
 
-  it("applies what others refer to first", () => {
+  it("applies in an order a cluster can start from (apply.ts says why each goes where)", () => {
     const kinds = [
+      "Service",
       "SinkBinding",
       "Trigger",
-      "Service",
       "Broker",
-      "RabbitmqBrokerConfig",
+      "Queue",
       "OperatorPolicy",
+      "RabbitmqBrokerConfig",
       "RabbitmqCluster",
+      "ConfigMap",
+      "NetworkPolicy",
       "Namespace",
     ];
     const docs = kinds.map((kind) => ({
@@ -157,6 +161,41 @@ describe("leveler deploy", () => {
       doc: { apiVersion: "v", kind, metadata: { name: kind } },
     }));
     expect(applyOrder(docs).map((d) => d.doc.kind)).toEqual([...kinds].reverse());
+  });
+
+  it("applies the project's own manifests in that order", () => {
+    const r = renderDocs(loadKustomization(join(root, "knative"), root), { namespace: "leveler" });
+    const order = applyOrder(r).map((d) => d.doc.kind);
+    const first = (kind: string) => order.indexOf(kind);
+    const last = (kind: string) => order.lastIndexOf(kind);
+    expect(first("Namespace")).toBe(0);
+    expect(last("ConfigMap")).toBeLessThan(first("RabbitmqCluster"));
+    expect(last("Queue")).toBeLessThan(first("Broker"));
+    expect(last("Broker")).toBeLessThan(first("Trigger"));
+    expect(last("Trigger")).toBeLessThan(first("SinkBinding"));
+    expect(last("SinkBinding")).toBeLessThan(first("Service"));
+    expect(order.at(-1)).toBe("Service");
+  });
+
+  it("--registry dev.local/leveler renders images Knative runs without resolving a digest", async () => {
+    // knative/serving config/core/configmaps/deployment.yaml (98e5ef90aa7033797aa0a61ef97f3ff7e49a3944):
+    // registries-skipping-tag-resolving "kind.local,ko.local,dev.local".
+    const r = await runDeploy(["--dry-run", "--registry", "dev.local/leveler", "--tag", "dev"]);
+    expect(r.code).toBe(0);
+    const images = parseAllDocuments(r.out)
+      .map(
+        (d) =>
+          d.toJS() as {
+            kind: string;
+            spec?: { template?: { spec?: { containers?: { image: string }[] } } };
+          },
+      )
+      .filter((d) => d.kind === "Service")
+      .map((d) => d.spec!.template!.spec!.containers![0]!.image);
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) expect(image).toMatch(/^dev\.local\/leveler\/[a-z-]+:dev$/);
+    const kinds = parseAllDocuments(r.out).map((d) => (d.toJS() as { kind: string }).kind);
+    expect(kinds.indexOf("Trigger")).toBeLessThan(kinds.indexOf("Service")); // printed in apply order
   });
 
   it("pins a pushed image by digest only when the digest is one", () => {

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { schemas } from "../../functions/events/schemas.js";
-import { applyDocs, connect } from "./apply.js";
+import { applyDocs, applyOrder, connect } from "./apply.js";
 import { checkManifests } from "./checks.js";
 import { DeployError } from "./errors.js";
 import { buildAndPush, checkEngine, findEngine, imageRef } from "./images.js";
@@ -23,13 +23,16 @@ import {
 } from "./render.js";
 
 export const DEPLOY_USAGE = `  deploy --registry R [--dry-run] [--namespace NS] [--tag T] [--engine docker|podman]
-         [--force-conflicts]
+         [--force-conflicts] [--replace]
                             build and push an image per function to R, render knative/ and
                             rabbitmq-eventing/ with the pushed digests, apply them (server-side)
                             to the kubeconfig's cluster; --dry-run prints the YAML and touches
                             nothing; a field another manager owns stops the deploy, named,
-                            unless --force-conflicts (then each one taken is named). The RBAC
-                            it needs: knative/deployer-rbac.yaml`;
+                            unless --force-conflicts (then each one taken is named); an edit
+                            the cluster refuses (a Broker's spec, a Trigger's filter, a
+                            RabbitmqBrokerConfig's spec) stops it before anything is applied,
+                            unless --replace (then each is deleted and recreated, after saying
+                            what that drops). The RBAC it needs: knative/deployer-rbac.yaml`;
 
 export interface DeployIo {
   root: string;
@@ -67,6 +70,7 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
       engine: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       "force-conflicts": { type: "boolean", default: false },
+      replace: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -111,7 +115,8 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
     const images = registry
       ? new Map(functions.map((fn) => [fn, imageRef(registry, fn, tag)]))
       : undefined;
-    io.out(toYaml(check(images)));
+    // In apply order, so `| kubectl apply -f -` creates them in an order a cluster starts from.
+    io.out(toYaml(applyOrder(check(images))));
     return;
   }
 
@@ -130,6 +135,7 @@ async function run(args: readonly string[], io: DeployIo): Promise<void> {
   const rendered = check(pushed);
   const { applied } = await applyDocs(kc, rendered, io.err, {
     forceConflicts: values["force-conflicts"] ?? false,
+    replace: values.replace ?? false,
   });
   io.err(
     `deployed ${applied.length} objects to namespace ${values.namespace} on ${kc.getCurrentContext()}`,
