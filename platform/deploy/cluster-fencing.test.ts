@@ -142,7 +142,7 @@ describe("cluster fencing", () => {
       expect(s.spec.template.spec.automountServiceAccountToken, s.metadata.name).toBe(false);
   });
 
-  it("the deployer's RBAC is exactly create and patch on what the deploy applies", () => {
+  it("the deployer's RBAC is exactly create and patch on what the deploy applies, get and delete on what --replace recreates", () => {
     const roles = parseAllDocuments(
       readFileSync(join(root, "knative", "deployer-rbac.yaml"), "utf8"),
     )
@@ -151,7 +151,11 @@ describe("cluster fencing", () => {
     const granted = new Set<string>();
     for (const role of roles)
       for (const rule of role.rules) {
-        expect(rule.verbs).toEqual(["create", "patch"]);
+        expect(rule.verbs).toEqual(
+          rule.apiGroups.join() === "eventing.knative.dev"
+            ? ["create", "patch", "get", "delete"]
+            : ["create", "patch"],
+        );
         for (const group of rule.apiGroups)
           for (const resource of rule.resources) granted.add(`${group}/${resource}`);
       }
