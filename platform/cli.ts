@@ -10,6 +10,7 @@ import { observeCluster } from "./observe/cluster.js";
 import { observeLocal } from "./observe/local.js";
 import { DEPLOY_USAGE, deployCommand } from "./deploy/deploy.js";
 import { NEW_USAGE, newCommand } from "./cli/new.js";
+import { SEND_USAGE } from "./cli/send.js";
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -30,6 +31,7 @@ const usage = `usage: leveler <command>
 
 commands:
 ${NEW_USAGE}
+${SEND_USAGE}
   start                     run the platform (same as npm start)
   status                    print GET /api/status of the running platform
   observe [--cluster] [--namespace NS] [--once]
@@ -83,6 +85,12 @@ switch (command) {
     break;
   case "new":
     process.exitCode = newCommand(args);
+    break;
+  case "send":
+    process.exitCode = await (await import("./cli/send.js")).send(args).catch((err: Error) => {
+      console.error(`leveler send: ${err.message}`);
+      return 1;
+    });
     break;
   case "start":
     await import("./main.js");
