@@ -7,7 +7,7 @@
  * The event goes in binary mode with `ce-*` headers, as a Knative Source would send it.
  */
 import { randomUUID } from "node:crypto";
-import { request } from "node:https";
+import { request, type RequestOptions } from "node:https";
 import { SendError } from "./send.js";
 
 /** The service-proxy path for an in-cluster `http://<svc>.<ns>.svc...[:port]/path` address. */
@@ -45,7 +45,7 @@ export async function sendToBroker(
   const target = new URL(proxyPath(address), cluster.server);
   const id = randomUUID();
   const body = JSON.stringify(data);
-  const options: import("node:https").RequestOptions = {
+  const options: RequestOptions = {
     method: "POST",
     headers: {
       "content-type": "application/json",

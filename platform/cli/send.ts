@@ -39,16 +39,16 @@ export function readData(arg: string | undefined, read = (p: string) => readFile
 
 /** An RFC 9457 problem document as lines a person reads. */
 export function formatProblem(status: number, body: string): string {
-  let problem: { title?: unknown; detail?: unknown; errors?: unknown };
+  let problem: { title?: string; detail?: string; errors?: unknown };
   try {
     problem = JSON.parse(body) as typeof problem;
   } catch {
     return `${status}: ${body.trim().slice(0, 500)}`;
   }
-  const lines = [`${status} ${String(problem.title ?? "")}: ${String(problem.detail ?? "")}`];
+  const lines = [`${status} ${problem.title ?? ""}: ${problem.detail ?? ""}`];
   if (Array.isArray(problem.errors))
-    for (const e of problem.errors as { field?: unknown; message?: unknown }[])
-      lines.push(`  ${String(e.field)}: ${String(e.message)}`);
+    for (const e of problem.errors as { field?: string; message?: string }[])
+      lines.push(`  ${e.field}: ${e.message}`);
   return lines.join("\n");
 }
 
