@@ -11,6 +11,7 @@ import { observeLocal } from "./observe/local.js";
 import { DEPLOY_USAGE, deployCommand } from "./deploy/deploy.js";
 import { NEW_USAGE, newCommand } from "./cli/new.js";
 import { SEND_USAGE } from "./cli/send.js";
+import { LOGS_USAGE } from "./cli/logs.js";
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -32,6 +33,7 @@ const usage = `usage: leveler <command>
 commands:
 ${NEW_USAGE}
 ${SEND_USAGE}
+${LOGS_USAGE}
   start                     run the platform (same as npm start)
   status                    print GET /api/status of the running platform
   observe [--cluster] [--namespace NS] [--once]
@@ -91,6 +93,9 @@ switch (command) {
       console.error(`leveler send: ${err.message}`);
       return 1;
     });
+    break;
+  case "logs":
+    process.exitCode = await (await import("./cli/logs.js")).logs(args);
     break;
   case "start":
     await import("./main.js");
