@@ -9,6 +9,9 @@ import { dlq } from "./cli/dlq.js";
 import { observeCluster } from "./observe/cluster.js";
 import { observeLocal } from "./observe/local.js";
 import { DEPLOY_USAGE, deployCommand } from "./deploy/deploy.js";
+import { NEW_USAGE, newCommand } from "./cli/new.js";
+import { SEND_USAGE } from "./cli/send.js";
+import { LOGS_USAGE } from "./cli/logs.js";
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -28,6 +31,9 @@ async function status(): Promise<void> {
 const usage = `usage: leveler <command>
 
 commands:
+${NEW_USAGE}
+${SEND_USAGE}
+${LOGS_USAGE}
   start                     run the platform (same as npm start)
   status                    print GET /api/status of the running platform
   observe [--cluster] [--namespace NS] [--once]
@@ -78,6 +84,18 @@ switch (command) {
       console.error(`leveler dlq: ${err.message}`);
       process.exit(err instanceof CliError ? 2 : 1);
     });
+    break;
+  case "new":
+    process.exitCode = newCommand(args);
+    break;
+  case "send":
+    process.exitCode = await (await import("./cli/send.js")).send(args).catch((err: Error) => {
+      console.error(`leveler send: ${err.message}`);
+      return 1;
+    });
+    break;
+  case "logs":
+    process.exitCode = await (await import("./cli/logs.js")).logs(args);
     break;
   case "start":
     await import("./main.js");

@@ -21,8 +21,13 @@ export interface ConsumerDefinition {
   shape: WorkShape;
   /** Default `WORK_MS`. */
   workMs: number;
-  /** The business logic: pure, given valid data (the ingress validated it). */
-  process: (event: CloudEvent<unknown>) => Record<string, unknown>;
+  /**
+   * The business logic, given valid data (the ingress validated it). A Knative Functions style
+   * `handle(context, event)` plugs in through `fromHandler` (knative-handler.ts).
+   */
+  process: (
+    event: CloudEvent<unknown>,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 interface ConsumerConfig extends FunctionConfig {
@@ -78,7 +83,7 @@ export function runConsumer(definition: ConsumerDefinition): void {
     const handle = (event: CloudEvent<unknown>): Promise<Outcome> =>
       processSpan(telemetry, event, async () => {
         await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
-        return { kind: "processed", result: definition.process(event) };
+        return { kind: "processed", result: await definition.process(event) };
       });
     // Refused events go to the dead-letter sink before the 400: eventing-rabbitmq acks a 400 as
     // delivered, so without this a refused event would vanish on a cluster.

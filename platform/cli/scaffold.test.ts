@@ -1,0 +1,121 @@
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkManifests } from "../deploy/checks.js";
+import { listFunctions } from "../deploy/deploy.js";
+import { loadKustomization } from "../deploy/render.js";
+import { loadManifests } from "../manifests.js";
+import { dryRun, nameProblem, planScaffold, typeProblem, writePlan } from "./scaffold.js";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+/** A copy of the project's sources (what git tracks or would), sharing node_modules. */
+function copyProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), "leveler-scaffold-"));
+  const files = execFileSync(
+    "git",
+    ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+    { cwd: ROOT, encoding: "utf8" },
+  )
+    .split("\0")
+    .filter(Boolean);
+  for (const f of files) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+function snapshot(dir: string): string {
+  return execFileSync("sh", ["-c", "find functions knative -type f -exec md5sum {} + | sort"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+}
+
+describe("leveler new: names and types", () => {
+  it("takes DNS-1035 labels only", () => {
+    for (const ok of ["shipment", "parcel-label", "a1"]) expect(nameProblem(ok)).toBeUndefined();
+    for (const bad of ["Shipment", "1st", "a_b", "a-", "", "x".repeat(64), "events"])
+      expect(nameProblem(bad), bad).toBeDefined();
+  });
+
+  it("takes reverse-DNS CloudEvents types, never a reply type", () => {
+    for (const ok of ["com.example.shipment.requested", "dev.knative.sample_event"])
+      expect(typeProblem(ok)).toBeUndefined();
+    for (const bad of [
+      "",
+      "shipment",
+      "com.example",
+      "com.example.a b",
+      "com..x.y",
+      "a.b.c.processed",
+    ])
+      expect(typeProblem(bad), bad).toBeDefined();
+  });
+});
+
+describe("leveler new: a scaffold in a copy of the project", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = copyProject();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("refuses clashes with nothing written", () => {
+    const before = snapshot(dir);
+    const refusals: [string, string, RegExp][] = [
+      ["order", "com.example.order.shipped", /name "order" is taken/],
+      ["shipment", "com.example.order.created", /type "com.example.order.created" exists/],
+      ["Ship", "com.example.shipment.requested", /DNS-1035/],
+      ["shipment", "shipment", /reverse-DNS/],
+    ];
+    for (const [name, type, message] of refusals)
+      expect(() => planScaffold(dir, { name, type, shape: "io" })).toThrow(message);
+    expect(snapshot(dir)).toBe(before);
+  });
+
+  it("writes a consumer that typechecks, passes its unit test and the manifest checks", () => {
+    const request = {
+      name: "shipment",
+      type: "com.example.shipment.requested",
+      shape: "cpu",
+    } as const;
+    const plan = planScaffold(dir, request);
+    expect(dryRun(dir, plan, request)).toEqual([]);
+    writePlan(dir, plan);
+
+    const service = readFileSync(join(dir, "knative/services/shipment.yaml"), "utf8");
+    expect(service).toContain("image: leveler/shipment");
+    expect(service).toContain("K_DEAD_LETTER_SINK");
+    const manifests = loadManifests([join(dir, "knative"), join(dir, "rabbitmq-eventing")], dir);
+    expect(manifests.services.some((s) => s.name === "shipment")).toBe(true);
+    expect(manifests.triggers.find((t) => t.name === "shipment")?.filter).toEqual({
+      type: request.type,
+    });
+    const problems = checkManifests({
+      docs: loadKustomization(join(dir, "knative"), dir),
+      eventTypes: readdirSync(join(dir, "functions/events/schemas")).map((f) => f.slice(0, -5)),
+      functions: listFunctions(dir),
+    });
+    expect(problems.filter((p) => p.includes("shipment"))).toEqual([]);
+    expect(listFunctions(dir)).toContain("shipment");
+
+    // The project's own gates on the scaffolded code: the compiler, and the tests that hold every
+    // schema to a Trigger, a sample and the registry.
+    execFileSync("npx", ["tsc", "--noEmit"], { cwd: dir, stdio: "pipe" });
+    execFileSync(
+      "npx",
+      [
+        "vitest",
+        "run",
+        "functions/shipment",
+        "functions/events/registry.test.ts",
+        "platform/dashboard/burst.test.ts",
+      ],
+      { cwd: dir, stdio: "pipe" },
+    );
+    // A second run refuses: everything exists now.
+    expect(() => planScaffold(dir, request)).toThrow(/exists|taken/);
+  }, 240_000);
+});
