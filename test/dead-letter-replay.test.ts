@@ -5,7 +5,7 @@
  * without the control token is refused.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import type { DeadLetter } from "../platform/broker/dead-letters.js";
+import type { DeadLetter } from "../platform/dead-letters/dead-letter.js";
 import { post, startTestPlatform, type TestPlatform } from "./harness.js";
 
 const fast = (doc: { kind?: string; spec: Record<string, unknown> }) => {

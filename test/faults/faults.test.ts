@@ -11,7 +11,7 @@ import amqp from "amqplib";
 import { CloudEvent } from "cloudevents";
 import { afterAll, describe, expect, it } from "vitest";
 import { toAmqp } from "../../lib/cloudevent-amqp.js";
-import type { DeadLetter } from "../../platform/broker/dead-letters.js";
+import type { DeadLetter } from "../../platform/dead-letters/dead-letter.js";
 import { startTestPlatform, type TestPlatform } from "../harness.js";
 import { Ledger, renderTable, type LedgerRow } from "./ledger.js";
 import { sendWithRetries } from "./load.js";
