@@ -416,7 +416,8 @@ function queue(doc: Doc, name: string, file: string, at: string): QueueSpec {
   if (type !== "quorum" && type !== "classic" && type !== "stream")
     throw new ManifestError(`${at}: spec.type must be quorum, classic or stream, not ${type}`);
   const durable = spec.durable === undefined ? false : spec.durable;
-  if (typeof durable !== "boolean") throw new ManifestError(`${at}: spec.durable must be a boolean`);
+  if (typeof durable !== "boolean")
+    throw new ManifestError(`${at}: spec.durable must be a boolean`);
   if (type !== "classic" && !durable)
     throw new ManifestError(`${at}: a ${type} queue must be durable (spec.durable: true)`);
   return {

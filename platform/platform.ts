@@ -7,19 +7,18 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createDeadLetterApi, DeadLetterApiError, type DeadLetterApi } from "./dead-letters/api-client.js";
+import {
+  createDeadLetterApi,
+  DeadLetterApiError,
+  type DeadLetterApi,
+} from "./dead-letters/api-client.js";
 import { ensureDeadLettersToken } from "./dead-letters/api-token.js";
 import type { DeadLetter, ReplayFilter } from "./dead-letters/dead-letter.js";
 import type { DispatcherRunner } from "./broker/dispatcher-runner.js";
 import { Eventing } from "./broker/eventing.js";
 import { planTopology, type TopologyPlan } from "./broker/topology.js";
 import type { PlatformConfig } from "./config.js";
-import {
-  loadManifests,
-  ManifestError,
-  type Manifests,
-  type ServiceSpec,
-} from "./manifests.js";
+import { loadManifests, ManifestError, type Manifests, type ServiceSpec } from "./manifests.js";
 import type { LocalService, ScaleEvent } from "./serving/local-service.js";
 import { LocalServing } from "./serving/local-serving.js";
 import type { FunctionGauge } from "./status/platform-metrics.js";

@@ -11,6 +11,8 @@ import { post, startTestPlatform, type TestPlatform } from "./harness.js";
 const fast = (doc: { kind?: string; spec: Record<string, unknown> }) => {
   if (doc.kind === "Broker")
     doc.spec.delivery = {
+      // Keep the Broker's deadLetterSink: without it there is no dead-letter exchange.
+      ...(doc.spec.delivery as object),
       retry: 1,
       backoffPolicy: "linear",
       backoffDelay: "PT0.01S",

@@ -53,6 +53,8 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
       edit: (doc) => {
         if (doc.kind === "Broker")
           doc.spec.delivery = {
+            // Keep the Broker's deadLetterSink: without it there is no dead-letter exchange.
+            ...(doc.spec.delivery as object),
             retry: 10,
             backoffPolicy: "linear",
             backoffDelay: "PT0.02S",

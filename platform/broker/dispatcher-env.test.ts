@@ -105,9 +105,9 @@ describe("the dispatcher's environment", () => {
   it("a Broker without a deadLetterSink has no DLX: its Triggers' DLX_NAME is empty", () => {
     const topology = plan("{ delivery: { retry: 2 } }", "");
     expect(topology.brokers[0]!.hasDeadLetterSink).toBe(false);
-    expect(triggerDispatcherConfig(topology.triggers[0]!, "http://s/", AMQP).deadLetterExchange).toBe(
-      "",
-    );
+    expect(
+      triggerDispatcherConfig(topology.triggers[0]!, "http://s/", AMQP).deadLetterExchange,
+    ).toBe("");
   });
 
   it("applies eventing-rabbitmq's defaults: 5 retries with a delivery spec, none without", () => {

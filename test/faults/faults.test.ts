@@ -107,6 +107,8 @@ async function fn(t: TestPlatform, name: string) {
 const fastRetries = (doc: { kind?: string; spec: Record<string, unknown> }) => {
   if (doc.kind === "Broker")
     doc.spec.delivery = {
+      // Keep the Broker's deadLetterSink: without it there is no dead-letter exchange.
+      ...(doc.spec.delivery as object),
       retry: 30,
       backoffPolicy: "exponential",
       backoffDelay: "PT0.05S",
@@ -487,6 +489,7 @@ describe("faults: nothing accepted is lost", () => {
       edit: (doc) => {
         if (doc.kind === "Broker")
           doc.spec.delivery = {
+            ...(doc.spec.delivery as object),
             retry: 2,
             backoffPolicy: "linear",
             backoffDelay: "PT0.1S",
