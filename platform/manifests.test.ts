@@ -100,7 +100,9 @@ spec: { broker: default, subscriber: { ref: { apiVersion: serving.knative.dev/v1
           file: "q.yaml",
         },
       ]);
-    expect(q("{ name: x, type: quorum }")).toThrow(/q.yaml: Queue q: a quorum queue must be durable/);
+    expect(q("{ name: x, type: quorum }")).toThrow(
+      /q.yaml: Queue q: a quorum queue must be durable/,
+    );
     expect(q("{ name: x, type: lazy, durable: true }")).toThrow(/spec.type must be quorum/);
   });
 

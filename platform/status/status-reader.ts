@@ -7,7 +7,7 @@ import { redact } from "../../lib/amqp-connection.js";
 import type { Eventing } from "../broker/eventing.js";
 import type { TopologyPlan } from "../broker/topology.js";
 import type { Manifests } from "../manifests.js";
-import { isPublic, runningReplicas, type LocalServing } from "../serving/local-serving.js";
+import { runningReplicas, type LocalServing } from "../serving/local-serving.js";
 import { samplerStatus } from "../telemetry/sampler-status.js";
 import { sumCounts, total } from "./counts.js";
 import { IngressCounters } from "./ingress-counters.js";
