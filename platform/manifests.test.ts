@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { queueManifestArguments } from "./broker/topology.js";
 import { buildModel, isoDurationMs, loadManifests } from "./manifests.js";
 
 const doc = (yaml: string, file = "test.yaml") => ({
@@ -61,6 +62,48 @@ spec: { broker: default, subscriber: { ref: { apiVersion: serving.knative.dev/v1
     expect(m.triggers.map((t) => t.cpuRequestMillis)).toEqual([100, 100, 100, 100]);
     expect(m.sinkBindings.map((b) => b.subject.name).sort()).toEqual(["dead-letters", "ingress"]);
     for (const t of m.triggers) expect(Object.keys(t.filter)).toEqual(["type"]);
+  });
+
+  it("reads the shipped Queue manifest as the topology operator declares it", () => {
+    const m = loadManifests(["knative", "rabbitmq-eventing"]);
+    expect(m.queues).toEqual([
+      {
+        kind: "Queue",
+        name: "dead-letters",
+        file: "rabbitmq-eventing/dead-letters-queue.yaml",
+        queueName: "leveler-dead-letters",
+        type: "quorum",
+        durable: true,
+        arguments: { "x-delivery-limit": 1_000_000 },
+      },
+    ]);
+    expect(queueManifestArguments(m.queues[0]!)).toEqual({
+      "x-queue-type": "quorum",
+      "x-delivery-limit": 1_000_000,
+    });
+  });
+
+  it("every shipped Trigger with its own delivery names a deadLetterSink (it replaces the Broker's)", () => {
+    const m = loadManifests(["knative", "rabbitmq-eventing"]);
+    for (const t of m.triggers)
+      if (t.delivery) expect(t.delivery.deadLetterSink, t.file).toBeDefined();
+    expect(m.brokers[0]!.delivery?.deadLetterSink?.ref?.name).toBe("dead-letters");
+  });
+
+  it("refuses a quorum Queue that is not durable, naming file and field", () => {
+    const q = (spec: string) => () =>
+      buildModel([
+        {
+          doc: parse(
+            `apiVersion: rabbitmq.com/v1beta1\nkind: Queue\nmetadata: { name: q }\nspec: ${spec}`,
+          ) as Record<string, unknown>,
+          file: "q.yaml",
+        },
+      ]);
+    expect(q("{ name: x, type: quorum }")).toThrow(
+      /q.yaml: Queue q: a quorum queue must be durable/,
+    );
+    expect(q("{ name: x, type: lazy, durable: true }")).toThrow(/spec.type must be quorum/);
   });
 
   it("parses delivery durations and the parallelism annotation", () => {

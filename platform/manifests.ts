@@ -93,12 +93,28 @@ export interface QueuePolicySpec {
   overflow?: "drop-head" | "reject-publish" | "reject-publish-dlx";
 }
 
+/**
+ * A queue the messaging topology operator declares (`rabbitmq.com/v1beta1` Queue): `spec.name`
+ * (default: the resource's name), `type`, `durable` and `arguments`, as the operator passes them
+ * to RabbitMQ.
+ */
+export interface QueueSpec {
+  kind: "Queue";
+  name: string;
+  file: string;
+  queueName: string;
+  type: "quorum" | "classic" | "stream";
+  durable: boolean;
+  arguments: Record<string, unknown>;
+}
+
 export interface Manifests {
   services: ServiceSpec[];
   brokers: BrokerSpec[];
   triggers: TriggerSpec[];
   sinkBindings: SinkBindingSpec[];
   queuePolicies: QueuePolicySpec[];
+  queues: QueueSpec[];
   /** ConfigMaps by name (data only). */
   configMaps: Map<string, Record<string, string>>;
   warnings: string[];
@@ -132,6 +148,7 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
     triggers: [],
     sinkBindings: [],
     queuePolicies: [],
+    queues: [],
     configMaps: new Map(),
     warnings: [],
   };
@@ -159,7 +176,8 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
     ) {
       const policy = queuePolicy(doc, kind, name, file, at);
       if (policy) model.queuePolicies.push(policy);
-    }
+    } else if (kind === "Queue" && apiVersion.startsWith("rabbitmq.com/"))
+      model.queues.push(queue(doc, name, file, at));
   }
   for (const b of model.brokers) {
     const ref = obj(
@@ -389,6 +407,27 @@ function queuePolicy(
     ...(maxLength !== undefined ? { maxLength } : {}),
     ...(maxLengthBytes !== undefined ? { maxLengthBytes } : {}),
     ...(overflow !== undefined ? { overflow } : {}),
+  };
+}
+
+function queue(doc: Doc, name: string, file: string, at: string): QueueSpec {
+  const spec = obj(doc.spec);
+  const type = str(spec.type) ?? "classic";
+  if (type !== "quorum" && type !== "classic" && type !== "stream")
+    throw new ManifestError(`${at}: spec.type must be quorum, classic or stream, not ${type}`);
+  const durable = spec.durable === undefined ? false : spec.durable;
+  if (typeof durable !== "boolean")
+    throw new ManifestError(`${at}: spec.durable must be a boolean`);
+  if (type !== "classic" && !durable)
+    throw new ManifestError(`${at}: a ${type} queue must be durable (spec.durable: true)`);
+  return {
+    kind: "Queue",
+    name,
+    file,
+    queueName: str(spec.name) ?? name,
+    type,
+    durable,
+    arguments: obj(spec.arguments),
   };
 }
 

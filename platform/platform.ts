@@ -7,12 +7,18 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { DeadLetter, ReplayFilter } from "./broker/dead-letters.js";
+import {
+  createDeadLetterApi,
+  DeadLetterApiError,
+  type DeadLetterApi,
+} from "./dead-letters/api-client.js";
+import { ensureDeadLettersToken } from "./dead-letters/api-token.js";
+import type { DeadLetter, ReplayFilter } from "./dead-letters/dead-letter.js";
 import type { DispatcherRunner } from "./broker/dispatcher-runner.js";
 import { Eventing } from "./broker/eventing.js";
 import { planTopology, type TopologyPlan } from "./broker/topology.js";
 import type { PlatformConfig } from "./config.js";
-import { loadManifests, ManifestError, type Manifests } from "./manifests.js";
+import { loadManifests, ManifestError, type Manifests, type ServiceSpec } from "./manifests.js";
 import type { LocalService, ScaleEvent } from "./serving/local-service.js";
 import { LocalServing } from "./serving/local-serving.js";
 import type { FunctionGauge } from "./status/platform-metrics.js";
@@ -39,6 +45,8 @@ export class Platform {
   private readonly serving: LocalServing;
   private readonly reader: StatusReader;
   private readonly log: (line: string) => void;
+  /** The dead-letter sink's operator API (the Service the Broker's deadLetterSink names). */
+  private deadLetterApi: DeadLetterApi | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
 
@@ -84,8 +92,20 @@ export class Platform {
     await this.eventing.connect();
     const parentEnv = definedEnv(this.options.env ?? process.env);
     const baseEnv = this.childEnv(parentEnv);
+    // The dead-letter sink's API token: generated into the state dir once, given to the sink
+    // Services as the Secret dead-letters-token gives it on a cluster.
+    const sinks = deadLetterSinkServices(this.manifests);
+    const token = sinks.length ? ensureDeadLettersToken(config.stateDir) : undefined;
+    const sinkEnv = (spec: ServiceSpec): Record<string, string> =>
+      token && sinks.includes(spec) ? { DEAD_LETTERS_TOKEN: token } : {};
     // Consumers before dispatchers, so a dispatcher's first delivery finds its subscriber.
-    await this.serving.start({ baseEnv, parentEnv, logDir });
+    await this.serving.start({ baseEnv, parentEnv, logDir, serviceEnv: sinkEnv });
+    const sink = sinks[0];
+    if (sink && token)
+      this.deadLetterApi = createDeadLetterApi({
+        url: () => this.serving.service(sink.name)!.front.url + "/",
+        token,
+      });
     await this.eventing.startDispatchers({
       baseEnv,
       logDir,
@@ -131,14 +151,28 @@ export class Platform {
     return this.eventing.dispatcher(trigger);
   }
 
-  /** Dead letters of every dead-letter queue (they stay in their queues). */
-  deadLetters(limit = 100): Promise<DeadLetter[]> {
-    return this.eventing.deadLetters(limit);
+  /**
+   * Up to `limit` parked dead letters (they stay parked), through the dead-letter sink's API as
+   * `leveler dlq list --cluster` reads them on a cluster.
+   */
+  async deadLetters(limit = 100, filter: ReplayFilter = {}): Promise<DeadLetter[]> {
+    return (await this.requireDeadLetterApi().list(limit, filter)).deadLetters;
   }
 
-  /** Republishes matching dead letters into their Broker's exchange; returns their ids. */
-  replayDeadLetters(filter: ReplayFilter): Promise<string[]> {
-    return this.eventing.replayDeadLetters(filter);
+  /** Republishes matching dead letters to the Broker through the sink's API; returns their ids. */
+  async replayDeadLetters(filter: ReplayFilter): Promise<string[]> {
+    const replayed = await this.requireDeadLetterApi().replay(filter);
+    if (replayed.length) this.log(`replayed ${replayed.length} dead letter(s)`);
+    return replayed;
+  }
+
+  private requireDeadLetterApi(): DeadLetterApi {
+    if (!this.deadLetterApi)
+      throw new DeadLetterApiError(
+        503,
+        "no dead-letter sink: the Broker's delivery names no deadLetterSink Service, so dead letters are kept nowhere",
+      );
+    return this.deadLetterApi;
   }
 
   /** The environment every replica and dispatcher starts from. */
@@ -153,6 +187,26 @@ export class Platform {
     Object.assign(env, prepareLocalTelemetry(this.options.config.stateDir, this.manifests));
     return env;
   }
+}
+
+/**
+ * The Services named as a deadLetterSink (the Broker's first, then Triggers' own): each is a
+ * dead-letter sink with an operator API; `leveler dlq` talks to the first.
+ */
+export function deadLetterSinkServices(manifests: Manifests): ServiceSpec[] {
+  const out: ServiceSpec[] = [];
+  for (const delivery of [
+    ...manifests.brokers.map((b) => b.delivery),
+    ...manifests.triggers.map((t) => t.delivery),
+  ]) {
+    const ref = delivery?.deadLetterSink?.ref;
+    if (ref?.kind !== "Service") continue;
+    const spec = manifests.services.find(
+      (s) => s.name === ref.name && s.namespace === ref.namespace,
+    );
+    if (spec && !out.includes(spec)) out.push(spec);
+  }
+  return out;
 }
 
 function definedEnv(env: Record<string, string | undefined>): Record<string, string> {

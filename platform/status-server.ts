@@ -6,6 +6,7 @@
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Hono, type Context } from "hono";
+import { DeadLetterApiError } from "./dead-letters/api-client.js";
 import type { Platform } from "./platform.js";
 import { controlAuth, createDashboardRoutes, dashboardDeps, hostGuard } from "./dashboard/index.js";
 import { createPlatformMetrics } from "./status/platform-metrics.js";
@@ -31,7 +32,15 @@ export function createStatusApp(platform: Platform, options: StatusAppOptions): 
   app.get("/api/dlq", async (c) => {
     const limit = parseLimit(c.req.query("limit"));
     if (typeof limit === "string") return badQuery(c, "limit", limit);
-    return c.json({ deadLetters: await platform.deadLetters(limit) });
+    const filter = {
+      ...(c.req.query("type") ? { type: c.req.query("type")! } : {}),
+      ...(c.req.query("id") ? { id: c.req.query("id")! } : {}),
+    };
+    try {
+      return c.json({ deadLetters: await platform.deadLetters(limit, filter) });
+    } catch (err) {
+      return sinkProblem(c, err);
+    }
   });
   app.post("/api/dlq/replay", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { type?: unknown; id?: unknown };
@@ -39,7 +48,11 @@ export function createStatusApp(platform: Platform, options: StatusAppOptions): 
       ...(typeof body.type === "string" && body.type ? { type: body.type } : {}),
       ...(typeof body.id === "string" && body.id ? { id: body.id } : {}),
     };
-    return c.json({ replayed: await platform.replayDeadLetters(filter) });
+    try {
+      return c.json({ replayed: await platform.replayDeadLetters(filter) });
+    } catch (err) {
+      return sinkProblem(c, err);
+    }
   });
   const metrics = createPlatformMetrics({ functions: () => platform.functionGauges() });
   app.get("/metrics", async (c) =>
@@ -98,6 +111,17 @@ export function parseLimit(raw: string | undefined): number | string {
   if (!Number.isInteger(n) || n < 1 || n > MAX_DLQ_LIMIT)
     return `must be an integer from 1 to ${MAX_DLQ_LIMIT} (got ${JSON.stringify(raw.slice(0, 40))})`;
   return n;
+}
+
+/** The dead-letter sink's refusal or silence, as one problem+json line. */
+function sinkProblem(c: Context, err: unknown): Response {
+  if (!(err instanceof DeadLetterApiError)) throw err;
+  const status = err.status >= 400 && err.status < 600 ? err.status : 502;
+  return c.json(
+    { type: "about:blank", title: "Dead-letter sink", status, detail: err.message },
+    status as 400,
+    { "content-type": "application/problem+json" },
+  );
 }
 
 function badQuery(c: Context, field: string, message: string): Response {

@@ -5,12 +5,14 @@
  * without the control token is refused.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import type { DeadLetter } from "../platform/broker/dead-letters.js";
+import type { DeadLetter } from "../platform/dead-letters/dead-letter.js";
 import { post, startTestPlatform, type TestPlatform } from "./harness.js";
 
 const fast = (doc: { kind?: string; spec: Record<string, unknown> }) => {
   if (doc.kind === "Broker")
     doc.spec.delivery = {
+      // Keep the Broker's deadLetterSink: without it there is no dead-letter exchange.
+      ...(doc.spec.delivery as object),
       retry: 1,
       backoffPolicy: "linear",
       backoffDelay: "PT0.01S",

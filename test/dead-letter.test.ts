@@ -1,96 +1,97 @@
 /**
- * A consumer that always fails: each event is tried 1 + retry times, then lands in the Broker's
- * dead-letter queue with Knative's error extensions, and does not hold up the events behind it.
+ * Dead letters end where `leveler dlq list` finds them, on the same paths as on a cluster:
+ * - a consumer that always fails (503) is retried on broker.yaml's schedule as shipped (5 retries
+ *   from PT0.2S, exponential), then the dispatcher dead-letters it into the Broker's dead-letter
+ *   queue, whose dispatcher hands it to the dead-letters sink;
+ * - a consumer that refuses an event (400) hands it to the sink itself before answering, and the
+ *   dispatcher acks the 400 as delivered (eventing-rabbitmq never dead-letters it).
+ * Both are listed through the sink's API (`/api/dlq`) with knativeerrordest, code and data.
  */
 import amqp from "amqplib";
+import { CloudEvent } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toAmqp } from "../lib/cloudevent-amqp.js";
+import type { DeadLetter } from "../platform/dead-letters/dead-letter.js";
 import { post, startTestPlatform, type TestPlatform } from "./harness.js";
 
-describe("dead letters (real RabbitMQ)", () => {
+async function listed(t: TestPlatform, id: string, timeoutMs = 60_000): Promise<DeadLetter> {
+  const base = t.statusUrl.replace("/api/status", "");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await fetch(`${base}/api/dlq`);
+    if (r.ok) {
+      const found = ((await r.json()) as { deadLetters: DeadLetter[] }).deadLetters.find(
+        (d) => d.id === id,
+      );
+      if (found) return found;
+    }
+    if (Date.now() > deadline) throw new Error(`${id} never showed in /api/dlq (${r.status})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe("dead letters (real RabbitMQ, the dead-letters sink)", () => {
   let t: TestPlatform;
 
   beforeAll(async () => {
-    t = await startTestPlatform({
-      env: { LEVELER_REPORT_FAIL_RATE: "1" },
-      edit: (doc) => {
-        if (doc.kind === "Broker")
-          doc.spec.delivery = {
-            retry: 2,
-            backoffPolicy: "exponential",
-            backoffDelay: "PT0.01S",
-            timeout: "PT5S",
-          };
-      },
-    });
+    // broker.yaml's delivery as shipped; the report consumer always fails.
+    t = await startTestPlatform({ env: { LEVELER_REPORT_FAIL_RATE: "1" } });
   });
 
   afterAll(async () => {
     await t?.stop();
   });
 
-  it("ends in the dead-letter queue after the configured attempts, with knativeerrordest and knativeerrorcode", async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, {
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ reportId: `r-${i}`, period: "daily" }),
-      });
-      expect(r.status).toBe(202);
-      ids.push(r.body.id);
-    }
-    // An order sent after them is processed normally: the failing type holds nothing else up.
-    const order = await post(`${t.ingressUrl}/events/com.example.order.created`, {
+  it("a consumer that always fails is dead-lettered after broker.yaml's 5 retries and listed", async () => {
+    const r = await post(`${t.ingressUrl}/events/com.example.report.requested`, {
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        orderId: "o",
-        currency: "EUR",
-        items: [{ sku: "A", quantity: 1, unitPrice: 1 }],
-      }),
+      body: JSON.stringify({ reportId: "r-1", period: "daily" }),
     });
-    expect(order.status).toBe(202);
-
-    const deadline = Date.now() + 30_000;
-    let status = await t.status();
-    while (
-      (status.events.deadLettered < 3 || status.events.processed < 1) &&
-      Date.now() < deadline
-    ) {
-      await new Promise((r) => setTimeout(r, 100));
-      status = await t.status();
-    }
+    expect(r.status).toBe(202);
+    const letter = await listed(t, r.body.id);
+    const status = await t.status();
+    const report = status.triggers.find((tr) => tr.name === "report")!;
+    // 1 attempt + 5 retries, then dead-lettered once.
+    expect(report.dispatcher.retries).toBe(5);
     expect(status.events.byType["com.example.report.requested"]).toMatchObject({
-      accepted: 3,
       processed: 0,
-      deadLettered: 3,
+      deadLettered: 1,
     });
-    expect(status.events.byType["com.example.order.created"]).toMatchObject({
-      accepted: 1,
-      processed: 1,
+    expect(letter).toMatchObject({
+      type: "com.example.report.requested",
+      errorCode: "503",
+      errorDestination: report.subscriber,
     });
-    // 3 events × 2 retries each.
-    expect(status.triggers.find((tr) => tr.name === "report")!.dispatcher.retries).toBe(6);
+    expect(letter.errorData).toContain("FAIL_RATE");
+  });
 
-    const dlq = t.platform.plan.brokers[0]!.deadLetterQueue;
+  it("a consumer that answers 400 leaves the event in the dead letters, with the reason", async () => {
+    // A producer that bypasses the ingress publishes an event the consumer can never process.
+    const id = `poison-${Date.now()}`;
     const connection = await amqp.connect(t.amqpUrl);
     try {
-      const channel = await connection.createChannel();
-      const found: Record<string, unknown>[] = [];
-      for (let i = 0; i < 3; i++) {
-        const m = await channel.get(dlq, { noAck: false });
-        if (!m) break;
-        found.push(m.properties.headers ?? {});
-        channel.nack(m, false, true); // leave them for whoever inspects the DLQ
-      }
-      expect(found.map((h) => h.id).sort()).toEqual([...ids].sort());
-      const subscriber = status.triggers.find((tr) => tr.name === "report")!.subscriber;
-      for (const h of found) {
-        expect(h.knativeerrordest).toBe(subscriber);
-        expect(h.knativeerrorcode).toBe(503); // an integer, as eventing-rabbitmq writes it
-        expect(Buffer.from(String(h.knativeerrordata), "base64").toString()).toContain("FAIL_RATE");
-      }
-      await channel.close();
+      const channel = await connection.createConfirmChannel();
+      const { content, properties } = toAmqp(
+        new CloudEvent({
+          id,
+          source: "/rogue-producer",
+          type: "com.example.report.requested",
+          datacontenttype: "application/json",
+          data: { reportId: 42, period: "daily" },
+        }),
+      );
+      channel.publish(t.exchange, "", content, properties);
+      await channel.waitForConfirms();
     } finally {
       await connection.close();
     }
+    const letter = await listed(t, id);
+    expect(letter.errorCode).toBe("400");
+    expect(letter.errorData).toMatch(/poison: data.reportId/);
+    expect(letter.errorDestination).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    // The dispatcher acked the 400 as delivered: it dead-lettered nothing more, retried nothing more.
+    const status = await t.status();
+    expect(status.events.deadLettered).toBe(1);
+    expect(status.triggers.find((tr) => tr.name === "report")!.dispatcher.retries).toBe(5);
   });
 });

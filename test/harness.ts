@@ -64,7 +64,21 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const work = mkdtempSync(join(tmpdir(), `leveler-${instance}-`));
   for (const dir of ["knative", "rabbitmq-eventing"])
     cpSync(join(ROOT, dir), join(work, dir), { recursive: true });
-  if (options.edit) editManifests(work, options.edit);
+  // The parked dead-letter queue has a fixed name (a Queue manifest's spec.name): give each test
+  // platform its own, as the Trigger queues are its own by instance.
+  const parked = `leveler-dead-letters-${instance}`;
+  editManifests(work, (doc) => {
+    type Env = { name?: string; value?: unknown }[];
+    const spec = (doc.spec ?? {}) as {
+      name?: string;
+      template?: { spec?: { containers?: { env?: Env }[] } };
+    };
+    if (doc.kind === "Queue" && spec.name === "leveler-dead-letters") spec.name = parked;
+    for (const c of spec.template?.spec?.containers ?? [])
+      for (const e of c.env ?? [])
+        if (e.name === "DEAD_LETTER_QUEUE" && e.value === "leveler-dead-letters") e.value = parked;
+    options.edit?.(doc);
+  });
 
   const ingressPort = await freePort();
   const env: Record<string, string | undefined> = {

@@ -65,13 +65,19 @@ describe("local doors", () => {
   });
 
   it("the dead-letter listing is capped: never the whole queue", async () => {
-    const dlq = t.platform.plan.brokers[0]!.deadLetterQueue;
+    // The dead-letters sink's parked queue (the Queue manifest, per test instance).
+    const dlq = t.platform.plan.queues[0]!.queueName;
     const connection = await amqp.connect(t.amqpUrl);
     try {
       const channel = await connection.createConfirmChannel();
       for (let i = 0; i < 150; i++)
         channel.sendToQueue(dlq, Buffer.from("{}"), {
-          headers: { id: `dl-${i}`, type: "com.example.doors", source: "/doors" },
+          headers: {
+            specversion: "1.0",
+            id: `dl-${i}`,
+            type: "com.example.doors",
+            source: "/doors",
+          },
         });
       await channel.waitForConfirms();
       await channel.close();

@@ -35,9 +35,13 @@ describe("a delivery attempt's outcome", () => {
     ["408 is retried", { status: 408 }, retry(400)],
     ["409 is retried", { status: 409 }, retry(400)],
     ["429 is retried", { status: 429 }, retry(400)],
-    ["400 is not retried", { status: 400 }, dl()],
-    ["410 is not retried", { status: 410 }, dl()],
-    ["301 is not retried", { status: 301 }, dl()],
+    // Not retryable means delivered: acked, never dead-lettered (upstream getStatus, below).
+    ["400 is acked as delivered", { status: 400 }, { kind: "ack" }],
+    ["400 on the last retry is acked", { status: 400, attempt: 5 }, { kind: "ack" }],
+    ["410 is acked as delivered", { status: 410 }, { kind: "ack" }],
+    ["413 is acked as delivered", { status: 413 }, { kind: "ack" }],
+    ["301 is acked as delivered", { status: 301 }, { kind: "ack" }],
+    ["400 while stopping is acked", { status: 400, stopping: true }, { kind: "ack" }],
     ["linear: retry 1 after 1 × delay", { status: 500, policy: lin }, retry(100)],
     ["linear: retry 3 after 3 × delay", { status: 500, policy: lin, attempt: 2 }, retry(300)],
     ["linear: after retry 3, dead-letter", { status: 500, policy: lin, attempt: 3 }, dl()],
@@ -48,7 +52,7 @@ describe("a delivery attempt's outcome", () => {
       { attempt: 5, hasDeadLetterTarget: false },
       discard(),
     ],
-    ["no dead-letter exchange, 400", { status: 400, hasDeadLetterTarget: false }, discard()],
+    ["no dead-letter exchange, 400", { status: 400, hasDeadLetterTarget: false }, { kind: "ack" }],
     ["no dead-letter exchange, retries left: retry", { hasDeadLetterTarget: false }, retry(400)],
     ["dead-letter sink: 2xx is acked", { mode: "dead-letter", status: 200 }, { kind: "ack" }],
     ["dead-letter sink: 400 is retried too", { mode: "dead-letter", status: 400 }, retry(400)],
@@ -98,6 +102,17 @@ describe("a delivery attempt's outcome", () => {
     it("invalid request (500, retries spent): dead-lettered", () => {
       expect(decideOutcome(facts({ status: 500, policy: none }))).toEqual(dl());
     });
+    // pkg/dispatcher/dispatcher.go at the same commit: `getStatus` returns
+    // (StatusCode, !SelectiveRetry(StatusCode)), and `dispatch` dead-letters only when that flag
+    // is false, so a 400 (or any answer knative's SelectiveRetry does not retry) is acked as
+    // delivered and never reaches the dead-letter exchange.
+    it.each([400, 401, 403, 410, 413, 415, 422, 301, 302])(
+      "a %i is acked as delivered, not dead-lettered",
+      (status) => {
+        expect(decideOutcome(facts({ status }))).toEqual({ kind: "ack" });
+        expect(decideOutcome(facts({ status, policy: none }))).toEqual({ kind: "ack" });
+      },
+    );
     it("invalid retry result (no HTTP answer, code -1): dead-lettered after the retries", () => {
       expect(decideOutcome(facts({ status: undefined, attempt: 0 }))).toEqual(retry(400));
       expect(decideOutcome(facts({ status: undefined, attempt: 5 }))).toEqual(dl());

@@ -52,8 +52,8 @@ const AMQP = "amqp://guest:guest@127.0.0.1:5672";
 describe("the dispatcher's environment", () => {
   it("carries a Trigger's plan to the dispatcher unchanged (plan → env → config)", () => {
     const topology = plan(
-      "{ delivery: { retry: 2, backoffPolicy: linear, backoffDelay: PT0.5S } }",
-      "delivery: { timeout: PT10S }",
+      "{ delivery: { retry: 2, backoffPolicy: linear, backoffDelay: PT0.5S, deadLetterSink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: sink } } } }",
+      "",
     );
     const config = triggerDispatcherConfig(topology.triggers[0]!, "http://127.0.0.1:1/", AMQP);
     expect(config).toEqual({
@@ -65,10 +65,49 @@ describe("the dispatcher's environment", () => {
       mode: "trigger",
       brokerExchange: topology.brokers[0]!.exchange,
       deadLetterExchange: topology.brokers[0]!.deadLetterExchange,
-      // The Trigger's delivery spec wins field by field over its Broker's.
-      policy: { retry: 2, backoffPolicy: "linear", backoffDelayMs: 500, timeoutMs: 10_000 },
+      policy: { retry: 2, backoffPolicy: "linear", backoffDelayMs: 500, timeoutMs: undefined },
     });
     expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
+  });
+
+  // eventing-rabbitmq pkg/reconciler/trigger/trigger.go (ReconcileKind) at
+  // bd1ee997d372a3aae8fdcca10fbceb61cd4e9e32: a Trigger's own delivery replaces the Broker's.
+  it("a Trigger's own delivery replaces the Broker's whole: no merge, no Broker DLX", () => {
+    const topology = plan(
+      "{ delivery: { retry: 2, backoffPolicy: linear, backoffDelay: PT0.5S, deadLetterSink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: sink } } } }",
+      "delivery: { timeout: PT10S }",
+    );
+    const config = triggerDispatcherConfig(topology.triggers[0]!, "http://127.0.0.1:1/", AMQP);
+    // Nothing of the Broker's delivery: 5 retries (a spec without retry), the default backoff,
+    // and no dead-letter exchange (its delivery names no sink: failures are acked and dropped).
+    expect(config.policy).toEqual({
+      retry: 5,
+      backoffPolicy: "exponential",
+      backoffDelayMs: DISPATCHER_DEFAULTS.backoffDelayMs,
+      timeoutMs: 10_000,
+    });
+    expect(config.deadLetterExchange).toBe("");
+    expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
+  });
+
+  it("a Trigger whose own delivery names a sink dead-letters into its own exchange", () => {
+    const topology = plan(
+      "{ delivery: { retry: 2 } }",
+      "delivery: { retry: 1, deadLetterSink: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: sink } } }",
+    );
+    const t = topology.triggers[0]!;
+    const config = triggerDispatcherConfig(t, "http://s/", AMQP);
+    expect(config.deadLetterExchange).toBe(t.deadLetterExchange);
+    expect(config.deadLetterExchange).not.toBe(topology.brokers[0]!.deadLetterExchange);
+    expect(config.policy.retry).toBe(1);
+  });
+
+  it("a Broker without a deadLetterSink has no DLX: its Triggers' DLX_NAME is empty", () => {
+    const topology = plan("{ delivery: { retry: 2 } }", "");
+    expect(topology.brokers[0]!.hasDeadLetterSink).toBe(false);
+    expect(
+      triggerDispatcherConfig(topology.triggers[0]!, "http://s/", AMQP).deadLetterExchange,
+    ).toBe("");
   });
 
   it("applies eventing-rabbitmq's defaults: 5 retries with a delivery spec, none without", () => {
@@ -159,8 +198,11 @@ describe("the dispatcher's environment", () => {
     ["PARALLELISM", "0", /^PARALLELISM="0" is not an integer ≥ 1$/],
     ["QUEUE_NAME", "", /^QUEUE_NAME is not set$/],
     ["SUBSCRIBER", undefined, /^SUBSCRIBER is not set$/],
-    ["DLX_NAME", "", /^DLX_NAME is not set$/],
   ])("refuses %s=%j, naming the variable", (name, value, message) => {
     expect(() => readDispatcherConfig({ ...good, [name]: value })).toThrow(message);
+  });
+
+  it('takes DLX_NAME="" as no dead-letter exchange, as upstream passes it', () => {
+    expect(readDispatcherConfig({ ...good, DLX_NAME: "" }).deadLetterExchange).toBe("");
   });
 });

@@ -30,7 +30,7 @@ export interface DispatcherConfig {
   mode: DispatchMode;
   /** BROKER_EXCHANGE: where replies go (and where a dead letter is replayed to). */
   brokerExchange: string;
-  /** DLX_NAME: where dead letters go; trigger mode only, "" in dead-letter mode. */
+  /** DLX_NAME: where dead letters go; trigger mode only; "" for none (and in dead-letter mode). */
   deadLetterExchange: string;
   /** RETRY, BACKOFF_POLICY, BACKOFF_DELAY_MS, TIMEOUT_MS */
   policy: RetryPolicy;
@@ -57,14 +57,18 @@ export const DISPATCHER_DEFAULTS = {
   timeoutMs: 0,
 } as const satisfies Omit<RetryPolicy, "retry"> & Record<string, unknown>;
 
-/** A Trigger's dispatcher: its queue, its subscriber, and the Trigger's (or its Broker's) delivery spec. */
+/**
+ * A Trigger's dispatcher: its queue, its subscriber, and its effective delivery spec (the
+ * Trigger's own whole, else the Broker's: effective-delivery.ts). DLX_NAME is "" when that spec
+ * names no deadLetterSink, as upstream passes it: failed events are then acked and dropped.
+ */
 export function triggerDispatcherConfig(
   plan: TriggerPlan,
   subscriberUrl: string,
   amqpUrl: string,
 ): DispatcherConfig {
-  const delivery: DeliverySpec = { ...plan.broker.delivery, ...plan.trigger.delivery };
-  const hasDeliverySpec = plan.broker.delivery !== undefined || plan.trigger.delivery !== undefined;
+  const delivery: DeliverySpec = plan.delivery ?? {};
+  const hasDeliverySpec = plan.delivery !== undefined;
   return {
     name: plan.trigger.name,
     amqpUrl,
@@ -151,8 +155,8 @@ export function readDispatcherConfig(env: Env): DispatcherConfig {
     }),
     mode,
     brokerExchange: required(env, "BROKER_EXCHANGE"),
-    // A Trigger's dispatcher cannot work without somewhere to put its dead letters.
-    deadLetterExchange: mode === "trigger" ? required(env, "DLX_NAME") : "",
+    // Empty: no dead-letter exchange (the effective delivery names no sink); failures are dropped.
+    deadLetterExchange: mode === "trigger" ? (env.DLX_NAME ?? "") : "",
     policy: {
       retry: readNumber(env, "RETRY", DISPATCHER_DEFAULTS.retry, { min: 0, integer: true }),
       backoffPolicy: oneOf(

@@ -223,6 +223,14 @@ export class Dispatcher {
           // Stopping: left unacked, so it is redelivered to the next dispatcher.
           return "requeued";
         case "ack":
+          if (result.status !== undefined && (result.status < 200 || result.status >= 300)) {
+            // Not worth a retry, so delivered (upstream acks it); the subscriber kept it if it
+            // wanted it kept (a consumer hands a refused event to the dead-letter sink first).
+            const acked = await this.settle(channel, message, () => Promise.resolve());
+            if (acked)
+              this.log(`${event.id} (${event.type}) answered ${result.status}: acked as delivered`);
+            return acked ? "refused" : "requeued";
+          }
           return this.acknowledge(channel, message, event, result.reply, traced);
         case "discard": {
           const acked = await this.settle(channel, message, () => Promise.resolve());

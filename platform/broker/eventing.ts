@@ -1,24 +1,17 @@
 /**
  * Local Knative Eventing with eventing-rabbitmq: makes sure RabbitMQ answers, declares the
  * Brokers' and Triggers' exchanges and queues (and again after a broker restart), runs one
- * dispatcher process per Trigger and per dead-letter queue with a sink, and lists and replays
- * dead letters.
+ * dispatcher process per Trigger and per dead-letter queue (each has a sink, or it would not
+ * exist), as eventing-rabbitmq runs them.
  */
 import { join } from "node:path";
 import amqp, { type Channel } from "amqplib";
 import { ReconnectingConnection, redact } from "../../lib/amqp-connection.js";
-import { BrokerUnavailableError } from "../../lib/errors.js";
 import type { PlatformConfig } from "../config.js";
 import type { DeliverySpec, Destination } from "../manifests.js";
 import { freePort } from "../ports.js";
 import { ensureBroker, type EnsuredBroker } from "../rabbitmq.js";
 import { niceFor } from "../serving/cpu-weight.js";
-import {
-  listDeadLetters,
-  replayDeadLetters,
-  type DeadLetter,
-  type ReplayFilter,
-} from "./dead-letters.js";
 import {
   deadLetterDispatcherConfig,
   dispatcherEnv,
@@ -30,6 +23,7 @@ import { pruneRemovedTriggers } from "./removed-triggers.js";
 import {
   declareTopology,
   deleteTopology,
+  ownsDeadLetters,
   type TopologyPlan,
   type TriggerPlan,
 } from "./topology.js";
@@ -198,42 +192,9 @@ export class Eventing {
     }
   }
 
-  /** Every dead-letter queue: each Broker's, and each Trigger's own. */
+  /** Every dead-letter queue that exists: each Broker's with a sink, and each Trigger's own. */
   deadLetterQueueNames(): string[] {
-    const { plan } = this.options;
-    return [
-      ...new Set([
-        ...plan.brokers.map((b) => b.deadLetterQueue),
-        ...plan.triggers.map((t) => t.deadLetterQueue),
-      ]),
-    ];
-  }
-
-  /** Up to `limit` dead letters across every dead-letter queue (they stay in their queues). */
-  async deadLetters(limit = 100): Promise<DeadLetter[]> {
-    const connection = this.connection?.current;
-    if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
-    const out: DeadLetter[] = [];
-    for (const queue of this.deadLetterQueueNames())
-      if (out.length < limit)
-        out.push(...(await listDeadLetters(connection, queue, limit - out.length)));
-    return out;
-  }
-
-  /** Republishes matching dead letters into their Broker's exchange; returns their ids. */
-  async replayDeadLetters(filter: ReplayFilter): Promise<string[]> {
-    const { plan, log } = this.options;
-    const connection = this.connection?.current;
-    if (!connection) throw new BrokerUnavailableError("not connected to RabbitMQ");
-    const replayed: string[] = [];
-    for (const queue of this.deadLetterQueueNames()) {
-      const exchange =
-        plan.triggers.find((t) => t.deadLetterQueue === queue)?.exchange ??
-        plan.brokers.find((b) => b.deadLetterQueue === queue)!.exchange;
-      replayed.push(...(await replayDeadLetters(connection, queue, exchange, filter)));
-    }
-    if (replayed.length) log(`replayed ${replayed.length} dead letter(s)`);
-    return replayed;
+    return deadLetterSinks(this.options.plan).map((s) => s.queue);
   }
 
   /** From now on, a dispatcher that exits is not restarted. */
@@ -262,8 +223,8 @@ export class Eventing {
 }
 
 /**
- * The dead-letter queues that have a sink, each with the delivery spec naming it. A Trigger's own
- * sink wins over its Broker's for the same queue.
+ * The dead-letter queues, each with the delivery spec naming its sink: a Broker's when it names
+ * a deadLetterSink, a Trigger's when its own delivery does (none exist otherwise).
  */
 export function deadLetterSinks(
   plan: TopologyPlan,
@@ -273,7 +234,9 @@ export function deadLetterSinks(
     if (delivery?.deadLetterSink)
       sinks.set(queue, { queue, exchange, delivery, destination: delivery.deadLetterSink });
   };
-  for (const b of plan.brokers) add(b.deadLetterQueue, b.exchange, b.broker.delivery);
-  for (const t of plan.triggers) add(t.deadLetterQueue, t.exchange, t.trigger.delivery);
+  for (const b of plan.brokers)
+    if (b.hasDeadLetterSink) add(b.deadLetterQueue, b.exchange, b.broker.delivery);
+  for (const t of plan.triggers)
+    if (ownsDeadLetters(t)) add(t.deadLetterQueue!, t.exchange, t.trigger.delivery);
   return [...sinks.values()];
 }

@@ -41,6 +41,7 @@ const manifests = (triggers: TriggerSpec[]): Manifests => ({
   triggers,
   sinkBindings: [],
   queuePolicies: [],
+  queues: [],
   configMaps: new Map(),
   warnings: [],
 });

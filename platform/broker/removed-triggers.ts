@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ChannelModel } from "amqplib";
 import { isTriggerQueueName, triggerDeadLetterNames } from "./naming.js";
-import { withChannel, type TopologyPlan } from "./topology.js";
+import { ownsDeadLetters, withChannel, type TopologyPlan } from "./topology.js";
 
 export interface RecordedTrigger {
   namespace: string;
@@ -45,8 +45,8 @@ export function recordOf(plan: TopologyPlan): TopologyRecord {
       namespace: t.trigger.namespace,
       name: t.trigger.name,
       queue: t.queue,
-      ...(t.trigger.delivery?.deadLetterSink
-        ? { deadLetterExchange: t.deadLetterExchange, deadLetterQueue: t.deadLetterQueue }
+      ...(ownsDeadLetters(t)
+        ? { deadLetterExchange: t.deadLetterExchange, deadLetterQueue: t.deadLetterQueue! }
         : {}),
     })),
   };

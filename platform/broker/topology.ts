@@ -1,11 +1,21 @@
 /**
  * Declares a Broker's RabbitMQ resources from the manifests, as eventing-rabbitmq's reconciler
  * does: a durable headers exchange per Broker, a durable queue per Trigger (quorum unless the
- * RabbitmqBrokerConfig says classic) bound with `x-match: all` on `spec.filter.attributes`, and a
- * dead-letter exchange and queue per Broker (and per Trigger with its own deadLetterSink).
+ * RabbitmqBrokerConfig says classic) bound with `x-match: all` on `spec.filter.attributes`, a
+ * dead-letter exchange and queue per Broker that names a deadLetterSink
+ * (pkg/reconciler/broker/broker.go) and per Trigger whose own `delivery` names one
+ * (effective-delivery.ts); and, as the messaging topology operator does, every `Queue` manifest.
  */
 import type { Channel, ChannelModel } from "amqplib";
-import type { BrokerSpec, Manifests, QueuePolicySpec, TriggerSpec } from "../manifests.js";
+import type {
+  BrokerSpec,
+  DeliverySpec,
+  Manifests,
+  QueuePolicySpec,
+  QueueSpec,
+  TriggerSpec,
+} from "../manifests.js";
+import { effectiveDelivery } from "./effective-delivery.js";
 import {
   brokerNames,
   DLQ_BINDING_KEY,
@@ -19,9 +29,12 @@ export interface TriggerPlan {
   broker: BrokerSpec;
   queue: string;
   exchange: string;
-  /** Where this Trigger's dead letters go. */
+  /** The delivery spec its dispatcher runs with: its own whole, else the Broker's. */
+  delivery: DeliverySpec | undefined;
+  /** Where this Trigger's dead letters go; "" (upstream's empty DLX_NAME): nowhere, dropped. */
   deadLetterExchange: string;
-  deadLetterQueue: string;
+  /** The queue behind `deadLetterExchange`; undefined with no dead-letter exchange. */
+  deadLetterQueue: string | undefined;
 }
 
 export interface BrokerPlan {
@@ -29,12 +42,16 @@ export interface BrokerPlan {
   exchange: string;
   deadLetterExchange: string;
   deadLetterQueue: string;
+  /** Whether the Broker names a deadLetterSink: only then do its DLX and DLQ exist. */
+  hasDeadLetterSink: boolean;
 }
 
 export interface TopologyPlan {
   brokers: BrokerPlan[];
   triggers: TriggerPlan[];
   policies: QueuePolicySpec[];
+  /** `Queue` manifests (messaging topology operator), declared as they are written. */
+  queues: QueueSpec[];
   /** Stands in for the Broker's and the Triggers' UIDs in RabbitMQ names. */
   uid: string;
 }
@@ -43,24 +60,30 @@ export function planTopology(manifests: Manifests, uid: string): TopologyPlan {
   const brokers = manifests.brokers.map((broker) => ({
     broker,
     ...brokerNames(broker.namespace, broker.name, uid),
+    hasDeadLetterSink: broker.delivery?.deadLetterSink !== undefined,
   }));
   const triggers = manifests.triggers.map((trigger): TriggerPlan => {
     const plan = brokers.find(
       (b) => b.broker.name === trigger.broker && b.broker.namespace === trigger.namespace,
     )!;
-    const own = trigger.delivery?.deadLetterSink
-      ? triggerDeadLetterNames(trigger.namespace, trigger.name, uid)
-      : undefined;
+    const effective = effectiveDelivery(plan.broker.delivery, trigger.delivery);
+    const deadLetters =
+      effective.deadLetters === "trigger"
+        ? triggerDeadLetterNames(trigger.namespace, trigger.name, uid)
+        : effective.deadLetters === "broker"
+          ? { exchange: plan.deadLetterExchange, queue: plan.deadLetterQueue }
+          : undefined;
     return {
       trigger,
       broker: plan.broker,
       queue: triggerQueueName(trigger.namespace, trigger.name, uid),
       exchange: plan.exchange,
-      deadLetterExchange: own?.exchange ?? plan.deadLetterExchange,
-      deadLetterQueue: own?.queue ?? plan.deadLetterQueue,
+      delivery: effective.spec,
+      deadLetterExchange: deadLetters?.exchange ?? "",
+      deadLetterQueue: deadLetters?.queue,
     };
   });
-  return { brokers, triggers, policies: manifests.queuePolicies, uid };
+  return { brokers, triggers, policies: manifests.queuePolicies, queues: manifests.queues, uid };
 }
 
 /**
@@ -149,9 +172,12 @@ export class QueueArgumentsChanged extends Error {
     readonly queue: string,
     messages: number,
     consumers: number,
+    manifest?: string,
   ) {
     super(
-      `queue ${queue} exists with other arguments than the manifests now give it, and holds ${messages} message(s) with ${consumers} consumer(s); drain it, or delete it (rabbitmqctl delete_queue ${queue}), then start again`,
+      manifest
+        ? `${manifest}: queue ${queue} exists with other arguments or type than the manifest gives it (RabbitMQ cannot change them); delete it (rabbitmqctl delete_queue ${queue}) once its messages are safe, then start again`
+        : `queue ${queue} exists with other arguments than the manifests now give it, and holds ${messages} message(s) with ${consumers} consumer(s); drain it, or delete it (rabbitmqctl delete_queue ${queue}), then start again`,
     );
   }
 }
@@ -159,26 +185,54 @@ export class QueueArgumentsChanged extends Error {
 export async function declareTopology(connection: ChannelModel, plan: TopologyPlan): Promise<void> {
   await withChannel(connection, (channel) => declareExchanges(channel, plan));
   for (const b of plan.brokers) {
-    await assertQueue(connection, b.deadLetterQueue, { "x-queue-type": b.broker.queueType });
+    if (b.hasDeadLetterSink)
+      await assertQueue(connection, b.deadLetterQueue, { "x-queue-type": b.broker.queueType });
   }
   for (const t of plan.triggers) {
     await assertQueue(connection, t.queue, queueArguments(t.broker, t.queue, plan.policies));
-    if (t.trigger.delivery?.deadLetterSink)
-      await assertQueue(connection, t.deadLetterQueue, { "x-queue-type": t.broker.queueType });
+    if (ownsDeadLetters(t))
+      await assertQueue(connection, t.deadLetterQueue!, { "x-queue-type": t.broker.queueType });
   }
+  for (const q of plan.queues) await declareQueue(connection, q);
   await withChannel(connection, (channel) => declareBindings(channel, plan));
+}
+
+/** A Queue manifest as the topology operator declares it: its type as `x-queue-type`, its arguments. */
+export function queueManifestArguments(q: QueueSpec): Record<string, unknown> {
+  return { ...q.arguments, "x-queue-type": q.type };
+}
+
+async function declareQueue(connection: ChannelModel, q: QueueSpec): Promise<void> {
+  await withChannel(connection, (ch) =>
+    ch.assertQueue(q.queueName, {
+      durable: q.durable,
+      autoDelete: false,
+      arguments: queueManifestArguments(q),
+    }),
+  ).catch((err: Error) => {
+    // The operator refuses to change a Queue's arguments after creation; so do we, in one line.
+    if (/PRECONDITION_FAILED/.test(err.message))
+      throw new QueueArgumentsChanged(q.queueName, NaN, NaN, `${q.file}: Queue ${q.name}`);
+    throw err;
+  });
+}
+
+/** Whether the Trigger has its own dead-letter exchange and queue (its own delivery names a sink). */
+export function ownsDeadLetters(t: TriggerPlan): boolean {
+  return t.deadLetterQueue !== undefined && t.trigger.delivery?.deadLetterSink !== undefined;
 }
 
 async function declareExchanges(channel: Channel, plan: TopologyPlan): Promise<void> {
   for (const b of plan.brokers) {
     await channel.assertExchange(b.exchange, "headers", { durable: true, autoDelete: false });
-    await channel.assertExchange(b.deadLetterExchange, "headers", {
-      durable: true,
-      autoDelete: false,
-    });
+    if (b.hasDeadLetterSink)
+      await channel.assertExchange(b.deadLetterExchange, "headers", {
+        durable: true,
+        autoDelete: false,
+      });
   }
   for (const t of plan.triggers) {
-    if (t.trigger.delivery?.deadLetterSink)
+    if (ownsDeadLetters(t))
       await channel.assertExchange(t.deadLetterExchange, "headers", {
         durable: true,
         autoDelete: false,
@@ -188,6 +242,7 @@ async function declareExchanges(channel: Channel, plan: TopologyPlan): Promise<v
 
 async function declareBindings(channel: Channel, plan: TopologyPlan): Promise<void> {
   for (const b of plan.brokers) {
+    if (!b.hasDeadLetterSink) continue;
     await channel.bindQueue(b.deadLetterQueue, b.deadLetterExchange, "", {
       "x-match": "all",
       [DLQ_BINDING_KEY]: b.broker.name,
@@ -199,8 +254,8 @@ async function declareBindings(channel: Channel, plan: TopologyPlan): Promise<vo
       ...t.trigger.filter,
       [TRIGGER_BINDING_KEY]: t.trigger.name,
     });
-    if (t.trigger.delivery?.deadLetterSink)
-      await channel.bindQueue(t.deadLetterQueue, t.deadLetterExchange, "", { "x-match": "all" });
+    if (ownsDeadLetters(t))
+      await channel.bindQueue(t.deadLetterQueue!, t.deadLetterExchange, "", { "x-match": "all" });
   }
 }
 
@@ -208,14 +263,17 @@ async function declareBindings(channel: Channel, plan: TopologyPlan): Promise<vo
 export async function deleteTopology(channel: Channel, plan: TopologyPlan): Promise<void> {
   for (const t of plan.triggers) {
     await channel.deleteQueue(t.queue);
-    if (t.trigger.delivery?.deadLetterSink) {
-      await channel.deleteQueue(t.deadLetterQueue);
+    if (ownsDeadLetters(t)) {
+      await channel.deleteQueue(t.deadLetterQueue!);
       await channel.deleteExchange(t.deadLetterExchange);
     }
   }
   for (const b of plan.brokers) {
-    await channel.deleteQueue(b.deadLetterQueue);
-    await channel.deleteExchange(b.deadLetterExchange);
+    if (b.hasDeadLetterSink) {
+      await channel.deleteQueue(b.deadLetterQueue);
+      await channel.deleteExchange(b.deadLetterExchange);
+    }
     await channel.deleteExchange(b.exchange);
   }
+  for (const q of plan.queues) await channel.deleteQueue(q.queueName);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DeadLetter } from "../broker/dead-letters.js";
+import type { DeadLetter } from "../dead-letters/dead-letter.js";
 import { deadLetterLine } from "./dlq.js";
 
 const letter = (over: Partial<DeadLetter>): DeadLetter => ({

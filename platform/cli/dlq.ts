@@ -1,6 +1,6 @@
 /** `leveler dlq list` and `leveler dlq replay [--type T] [--id ID]`. */
 import { parseArgs } from "node:util";
-import type { DeadLetter } from "../broker/dead-letters.js";
+import type { DeadLetter } from "../dead-letters/dead-letter.js";
 import { printable } from "../../lib/printable.js";
 import { callPlatform, CliError } from "./control-client.js";
 

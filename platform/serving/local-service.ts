@@ -24,6 +24,8 @@ export interface LocalServiceOptions {
   scaling: ScalingSpec;
   /** The public Service listens on this port (all interfaces); others on a free loopback port. */
   publicPort?: number;
+  /** A cluster-local Service's loopback port, chosen ahead (its address is in other Services' env). */
+  port?: number;
   maxWaiting: number;
   runner: Omit<ServiceRunnerOptions, "spec" | "onEndpoints" | "terminationGraceMs">;
   onScale: (event: ScaleEvent) => void;
@@ -79,7 +81,7 @@ export class LocalService {
   async start(): Promise<void> {
     const { publicPort } = this.options;
     if (publicPort !== undefined) await this.front.listen(publicPort, "0.0.0.0");
-    else await this.front.listen();
+    else await this.front.listen(this.options.port);
     const initial = Math.max(this.options.scaling.minScale, this.options.scaling.initialScale);
     await this.scale(initial, `initial-scale ${initial}`);
   }

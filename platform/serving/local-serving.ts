@@ -6,6 +6,8 @@
 import type { PlatformConfig } from "../config.js";
 import { ManifestError, type Destination, type Manifests, type ServiceSpec } from "../manifests.js";
 import type { TopologyPlan } from "../broker/topology.js";
+import { freePort } from "../ports.js";
+import { withLocalAddresses } from "./cluster-dns.js";
 import { niceFor } from "./cpu-weight.js";
 import { LocalService, type ScaleEvent } from "./local-service.js";
 import type { Replica } from "./replica.js";
@@ -40,6 +42,8 @@ export interface ServingStartOptions {
   /** The platform's own environment: `LEVELER_<SERVICE>_<VAR>` overrides are read from it. */
   parentEnv: Record<string, string>;
   logDir: string;
+  /** What the platform itself gives one Service (after its manifest's env, before overrides). */
+  serviceEnv?: (spec: ServiceSpec) => Record<string, string>;
 }
 
 export class LocalServing {
@@ -59,24 +63,40 @@ export class LocalServing {
   }
 
   /** Starts every Service (consumers first, so they are there for the dispatchers; the public ingress last), then the autoscaler's clock. */
-  async start({ baseEnv, parentEnv, logDir }: ServingStartOptions): Promise<void> {
+  async start({ baseEnv, parentEnv, logDir, serviceEnv }: ServingStartOptions): Promise<void> {
     const { manifests, config, log, largestCpuRequest } = this.options;
     const ordered = [...manifests.services].sort(
       (a, b) => Number(isPublic(a)) - Number(isPublic(b)),
     );
     let publicPortTaken = false;
+    const publicPorts = new Map<ServiceSpec, number>();
+    for (const spec of ordered)
+      if (isPublic(spec) && !publicPortTaken) {
+        publicPorts.set(spec, config.ingressPort);
+        publicPortTaken = true;
+      }
+    // Every other Service's loopback port, chosen before any starts: each one's address can be
+    // in another's env, as a cluster-local DNS name (cluster-dns.ts).
+    const ports = new Map<ServiceSpec, number>();
+    const addresses = new Map<string, string>();
     for (const spec of ordered) {
-      const publicPort = isPublic(spec) && !publicPortTaken ? config.ingressPort : undefined;
-      if (publicPort !== undefined) publicPortTaken = true;
+      const port = publicPorts.get(spec) ?? (await freePort());
+      if (!publicPorts.has(spec)) ports.set(spec, port);
+      if (port !== 0) addresses.set(`${spec.name}.${spec.namespace}`, `http://127.0.0.1:${port}`);
+    }
+    for (const spec of ordered) {
+      const publicPort = publicPorts.get(spec);
+      const port = ports.get(spec);
       const service = new LocalService({
-        spec,
+        spec: { ...spec, env: withLocalAddresses(spec.env, addresses) },
         scaling: this.scaling.get(spec.name)!,
         maxWaiting: config.activatorMaxWaiting,
         ...(publicPort !== undefined ? { publicPort } : {}),
+        ...(port !== undefined ? { port } : {}),
         runner: {
           distDir: config.distDir,
           logDir,
-          baseEnv: { ...baseEnv, ...this.sinkEnv(spec) },
+          baseEnv: { ...baseEnv, ...this.sinkEnv(spec), ...serviceEnv?.(spec) },
           overrideEnv: serviceOverrides(spec, parentEnv),
           readinessTimeoutMs: config.readinessTimeoutMs,
           nice: niceFor(spec.cpuRequestMillis, largestCpuRequest),

@@ -7,7 +7,7 @@ import { redact } from "../../lib/amqp-connection.js";
 import type { Eventing } from "../broker/eventing.js";
 import type { TopologyPlan } from "../broker/topology.js";
 import type { Manifests } from "../manifests.js";
-import { isPublic, runningReplicas, type LocalServing } from "../serving/local-serving.js";
+import { runningReplicas, type LocalServing } from "../serving/local-serving.js";
 import { samplerStatus } from "../telemetry/sampler-status.js";
 import { sumCounts, total } from "./counts.js";
 import { IngressCounters } from "./ingress-counters.js";
@@ -90,7 +90,7 @@ export class StatusReader {
         }),
       ),
       deadLetterQueues: await Promise.all(
-        [...new Set(plan.triggers.map((t) => t.deadLetterQueue))].map(async (queue) => ({
+        eventing.deadLetterQueueNames().map(async (queue) => ({
           queue,
           depth: await eventing.queueDepth(queue),
           sink: eventing.deadLetterDispatchers.find((d) => d.queue === queue)?.sink ?? null,
@@ -127,8 +127,19 @@ export class StatusReader {
   async timelineReading(withRatio: boolean): Promise<TimelineReading> {
     const { manifests, eventing, serving } = this.options;
     await this.ingress.scrape(serving.publicServices());
+    // The event consumers: the Services a Trigger delivers to (not the ingress, not the
+    // dead-letter sink, which the Broker's delivery names rather than a Trigger).
     const processed: Record<string, number> = {};
-    for (const spec of manifests.services) if (!isPublic(spec)) processed[spec.name] = 0;
+    for (const spec of manifests.services)
+      if (
+        manifests.triggers.some(
+          (t) =>
+            t.subscriber.ref?.kind === "Service" &&
+            t.subscriber.ref.name === spec.name &&
+            t.subscriber.ref.namespace === spec.namespace,
+        )
+      )
+        processed[spec.name] = 0;
     let deadLettered = 0;
     for (const t of eventing.triggers) {
       const totals = t.dispatcher.totals();

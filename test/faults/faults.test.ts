@@ -11,7 +11,7 @@ import amqp from "amqplib";
 import { CloudEvent } from "cloudevents";
 import { afterAll, describe, expect, it } from "vitest";
 import { toAmqp } from "../../lib/cloudevent-amqp.js";
-import type { DeadLetter } from "../../platform/broker/dead-letters.js";
+import type { DeadLetter } from "../../platform/dead-letters/dead-letter.js";
 import { startTestPlatform, type TestPlatform } from "../harness.js";
 import { Ledger, renderTable, type LedgerRow } from "./ledger.js";
 import { sendWithRetries } from "./load.js";
@@ -107,6 +107,8 @@ async function fn(t: TestPlatform, name: string) {
 const fastRetries = (doc: { kind?: string; spec: Record<string, unknown> }) => {
   if (doc.kind === "Broker")
     doc.spec.delivery = {
+      // Keep the Broker's deadLetterSink: without it there is no dead-letter exchange.
+      ...(doc.spec.delivery as object),
       retry: 30,
       backoffPolicy: "exponential",
       backoffDelay: "PT0.05S",
@@ -487,6 +489,7 @@ describe("faults: nothing accepted is lost", () => {
       edit: (doc) => {
         if (doc.kind === "Broker")
           doc.spec.delivery = {
+            ...(doc.spec.delivery as object),
             retry: 2,
             backoffPolicy: "linear",
             backoffDelay: "PT0.1S",
