@@ -39,10 +39,11 @@ ${LOGS_USAGE}
   observe [--cluster] [--namespace NS] [--once]
                             live view of replicas, in-flight requests, queue depths and scale
                             events; --cluster reads a Knative cluster through your kubeconfig
-  dlq list [--type T] [--id ID] [--json]
+  dlq list [--type T] [--id ID] [--json] [--cluster [--namespace NS]]
                             dead-lettered events with their error destination and code
-  dlq replay [--type T] [--id ID]
-                            republish dead letters through the broker (needs the control token)
+  dlq replay [--type T] [--id ID] [--cluster [--namespace NS]]
+                            republish dead letters through the broker (needs the control token;
+                            --cluster: the sink's token from the Secret dead-letters-token)
   sampling [<ratio>] [--cluster [--namespace NS] [--context C]]
                             show or set the trace sampler ratio (0 = off, 1 = every trace)
   traces [--limit N] [--trace ID]

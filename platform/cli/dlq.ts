@@ -1,17 +1,74 @@
-/** `leveler dlq list` and `leveler dlq replay [--type T] [--id ID]`. */
+/**
+ * `leveler dlq list` and `leveler dlq replay [--type T] [--id ID]`: locally through the platform's
+ * /api/dlq; with `--cluster [--namespace leveler]` straight to the dead-letter sink's API on the
+ * cluster (dlq-cluster.ts).
+ */
 import { parseArgs } from "node:util";
-import type { DeadLetter } from "../dead-letters/dead-letter.js";
+import type { DeadLetter, ReplayFilter } from "../dead-letters/dead-letter.js";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { printable } from "../../lib/printable.js";
+import { clusterDeadLetterApi } from "./dlq-cluster.js";
 import { callPlatform, CliError } from "./control-client.js";
 
-export async function dlq(args: string[]): Promise<void> {
+/** What `dlq list --cluster` asks the sink for (the platform's own /api/dlq caps at 1000 too). */
+const CLUSTER_LIST_LIMIT = 1000;
+
+interface DlqBackend {
+  list(filter: ReplayFilter): Promise<DeadLetter[]>;
+  replay(filter: ReplayFilter): Promise<string[]>;
+}
+
+const localBackend: DlqBackend = {
+  list: async () => (await callPlatform<{ deadLetters: DeadLetter[] }>("/api/dlq")).deadLetters,
+  replay: async (filter) =>
+    (
+      await callPlatform<{ replayed: string[] }>("/api/dlq/replay", {
+        method: "POST",
+        body: filter,
+      })
+    ).replayed,
+};
+
+export async function dlq(args: string[], kc?: KubeConfig): Promise<void> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { type: { type: "string" }, id: { type: "string" }, json: { type: "boolean" } },
+    options: {
+      type: { type: "string" },
+      id: { type: "string" },
+      json: { type: "boolean" },
+      cluster: { type: "boolean" },
+      namespace: { type: "string", default: "leveler" },
+    },
   });
+  if (sub !== "list" && sub !== "replay") throw new CliError(DLQ_USAGE);
+  const filter: ReplayFilter = {
+    ...(values.type ? { type: values.type } : {}),
+    ...(values.id ? { id: values.id } : {}),
+  };
+  if (!values.cluster) return run(sub, values, filter, localBackend);
+  const { api, close } = await clusterDeadLetterApi(values.namespace, kc);
+  try {
+    await run(sub, values, filter, {
+      list: async (f) => (await api.list(CLUSTER_LIST_LIMIT, f)).deadLetters,
+      replay: (f) => api.replay(f),
+    });
+  } finally {
+    close();
+  }
+}
+
+export const DLQ_USAGE =
+  "usage: leveler dlq list [--type T] [--id ID] [--json] [--cluster [--namespace NS]] | leveler dlq replay [--type T] [--id ID] [--cluster [--namespace NS]]";
+
+async function run(
+  sub: "list" | "replay",
+  values: { type?: string; id?: string; json?: boolean },
+  filter: ReplayFilter,
+  backend: DlqBackend,
+): Promise<void> {
   if (sub === "list") {
-    const { deadLetters } = await callPlatform<{ deadLetters: DeadLetter[] }>("/api/dlq");
+    const deadLetters = await backend.list(filter);
     const shown = deadLetters.filter(
       (d) => (!values.type || d.type === values.type) && (!values.id || d.id === values.id),
     );
@@ -27,18 +84,9 @@ export async function dlq(args: string[]): Promise<void> {
     console.log(`${shown.length} dead letter(s)`);
     return;
   }
-  if (sub === "replay") {
-    const { replayed } = await callPlatform<{ replayed: string[] }>("/api/dlq/replay", {
-      method: "POST",
-      body: { type: values.type, id: values.id },
-    });
-    console.log(
-      `replayed ${replayed.length} event(s) through the broker${replayed.length ? `: ${replayed.slice(0, 10).map(printable).join(", ")}${replayed.length > 10 ? ", ..." : ""}` : ""}`,
-    );
-    return;
-  }
-  throw new CliError(
-    "usage: leveler dlq list [--type T] [--id ID] [--json] | leveler dlq replay [--type T] [--id ID]",
+  const replayed = await backend.replay(filter);
+  console.log(
+    `replayed ${replayed.length} event(s) through the broker${replayed.length ? `: ${replayed.slice(0, 10).map(printable).join(", ")}${replayed.length > 10 ? ", ..." : ""}` : ""}`,
   );
 }
 

@@ -12,6 +12,8 @@ export interface DeadLetterApiOptions {
   token: string;
   /** Per call; the first may wait for a cold start. */
   timeoutMs?: number;
+  /** The HTTP transport; the global fetch unless a caller routes the calls (`dlq --cluster`). */
+  fetch?: typeof fetch;
 }
 
 export interface DeadLetterListing {
@@ -34,12 +36,13 @@ export class DeadLetterApiError extends Error {
 
 export function createDeadLetterApi(options: DeadLetterApiOptions) {
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const transport = options.fetch ?? fetch;
 
   async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
     const url = new URL(path, options.url()).toString();
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await transport(url, {
         ...init,
         headers: { authorization: `Bearer ${options.token}`, ...init.headers },
         signal: AbortSignal.timeout(timeoutMs),
