@@ -7,6 +7,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { Transform } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setNice } from "./cpu-weight.js";
 
@@ -50,8 +52,10 @@ export class Replica {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     setNice(this.process, options.nice);
-    this.process.stdout?.pipe(this.log, { end: false });
-    this.process.stderr?.pipe(this.log, { end: false });
+    // Each line starts with the ISO time it reached the platform, so `leveler logs` can interleave
+    // replicas and honour --since (platform/cli/logs.ts reads the prefix).
+    this.process.stdout?.pipe(timestamped()).pipe(this.log, { end: false });
+    this.process.stderr?.pipe(timestamped()).pipe(this.log, { end: false });
     this.exited = new Promise((resolve) =>
       this.process.once("exit", (code, signal) => {
         this.exitCode = code ?? (signal ? 128 : null);
@@ -105,4 +109,35 @@ export class Replica {
     await Promise.race([this.exited, killed]);
     await this.exited;
   }
+}
+
+/**
+ * Prefixes each line of `text` with `stamp` and a space; `atLineStart` says whether the previous
+ * chunk ended a line. One stamp per chunk keeps it cheap: lines that arrive together share a time.
+ */
+export function stampLines(
+  text: string,
+  atLineStart: boolean,
+  stamp: string,
+): { text: string; atLineStart: boolean } {
+  if (!text) return { text, atLineStart };
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  const stamped = body.replaceAll("\n", `\n${stamp} `);
+  return {
+    text: `${atLineStart ? `${stamp} ` : ""}${stamped}${text.endsWith("\n") ? "\n" : ""}`,
+    atLineStart: text.endsWith("\n"),
+  };
+}
+
+function timestamped(): Transform {
+  let atLineStart = true;
+  // A chunk may end inside a multi-byte character: the decoder holds it for the next one.
+  const decoder = new StringDecoder("utf8");
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const result = stampLines(decoder.write(chunk), atLineStart, new Date().toISOString());
+      atLineStart = result.atLineStart;
+      done(null, result.text);
+    },
+  });
 }

@@ -1,0 +1,44 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Replica, stampLines } from "./replica.js";
+
+const STAMP = "2026-01-02T03:04:05.678Z";
+
+describe("replica log timestamps", () => {
+  it("stamps each line once, across chunks that split a line", () => {
+    const first = stampLines("a\nb", true, STAMP);
+    expect(first).toEqual({ text: `${STAMP} a\n${STAMP} b`, atLineStart: false });
+    const second = stampLines("c\n\nd\n", first.atLineStart, "T2");
+    expect(second).toEqual({ text: "c\nT2 \nT2 d\n", atLineStart: true });
+  });
+
+  it("a replica's stdout and stderr reach its log file with an ISO time on every line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leveler-replica-"));
+    const bundle = join(dir, "main.mjs");
+    writeFileSync(
+      bundle,
+      'process.stdout.write("out 1\\nout 2\\n"); process.stderr.write("err ü\\n"); process.disconnect();',
+    );
+    const replica = new Replica({
+      service: "fn",
+      index: 0,
+      bundle,
+      port: 0,
+      metricsPort: 0,
+      env: {},
+      readinessPath: "/",
+      logDir: dir,
+    });
+    await replica.exited;
+    // The log file is written asynchronously: wait until all three lines are there.
+    const read = () => readFileSync(join(dir, "fn-0.log"), "utf8").trimEnd().split("\n");
+    await expect.poll(() => read().length, { timeout: 10_000 }).toBe(3);
+    const lines = read();
+    expect(lines.map((l) => l.replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /, ""))).toEqual(
+      expect.arrayContaining(["out 1", "out 2", "err ü"]),
+    );
+    expect(lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /.test(l))).toBe(true);
+  });
+});
