@@ -1,6 +1,7 @@
 /**
  * `leveler send` against a real local platform: the CLI bundle as a user runs it, an event
- * accepted and its `.processed` reply waited for, bad data shown as the ingress's problem.
+ * accepted and its `.processed` reply waited for, bad data shown as the ingress's problem, and
+ * `leveler observe --once` showing the function that woke up for it.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -68,4 +69,17 @@ describe("leveler send", () => {
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toMatch(/^leveler send: the data is not JSON/);
   });
+
+  it("leveler observe --once then shows the consumer that scaled from zero for the event", async () => {
+    const sent = await leveler("send", REPORT, '{"reportId":"r-2","period":"daily"}', "--wait");
+    expect(sent.code).toBe(0);
+    const r = await leveler("observe", "--once");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.out.split("\n");
+    expect(lines.find((l) => l.startsWith("report"))).toMatch(
+      /^report\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/,
+    );
+    expect(r.out).toMatch(/ {2}report +0 → [1-9]/);
+  }, 60_000);
 });
