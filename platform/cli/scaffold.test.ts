@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { checkManifests } from "../deploy/checks.js";
 import { listFunctions } from "../deploy/deploy.js";
 import { loadKustomization } from "../deploy/render.js";
@@ -115,6 +116,22 @@ describe("leveler new: a scaffold in a copy of the project", () => {
       ],
       { cwd: dir, stdio: "pipe" },
     );
+    // `npx leveler deploy --dry-run` as a user runs it there: the bin builds the copy's CLI, whose
+    // bundled schema list now holds the new type, and renders the new Service and Trigger.
+    const rendered = parseAllDocuments(
+      execFileSync(process.execPath, ["bin/leveler.mjs", "deploy", "--dry-run"], {
+        cwd: dir,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+    ).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: unknown });
+    const shipment = (kind: string) =>
+      rendered.find((d) => d.kind === kind && d.metadata.name === "shipment");
+    expect(JSON.stringify(shipment("Service")?.spec)).toContain("leveler/shipment");
+    expect(shipment("Trigger")?.spec).toMatchObject({
+      filter: { attributes: { type: request.type } },
+      subscriber: { ref: { kind: "Service", name: "shipment" } },
+    });
     // A second run refuses: everything exists now.
     expect(() => planScaffold(dir, request)).toThrow(/exists|taken/);
   }, 240_000);
