@@ -76,7 +76,8 @@ export function runConsumer(definition: ConsumerDefinition): void {
     const registry = createEventRegistry(
       schemas.filter((schema) => schema.$id === definition.type),
     );
-    const duration = meter.createHistogram("leveler.consumer.process.duration", {
+    // The unit in the name: the Prometheus exporter writes names as given (metric-units.test.ts).
+    const duration = meter.createHistogram("leveler.consumer.process.duration_seconds", {
       unit: "s",
       description: "Time to process one delivered event",
     });

@@ -1,7 +1,8 @@
 /**
  * A dispatcher's Prometheus metrics, by Trigger: deliveries (by HTTP status), retries, dead
  * letters, processing time per message (`messaging.process.duration`, messaging semconv) and its
- * queue's depth, read from RabbitMQ when scraped.
+ * queue's depth, read from RabbitMQ when scraped. Duration names end in `_seconds`: the Prometheus
+ * exporter does not add a unit suffix itself (lib/runtime/metric-units.test.ts).
  */
 import type { Meter } from "@opentelemetry/api";
 
@@ -37,7 +38,7 @@ export function createDispatcherMetrics(options: DispatcherMetricsOptions): Disp
   const deadLetters = meter.createCounter("leveler.dispatcher.dead_letters", {
     description: "Events sent to the dead-letter exchange",
   });
-  const duration = meter.createHistogram("messaging.process.duration", {
+  const duration = meter.createHistogram("messaging.process.duration_seconds", {
     unit: "s",
     description: "From taking a message to settling it, retries included",
   });
