@@ -4,10 +4,10 @@
  */
 import { metrics, type Meter } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
-import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { FunctionConfig } from "./config.js";
+import { processResource } from "./resource.js";
 
 export interface FunctionMetrics {
   meter: Meter;
@@ -24,7 +24,7 @@ export function startMetrics(config: FunctionConfig): FunctionMetrics {
     ? new PrometheusExporter({ port: config.metricsPort, host: config.server.host })
     : undefined;
   const provider = new MeterProvider({
-    resource: resourceFromAttributes({
+    resource: processResource({
       [ATTR_SERVICE_NAME]: config.service,
       [ATTR_SERVICE_VERSION]: version,
       ...(config.revision ? { "knative.revision": config.revision } : {}),

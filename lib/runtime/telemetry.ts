@@ -10,7 +10,6 @@
 import { trace, type Meter, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
@@ -18,6 +17,7 @@ import { watchSamplingSwitch } from "./sampling-switch-watcher.js";
 import type { TelemetryConfig } from "./config.js";
 import { JsonLinesSpanExporter } from "./jsonl-exporter.js";
 import { LiveSampler } from "./live-sampler.js";
+import { processResource } from "./resource.js";
 
 export interface TelemetryOptions {
   config: TelemetryConfig;
@@ -90,14 +90,15 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     );
 
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({
+    resource: processResource({
       [ATTR_SERVICE_NAME]: config.serviceName ?? options.service,
       [ATTR_SERVICE_VERSION]: options.version,
       ...(options.revision ? { "knative.revision": options.revision } : {}),
       ...(options.configuration ? { "knative.configuration": options.configuration } : {}),
       "process.pid": process.pid,
     }),
-    // The resource above says all we know; the detectors would probe the host at every cold start.
+    // processResource runs the one detector wanted (OTEL_RESOURCE_ATTRIBUTES); the others would
+    // probe the host at every cold start.
     autoDetectResources: false,
     sampler,
     spanProcessors: processors,
