@@ -11,6 +11,8 @@ export interface PlatformConfig {
   /** Stands in for the Broker UID in RabbitMQ names; unique per test run. */
   instance: string;
   ingressPort: number;
+  /** Where the public ingress listens: loopback unless the user opens it to the network. */
+  ingressHost: string;
   statusPort: number;
   statusHost: string;
   manifestDirs: string[];
@@ -46,6 +48,7 @@ export function readPlatformConfig(
     stateDir: resolve(cwd, readString(env, "LEVELER_STATE_DIR", ".leveler")),
     instance,
     ingressPort: readNumber(env, "INGRESS_PORT", 8080, { min: 0, max: 65535, integer: true }),
+    ingressHost: readString(env, "INGRESS_HOST", "127.0.0.1"),
     statusPort: readNumber(env, "STATUS_PORT", 8090, { min: 0, max: 65535, integer: true }),
     statusHost: readString(env, "STATUS_HOST", "127.0.0.1"),
     manifestDirs: readString(env, "LEVELER_MANIFESTS", "knative,rabbitmq-eventing")

@@ -7,6 +7,7 @@ import { ensureControlToken } from "./control-token.js";
 import { ManifestError } from "./manifests.js";
 import { Platform } from "./platform.js";
 import { BrokerSetupError } from "./rabbitmq.js";
+import { frontUrl } from "./serving/endpoints.js";
 import { startStatusServer } from "./status-server.js";
 
 const log = (line: string) => console.log(`[leveler] ${line}`);
@@ -18,7 +19,7 @@ try {
   await platform.start();
   const token = ensureControlToken(config.stateDir);
   const status = await startStatusServer(platform, config.statusPort, config.statusHost, { token });
-  log(`ingress   http://127.0.0.1:${config.ingressPort}/events`);
+  log(`ingress   ${frontUrl(config.ingressHost, config.ingressPort)}/events`);
   log(`status    http://${config.statusHost}:${status.port}/api/status`);
   // As Jupyter does: the link logs the browser in once (a session cookie), then drops the token.
   log(`dashboard http://${config.statusHost}:${status.port}/?token=${token}`);

@@ -4,6 +4,8 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { request } from "node:http";
+import { connect } from "node:net";
+import { networkInterfaces } from "node:os";
 import amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "./harness.js";
@@ -22,6 +24,34 @@ function get(url: string, host: string): Promise<{ status: number; type: string;
     req.on("error", reject);
     req.end();
   });
+}
+
+/** Whether a TCP connection to host:port is accepted, or refused (nothing listens there). */
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) =>
+      err.code === "ECONNREFUSED" ? resolve(false) : reject(err),
+    );
+  });
+}
+
+/** The local addresses of listening TCP sockets on a port, from /proc/net/tcp{,6} (Linux). */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  return ["/proc/net/tcp", "/proc/net/tcp6"].flatMap((file) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      // st 0A = LISTEN
+      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === "0A")
+      .map((f) => f[1]!.split(":")[0]!),
+  );
 }
 
 /** A process's environment, from /proc (Linux). */
@@ -62,6 +92,19 @@ describe("local doors", () => {
     expect((await get(`${base}/api/status`, `127.0.0.1:${port + 1}`)).status).toBe(421);
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
       expect((await get(`${base}/api/status`, host)).status, host).toBe(200);
+  });
+
+  it("the public ingress listens on loopback only: another address of the machine is refused", async () => {
+    const ingressPort = Number(new URL(t.ingressUrl).port);
+    expect(await reachable("127.0.0.1", ingressPort)).toBe(true);
+    // 127.0.0.1 as /proc writes it (little-endian hex); not 00000000 (every interface).
+    expect(listeningAddresses(ingressPort)).toEqual(["0100007F"]);
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a && !a.internal && a.family === "IPv4")
+      .map((a) => a!.address);
+    for (const address of others)
+      expect(await reachable(address, ingressPort), address).toBe(false);
   });
 
   it("the dead-letter listing is capped: never the whole queue", async () => {

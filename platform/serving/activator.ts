@@ -18,7 +18,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { chooseRoute, type Choice } from "./activator-choice.js";
 import { ConcurrencyMeter } from "./concurrency.js";
-import type { Endpoint, Front } from "./endpoints.js";
+import { frontUrl, type Endpoint, type Front } from "./endpoints.js";
 
 export interface ActivatorOptions {
   service: string;
@@ -47,6 +47,8 @@ export class Activator implements Front {
   private inPath = true;
   private cursor = 0;
 
+  private boundHost = "127.0.0.1";
+
   constructor(private readonly options: ActivatorOptions) {}
 
   async listen(port = 0, host = "127.0.0.1"): Promise<void> {
@@ -57,6 +59,7 @@ export class Activator implements Front {
       server.listen(port, host, () => resolve());
     });
     this.server = server;
+    this.boundHost = host;
     this.boundPort = (server.address() as AddressInfo).port;
   }
 
@@ -65,7 +68,7 @@ export class Activator implements Front {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return frontUrl(this.boundHost, this.boundPort);
   }
 
   get inFlight(): number {

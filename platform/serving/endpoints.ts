@@ -19,3 +19,9 @@ export interface Front {
   readonly waiting: number;
   close(): Promise<void>;
 }
+
+/** The URL the platform itself uses for a front listening on `host`: loopback for a wildcard. */
+export function frontUrl(host: string, port: number): string {
+  if (host === "0.0.0.0" || host === "::" || host === "") return `http://127.0.0.1:${port}`;
+  return host.includes(":") ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+}

@@ -22,10 +22,12 @@ export interface ScaleEvent {
 export interface LocalServiceOptions {
   spec: ServiceSpec;
   scaling: ScalingSpec;
-  /** The public Service listens on this port (all interfaces); others on a free loopback port. */
+  /** The public Service listens on this port (at `publicHost`); others on a loopback port. */
   publicPort?: number;
   /** A cluster-local Service's loopback port, chosen ahead (its address is in other Services' env). */
   port?: number;
+  /** The public port's address (INGRESS_HOST); loopback by default. */
+  publicHost?: string;
   maxWaiting: number;
   runner: Omit<ServiceRunnerOptions, "spec" | "onEndpoints" | "terminationGraceMs">;
   onScale: (event: ScaleEvent) => void;
@@ -79,8 +81,8 @@ export class LocalService {
 
   /** Listens, then starts `max(min-scale, initial-scale)` replicas and waits for them. */
   async start(): Promise<void> {
-    const { publicPort } = this.options;
-    if (publicPort !== undefined) await this.front.listen(publicPort, "0.0.0.0");
+    const { publicPort, publicHost } = this.options;
+    if (publicPort !== undefined) await this.front.listen(publicPort, publicHost ?? "127.0.0.1");
     else await this.front.listen(this.options.port);
     const initial = Math.max(this.options.scaling.minScale, this.options.scaling.initialScale);
     await this.scale(initial, `initial-scale ${initial}`);

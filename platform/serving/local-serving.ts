@@ -9,6 +9,7 @@ import type { TopologyPlan } from "../broker/topology.js";
 import { freePort } from "../ports.js";
 import { withLocalAddresses } from "./cluster-dns.js";
 import { niceFor } from "./cpu-weight.js";
+import { frontUrl } from "./endpoints.js";
 import { LocalService, type ScaleEvent } from "./local-service.js";
 import type { Replica } from "./replica.js";
 import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./scaling-config.js";
@@ -23,6 +24,7 @@ export interface LocalServingOptions {
   config: Pick<
     PlatformConfig,
     | "ingressPort"
+    | "ingressHost"
     | "activatorMaxWaiting"
     | "distDir"
     | "readinessTimeoutMs"
@@ -82,7 +84,8 @@ export class LocalServing {
     for (const spec of ordered) {
       const port = publicPorts.get(spec) ?? (await freePort());
       if (!publicPorts.has(spec)) ports.set(spec, port);
-      if (port !== 0) addresses.set(`${spec.name}.${spec.namespace}`, `http://127.0.0.1:${port}`);
+      const host = publicPorts.has(spec) ? config.ingressHost : "127.0.0.1";
+      if (port !== 0) addresses.set(`${spec.name}.${spec.namespace}`, frontUrl(host, port));
     }
     for (const spec of ordered) {
       const publicPort = publicPorts.get(spec);
@@ -91,7 +94,7 @@ export class LocalServing {
         spec: { ...spec, env: withLocalAddresses(spec.env, addresses) },
         scaling: this.scaling.get(spec.name)!,
         maxWaiting: config.activatorMaxWaiting,
-        ...(publicPort !== undefined ? { publicPort } : {}),
+        ...(publicPort !== undefined ? { publicPort, publicHost: config.ingressHost } : {}),
         ...(port !== undefined ? { port } : {}),
         runner: {
           distDir: config.distDir,

@@ -10,7 +10,7 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { ConcurrencyMeter } from "./concurrency.js";
-import type { Front } from "./endpoints.js";
+import { frontUrl, type Front } from "./endpoints.js";
 
 export interface TcpFrontOptions {
   service: string;
@@ -27,16 +27,18 @@ export class TcpFront implements Front {
   private readonly sockets = new Set<Socket>();
   private server: Server | undefined;
   private boundPort = 0;
+  private boundHost = "127.0.0.1";
 
   constructor(private readonly options: TcpFrontOptions) {}
 
-  async listen(port: number, host = "0.0.0.0"): Promise<void> {
+  async listen(port: number, host = "127.0.0.1"): Promise<void> {
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, host, () => resolve());
     });
     this.server = server;
+    this.boundHost = host;
     const address = server.address();
     this.boundPort = typeof address === "object" && address ? address.port : port;
   }
@@ -46,7 +48,7 @@ export class TcpFront implements Front {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return frontUrl(this.boundHost, this.boundPort);
   }
 
   get inFlight(): number {
