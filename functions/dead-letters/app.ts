@@ -19,7 +19,8 @@ import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.j
 import { checkBearer } from "./auth.js";
 import { describeDeadLetter, type DeadLetterFilter } from "./dead-letter.js";
 import { ReplayError, type DeadLetterStore } from "./parked-queue.js";
-import { ProblemError, unavailable } from "./problem.js";
+import { HttpError, problemResponse } from "../../lib/http-problem.js";
+import { unavailable } from "./problem.js";
 
 export interface DeadLettersAppOptions {
   store: DeadLetterStore;
@@ -43,7 +44,7 @@ export function createDeadLettersApp(options: DeadLettersAppOptions): Hono {
     bodyLimit({
       maxSize: options.maxEventBytes,
       onError: () => {
-        throw new ProblemError(
+        throw new HttpError(
           413,
           "Payload Too Large",
           `the dead letter exceeds ${options.maxEventBytes} bytes (MAX_EVENT_BYTES)`,
@@ -85,7 +86,7 @@ export function createDeadLettersApp(options: DeadLettersAppOptions): Hono {
       );
     const body = (c.req.header("content-type") ?? "").includes("json")
       ? await c.req.json<unknown>().catch(() => {
-          throw new ProblemError(400, "Bad Request", "the body is not valid JSON");
+          throw new HttpError(400, "Bad Request", "the body is not valid JSON");
         })
       : {};
     const { filter, limit } = selection({ ...c.req.query(), ...stringFields(body) });
@@ -102,43 +103,35 @@ export function createDeadLettersApp(options: DeadLettersAppOptions): Hono {
     }
   });
 
-  app.onError((err, c) => {
-    const problem =
-      err instanceof ProblemError
-        ? err
-        : new ProblemError(503, "Service Unavailable", `unexpected: ${err.message}`, {
-            "Retry-After": "1",
-          });
-    return new Response(JSON.stringify(problem.toProblem(c.req.path)), {
-      status: problem.status,
-      headers: { "content-type": "application/problem+json", ...problem.headers },
-    });
-  });
+  // Whatever went wrong unexpectedly is a 503: the sender retries, and nothing is answered 2xx
+  // that was not kept.
+  app.onError((err, c) =>
+    problemResponse(
+      err instanceof HttpError ? err : unavailable(`unexpected: ${err.message}`),
+      c.req.path,
+    ),
+  );
   app.notFound((c) =>
-    c.newResponse(
-      JSON.stringify(
-        new ProblemError(404, "Not Found", `no ${c.req.method} ${c.req.path} here`).toProblem(
-          c.req.path,
-        ),
-      ),
-      404,
-      { "content-type": "application/problem+json" },
+    problemResponse(
+      new HttpError(404, "Not Found", `no ${c.req.method} ${c.req.path} here`),
+      c.req.path,
     ),
   );
 
   function authorize(c: Context): void {
     const result = checkBearer(c.req.header("authorization"), options.token());
     if (result === "unconfigured")
-      throw new ProblemError(
+      throw new HttpError(
         403,
         "Forbidden",
         "the dead-letter API has no token configured (Secret dead-letters-token, or DEAD_LETTERS_TOKEN), so it is closed",
       );
     if (result === "denied")
-      throw new ProblemError(
+      throw new HttpError(
         401,
         "Unauthorized",
         "send Authorization: Bearer <token> (the dead-letters-token Secret)",
+        [],
         { "WWW-Authenticate": 'Bearer realm="leveler dead letters"' },
       );
   }
@@ -148,7 +141,7 @@ export function createDeadLettersApp(options: DeadLettersAppOptions): Hono {
     if (query.limit !== undefined) {
       const n = Number(query.limit);
       if (!Number.isInteger(n) || n < 1)
-        throw new ProblemError(
+        throw new HttpError(
           400,
           "Bad Request",
           `limit=${JSON.stringify(query.limit)} must be a whole number of at least 1`,
@@ -173,10 +166,10 @@ export function parseDelivery(headers: Headers, body: Buffer): CloudEvent<unknow
     parsed = HTTP.toEvent({ headers: plain, body: structured ? body.toString("utf8") : body }) as
       CloudEvent<unknown> | CloudEvent<unknown>[];
   } catch (err) {
-    throw new ProblemError(400, "Bad Request", `not a CloudEvent: ${(err as Error).message}`);
+    throw new HttpError(400, "Bad Request", `not a CloudEvent: ${(err as Error).message}`);
   }
   const events = Array.isArray(parsed) ? parsed : [parsed];
-  if (events.length === 0) throw new ProblemError(400, "Bad Request", "an empty batch");
+  if (events.length === 0) throw new HttpError(400, "Bad Request", "an empty batch");
   // The SDK decodes structured `data_base64` into a Uint32Array of byte values: make it bytes.
   return events.map((e) =>
     e.data instanceof Uint32Array

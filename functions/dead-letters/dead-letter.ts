@@ -4,27 +4,15 @@
  * `leveler dlq list` shows either the same way.
  */
 import { CloudEvent } from "cloudevents";
+import type { DeadLetterView } from "../../lib/dead-letter-view.js";
+
+export type { DeadLetterView };
 
 /**
  * The extensions Knative adds to a dead letter (knative/eventing pkg/channel/attributes
  * knative_error.go; eventing-rabbitmq pkg/dispatcher/dispatcher.go sets dest and code).
  */
 export const ERROR_EXTENSIONS = ["knativeerrordest", "knativeerrorcode", "knativeerrordata"];
-
-export interface DeadLetterView {
-  queue: string;
-  id: string;
-  type: string;
-  source: string;
-  time: string | null;
-  /** `knativeerrordest`: the subscriber that refused or failed. */
-  errorDestination: string | null;
-  /** `knativeerrorcode`: its HTTP status (-1 when there was no answer). */
-  errorCode: string | null;
-  /** `knativeerrordata`, decoded from base64 when it is text. */
-  errorData: string | null;
-  data: unknown;
-}
 
 export interface DeadLetterFilter {
   type?: string | undefined;
