@@ -42,24 +42,24 @@ spec: { broker: default, subscriber: { ref: { apiVersion: serving.knative.dev/v1
     const m = loadManifests(["knative", "rabbitmq-eventing"]);
     expect(m.brokers.map((b) => b.name)).toEqual(["default"]);
     expect(m.brokers[0]!.queueType).toBe("quorum");
-    expect(m.triggers.map((t) => t.name).sort()).toEqual([
-      "notification",
-      "order",
-      "payment",
-      "report",
-    ]);
-    expect(m.services.map((s) => s.name).sort()).toEqual([
-      "dead-letters",
-      "ingress",
-      "notification",
-      "order",
-      "payment",
-      "report",
-    ]);
+    // The shipped Triggers and Services (a user's `leveler new` adds to them).
+    expect(m.triggers.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["notification", "order", "payment", "report"]),
+    );
+    expect(m.services.map((s) => s.name)).toEqual(
+      expect.arrayContaining([
+        "dead-letters",
+        "ingress",
+        "notification",
+        "order",
+        "payment",
+        "report",
+      ]),
+    );
     // CPU requests become local scheduling weights: the ingress ten times a consumer or dispatcher.
     expect(m.services.find((s) => s.name === "ingress")!.cpuRequestMillis).toBe(1000);
     expect(m.services.find((s) => s.name === "order")!.cpuRequestMillis).toBe(100);
-    expect(m.triggers.map((t) => t.cpuRequestMillis)).toEqual([100, 100, 100, 100]);
+    expect(new Set(m.triggers.map((t) => t.cpuRequestMillis))).toEqual(new Set([100]));
     expect(m.sinkBindings.map((b) => b.subject.name).sort()).toEqual(["dead-letters", "ingress"]);
     for (const t of m.triggers) expect(Object.keys(t.filter)).toEqual(["type"]);
   });

@@ -1,5 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,7 +75,7 @@ describe("leveler new: a scaffold in a copy of the project", () => {
     const before = snapshot(dir);
     const refusals: [string, string, RegExp][] = [
       ["order", "com.example.order.shipped", /name "order" is taken/],
-      ["shipment", "com.example.order.created", /type "com.example.order.created" exists/],
+      ["parcel-x", "com.example.order.created", /type "com.example.order.created" exists/],
       ["Ship", "com.example.shipment.requested", /DNS-1035/],
       ["shipment", "shipment", /reverse-DNS/],
     ];
@@ -77,21 +85,21 @@ describe("leveler new: a scaffold in a copy of the project", () => {
   });
 
   it("writes a consumer that typechecks, passes its unit test and the manifest checks", () => {
-    const request = {
-      name: "shipment",
-      type: "com.example.shipment.requested",
-      shape: "cpu",
-    } as const;
+    // The README's example, unless the project already holds it (after its own `leveler new shipment`).
+    const name = ["shipment", "shipment2", "shipment3"].find(
+      (n) => !existsSync(join(dir, "functions", n)),
+    )!;
+    const request = { name, type: `com.example.${name}.requested`, shape: "cpu" } as const;
     const plan = planScaffold(dir, request);
     expect(dryRun(dir, plan, request)).toEqual([]);
     writePlan(dir, plan);
 
-    const service = readFileSync(join(dir, "knative/services/shipment.yaml"), "utf8");
-    expect(service).toContain("image: leveler/shipment");
+    const service = readFileSync(join(dir, `knative/services/${name}.yaml`), "utf8");
+    expect(service).toContain(`image: leveler/${name}`);
     expect(service).toContain("K_DEAD_LETTER_SINK");
     const manifests = loadManifests([join(dir, "knative"), join(dir, "rabbitmq-eventing")], dir);
-    expect(manifests.services.some((s) => s.name === "shipment")).toBe(true);
-    expect(manifests.triggers.find((t) => t.name === "shipment")?.filter).toEqual({
+    expect(manifests.services.some((s) => s.name === name)).toBe(true);
+    expect(manifests.triggers.find((t) => t.name === name)?.filter).toEqual({
       type: request.type,
     });
     const problems = checkManifests({
@@ -99,8 +107,8 @@ describe("leveler new: a scaffold in a copy of the project", () => {
       eventTypes: readdirSync(join(dir, "functions/events/schemas")).map((f) => f.slice(0, -5)),
       functions: listFunctions(dir),
     });
-    expect(problems.filter((p) => p.includes("shipment"))).toEqual([]);
-    expect(listFunctions(dir)).toContain("shipment");
+    expect(problems.filter((p) => p.includes(name))).toEqual([]);
+    expect(listFunctions(dir)).toContain(name);
 
     // The project's own gates on the scaffolded code: the compiler, and the tests that hold every
     // schema to a Trigger, a sample and the registry.
@@ -110,7 +118,7 @@ describe("leveler new: a scaffold in a copy of the project", () => {
       [
         "vitest",
         "run",
-        "functions/shipment",
+        `functions/${name}`,
         "functions/events/registry.test.ts",
         "platform/dashboard/burst.test.ts",
       ],
@@ -126,11 +134,11 @@ describe("leveler new: a scaffold in a copy of the project", () => {
       }),
     ).map((d) => d.toJS() as { kind: string; metadata: { name: string }; spec: unknown });
     const shipment = (kind: string) =>
-      rendered.find((d) => d.kind === kind && d.metadata.name === "shipment");
-    expect(JSON.stringify(shipment("Service")?.spec)).toContain("leveler/shipment");
+      rendered.find((d) => d.kind === kind && d.metadata.name === name);
+    expect(JSON.stringify(shipment("Service")?.spec)).toContain(`leveler/${name}`);
     expect(shipment("Trigger")?.spec).toMatchObject({
       filter: { attributes: { type: request.type } },
-      subscriber: { ref: { kind: "Service", name: "shipment" } },
+      subscriber: { ref: { kind: "Service", name } },
     });
     // A second run refuses: everything exists now.
     expect(() => planScaffold(dir, request)).toThrow(/exists|taken/);
