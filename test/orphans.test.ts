@@ -4,6 +4,7 @@
  * with its own state directory, instance and ports; its processes are found in /proc, as its
  * descendants and by the instance id in their environment.
  */
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -63,6 +64,14 @@ describe("a platform killed with SIGKILL", () => {
     process.kill(platform.pid, "SIGKILL");
     const until = Date.now() + 5_000;
     while (alive(found).length && Date.now() < until) await sleep(100);
-    expect(alive(found).map((p) => p.pid)).toEqual([]);
+    // On failure, say which processes outlived it.
+    const cmdline = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      } catch {
+        return "(gone)";
+      }
+    };
+    expect(alive(found).map((p) => `${p.pid} ${cmdline(p.pid)}`)).toEqual([]);
   });
 });

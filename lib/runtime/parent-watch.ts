@@ -6,8 +6,15 @@
  * apart.
  */
 
+/**
+ * How long the drain may take once the platform is gone. Nobody is left to send the SIGKILL that
+ * ends a slow drain (the platform's grace period), so the process ends it itself: what it still
+ * held unacknowledged is redelivered by RabbitMQ, as after a crash.
+ */
+export const ORPHAN_DRAIN_MS = 3_000;
+
 /** Call once at start; the process's own SIGTERM handler does the stopping. */
-export function exitWithParent(): void {
+export function exitWithParent(drainMs = ORPHAN_DRAIN_MS): void {
   const channel = process.channel;
   if (!channel) return;
   process.once("disconnect", () => {
@@ -15,6 +22,7 @@ export function exitWithParent(): void {
     // drain into a crash on EPIPE.
     for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
     process.kill(process.pid, "SIGTERM");
+    setTimeout(() => process.exit(1), drainMs).unref();
   });
   // Listening for "disconnect" holds the channel open; it must not keep the process alive alone.
   channel.unref();
