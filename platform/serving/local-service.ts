@@ -39,6 +39,7 @@ export class LocalService {
   private readonly kpa: Kpa;
   lastDecision: Decision | undefined;
   lastScale: ScaleEvent | undefined;
+  private listening = false;
 
   constructor(private readonly options: LocalServiceOptions) {
     const { spec, scaling } = options;
@@ -79,11 +80,18 @@ export class LocalService {
     return this.options.scaling;
   }
 
-  /** Listens, then starts `max(min-scale, initial-scale)` replicas and waits for them. */
-  async start(): Promise<void> {
+  /** Binds the Service's address (its front): from here on `front.url` is where it answers. */
+  async listen(): Promise<void> {
+    if (this.listening) return;
+    this.listening = true;
     const { publicPort, publicHost } = this.options;
     if (publicPort !== undefined) await this.front.listen(publicPort, publicHost ?? "127.0.0.1");
     else await this.front.listen(this.options.port);
+  }
+
+  /** Listens (if not yet), then starts `max(min-scale, initial-scale)` replicas and waits for them. */
+  async start(): Promise<void> {
+    await this.listen();
     const initial = Math.max(this.options.scaling.minScale, this.options.scaling.initialScale);
     await this.scale(initial, `initial-scale ${initial}`);
   }

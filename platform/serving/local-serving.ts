@@ -6,10 +6,8 @@
 import type { PlatformConfig } from "../config.js";
 import { ManifestError, type Destination, type Manifests, type ServiceSpec } from "../manifests.js";
 import type { TopologyPlan } from "../broker/topology.js";
-import { freePort } from "../ports.js";
 import { withLocalAddresses } from "./cluster-dns.js";
 import { niceFor } from "./cpu-weight.js";
-import { frontUrl } from "./endpoints.js";
 import { LocalService, type ScaleEvent } from "./local-service.js";
 import type { Replica } from "./replica.js";
 import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./scaling-config.js";
@@ -77,25 +75,22 @@ export class LocalServing {
         publicPorts.set(spec, config.ingressPort);
         publicPortTaken = true;
       }
-    // Every other Service's loopback port, chosen before any starts: each one's address can be
-    // in another's env, as a cluster-local DNS name (cluster-dns.ts).
-    const ports = new Map<ServiceSpec, number>();
-    const addresses = new Map<string, string>();
-    for (const spec of ordered) {
-      const port = publicPorts.get(spec) ?? (await freePort());
-      if (!publicPorts.has(spec)) ports.set(spec, port);
-      const host = publicPorts.has(spec) ? config.ingressHost : "127.0.0.1";
-      if (port !== 0) addresses.set(`${spec.name}.${spec.namespace}`, frontUrl(host, port));
-    }
+    // Every Service binds its address before any replica starts: each one's address can be in
+    // another's env, as a cluster-local DNS name (cluster-dns.ts). Binding first (port 0 on
+    // loopback) rather than picking free ports to bind later leaves no window in which another
+    // socket takes a port that is already written into an env.
+    const resolved = new Map<ServiceSpec, ServiceSpec>();
     for (const spec of ordered) {
       const publicPort = publicPorts.get(spec);
-      const port = ports.get(spec);
+      // The runner reads `env` when it starts a replica; it is filled in below, once every
+      // address is known.
+      const own = { ...spec };
+      resolved.set(spec, own);
       const service = new LocalService({
-        spec: { ...spec, env: withLocalAddresses(spec.env, addresses) },
+        spec: own,
         scaling: this.scaling.get(spec.name)!,
         maxWaiting: config.activatorMaxWaiting,
         ...(publicPort !== undefined ? { publicPort, publicHost: config.ingressHost } : {}),
-        ...(port !== undefined ? { port } : {}),
         runner: {
           distDir: config.distDir,
           logDir,
@@ -112,7 +107,15 @@ export class LocalServing {
             log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
         },
       });
+      await service.listen();
       this.services.set(spec.name, service);
+    }
+    const addresses = new Map<string, string>();
+    for (const spec of ordered)
+      addresses.set(`${spec.name}.${spec.namespace}`, this.services.get(spec.name)!.front.url);
+    for (const spec of ordered) {
+      resolved.get(spec)!.env = withLocalAddresses(spec.env, addresses);
+      const service = this.services.get(spec.name)!;
       await service.start();
       log(
         `${spec.name}: ${service.runner.readyReplicas.length} replica(s) ready behind ${service.front.url}`,
