@@ -10,9 +10,10 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { dlq } from "./dlq.js";
+import { kubeConfigFor } from "../deploy/stand-in-cluster.js";
 
 const TOKEN = "s3cret";
 const REVISION = "dead-letters-00002";
@@ -183,20 +184,7 @@ describe("leveler dlq --cluster", () => {
         else if (payload[0] === 0) upstream.write(payload.subarray(1));
       });
     });
-    await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: "c",
-          server: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: "u" }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
+    kc = await kubeConfigFor(api);
   });
   afterAll(async () => {
     await new Promise<void>((r) => api.close(() => r()));

@@ -5,10 +5,10 @@
  * Untested without a cluster: real RBAC (pods, pods/log) and following a live pod.
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { clusterLogs } from "./logs-cluster.js";
+import { kubeConfigFor } from "../deploy/stand-in-cluster.js";
 
 const pod = (name: string) => ({
   metadata: { name },
@@ -51,20 +51,7 @@ describe("leveler logs --cluster", () => {
       }
       send(404, { kind: "Status", code: 404, message: "not found" });
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: "c",
-          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: "u" }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
+    kc = await kubeConfigFor(server);
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

@@ -4,11 +4,11 @@
  * (k8s.io/apiserver, endpoints/handlers/fieldmanager: conflict errors).
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyDocs } from "./apply.js";
 import { DeployError } from "./errors.js";
+import { kubeConfigFor } from "./stand-in-cluster.js";
 
 const CONFLICT = {
   kind: "Status",
@@ -64,20 +64,7 @@ describe("applying over fields someone else owns", () => {
       res.statusCode = 404;
       res.end("{}");
     });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: "c",
-          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: "u" }],
-      contexts: [{ name: "x", cluster: "c", user: "u" }],
-      currentContext: "x",
-    });
+    kc = await kubeConfigFor(server);
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

@@ -6,12 +6,12 @@
  * before anything is applied; with replace the object is deleted, then applied anew.
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { applyDocs } from "./apply.js";
 import { DeployError } from "./errors.js";
 import type { KubeDoc, SourcedDoc } from "./render.js";
+import { kubeConfigFor } from "./stand-in-cluster.js";
 
 const BROKER_UID = "0b7a3c1e-0000-4000-8000-000000000001";
 const store = new Map<string, KubeDoc>();
@@ -64,20 +64,7 @@ beforeAll(async () => {
       } else notFound();
     });
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: "c",
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: "u" }],
-    contexts: [{ name: "x", cluster: "c", user: "u" }],
-    currentContext: "x",
-  });
+  kc = await kubeConfigFor(server);
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
