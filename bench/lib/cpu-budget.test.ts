@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { CpuTally, perEvent, roleOf, type ProcessReading, type Role } from "./cpu-budget.js";
+
+const p = (pid: number, role: Role, ticks: number, childTicks = 0, ppid = 100): ProcessReading => ({
+  pid,
+  ppid,
+  starttime: pid * 10,
+  role,
+  ticks,
+  childTicks,
+});
+
+const cpu = (tally: CpuTally, role: string) => tally.budget().roles.find((r) => r.role === role)!;
+
+describe("CpuTally", () => {
+  it("counts each process from the first reading to the last, grouped by role", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 50, 0, 1), p(101, "dispatchers", 10), p(102, "dispatchers", 20)]);
+    t.add(1000, [
+      p(100, "platform", 60, 0, 1),
+      p(101, "dispatchers", 30),
+      p(102, "dispatchers", 25),
+    ]);
+    expect(cpu(t, "platform")).toEqual({ role: "platform", processes: 1, cpuSeconds: 0.1 });
+    expect(cpu(t, "dispatchers")).toEqual({ role: "dispatchers", processes: 2, cpuSeconds: 0.25 });
+    expect(cpu(t, "consumers")).toEqual({ role: "consumers", processes: 0, cpuSeconds: 0 });
+    expect(t.budget().totalCpuSeconds).toBeCloseTo(0.35, 9);
+    expect(t.budget().wallSeconds).toBe(1);
+  });
+
+  it("counts a process born mid-stretch from zero", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 50, 0, 1)]);
+    t.add(100, [p(100, "platform", 50, 0, 1), p(103, "consumers", 7)]);
+    t.add(200, [p(100, "platform", 50, 0, 1), p(103, "consumers", 12)]);
+    expect(cpu(t, "consumers").cpuSeconds).toBeCloseTo(0.12, 9);
+  });
+
+  it("recovers what an exited child spent after its last reading from its parent's child time", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 50, 5, 1), p(104, "consumers", 40)]);
+    t.add(100, [p(100, "platform", 50, 5, 1), p(104, "consumers", 70)]);
+    // The child exits with 78 ticks in all and is reaped: the parent's child time grows by 78.
+    t.add(200, [p(100, "platform", 51, 83, 1)]);
+    expect(cpu(t, "consumers").cpuSeconds).toBeCloseTo(0.3, 9); // 70 - 40, as last read
+    expect(cpu(t, "exited between samples")).toMatchObject({ processes: 1 });
+    expect(cpu(t, "exited between samples").cpuSeconds).toBeCloseTo(0.08, 9); // 78 - 70
+    // 1 (platform) + 30 + 8: everything the child spent during the stretch, nothing before it.
+    expect(t.budget().totalCpuSeconds).toBeCloseTo(0.39, 9);
+  });
+
+  it("counts a child born and gone between two readings through its parent alone", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 50, 0, 1), p(105, "consumers", 1)]);
+    t.add(100, [p(100, "platform", 50, 20, 1), p(105, "consumers", 1)]);
+    // 105 is alive, so the 20 reaped ticks belong to no child we saw go: not attributable.
+    expect(cpu(t, "exited between samples").cpuSeconds).toBe(0);
+    t.add(200, [p(100, "platform", 50, 22, 1)]);
+    // 105 went with 2 ticks in all (last read at 1): 20 for the unseen child + 1 of 105's tail.
+    expect(cpu(t, "exited between samples").cpuSeconds).toBeCloseTo(0.21, 9);
+  });
+
+  it("tells a reused pid from the process that had it (start time)", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 0, 0, 1), { ...p(106, "consumers", 500), starttime: 1 }]);
+    t.add(100, [p(100, "platform", 0, 500, 1), { ...p(106, "consumers", 3), starttime: 2 }]);
+    expect(cpu(t, "consumers")).toMatchObject({ processes: 2 });
+    expect(cpu(t, "consumers").cpuSeconds).toBeCloseTo(0.03, 9);
+  });
+
+  it("takes every RabbitMQ process together, whatever its parent", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(2951, "RabbitMQ", 389, 0, 1), p(2962, "RabbitMQ", 2, 0, 2951)]);
+    t.add(100, [p(2951, "RabbitMQ", 489, 0, 1), p(2962, "RabbitMQ", 3, 0, 2951)]);
+    expect(cpu(t, "RabbitMQ")).toMatchObject({ processes: 2, cpuSeconds: 1.01 });
+  });
+});
+
+describe("roleOf", () => {
+  const argv = (...a: string[]) => a.join("\0") + "\0";
+  it("tells the platform's children apart by the bundle they run", () => {
+    const node = "/w/node_modules/node/bin/node";
+    expect(roleOf(argv(node, "/w/dist/platform/dispatcher-main.js"), "platform")).toBe(
+      "dispatchers",
+    );
+    expect(roleOf(argv(node, "/w/dist/functions/ingress.js"), "platform")).toBe("ingress");
+    expect(roleOf(argv(node, "/w/dist/functions/dead-letters.js"), "platform")).toBe(
+      "dead-letter sink",
+    );
+    expect(roleOf(argv(node, "/w/dist/functions/order.js"), "platform")).toBe("consumers");
+    expect(
+      roleOf(argv(node, "--enable-source-maps", "/w/dist/functions/report/main.js"), "platform"),
+    ).toBe("consumers");
+    expect(roleOf(argv(node, "/w/dist/platform/main.js"), "platform")).toBe("platform");
+    expect(roleOf(argv("sh", "-c", "something"), "platform")).toBe("platform");
+  });
+
+  it("counts a private RabbitMQ node as RabbitMQ, even under the platform", () => {
+    expect(roleOf(argv("/usr/lib/erlang/erts-13.1.5/bin/beam.smp", "-W", "w"), "platform")).toBe(
+      "RabbitMQ",
+    );
+    expect(roleOf(argv("erl_child_setup", "1024"), "platform")).toBe("RabbitMQ");
+    expect(roleOf(argv("/bin/sh", "x"), "RabbitMQ")).toBe("RabbitMQ");
+  });
+});
+
+describe("perEvent", () => {
+  it("divides each role's CPU by the events processed, in microseconds", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 0, 0, 1), p(101, "ingress", 0)]);
+    t.add(1000, [p(100, "platform", 100, 0, 1), p(101, "ingress", 300)]);
+    const { rows, totalUsPerEvent } = perEvent(t.budget(), 2000);
+    expect(rows.find((r) => r.role === "platform")!.usPerEvent).toBe(500);
+    expect(rows.find((r) => r.role === "ingress")!.usPerEvent).toBe(1500);
+    expect(totalUsPerEvent).toBe(2000);
+    expect(perEvent(t.budget(), 0).totalUsPerEvent).toBeNaN();
+  });
+});

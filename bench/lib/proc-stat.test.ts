@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { listeningInodes, parseChildren, parseProcStat, socketInode } from "./proc-stat.js";
+
+// Field layout: proc(5), /proc/pid/stat (Linux man-pages); this line is a real beam.smp's.
+const BEAM =
+  "2951 (beam.smp) S 1 2950 2950 0 -1 4194304 33377 0 1 0 389 173 7 3 20 0 20 0 4907 2287071232 30993 18446744073709551615 94602244538368 94602247201993 140732078864896 0 0 0 0 725127 16896 0 0 0 17 0 0 0 0 0 0";
+
+describe("parseProcStat", () => {
+  it("reads pid, state, parent, CPU times and start time", () => {
+    expect(parseProcStat(BEAM)).toEqual({
+      pid: 2951,
+      comm: "beam.smp",
+      state: "S",
+      ppid: 1,
+      utime: 389,
+      stime: 173,
+      cutime: 7,
+      cstime: 3,
+      starttime: 4907,
+    });
+  });
+
+  it("counts fields from the last parenthesis, whatever the command name holds", () => {
+    const line = BEAM.replace("(beam.smp)", "(a) b (c) d)");
+    expect(parseProcStat(line)).toMatchObject({ comm: "a) b (c) d", ppid: 1, utime: 389 });
+  });
+
+  it("reads a zombie's figures (exited, not yet reaped)", () => {
+    expect(parseProcStat(BEAM.replace(") S ", ") Z "))).toMatchObject({ state: "Z", stime: 173 });
+  });
+
+  it("refuses what is not a stat line", () => {
+    expect(parseProcStat("")).toBeNull();
+    expect(parseProcStat("12 (x) S 1 2")).toBeNull();
+    expect(parseProcStat("pid (x)" + BEAM.slice(BEAM.indexOf(")") + 1))).toBeNull();
+  });
+});
+
+describe("parseChildren", () => {
+  it("lists the pids, empty for none", () => {
+    expect(parseChildren("9063 9070 \n")).toEqual([9063, 9070]);
+    expect(parseChildren("")).toEqual([]);
+  });
+});
+
+describe("listeningInodes", () => {
+  const table = [
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+    "   0: 0100007F:1628 00000000:0000 0A 00000000:00000000 00:00000000 00000000   107        0 15195 1 00000000c3dd151b 100 0 0 10 0",
+    "   1: 0100007F:1628 0100007F:D2A4 01 00000000:00000000 00:00000000 00000000   107        0 15310 1 000000000fab24e1 20 4 30 10 -1",
+    "   2: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 15050 1 000000005edb8598 100 0 0 10 0",
+  ].join("\n");
+
+  it("finds the sockets listening on a port (hexadecimal in the table), not the connections", () => {
+    expect(listeningInodes(table, 5672)).toEqual([15195]);
+    expect(listeningInodes(table, 8080)).toEqual([15050]);
+    expect(listeningInodes(table, 1234)).toEqual([]);
+  });
+});
+
+describe("socketInode", () => {
+  it("reads an fd link's socket inode, and nothing else", () => {
+    expect(socketInode("socket:[15195]")).toBe(15195);
+    expect(socketInode("pipe:[15195]")).toBeNull();
+    expect(socketInode("/dev/null")).toBeNull();
+  });
+});
