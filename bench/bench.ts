@@ -14,23 +14,27 @@
  *   --reps N  --connections N  --sizes 5000,10000  --ratios 0,1  --no-spike  --no-open
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MultiBar, Presets } from "cli-progress";
 import { readPlatformConfig } from "../platform/config.js";
 import { loadManifests } from "../platform/manifests.js";
 import { canConnect } from "../platform/rabbitmq.js";
+import { budgetTargets, summariseBudget, type BudgetTrialResult } from "./lib/budget.js";
 import { Ledgers, runCell, type CellPlan, type CellResult } from "./lib/cells.js";
 import { renderSvg, throughputChart, timeSeriesChart, type SeriesPoint } from "./lib/charts.js";
+import { perEvent } from "./lib/cpu-budget.js";
+import { cpuSamplingAvailable, type CpuRoot } from "./lib/cpu-sampler.js";
 import { EVENT_TYPES } from "./lib/load.js";
 import { startBenchPlatform, type BenchPlatform } from "./lib/local-platform.js";
 import { watchReplies } from "./lib/replies.js";
+import { buildPlan, openLoopRate, PlanError, type BenchPlan } from "./lib/plan.js";
+import { rabbitmqPid, startPrivateRabbit } from "./lib/rabbitmq-node.js";
 import { OLD_SYSTEM, renderReport } from "./lib/report.js";
 import type { BenchResults } from "./lib/results.js";
 import { runSpike, type SpikePlan, type SpikeResult } from "./lib/spike.js";
-import { median } from "./lib/stats.js";
 import { monitoringVerdicts, summarise, targets } from "./lib/summary.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -47,6 +51,11 @@ const { values: flags } = parseArgs({
     ratios: { type: "string" },
     "no-spike": { type: "boolean", default: false },
     "no-open": { type: "boolean", default: false },
+    "no-matrix": { type: "boolean", default: false },
+    "no-budget": { type: "boolean", default: false },
+    "budget-events": { type: "string" },
+    baseline: { type: "string" },
+    "private-rabbitmq": { type: "boolean", default: false },
   },
 });
 
@@ -55,46 +64,41 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const numbers = (text: string, name: string) =>
-  text.split(",").map((v) => {
-    const n = Number(v.trim());
-    if (!Number.isFinite(n) || n < 0) fail(`--${name}: ${JSON.stringify(v)} is not a number`);
-    return n;
-  });
-
-const million = flags.events !== undefined;
+let plan: BenchPlan;
+try {
+  plan = buildPlan(flags);
+} catch (err) {
+  if (err instanceof PlanError) fail(err.message);
+  throw err;
+}
 const quick = flags.quick;
-const mode =
-  flags.mode === "open"
-    ? "open"
-    : flags.mode === "closed"
-      ? "closed"
-      : fail(`--mode is closed or open, not ${flags.mode}`);
-if (mode === "open" && !flags.rate) fail("--mode open needs --rate <requests per second>");
-const openRate = flags.rate ? numbers(flags.rate, "rate")[0]! : undefined;
-const sizes = million
-  ? numbers(flags.events!, "events").map(Math.round)
-  : flags.sizes
-    ? numbers(flags.sizes, "sizes").map(Math.round)
-    : quick
-      ? [1_000, 2_000]
-      : [5_000, 10_000, 20_000, 50_000];
-const ratios = flags.ratios ? numbers(flags.ratios, "ratios") : million ? [0] : [0, 0.1, 1];
-const reps = flags.reps
-  ? Math.max(1, Math.round(numbers(flags.reps, "reps")[0]!))
-  : million
-    ? 1
-    : 3;
-const connections = Math.max(1, Math.round(numbers(flags.connections, "connections")[0]!));
-const runOpen = !million && !flags["no-open"] && mode === "closed";
-const runSpikeScenario = !million && !flags["no-spike"];
-if (ratios.some((r) => r > 1)) fail("--ratios are sampler ratios between 0 and 1");
+const { mode, sizes, ratios, reps, connections } = plan;
+const plans = plan.cells;
+const runSpikeScenario = plan.spike;
+const baselineRoot = plan.budget?.baseline ? resolve(plan.budget.baseline) : undefined;
+if (baselineRoot && !existsSync(join(baselineRoot, "dist", "platform", "main.js")))
+  fail(
+    `--baseline ${baselineRoot}: no dist/ there; build it first (cd ${baselineRoot} && npm run build)`,
+  );
 
 const config = readPlatformConfig();
-if (!(await canConnect(config.amqpUrl)))
+// A node of the bench's own keeps other users' traffic out of RabbitMQ's CPU figures.
+const privateRabbit = flags["private-rabbitmq"] ? await startPrivateRabbit() : undefined;
+const amqpUrl = privateRabbit?.url ?? config.amqpUrl;
+if (!(await canConnect(amqpUrl)))
   fail(
-    `RabbitMQ does not answer at ${config.amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`,
+    `RabbitMQ does not answer at ${amqpUrl}; start it (rabbitmq-server -detached) or set AMQP_URL`,
   );
+// RabbitMQ's CPU is read from the process listening on the AMQP port, when it is on this machine.
+const rabbitPid = rabbitmqPid(amqpUrl);
+const cpuAvailable = cpuSamplingAvailable();
+const cpuRoots = (platform: BenchPlatform): CpuRoot[] =>
+  cpuAvailable
+    ? [
+        { pid: platform.pid, role: "platform" },
+        ...(rabbitPid !== null ? [{ pid: rabbitPid, role: "RabbitMQ" as const }] : []),
+      ]
+    : [];
 
 const startedAt = new Date();
 // What is measured is the code as it was when the run began.
@@ -117,24 +121,6 @@ const matrixEnv = Object.fromEntries(
     [`LEVELER_${c.toUpperCase()}_WORK_SHAPE`, "io"],
   ]),
 );
-
-// One plan for every trial: repetition-major, sizes in order, the ratios rotated each repetition.
-const plans: CellPlan[] = [];
-let index = 0;
-const base = { mode, connections, ...(openRate ? { rate: openRate } : {}) } as const;
-plans.push({
-  index: index++,
-  rep: 0,
-  size: Math.min(2_000, sizes[0]!),
-  ratio: 0,
-  ...base,
-  warmup: true,
-});
-for (let rep = 0; rep < reps; rep++) {
-  const rotated = ratios.map((_, i) => ratios[(i + rep) % ratios.length]!);
-  for (const size of sizes)
-    for (const ratio of rotated) plans.push({ index: index++, rep, size, ratio, ...base });
-}
 
 // Consumers slow enough that a burst at 3× their capacity stays within what the ingress accepts on
 // two shared cores (about 500/s with everything running): the queues, not the ingress, absorb it.
@@ -163,10 +149,7 @@ const spikeEvents =
     spikePlan.consumers *
     spikePlan.burstFactor *
     spikePlan.burstSeconds;
-const openSize = quick ? Math.min(1_000, Math.max(...sizes)) : Math.min(20_000, Math.max(...sizes));
-const openEvents = runOpen ? 2 * reps * openSize : 0;
-const totalEvents =
-  plans.reduce((a, p) => a + p.size, 0) + openEvents + (runSpikeScenario ? spikeEvents : 0);
+const totalEvents = plan.events + (runSpikeScenario ? spikeEvents : 0);
 
 const bars = new MultiBar(
   {
@@ -207,15 +190,16 @@ async function withPlatform<T>(
   env: Record<string, string>,
   logName: string,
   body: (platform: BenchPlatform) => Promise<T>,
+  root = ROOT,
 ): Promise<T> {
   const platform = await startBenchPlatform({
-    root: ROOT,
-    amqpUrl: config.amqpUrl,
+    root,
+    amqpUrl,
     env,
     logFile: join(outDir, logName),
   });
   const exchange = (await platform.status()).brokers[0]!.exchange;
-  const replies = await watchReplies(config.amqpUrl, exchange, EVENT_TYPES, ledgers.reply);
+  const replies = await watchReplies(amqpUrl, exchange, EVENT_TYPES, ledgers.reply);
   rabbitmqVersion = replies.serverVersion;
   try {
     return await body(platform);
@@ -230,47 +214,86 @@ function describeCell(r: CellResult): string {
   return `${p.warmup ? "warm-up " : ""}${p.mode} ${p.size} @ ratio ${p.ratio}${p.rate ? ` (${p.rate}/s)` : ""}: ${Math.round(r.load.acceptedPerSecond)} req/s accepted, p95 ${r.load.latencyMs.p95.toFixed(1)} ms, lost ${r.ledger.lost}, dup ${r.ledger.duplicates}, drain ${r.drainMs === null ? "timed out" : (r.drainMs / 1000).toFixed(1) + " s"}, peak depth ${r.peakQueueDepth}`;
 }
 
+/** The CPU figures of a cell, for its progress line. */
+function describeCpu(r: CellResult): string {
+  if (!r.cpu) return "";
+  const { rows, totalUsPerEvent } = perEvent(r.cpu, r.ledger.processed);
+  const parts = rows
+    .filter((x) => x.cpuSeconds > 0)
+    .map((x) => `${x.role} ${x.usPerEvent.toFixed(0)}`);
+  const e2e = r.endToEnd ? `, end to end ${Math.round(r.endToEnd.processedPerSecond)}/s` : "";
+  return `${e2e}; CPU µs/event: total ${totalUsPerEvent.toFixed(0)} (${parts.join(", ")})`;
+}
+
 const cells: CellResult[] = [];
+const budgetTrials: BudgetTrialResult[] = [];
 let spike: SpikeResult | null = null;
 try {
-  await withPlatform(matrixEnv, "platform-matrix.log", async (platform) => {
-    let ratio: number | undefined;
-    const run = async (plan: CellPlan) => {
-      if (plan.ratio !== ratio) {
-        bar.update(done, { stage: `sampling ${plan.ratio}` });
-        await platform.setSampling(plan.ratio);
-        ratio = plan.ratio;
-      }
-      const stage = `${plan.warmup ? "warm-up" : `trial ${plan.rep + 1}/${reps}`}: ${plan.size} @ ${plan.ratio}${plan.mode === "open" ? ` open ${plan.rate}/s` : ""}`;
-      const result = await runCell(platform, ledgers, plan, progress(stage));
-      done += plan.size;
-      log(describeCell(result));
-      if (!plan.warmup) cells.push(result);
-    };
-    for (const plan of plans) await run(plan);
-
-    if (runOpen) {
-      // The same system at a fixed arrival rate: three quarters of what the closed loop sustained.
-      const closedRate = median(
-        cells
-          .filter((c) => c.plan.size === openSize && c.plan.ratio === 0)
-          .map((c) => c.load.acceptedPerSecond),
-      );
-      const rate = Math.max(100, Math.round((0.75 * closedRate) / 100) * 100);
-      for (let rep = 0; rep < reps; rep++) {
-        for (const r of rep % 2 ? [1, 0] : [0, 1])
-          await run({
-            index: index++,
-            rep,
-            size: openSize,
-            ratio: r,
-            mode: "open",
-            connections,
-            rate,
+  if (plan.budget) {
+    // Issue 15's measurement: each trial on a platform of its own, this tree's and the baseline's
+    // in turn; a warm-up (not measured) scales the consumers up and warms the JIT first.
+    const stage = plan.budget;
+    for (const trial of stage.trials) {
+      const root = trial.tree === "baseline" ? baselineRoot! : ROOT;
+      const name = `budget ${trial.tree === "baseline" ? "baseline " : ""}${trial.rep + 1}/${reps}`;
+      const logName = `platform-budget-${trial.tree}-${trial.rep + 1}.log`;
+      const result = await withPlatform(
+        matrixEnv,
+        logName,
+        async (platform) => {
+          await platform.setSampling(stage.ratio);
+          const cell = (index: number, size: number, warmup: boolean): CellPlan => ({
+            index,
+            rep: trial.rep,
+            size,
+            ratio: stage.ratio,
+            mode: "closed",
+            connections: stage.connections,
+            shape: "plain",
+            ...(warmup ? { warmup } : {}),
           });
-      }
+          const warm = cell(trial.warmupIndex, stage.warmupEvents, true);
+          log(describeCell(await runCell(platform, ledgers, warm, progress(`${name}: warm-up`))));
+          done += warm.size;
+          const measured = cell(trial.index, stage.events, false);
+          const r = await runCell(platform, ledgers, measured, progress(name), {
+            cpuRoots: cpuRoots(platform),
+          });
+          done += measured.size;
+          log(`${name}: ${describeCell(r)}${describeCpu(r)}`);
+          return r;
+        },
+        root,
+      );
+      budgetTrials.push({ trial, root, commit: gitState(root).commit, cell: result });
     }
-  });
+  }
+
+  if (plans.length)
+    await withPlatform(matrixEnv, "platform-matrix.log", async (platform) => {
+      let ratio: number | undefined;
+      const run = async (plan: CellPlan) => {
+        if (plan.ratio !== ratio) {
+          bar.update(done, { stage: `sampling ${plan.ratio}` });
+          await platform.setSampling(plan.ratio);
+          ratio = plan.ratio;
+        }
+        const stage = `${plan.warmup ? "warm-up" : `trial ${plan.rep + 1}/${reps}`}: ${plan.size} @ ${plan.ratio}${plan.mode === "open" ? ` open ${plan.rate}/s` : ""}`;
+        const result = await runCell(platform, ledgers, plan, progress(stage), {
+          cpuRoots: plan.warmup ? [] : cpuRoots(platform),
+        });
+        done += plan.size;
+        log(describeCell(result) + describeCpu(result));
+        if (!plan.warmup) cells.push(result);
+      };
+      for (const plan of plans) await run(plan);
+
+      if (plan.open) {
+        // The same system at a fixed arrival rate: three quarters of what the closed loop sustained.
+        const rate = openLoopRate(plan.open, cells);
+        for (const c of plan.open.cells) await run({ ...c, rate });
+      }
+    });
 
   if (runSpikeScenario) {
     // Each consumer's cost set so that it handles about capacityPerConsumer events/s at its Trigger's parallelism.
@@ -299,10 +322,21 @@ try {
   bar.update(totalEvents, { stage: "writing the report" });
   bars.stop();
   clearInterval(rssTimer);
+  await privateRabbit?.stop().catch(() => undefined);
 }
 
 // Late duplicates count too: every cell's ledger is read again now that everything has settled.
-for (const c of cells) c.ledger = ledgers.get(`c${c.plan.index}-`)!.counts();
+for (const c of [...cells, ...budgetTrials.map((t) => t.cell)])
+  c.ledger = ledgers.get(`c${c.plan.index}-`)!.counts();
+const budget = budgetTrials.length
+  ? {
+      plan: plan.budget!,
+      cpuMeasured: cpuAvailable,
+      rabbitmq: rabbitPid === null ? null : { pid: rabbitPid, private: !!privateRabbit },
+      trials: budgetTrials,
+      summary: summariseBudget(budgetTrials),
+    }
+  : null;
 const summary = summarise(cells);
 const verdicts = monitoringVerdicts(cells);
 const results: BenchResults = {
@@ -323,7 +357,14 @@ const results: BenchResults = {
   summary,
   verdicts,
   spike,
-  targets: targets(summary, cells, spike ? [spike.ledger] : []),
+  budget,
+  targets: [
+    ...targets(summary, cells, [
+      ...(spike ? [spike.ledger] : []),
+      ...budgetTrials.map((t) => t.cell.ledger),
+    ]),
+    ...budgetTargets(budget?.summary.find((b) => b.tree === "current")),
+  ],
   benchPeakRssMb: peakRss / 2 ** 20,
   wallSeconds: (Date.now() - startedAt.getTime()) / 1000,
 };
@@ -427,15 +468,15 @@ function perSecond(points: readonly SeriesPoint[]): SeriesPoint[] {
   return [...buckets.values()].map((b) => ({ t: b.t, series: b.series, value: b.sum / b.n }));
 }
 
-function gitState(): { commit: string; dirty: boolean } {
+function gitState(root = ROOT): { commit: string; dirty: boolean } {
   try {
     const commit = execFileSync("git", ["rev-parse", "HEAD"], {
-      cwd: ROOT,
+      cwd: root,
       encoding: "utf8",
     }).trim();
     const dirty =
       execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], {
-        cwd: ROOT,
+        cwd: root,
         encoding: "utf8",
       }).trim() !== "";
     return { commit, dirty };

@@ -3,8 +3,10 @@
  * accepted event is processed (or the wait runs out), with the figures the report needs.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { CpuBudget } from "./cpu-budget.js";
+import { startCpuSampler, type CpuRoot } from "./cpu-sampler.js";
 import { IdLedger, type LedgerCounts } from "./id-ledger.js";
-import { closedLoop, openLoop, type LoadFigures } from "./load.js";
+import { closedLoop, openLoop, type LoadFigures, type RequestShape } from "./load.js";
 import type { BenchPlatform } from "./local-platform.js";
 
 export interface CellPlan {
@@ -18,6 +20,13 @@ export interface CellPlan {
   rate?: number;
   /** Not reported: warms the JIT, the connections and the consumers. */
   warmup?: boolean;
+  /** Binary-mode CloudEvents (the default) or plain JSON to `/events/<type>`. */
+  shape?: RequestShape;
+}
+
+export interface CellOptions {
+  /** The processes whose CPU to read from the first request until every event is processed. */
+  cpuRoots?: CpuRoot[];
 }
 
 export interface CellResult {
@@ -32,6 +41,10 @@ export interface CellResult {
   peakQueueDepth: number;
   deadLetteredByStatus: number;
   lostIds: string[];
+  /** From the first request sent to the last event processed (first reply seen). */
+  endToEnd: { seconds: number; processedPerSecond: number } | null;
+  /** CPU of every process of the system over the same stretch (when asked for, on Linux). */
+  cpu: CpuBudget | null;
 }
 
 /** Routes every reply to its cell's ledger by the id's prefix (`c<index>-`), so a late duplicate of an earlier cell still counts. */
@@ -48,9 +61,24 @@ export class Ledgers {
     return this.byPrefix.get(prefix);
   }
 
+  private readonly named = new Map<string, { ledger: IdLedger; n: number }>();
+  /** Replies that came before the 202 naming their event was read. */
+  private readonly early = new Map<string, string[]>();
+
+  /** Event n of `ledger` was named `id` by the ingress (plain-JSON POSTs). */
+  name(ledger: IdLedger, n: number, id: string): void {
+    this.named.set(id, { ledger, n });
+    for (const replyId of this.early.get(id) ?? []) ledger.replyAt(n, replyId);
+    this.early.delete(id);
+  }
+
   reply = (eventId: string, replyId: string): void => {
     const dash = eventId.indexOf("-");
-    this.byPrefix.get(eventId.slice(0, dash + 1))?.reply(eventId, replyId);
+    const byPrefix = this.byPrefix.get(eventId.slice(0, dash + 1));
+    if (byPrefix) return byPrefix.reply(eventId, replyId);
+    const named = this.named.get(eventId);
+    if (named) named.ledger.replyAt(named.n, replyId);
+    else this.early.set(eventId, [...(this.early.get(eventId) ?? []), replyId]);
   };
 }
 
@@ -59,6 +87,7 @@ export async function runCell(
   ledgers: Ledgers,
   plan: CellPlan,
   onProgress: (answered: number) => void,
+  options: CellOptions = {},
 ): Promise<CellResult> {
   const ledger = ledgers.create(`c${plan.index}-`, plan.size);
   const before = await platform.status();
@@ -76,14 +105,23 @@ export async function runCell(
     }
   };
   const peakTimer = setInterval(() => void readPeak(), 5_000);
+  let firstSentAt: number | undefined;
   const spec = {
     url: `${platform.ingressUrl}/events`,
+    shape: plan.shape ?? "binary",
     count: plan.size,
     id: (n: number) => ledger.id(n),
-    onSent: (n: number) => ledger.sent(n),
+    onSent: (n: number) => {
+      firstSentAt ??= performance.now();
+      ledger.sent(n);
+    },
     onAnswer: (n: number, status: number) => ledger.answered(n, status),
+    ...(plan.shape === "plain"
+      ? { onNamed: (n: number, id: string) => ledgers.name(ledger, n, id) }
+      : {}),
     onProgress,
   };
+  const cpu = options.cpuRoots?.length ? startCpuSampler(options.cpuRoots) : undefined;
   const load = await (
     plan.mode === "closed"
       ? closedLoop({ ...spec, connections: plan.connections })
@@ -107,6 +145,12 @@ export async function runCell(
     }
     await sleep(25);
   }
+  const cpuBudget = cpu?.stop() ?? null;
+  const lastProcessedAt = ledger.lastProcessedAt;
+  const e2eSeconds =
+    firstSentAt !== undefined && lastProcessedAt !== undefined
+      ? (lastProcessedAt - firstSentAt) / 1000
+      : 0;
   await sleep(300); // a duplicate delivery, if any, would arrive now
   await readPeak();
   return {
@@ -118,5 +162,10 @@ export async function runCell(
     peakQueueDepth,
     deadLetteredByStatus: deadLettered,
     lostIds: ledger.lostIds(),
+    endToEnd:
+      e2eSeconds > 0
+        ? { seconds: e2eSeconds, processedPerSecond: ledger.processed / e2eSeconds }
+        : null,
+    cpu: cpuBudget,
   };
 }

@@ -39,6 +39,7 @@ export class IdLedger {
   private processedCount = 0;
   private acceptedCount = 0;
   private foreign = 0;
+  private lastProcessed: number | undefined;
 
   constructor(
     readonly prefix: string,
@@ -79,11 +80,18 @@ export class IdLedger {
       this.foreign++;
       return;
     }
+    this.replyAt(n, replyId);
+  }
+
+  /** A reply for event n, whatever its id (plain-JSON POSTs: the ingress named the event). */
+  replyAt(n: number, replyId: string): void {
+    if (!(n >= 0 && n < this.size)) return;
     const hash = fnv1a(replyId) || 1;
     if (this.deliveries[n] === 0) {
       this.firstReply[n] = hash;
       this.executions[n] = 1;
       this.processedCount++;
+      this.lastProcessed = performance.now();
     } else if (this.firstReply[n] !== hash && this.executions[n]! < 255) {
       this.executions[n]!++;
     }
@@ -98,6 +106,11 @@ export class IdLedger {
   /** Accepted events with a reply: compare with `accepted` to know when the cell has drained. */
   get processed(): number {
     return this.processedCount;
+  }
+
+  /** When the last event processed for the first time was seen (performance.now()). */
+  get lastProcessedAt(): number | undefined {
+    return this.lastProcessed;
   }
 
   get accepted(): number {

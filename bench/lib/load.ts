@@ -21,14 +21,30 @@ export const EVENT_TYPES = [
 ] as const;
 
 export interface EventRequest {
+  /** What follows the `/events` URL: nothing, or `/<type>`. */
+  path: string;
   headers: Record<string, string>;
   body: string;
 }
 
-/** Event n as a binary-mode CloudEvent request; the four types take turns. */
-export function eventRequest(id: string, n: number): EventRequest {
+/**
+ * How each event is sent: `binary`, a binary-mode CloudEvent to `/events` with the id the ledger
+ * chose; `plain`, its data alone as JSON to `/events/<type>`, the ingress naming it (the id comes
+ * back in the 202's body).
+ */
+export type RequestShape = "binary" | "plain";
+
+/** Event n as a request; the four types take turns. */
+export function eventRequest(id: string, n: number, shape: RequestShape = "binary"): EventRequest {
   const type = EVENT_TYPES[n % EVENT_TYPES.length]!;
+  if (shape === "plain")
+    return {
+      path: `/${type}`,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(sampleData(type, "b", n)),
+    };
   return {
+    path: "",
     headers: {
       "content-type": "application/json",
       "ce-specversion": "1.0",
@@ -43,12 +59,25 @@ export function eventRequest(id: string, n: number): EventRequest {
 export interface LoadSpec {
   /** The ingress's `/events` URL. */
   url: string;
+  shape?: RequestShape;
   /** Events n = first … first + count − 1. */
   first?: number;
   count: number;
   id: (n: number) => string;
   onSent: (n: number) => void;
   onAnswer: (n: number, status: number) => void;
+  /** Plain requests: the id the ingress gave event n (from its 202). */
+  onNamed?: (n: number, id: string) => void;
+}
+
+/** The id in a 202's body (`{"id": "…"}`), if any. */
+export function acceptedId(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface LoadFigures {
@@ -110,6 +139,7 @@ export async function closedLoop(
   // once-a-second tick, which would add up to a second of idle time to every run.
   let firstSentAt: number | undefined;
   let lastAnswerAt = 0;
+  const base = new URL(spec.url).pathname.replace(/\/$/, "");
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -124,13 +154,17 @@ export async function closedLoop(
               const n = next++;
               firstSentAt ??= performance.now();
               context.n = n;
-              const r = eventRequest(spec.id(n), n);
+              const r = eventRequest(spec.id(n), n, spec.shape);
               spec.onSent(n);
-              return { ...req, headers: r.headers, body: r.body };
+              return { ...req, path: base + r.path, headers: r.headers, body: r.body };
             },
-            onResponse: (status: number, _body: string, context: { n?: number }) => {
+            onResponse: (status: number, body: string, context: { n?: number }) => {
               lastAnswerAt = performance.now();
               statuses[status] = (statuses[status] ?? 0) + 1;
+              if (status === 202 && spec.onNamed) {
+                const id = acceptedId(body);
+                if (id) spec.onNamed(context.n!, id);
+              }
               spec.onAnswer(context.n!, status);
               spec.onProgress?.(++answered);
             },
@@ -158,6 +192,9 @@ export async function closedLoop(
 export async function openLoop(
   spec: LoadSpec & { rate: number; maxInFlight?: number; onProgress?: (answered: number) => void },
 ): Promise<LoadFigures> {
+  // A rate that is not a positive number would schedule nothing and wait for ever.
+  if (!(Number.isFinite(spec.rate) && spec.rate > 0))
+    throw new Error(`open loop: the rate must be a positive number, not ${spec.rate}`);
   const h = histogram();
   const statuses: Record<string, number> = {};
   let errors = 0;
@@ -176,35 +213,41 @@ export async function openLoop(
   const send = (index: number, scheduledAt: number) => {
     open++;
     let settled = false;
-    const answer = (status: number | undefined) => {
+    const answer = (status: number | undefined, body = "") => {
       if (settled) return;
       settled = true;
       if (status === undefined) errors++;
       else {
         h.recordValue(Math.max(1, Math.round((performance.now() - scheduledAt) * 1000)));
         statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status === 202 && spec.onNamed) {
+          const id = acceptedId(body);
+          if (id) spec.onNamed(n, id);
+        }
         spec.onAnswer(n, status);
       }
       spec.onProgress?.(++answered);
       settle();
     };
     const n = first + index;
-    const r = eventRequest(spec.id(n), n);
+    const r = eventRequest(spec.id(n), n, spec.shape);
     spec.onSent(n);
     const headers = { ...r.headers, "content-length": String(Buffer.byteLength(r.body)) };
     const req = request(
       {
         host: target.hostname,
         port: target.port,
-        path: target.pathname,
+        path: target.pathname.replace(/\/$/, "") + r.path,
         method: "POST",
         agent,
         headers,
         timeout: 30_000,
       },
       (res) => {
-        res.resume();
-        res.on("end", () => answer(res.statusCode ?? 0));
+        let body = "";
+        if (spec.onNamed) res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        else res.resume();
+        res.on("end", () => answer(res.statusCode ?? 0, body));
       },
     );
     req.on("timeout", () => req.destroy(new Error("timeout")));

@@ -1,4 +1,5 @@
 /** The Markdown report: what was run, on what, the table, the verdicts, the spike, the targets. */
+import { compareBudgets, type BudgetSummary } from "./budget.js";
 import type { CellSummary, MonitoringVerdict, Target } from "./summary.js";
 import type { SpikeResult } from "./spike.js";
 import type { BenchResults } from "./results.js";
@@ -19,11 +20,12 @@ const ratioName = (r: number) => (r === 0 ? "off (0)" : r === 1 ? "on (1.0)" : `
 
 function cellTable(rows: readonly CellSummary[]): string {
   const head =
-    "| requests | monitoring | mode | trials | accepted req/s median [min–max] | p50 / p95 / p99 ms | success | lost | dup. | drain s | peak depth |\n|---:|---|---|---:|---|---|---:|---:|---:|---:|---:|";
+    "| requests | monitoring | mode | trials | accepted req/s median [min–max] | end to end events/s median [min–max] | CPU µs/event | p50 / p95 / p99 ms | success | lost | dup. | drain s | peak depth |\n|---:|---|---|---:|---|---|---:|---|---:|---:|---:|---:|---:|";
   const lines = rows.map((s) => {
     const mode = s.mode === "closed" ? "closed" : `open @ ${n0(s.targetRate ?? 0)}/s`;
     const a = s.acceptedPerSecond;
-    return `| ${n0(s.size)} | ${ratioName(s.ratio)} | ${mode} | ${s.trials} | ${n0(a.median)} [${n0(a.min)}–${n0(a.max)}] | ${n1(s.latencyMs.p50)} / ${n1(s.latencyMs.p95)} / ${n1(s.latencyMs.p99)} | ${(s.successRate * 100).toFixed(2)}% | ${s.lost} | ${s.duplicates} | ${s.drainMs === null ? "timed out" : n1(s.drainMs / 1000)} | ${n0(s.peakQueueDepth)} |`;
+    const e = s.endToEndPerSecond;
+    return `| ${n0(s.size)} | ${ratioName(s.ratio)} | ${mode} | ${s.trials} | ${n0(a.median)} [${n0(a.min)}–${n0(a.max)}] | ${e ? `${n0(e.median)} [${n0(e.min)}–${n0(e.max)}]` : "-"} | ${s.cpuUsPerEvent === null ? "-" : n0(s.cpuUsPerEvent)} | ${n1(s.latencyMs.p50)} / ${n1(s.latencyMs.p95)} / ${n1(s.latencyMs.p99)} | ${(s.successRate * 100).toFixed(2)}% | ${s.lost} | ${s.duplicates} | ${s.drainMs === null ? "timed out" : n1(s.drainMs / 1000)} | ${n0(s.peakQueueDepth)} |`;
   });
   return [head, ...lines].join("\n");
 }
@@ -90,6 +92,61 @@ ${consumers}
 `;
 }
 
+const spreadText = (x: { median: number; min: number; max: number } | null | undefined) =>
+  x ? `${n0(x.median)} [${n0(x.min)}–${n0(x.max)}]` : "-";
+
+function budgetTable(b: BudgetSummary): string {
+  const rows = (b.roles ?? [])
+    .filter((r) => r.processes > 0 || r.usPerEvent > 0)
+    .map((r) => `| ${r.role} | ${r.processes} | ${n0(r.usPerEvent)} µs |`);
+  return [
+    "| process | processes | CPU per event (median) |",
+    "|---|---:|---:|",
+    ...rows,
+    `| **total, load generator excluded** | | **${spreadText(b.totalUsPerEvent)} µs** |`,
+  ].join("\n");
+}
+
+function budgetSection(budget: NonNullable<BenchResults["budget"]>): string {
+  const p = budget.plan;
+  const current = budget.summary.find((s) => s.tree === "current");
+  const baseline = budget.summary.find((s) => s.tree === "baseline");
+  const figures = (b: BudgetSummary) =>
+    `- Accepted **${spreadText(b.acceptedPerSecond)} req/s**; processed end to end (first request sent to last event processed) **${spreadText(b.endToEndPerSecond)} events/s**; p95 accept latency ${n1(b.p95Ms)} ms; **${b.lost} lost**, **${b.duplicates} duplicates** (${b.trials} trial${b.trials === 1 ? "" : "s"}, median [min–max]).`;
+  const tree = (b: BudgetSummary) =>
+    `### ${b.tree === "current" ? "This tree" : "Baseline"}: \`${b.root}\` at \`${b.commit.slice(0, 12)}\`\n\n${b.roles ? budgetTable(b) : "_CPU not measured: no /proc on this system._"}\n\n${figures(b)}`;
+  const rabbit = budget.rabbitmq
+    ? `RabbitMQ is pid ${budget.rabbitmq.pid} (beam.smp and its children), ${budget.rabbitmq.private ? "a node of the benchmark's own" : "the machine's shared node: whatever else uses it at the time counts in its figure"}`
+    : "RabbitMQ's process was not found on this machine: its CPU is **not** in the total";
+  const comparison =
+    current && baseline
+      ? `\n### This tree against the baseline (same run, trials interleaved)\n\n| figure | this tree | baseline | this ÷ baseline |\n|---|---:|---:|---:|\n${compareBudgets(
+          current,
+          baseline,
+        )
+          .map(
+            (r) => `| ${r.figure} | ${n0(r.current)} | ${n0(r.baseline)} | ${r.ratio.toFixed(2)} |`,
+          )
+          .join("\n")}\n`
+      : "";
+  return `## The budget: CPU per processed event, every process
+
+As issue 15 measures it: every consumer I/O-shaped at \`WORK_MS=1\`; ${n0(p.events)} plain-JSON POSTs (\`/events/<type>\`, the four types in turn) from ${p.connections} connections; sampler ratio ${p.ratio}; each trial on a platform started for it, after a warm-up of ${n0(p.warmupEvents)} events that is not measured. CPU is read from \`/proc/<pid>/stat\` (utime + stime, in clock ticks of 10 ms) for every process of the platform's tree and RabbitMQ's, every 100 ms from the first request until the last event is processed: a process started meanwhile counts from its birth, one that exits up to its last reading, and what it spent after that comes from the cutime + cstime its parent gained by reaping it ("exited between samples"). ${rabbit}. The load generator (the benchmark itself, which also watches the replies) is not counted. Per-role figures are medians over the trials, so they need not add up to the median total.
+
+${budget.summary.map(tree).join("\n\n")}
+${comparison}`;
+}
+
+function headline(r: BenchResults): string {
+  const b = r.budget?.summary.find((s) => s.tree === "current");
+  if (b)
+    return `**Headline (budget stage, ${n0(b.events)} events at ${r.budget!.plan.connections} connections):** end to end **${spreadText(b.endToEndPerSecond)} events/s** (first request sent to last event processed) · accepted ${spreadText(b.acceptedPerSecond)} req/s · CPU **${spreadText(b.totalUsPerEvent)} µs per event**, every process but the load generator.`;
+  const c = r.summary.find((s) => s.mode === "closed" && s.ratio === 0);
+  return c
+    ? `**Headline (${n0(c.size)} requests, monitoring off):** end to end **${spreadText(c.endToEndPerSecond)} events/s** · accepted ${spreadText(c.acceptedPerSecond)} req/s · CPU ${c.cpuUsPerEvent === null ? "-" : n0(c.cpuUsPerEvent)} µs per event.`
+    : "";
+}
+
 export function renderReport(r: BenchResults): string {
   const m = r.machine;
   const closed = r.summary.filter((s) => s.mode === "closed");
@@ -107,12 +164,16 @@ export function renderReport(r: BenchResults): string {
 
 \`${r.command}\` · commit \`${r.git.commit.slice(0, 12)}\`${r.git.dirty ? " (with uncommitted changes)" : ""}
 
+${headline(r)}
+
 **Machine:** ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq}, ${m.os}. The load generator runs on the same machine as RabbitMQ and every function.
 
 **Method.** The benchmark starts the local platform itself (\`dist/platform/main.js\`, as \`npm start\` does) with its own RabbitMQ exchanges and quorum queues, and drives it from outside: HTTP to the ingress, \`leveler sampling\` to switch monitoring, \`/api/status\` and \`/api/timeline\` to watch. Every request is one binary-mode CloudEvent with its own id (the four event types take turns); the consumers' replies on the Broker's exchange are counted id by id, so **lost** = answered 202 but never processed and **duplicates** = executed more than once, counted after the queues drain. Trials are interleaved (each repetition runs every size, with the order of the ratios rotated) so drift hits every cell alike. Consumers in the matrix: ${r.settings.matrixWork}. Closed loop: ${r.settings.connections} connections, each sending its next request when the last one answered. Open loop: requests leave on a fixed schedule whether or not earlier ones answered; latency from the scheduled time (no coordinated omission).
 
 ## Targets
 ${targets(r.targets)}
+
+${r.budget ? budgetSection(r.budget) : "## The budget: CPU per processed event\n_not run_"}
 
 ## The old table, on leveler (closed loop)
 ${closed.length ? cellTable(closed) : "_not run_"}

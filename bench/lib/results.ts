@@ -1,5 +1,7 @@
 /** The JSON file's shape: every figure per cell and scenario, the machine and the commit. */
+import type { BudgetSummary, BudgetTrialResult } from "./budget.js";
 import type { CellResult } from "./cells.js";
+import type { BudgetStage } from "./plan.js";
 import type { SpikeResult } from "./spike.js";
 import type { CellSummary, MonitoringVerdict, Target } from "./summary.js";
 
@@ -28,6 +30,16 @@ export interface BenchResults {
   summary: CellSummary[];
   verdicts: MonitoringVerdict[];
   spike: SpikeResult | null;
+  /** Issue 15's measurement: CPU per processed event for every process, per tree. */
+  budget: {
+    plan: BudgetStage;
+    /** False off Linux: no /proc to read. */
+    cpuMeasured: boolean;
+    /** The RabbitMQ node whose CPU was read; null when it is not on this machine. */
+    rabbitmq: { pid: number; private: boolean } | null;
+    trials: BudgetTrialResult[];
+    summary: BudgetSummary[];
+  } | null;
   targets: Target[];
   benchPeakRssMb: number;
   wallSeconds: number;

@@ -44,6 +44,8 @@ function cell(
     peakQueueDepth: 10,
     deadLetteredByStatus: 0,
     lostIds: [],
+    endToEnd: { seconds: size / (rate * 0.8), processedPerSecond: rate * 0.8 },
+    cpu: null,
   };
 }
 
@@ -64,7 +66,9 @@ describe("summarise", () => {
       peakQueueDepth: 10,
     });
     expect(s!.acceptedPerSecond).toMatchObject({ median: 4200, min: 4000, max: 4400 });
+    expect(s!.endToEndPerSecond).toMatchObject({ median: 3360, min: 3200, max: 3520 });
     expect(s!.latencyMs.p95).toBe(30);
+    expect(s!.cpuUsPerEvent).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@
  * monitoring verdict per size, and the targets, met or not. Pure.
  */
 import type { CellResult } from "./cells.js";
+import { perEvent } from "./cpu-budget.js";
 import { median, noiseTest, spread, type NoiseVerdict, type Spread } from "./stats.js";
 
 export interface CellSummary {
@@ -11,6 +12,10 @@ export interface CellSummary {
   ratio: number;
   trials: number;
   acceptedPerSecond: Spread;
+  /** From the first request sent to the last event processed; null when no trial processed any. */
+  endToEndPerSecond: Spread | null;
+  /** CPU of every process (load generator excluded) per processed event, µs, median of the trials. */
+  cpuUsPerEvent: number | null;
   latencyMs: { p50: number; p95: number; p99: number };
   /** The lowest success rate of the trials. */
   successRate: number;
@@ -33,12 +38,18 @@ export function summarise(cells: readonly CellResult[]): CellSummary[] {
   return [...groups.values()].map((g) => {
     const drains = g.map((c) => c.drainMs);
     const first = g[0]!.plan;
+    const e2e = g.flatMap((c) => (c.endToEnd ? [c.endToEnd.processedPerSecond] : []));
+    const cpu = g.flatMap((c) =>
+      c.cpu ? [perEvent(c.cpu, c.ledger.processed).totalUsPerEvent].filter(Number.isFinite) : [],
+    );
     return {
       mode: first.mode,
       size: first.size,
       ratio: first.ratio,
       trials: g.length,
       acceptedPerSecond: spread(g.map((c) => c.load.acceptedPerSecond)),
+      endToEndPerSecond: e2e.length ? spread(e2e) : null,
+      cpuUsPerEvent: cpu.length ? median(cpu) : null,
       latencyMs: {
         p50: median(g.map((c) => c.load.latencyMs.p50)),
         p95: median(g.map((c) => c.load.latencyMs.p95)),

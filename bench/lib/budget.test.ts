@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import {
+  budgetTargets,
+  compareBudgets,
+  summariseBudget,
+  type BudgetTrialResult,
+} from "./budget.js";
+import type { CellResult } from "./cells.js";
+import { CpuTally, type Role } from "./cpu-budget.js";
+
+/** A trial of 1,000 events whose processes spent `ticks` (at 100 per second) by role. */
+function trial(
+  tree: "current" | "baseline",
+  rep: number,
+  ticks: Partial<Record<Role, number>>,
+  rate: number,
+): BudgetTrialResult {
+  const tally = new CpuTally(100);
+  const roles = Object.entries(ticks) as [Role, number][];
+  tally.add(
+    0,
+    roles.map(([role], i) => ({
+      pid: i + 2,
+      ppid: 1,
+      starttime: i,
+      role,
+      ticks: 0,
+      childTicks: 0,
+    })),
+  );
+  tally.add(
+    1000,
+    roles.map(([role, t], i) => ({
+      pid: i + 2,
+      ppid: 1,
+      starttime: i,
+      role,
+      ticks: t,
+      childTicks: 0,
+    })),
+  );
+  const cell = {
+    plan: { index: rep, rep, size: 1000, ratio: 0.01, mode: "closed", connections: 50 },
+    load: { acceptedPerSecond: rate, latencyMs: { p50: 5, p95: 20 + rep, p99: 40, max: 50 } },
+    ledger: { processed: 1000, lost: 0, duplicates: rep === 1 ? 1 : 0 },
+    endToEnd: { seconds: 1000 / (rate / 2), processedPerSecond: rate / 2 },
+    cpu: tally.budget(),
+  } as unknown as CellResult;
+  return { trial: { rep, tree, warmupIndex: 0, index: 0 }, root: `/${tree}`, commit: tree, cell };
+}
+
+describe("summariseBudget", () => {
+  const results = [
+    trial("current", 0, { dispatchers: 40, ingress: 30, RabbitMQ: 50 }, 1000),
+    trial("baseline", 0, { dispatchers: 60, ingress: 40, RabbitMQ: 50 }, 800),
+    trial("baseline", 1, { dispatchers: 62, ingress: 38, RabbitMQ: 52 }, 820),
+    trial("current", 1, { dispatchers: 42, ingress: 30, RabbitMQ: 48 }, 1100),
+  ];
+
+  it("gives each tree's median µs per processed event by role, and the total of each trial", () => {
+    const [current, baseline] = summariseBudget(results);
+    expect(current!.tree).toBe("current");
+    expect(current!.roles!.find((r) => r.role === "dispatchers")).toEqual({
+      role: "dispatchers",
+      processes: 1,
+      usPerEvent: 410, // 0.41 s of CPU over 1,000 events
+    });
+    expect(current!.roles!.find((r) => r.role === "consumers")!.usPerEvent).toBe(0);
+    expect(current!.totalUsPerEvent).toMatchObject({ min: 1200, max: 1200 });
+    expect(baseline!.totalUsPerEvent).toMatchObject({ min: 1500, max: 1520 });
+    expect(current!.acceptedPerSecond.median).toBe(1050);
+    expect(current!.endToEndPerSecond!.median).toBe(525);
+    expect(current!.duplicates).toBe(1);
+    expect(current!.p95Ms).toBe(20.5);
+  });
+
+  it("compares figure by figure, as current ÷ baseline", () => {
+    const [current, baseline] = summariseBudget(results);
+    const rows = compareBudgets(current!, baseline!);
+    expect(rows.find((r) => r.figure === "dispatchers, µs/event")!.ratio).toBeCloseTo(410 / 610);
+    expect(rows.find((r) => r.figure === "total, µs/event")!.ratio).toBeCloseTo(1200 / 1510);
+    expect(rows.find((r) => r.figure === "accepted req/s")!.ratio).toBeCloseTo(1050 / 810);
+    // Roles no process of either tree had are left out.
+    expect(rows.some((r) => r.figure.startsWith("consumers"))).toBe(false);
+  });
+
+  it("checks issue 15's targets on this tree", () => {
+    const [current] = summariseBudget(results);
+    expect(budgetTargets(current).map((t) => t.met)).toEqual([false, false, true]);
+    expect(budgetTargets(undefined).map((t) => t.met)).toEqual([null, null, null]);
+  });
+});

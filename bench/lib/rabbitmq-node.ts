@@ -1,0 +1,40 @@
+/**
+ * RabbitMQ as the benchmark sees it: a node of its own when asked (`--private-rabbitmq`: started
+ * through the platform's private-node path on a free port, so other users of the machine's
+ * RabbitMQ add nothing to its CPU figures), and the pid of the node that serves an AMQP URL, for
+ * the CPU budget.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../../platform/ports.js";
+import { ensureBroker } from "../../platform/rabbitmq.js";
+import { pidListeningOn } from "./cpu-sampler.js";
+
+export interface BenchRabbit {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startPrivateRabbit(): Promise<BenchRabbit> {
+  const stateDir = mkdtempSync(join(tmpdir(), "leveler-bench-rabbit-"));
+  const broker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${await freePort()}`, {
+    stateDir,
+    mayStartPrivate: true,
+    log: () => undefined,
+  });
+  return {
+    url: broker.url,
+    async stop() {
+      await broker.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The pid of the RabbitMQ node behind `amqpUrl` if it runs on this machine, else null. */
+export function rabbitmqPid(amqpUrl: string): number | null {
+  const url = new URL(amqpUrl);
+  if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(url.hostname)) return null;
+  return pidListeningOn(Number(url.port || 5672));
+}
