@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the benchmark that settles it. Starts the local platform itself, reproduces the
- * old system's table (5,000-50,000 requests; monitoring off, sampled and on; each cell at least
+ * `npm run bench`: the benchmark that settles it. Starts the local platform itself, measures the
+ * CPU budget (CPU per processed event of every process, RabbitMQ included; lib/cpu-sampler.ts),
+ * optionally against a baseline checkout in the same run, reproduces the old system's table (5,000-50,000 requests; monitoring off, sampled and on; each cell at least
  * three interleaved trials), counts every event id through to its consumer's reply, runs the same
  * sizes open loop, then the load-leveling spike; writes a Markdown report, a JSON file and SVG
  * charts under bench/results/<timestamp>/ (bench/results/latest points at the newest).
@@ -12,6 +13,9 @@
  *   npm run bench -- --events 1000000  one cell of a million events (loss and duplicates for all)
  *   --mode open --rate 3000            the matrix at a fixed arrival rate instead of closed loop
  *   --reps N  --connections N  --sizes 5000,10000  --ratios 0,1  --no-spike  --no-open
+ *   --no-matrix  --no-budget  --budget-events N  --private-rabbitmq
+ *   --baseline ../base                 the budget stage on that checkout's dist/ too, interleaved
+ * The plan these flags make is lib/plan.ts.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
