@@ -21,6 +21,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem, type } from "node:os";
 import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { MultiBar, Presets } from "cli-progress";
 import { readPlatformConfig } from "../platform/config.js";
@@ -30,7 +31,7 @@ import { budgetTargets, summariseBudget, type BudgetTrialResult } from "./lib/bu
 import { Ledgers, runCell, type CellPlan, type CellResult } from "./lib/cells.js";
 import { renderSvg, throughputChart, timeSeriesChart, type SeriesPoint } from "./lib/charts.js";
 import { perEvent } from "./lib/cpu-budget.js";
-import { cpuSamplingAvailable, type CpuRoot } from "./lib/cpu-sampler.js";
+import { cpuSamplingAvailable, startCpuSampler, type CpuRoot } from "./lib/cpu-sampler.js";
 import { EVENT_TYPES } from "./lib/load.js";
 import { startBenchPlatform, type BenchPlatform } from "./lib/local-platform.js";
 import { watchReplies } from "./lib/replies.js";
@@ -259,17 +260,21 @@ try {
           const warm = cell(trial.warmupIndex, stage.warmupEvents, true);
           log(describeCell(await runCell(platform, ledgers, warm, progress(`${name}: warm-up`))));
           done += warm.size;
+          bar.update(done, { stage: `${name}: idle ${stage.idleSeconds} s` });
+          const idleSampler = cpuAvailable ? startCpuSampler(cpuRoots(platform)) : undefined;
+          await sleep(stage.idleSeconds * 1000);
+          const idle = idleSampler?.stop() ?? null;
           const measured = cell(trial.index, stage.events, false);
           const r = await runCell(platform, ledgers, measured, progress(name), {
             cpuRoots: cpuRoots(platform),
           });
           done += measured.size;
           log(`${name}: ${describeCell(r)}${describeCpu(r)}`);
-          return r;
+          return { cell: r, idle };
         },
         root,
       );
-      budgetTrials.push({ trial, root, commit: gitState(root).commit, cell: result });
+      budgetTrials.push({ trial, root, commit: gitState(root).commit, ...result });
     }
   }
 

@@ -46,7 +46,17 @@ function trial(
     endToEnd: { seconds: 1000 / (rate / 2), processedPerSecond: rate / 2 },
     cpu: tally.budget(),
   } as unknown as CellResult;
-  return { trial: { rep, tree, warmupIndex: 0, index: 0 }, root: `/${tree}`, commit: tree, cell };
+  return {
+    trial: { rep, tree, warmupIndex: 0, index: 0 },
+    root: `/${tree}`,
+    commit: tree,
+    cell,
+    // Idle for the same second: a tenth of what the load cost.
+    idle: {
+      ...cell.cpu!,
+      roles: cell.cpu!.roles.map((r) => ({ ...r, cpuSeconds: r.cpuSeconds / 10 })),
+    },
+  };
 }
 
 describe("summariseBudget", () => {
@@ -64,6 +74,7 @@ describe("summariseBudget", () => {
       role: "dispatchers",
       processes: 1,
       usPerEvent: 410, // 0.41 s of CPU over 1,000 events
+      idleMsPerSecond: 41,
     });
     expect(current!.roles!.find((r) => r.role === "consumers")!.usPerEvent).toBe(0);
     expect(current!.totalUsPerEvent).toMatchObject({ min: 1200, max: 1200 });

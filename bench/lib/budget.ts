@@ -4,7 +4,7 @@
  * checkout, and the baseline's when `--baseline` names one), and the ratios between the two. Pure.
  */
 import type { CellResult } from "./cells.js";
-import { perEvent, ROLES, type RoleCpu } from "./cpu-budget.js";
+import { perEvent, ROLES, type CpuBudget, type RoleCpu } from "./cpu-budget.js";
 import type { BudgetTrial } from "./plan.js";
 import { median, spread, type Spread } from "./stats.js";
 import type { Target } from "./summary.js";
@@ -15,6 +15,11 @@ export interface BudgetTrialResult {
   root: string;
   commit: string;
   cell: CellResult;
+  /**
+   * The same processes idle for a few seconds after the warm-up: what they spend per second with
+   * no traffic (timers, scrapes, heartbeats). Per event that weighs more the lower the rate.
+   */
+  idle: CpuBudget | null;
 }
 
 export interface BudgetRoleSummary {
@@ -23,6 +28,8 @@ export interface BudgetRoleSummary {
   processes: number;
   /** Median over the trials. */
   usPerEvent: number;
+  /** Idle, milliseconds of CPU per second (median over the trials); null if not measured. */
+  idleMsPerSecond: number | null;
 }
 
 export interface BudgetSummary {
@@ -60,10 +67,19 @@ export function summariseBudget(results: readonly BudgetTrialResult[]): BudgetSu
       roles: tables.length
         ? ROWS.map((role) => {
             const rows = tables.map((t) => t.rows.find((r) => r.role === role)!);
+            const idle = g.flatMap((r) =>
+              r.idle && r.idle.wallSeconds > 0
+                ? [
+                    (r.idle.roles.find((x) => x.role === role)!.cpuSeconds * 1000) /
+                      r.idle.wallSeconds,
+                  ]
+                : [],
+            );
             return {
               role,
               processes: Math.max(...rows.map((r) => r.processes)),
               usPerEvent: median(rows.map((r) => r.usPerEvent)),
+              idleMsPerSecond: idle.length ? median(idle) : null,
             };
           })
         : null,

@@ -57,6 +57,8 @@ export interface BudgetStage {
   warmupEvents: number;
   connections: number;
   ratio: number;
+  /** Seconds read with no traffic after the warm-up. */
+  idleSeconds: number;
   baseline?: string;
   trials: BudgetTrial[];
 }
@@ -182,6 +184,7 @@ export function buildPlan(flags: BenchFlags): BenchPlan {
       warmupEvents: Math.min(2_000, events),
       connections,
       ratio: BUDGET_RATIO,
+      idleSeconds: quick ? 3 : 5,
       ...(flags.baseline ? { baseline: flags.baseline } : {}),
       trials,
     };

@@ -23,9 +23,17 @@ export async function startPrivateRabbit(): Promise<BenchRabbit> {
     mayStartPrivate: true,
     log: () => undefined,
   });
+  // Interrupted (the platform helper exits on SIGINT/SIGTERM), the node must not outlive the
+  // benchmark: Erlang takes SIGTERM as a clean shutdown.
+  const pid = rabbitmqPid(broker.url);
+  const onExit = () => {
+    if (pid !== null) process.kill(pid, "SIGTERM");
+  };
+  process.once("exit", onExit);
   return {
     url: broker.url,
     async stop() {
+      process.off("exit", onExit);
       await broker.stop();
       rmSync(stateDir, { recursive: true, force: true });
     },
