@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the benchmark that settles it. Starts the local platform itself, measures the
  * CPU budget (CPU per processed event of every process, RabbitMQ included; lib/cpu-sampler.ts),
- * optionally against a baseline checkout in the same run, reproduces the old system's table (5,000-50,000 requests; monitoring off, sampled and on; each cell at least
- * three interleaved trials), counts every event id through to its consumer's reply, runs the same
+ * optionally against a baseline checkout in the same run, reproduces the old system's table
+ * (5,000-50,000 requests; monitoring off, sampled and on; each cell at least three interleaved
+ * trials), counts every event id through to its consumer's reply, runs the same
  * sizes open loop, then the load-leveling spike; writes a Markdown report, a JSON file and SVG
  * charts under bench/results/<timestamp>/ (bench/results/latest points at the newest).
  * Past 350 lines on purpose: the run reads top to bottom in the order it happens; its parts
