@@ -143,12 +143,12 @@ export async function runCell(
       lastStatusCheck = performance.now();
       deadLettered = (await platform.status()).events.deadLettered - deadLetteredBefore;
     }
-    if (ledger.processed + deadLettered >= ledger.accepted) {
+    if (ledger.acceptedProcessed + deadLettered >= ledger.accepted) {
       drainMs = performance.now() - loadEnded;
       break;
     }
-    if (ledger.processed + deadLettered > settled) {
-      settled = ledger.processed + deadLettered;
+    if (ledger.acceptedProcessed + deadLettered > settled) {
+      settled = ledger.acceptedProcessed + deadLettered;
       lastProgressAt = performance.now();
     }
     await sleep(25);

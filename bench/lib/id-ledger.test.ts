@@ -82,4 +82,18 @@ describe("IdLedger", () => {
     expect(l.counts()).toMatchObject({ accepted: 1_000_000, processed: 500_000, lost: 500_000 });
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
   });
+
+  it("drains on accepted events processed, not on replies for requests the client saw time out", () => {
+    const l = ledger(3);
+    l.answered(0, 202);
+    l.reply("c1-1", "r-b"); // published, but the client timed out: never answered
+    expect(l.processed).toBe(1);
+    expect(l.acceptedProcessed).toBe(0); // event 0 still waits
+    l.reply("c1-2", "r-c"); // its reply before its 202 was read
+    l.answered(2, 202);
+    expect(l.acceptedProcessed).toBe(1);
+    l.reply("c1-0", "r-a");
+    expect(l.acceptedProcessed).toBe(2);
+    expect(l.accepted).toBe(2);
+  });
 });

@@ -40,6 +40,7 @@ export class IdLedger {
   private acceptedCount = 0;
   private foreign = 0;
   private lastProcessed: number | undefined;
+  private acceptedProcessedCount = 0;
 
   constructor(
     readonly prefix: string,
@@ -68,7 +69,11 @@ export class IdLedger {
 
   answered(n: number, status: number): void {
     if (status === 202) {
-      if (this.state[n] !== ACCEPTED && this.state[n] !== DEAD_LETTERED) this.acceptedCount++;
+      if (this.state[n] !== ACCEPTED && this.state[n] !== DEAD_LETTERED) {
+        this.acceptedCount++;
+        // Its reply came before the answer was read.
+        if (this.deliveries[n]! > 0) this.acceptedProcessedCount++;
+      }
       this.state[n] = ACCEPTED;
     } else if (this.state[n] !== ACCEPTED) this.state[n] = REFUSED;
   }
@@ -91,6 +96,7 @@ export class IdLedger {
       this.firstReply[n] = hash;
       this.executions[n] = 1;
       this.processedCount++;
+      if (this.state[n] === ACCEPTED) this.acceptedProcessedCount++;
       this.lastProcessed = performance.now();
     } else if (this.firstReply[n] !== hash && this.executions[n]! < 255) {
       this.executions[n]!++;
@@ -103,9 +109,18 @@ export class IdLedger {
     if (n >= 0 && this.state[n] === ACCEPTED) this.state[n] = DEAD_LETTERED;
   }
 
-  /** Accepted events with a reply: compare with `accepted` to know when the cell has drained. */
+  /** Events with a reply, whatever the client was told. */
   get processed(): number {
     return this.processedCount;
+  }
+
+  /**
+   * Accepted (202) events with a reply: compare with `accepted` to know when the cell has drained.
+   * `processed` also counts events the client never saw accepted (its request timed out after the
+   * ingress had published it), so it can reach `accepted` while accepted events still wait.
+   */
+  get acceptedProcessed(): number {
+    return this.acceptedProcessedCount;
   }
 
   /** When the last event processed for the first time was seen (performance.now()). */
