@@ -3,7 +3,9 @@
 // because their size is their cold start.
 import { build } from "esbuild";
 import { readdirSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { schemas } from "./functions/events/schemas.ts";
+import { standaloneValidatorsSource } from "./functions/events/validators.ts";
 
 const started = performance.now();
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
@@ -71,6 +73,25 @@ const stubUnusedTelemetry = {
   },
 };
 
+// The event schemas' validators, generated now rather than compiled by Ajv at every cold start
+// (functions/events/validators.ts says why): the registry's `./validators.js` becomes their code.
+const validatorsSource = standaloneValidatorsSource(schemas);
+const validatorsAtBuildTime = {
+  name: "validators-at-build-time",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/validators\.js$/ }, (args) =>
+      args.importer.endsWith(join("functions", "events", "registry.ts"))
+        ? { path: "validators", namespace: "validators-at-build-time" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "validators-at-build-time" }, () => ({
+      contents: validatorsSource,
+      loader: "js",
+      resolveDir: resolve("."),
+    }));
+  },
+};
+
 // ESM builds first for functions: the OpenTelemetry packages ship both, and only ES modules can
 // be tree-shaken (their CommonJS builds put whole packages, semantic conventions included, into
 // every bundle: ~330 KB more).
@@ -95,7 +116,7 @@ await Promise.all([
       outdir: "dist/functions",
       minify: true,
       metafile: false,
-      plugins: [stubUnusedTelemetry],
+      plugins: [stubUnusedTelemetry, validatorsAtBuildTime],
       mainFields: functionMainFields,
     }),
   ),
