@@ -29,12 +29,12 @@ const common = {
   legalComments: "none",
 };
 
-// @opentelemetry/sdk-node require()s every exporter, propagator and the declarative-config
-// parser it could ever pick from the environment (grpc, protobuf, zipkin, jaeger, b3, ...): 1.4 MB
-// minified, twice the rest of a function, and parse time on every cold start. leveler hands the
-// SDK its sampler, processors, propagator and empty instrumentation, metric and log lists, so
-// none of those paths can run; they are replaced by a stub that throws if one ever does (say, a
-// new SDK version reaching one of them), rather than failing silently.
+// The OpenTelemetry packages require() exporters, propagators and the declarative-config parser
+// they could pick from the environment (grpc, protobuf, zipkin, jaeger, b3, ...): @opentelemetry/
+// sdk-node did (1.4 MB minified); lib/runtime/tracing-sdk.ts no longer uses it, and these stubs
+// keep any such path out of the bundles. None of them can run with leveler's configuration; a
+// stub throws if one ever does (say, a new version reaching one of them), rather than failing
+// silently.
 const unusedByFunctions = [
   "@opentelemetry/configuration",
   "@opentelemetry/exporter-trace-otlp-grpc",
