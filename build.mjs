@@ -3,7 +3,9 @@
 // because their size is their cold start.
 import { build } from "esbuild";
 import { readdirSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { schemas } from "./functions/events/schemas.ts";
+import { standaloneValidatorsSource } from "./functions/events/validators.ts";
 
 const started = performance.now();
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
@@ -27,12 +29,12 @@ const common = {
   legalComments: "none",
 };
 
-// @opentelemetry/sdk-node require()s every exporter, propagator and the declarative-config
-// parser it could ever pick from the environment (grpc, protobuf, zipkin, jaeger, b3, ...): 1.4 MB
-// minified, twice the rest of a function, and parse time on every cold start. leveler hands the
-// SDK its sampler, processors, propagator and empty instrumentation, metric and log lists, so
-// none of those paths can run; they are replaced by a stub that throws if one ever does (say, a
-// new SDK version reaching one of them), rather than failing silently.
+// The OpenTelemetry packages require() exporters, propagators and the declarative-config parser
+// they could pick from the environment (grpc, protobuf, zipkin, jaeger, b3, ...): @opentelemetry/
+// sdk-node did (1.4 MB minified); lib/runtime/tracing-sdk.ts no longer uses it, and these stubs
+// keep any such path out of the bundles. None of them can run with leveler's configuration; a
+// stub throws if one ever does (say, a new version reaching one of them), rather than failing
+// silently.
 const unusedByFunctions = [
   "@opentelemetry/configuration",
   "@opentelemetry/exporter-trace-otlp-grpc",
@@ -71,6 +73,25 @@ const stubUnusedTelemetry = {
   },
 };
 
+// The event schemas' validators, generated now rather than compiled by Ajv at every cold start
+// (functions/events/validators.ts says why): the registry's `./validators.js` becomes their code.
+const validatorsSource = standaloneValidatorsSource(schemas);
+const validatorsAtBuildTime = {
+  name: "validators-at-build-time",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/validators\.js$/ }, (args) =>
+      args.importer.endsWith(join("functions", "events", "registry.ts"))
+        ? { path: "validators", namespace: "validators-at-build-time" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "validators-at-build-time" }, () => ({
+      contents: validatorsSource,
+      loader: "js",
+      resolveDir: resolve("."),
+    }));
+  },
+};
+
 // ESM builds first for functions: the OpenTelemetry packages ship both, and only ES modules can
 // be tree-shaken (their CommonJS builds put whole packages, semantic conventions included, into
 // every bundle: ~330 KB more).
@@ -95,7 +116,7 @@ await Promise.all([
       outdir: "dist/functions",
       minify: true,
       metafile: false,
-      plugins: [stubUnusedTelemetry],
+      plugins: [stubUnusedTelemetry, validatorsAtBuildTime],
       mainFields: functionMainFields,
     }),
   ),

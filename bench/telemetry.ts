@@ -13,7 +13,7 @@
  * Flags: --duration <s> per run (default 10), --trials <n> (default 3), --connections <n> (50),
  * --ratios <list> (default 0,0.01,0.1,1).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -82,6 +82,12 @@ async function setRatio(ratio: number): Promise<void> {
   }
 }
 
+/** The ingress's CPU so far (utime + stime), in ms: per request it holds where req/s does not. */
+function ingressCpuMs(): number {
+  const fields = readFileSync(`/proc/${ingress.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function tracesBytes(): number {
   try {
     return readdirSync(tracesDir).reduce((sum, f) => sum + statSync(join(tracesDir, f)).size, 0);
@@ -107,21 +113,25 @@ try {
 
   const runs = new Map<number, LoadResult[]>(ratios.map((r) => [r, []]));
   const spanBytes = new Map<number, number[]>(ratios.map((r) => [r, []]));
+  const cpuPerRequest = new Map<number, number[]>(ratios.map((r) => [r, []]));
   for (let trial = 0; trial < trials; trial++) {
     // Rotate the order: trial 0 runs 0, 0.01, 0.1, 1; trial 1 runs 0.01, 0.1, 1, 0; ...
     const order = ratios.map((_, i) => ratios[(i + trial) % ratios.length]!);
     for (const ratio of order) {
       await setRatio(ratio);
       clearTraces();
+      const cpuBefore = ingressCpuMs();
       const r = await load({ url, body, contentType: "application/json", connections, durationS });
       // The batch processor exports every 5 s (its default, kept): wait that long so each run's
       // spans are counted (and written) in its own run, not the next one's.
       await sleep(5_500);
+      const cpuUs = ((ingressCpuMs() - cpuBefore) * 1000) / Math.max(1, r.requests);
+      cpuPerRequest.get(ratio)!.push(cpuUs);
       const written = tracesBytes();
       spanBytes.get(ratio)!.push(written);
       runs.get(ratio)!.push(r);
       console.log(
-        `trial ${trial + 1} ratio ${String(ratio).padEnd(5)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(6)} ms  non-2xx ${r.non2xx}  errors ${r.errors}  spans written ${fmt(written / 1024)} KiB`,
+        `trial ${trial + 1} ratio ${String(ratio).padEnd(5)} ${fmt(r.rps).padStart(7)} req/s  p99 ${fmt(r.p99, 1).padStart(6)} ms  ingress CPU ${fmt(cpuUs).padStart(5)} µs/req  non-2xx ${r.non2xx}  errors ${r.errors}  spans written ${fmt(written / 1024)} KiB`,
       );
       await purge();
     }
@@ -157,8 +167,12 @@ try {
       `| ${ratio} | ${fmt(median(rps))} (${fmt(Math.min(...rps))}–${fmt(Math.max(...rps))}) | ${fmt(median(p99), 1)} (${fmt(Math.min(...p99), 1)}–${fmt(Math.max(...p99), 1)}) | ${ratio === 0 ? "" : `${cost > 0 ? "−" : "+"}${fmt(Math.abs(cost) * 100, 1)}%`} | ${ratio === 0 ? "" : `${fmt(((median(p99) - baseP99) / baseP99) * 100, 1)}%`} | ${verdict} |`,
     );
   }
+  const baseCpu = median(cpuPerRequest.get(0)!);
   console.log(
-    `\nspans written per run (median): ${ratios.map((r) => `${r}: ${fmt(median(spanBytes.get(r)!) / 1024)} KiB`).join(", ")}`,
+    `\ningress CPU per request (median, spans exported included): ${ratios.map((r) => `${r}: ${fmt(median(cpuPerRequest.get(r)!))} µs${r === 0 ? "" : ` (${fmt((median(cpuPerRequest.get(r)!) / baseCpu - 1) * 100, 1)}%)`}`).join(", ")}`,
+  );
+  console.log(
+    `spans written per run (median): ${ratios.map((r) => `${r}: ${fmt(median(spanBytes.get(r)!) / 1024)} KiB`).join(", ")}`,
   );
 } finally {
   await stopProcess(ingress);

@@ -1,11 +1,43 @@
 import { readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import { runInThisContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { createEventRegistry, FULL_CHECK_BYTES, MAX_LISTED } from "./registry.js";
 import { schemas } from "./schemas.js";
+import {
+  compileValidators,
+  standaloneValidatorsSource,
+  type CompileValidators,
+} from "./validators.js";
 
-describe("event registry", () => {
-  const registry = createEventRegistry(schemas);
+/** What build.mjs puts in the bundles, loaded as esbuild would run it. */
+function buildTimeValidators(source: string): CompileValidators {
+  const module = { exports: {} as { compileValidators: CompileValidators } };
+  const body = runInThisContext(`(function (module, exports, require) {\n${source}\n})`) as (
+    ...args: unknown[]
+  ) => void;
+  body(module, module.exports, createRequire(import.meta.url));
+  return module.exports.compileValidators;
+}
+
+const compilers: [string, CompileValidators][] = [
+  ["compiled at start", compileValidators],
+  ["compiled at build time", buildTimeValidators(standaloneValidatorsSource(schemas))],
+];
+
+describe("validators compiled at build time", () => {
+  it("refuse a schema other than the one they were built from", () => {
+    const built = buildTimeValidators(standaloneValidatorsSource(schemas));
+    const changed = schemas.map((s) =>
+      s.$id === "com.example.order.created" ? { ...s, x: 1 } : s,
+    );
+    expect(() => built(changed)).toThrow(/com\.example\.order\.created .*rebuild/);
+  });
+});
+
+describe.each(compilers)("event registry, validators %s", (_, compile) => {
+  const registry = createEventRegistry(schemas, compile);
 
   it("lists every schema file in ./schemas (adding a type is one file and one line)", () => {
     const files = readdirSync(join(import.meta.dirname, "schemas"))

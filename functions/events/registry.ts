@@ -7,9 +7,10 @@
  * enough that listing every error is cheap gets a second pass that finds them all; the answer
  * lists at most `MAX_LISTED` of them and counts the rest.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import type { FieldError } from "../../lib/http-problem.js";
 import type { EventSchema } from "./schemas.js";
+import { compileValidators, type CompileValidators } from "./validators.js";
 
 export type { FieldError };
 
@@ -41,14 +42,12 @@ export interface EventRegistry {
   check(type: string, data: unknown): DataCheck;
 }
 
-export function createEventRegistry(schemas: readonly EventSchema[]): EventRegistry {
-  const first = new Ajv({ allErrors: false, strict: true });
-  const every = new Ajv({ allErrors: true, strict: true });
-  const validators = new Map<string, { first: ValidateFunction; every: ValidateFunction }>();
-  for (const schema of schemas) {
-    const { $schema: _ignored, ...rest } = schema;
-    validators.set(schema.$id, { first: first.compile(rest), every: every.compile(rest) });
-  }
+/** `compile` is the bundle's validators built at build time, or Ajv at start (validators.ts). */
+export function createEventRegistry(
+  schemas: readonly EventSchema[],
+  compile: CompileValidators = compileValidators,
+): EventRegistry {
+  const validators = compile(schemas);
   const types = [...validators.keys()].sort();
   const check = (type: string, data: unknown): DataCheck => {
     const validate = validators.get(type);

@@ -4,7 +4,7 @@
  */
 import type { CloudEvent } from "cloudevents";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { bodyLimit } from "../../lib/body-limit.js";
 import { BrokerUnavailableError, PublishRejectedError } from "../../lib/errors.js";
 import { HttpError, problemResponse } from "../../lib/http-problem.js";
 import { printable } from "../../lib/printable.js";

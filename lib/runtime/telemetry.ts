@@ -1,23 +1,20 @@
 /**
- * Tracing for every function (and the dispatchers), set up in one place: the OpenTelemetry Node
- * SDK with a resource naming the process, the live sampler fed by the watched config file, and
- * the exporters (JSON lines locally, OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set). The
- * applied ratio is exported as the gauge `leveler_telemetry_sampler_ratio`.
+ * Tracing for every function (and the dispatchers), set up in one place: the live sampler fed by
+ * the watched config file, and the applied ratio exported as the gauge
+ * `leveler_telemetry_sampler_ratio`. The SDK itself (provider, exporters, context manager,
+ * propagator: tracing-sdk.ts) is loaded the first time the ratio is above 0, not at start: at
+ * ratio 0, the default, nothing records, and loading and evaluating it would only lengthen every
+ * cold start. Switched on later, the first requests after the switch may go untraced while it
+ * loads (a few milliseconds).
  *
  * Spans are made by hand at the few places that matter (HTTP in, publish, dispatch, process), not
  * by auto-instrumentation: it would patch modules at start (cold start) and wrap every call.
  */
 import { trace, type Meter, type Tracer } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { watchSamplingSwitch } from "./sampling-switch-watcher.js";
 import type { TelemetryConfig } from "./config.js";
-import { JsonLinesSpanExporter } from "./jsonl-exporter.js";
 import { LiveSampler } from "./live-sampler.js";
-import { processResource } from "./resource.js";
+import type { TracingSdk } from "./tracing-sdk.js";
 
 export interface TelemetryOptions {
   config: TelemetryConfig;
@@ -58,6 +55,24 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return { tracer, sampler, active: false, shutdown: () => Promise.resolve() };
   }
 
+  let sdk: Promise<TracingSdk | undefined> | undefined;
+  const loadSdk = () =>
+    (sdk ??= import("./tracing-sdk.js")
+      .then(({ startTracingSdk }) =>
+        startTracingSdk({
+          config,
+          service: options.service,
+          version: options.version,
+          revision: options.revision,
+          configuration: options.configuration,
+          sampler,
+          log,
+        }),
+      )
+      .catch((err: Error) => {
+        log(`tracing could not start: ${err.message}`);
+        return undefined;
+      }));
   const watcher = watchSamplingSwitch({
     path: config.configFile,
     log,
@@ -66,51 +81,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       if (samplerRatio === sampler.ratio) return;
       log(`sampler ratio ${sampler.ratio} → ${samplerRatio}`);
       sampler.ratio = samplerRatio;
+      if (sampler.active) void loadSdk();
     },
   });
   if (watcher.initial) sampler.ratio = watcher.initial.samplerRatio;
-
-  const processors: SpanProcessor[] = [];
-  if (config.tracesDir)
-    processors.push(
-      new BatchSpanProcessor({
-        ...config.batch,
-        exporter: new JsonLinesSpanExporter({
-          dir: config.tracesDir,
-          name: `${options.service}-${process.pid}`,
-        }),
-      }),
-    );
-  // The http exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) itself.
-  if (config.otlpEndpoint)
-    processors.push(new BatchSpanProcessor({ ...config.batch, exporter: new OTLPTraceExporter() }));
-  if (processors.length === 0)
-    log(
-      "tracing has no exporter (set LEVELER_TRACES_DIR or OTEL_EXPORTER_OTLP_ENDPOINT); sampled spans are dropped",
-    );
-
-  const sdk = new NodeSDK({
-    resource: processResource({
-      [ATTR_SERVICE_NAME]: config.serviceName ?? options.service,
-      [ATTR_SERVICE_VERSION]: options.version,
-      ...(options.revision ? { "knative.revision": options.revision } : {}),
-      ...(options.configuration ? { "knative.configuration": options.configuration } : {}),
-      "process.pid": process.pid,
-    }),
-    // processResource runs the one detector wanted (OTEL_RESOURCE_ATTRIBUTES); the others would
-    // probe the host at every cold start.
-    autoDetectResources: false,
-    sampler,
-    spanProcessors: processors,
-    // W3C Trace Context is what the CloudEvents `traceparent` extension and HTTP carry.
-    textMapPropagator: new W3CTraceContextPropagator(),
-    instrumentations: [],
-    // Metrics have their own MeterProvider (Prometheus, see metrics.ts) and there are no logs:
-    // empty lists, or the SDK would start OTLP metric and log exporters from its defaults.
-    metricReaders: [],
-    logRecordProcessors: [],
-  });
-  sdk.start();
+  if (sampler.active) void loadSdk();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -122,7 +97,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     shutdown: () =>
       (stopping ??= (async () => {
         watcher.stop();
-        await sdk.shutdown().catch((err: Error) => log(`telemetry shutdown: ${err.message}`));
+        await (
+          await sdk
+        )
+          ?.shutdown()
+          .catch((err: Error) => log(`telemetry shutdown: ${err.message}`));
       })()),
   };
 }

@@ -6,6 +6,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } 
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HTTP, type CloudEvent } from "cloudevents";
 import { attributesOf, encodeData } from "../../lib/cloudevent-amqp.js";
+import { fromBinaryHttp } from "../../lib/cloudevent-http.js";
 import { KNATIVE_ERROR_BODY_BYTES } from "./error-extensions.js";
 
 export interface DeliveryResult {
@@ -57,7 +58,11 @@ export async function deliver(
     (responseHeaders["content-type"] ?? "").startsWith("application/cloudevents+json");
   if (!isEvent) return { status: response.status };
   try {
-    const reply = HTTP.toEvent({ headers: responseHeaders, body }) as CloudEvent<unknown>;
+    // Binary mode, which consumers answer in, without the SDK's per-call cost; checked against
+    // the spec all the same.
+    const reply =
+      fromBinaryHttp(responseHeaders, body) ??
+      (HTTP.toEvent({ headers: responseHeaders, body }) as CloudEvent<unknown>);
     reply.validate();
     return { status: response.status, reply };
   } catch (err) {

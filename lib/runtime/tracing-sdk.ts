@@ -1,0 +1,83 @@
+/**
+ * The part of tracing that only a process that records spans needs: the tracer provider with its
+ * sampler and batch processors, the exporters (JSON lines locally, OTLP/HTTP when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set), the AsyncLocalStorage context manager and the W3C
+ * propagator, registered with the OpenTelemetry API. telemetry.ts loads this module only once the
+ * sampler ratio is above 0, so a replica started at ratio 0 (the default) never evaluates it.
+ *
+ * It does what the Node SDK's `start()` did for leveler's configuration and no more: the SDK also
+ * loads the logs SDK, every exporter it could pick from the environment and instrumentation hooks,
+ * none of which leveler uses.
+ */
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import {
+  BatchSpanProcessor,
+  TracerProvider,
+  type Sampler,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+import type { TelemetryConfig } from "./config.js";
+import { JsonLinesSpanExporter } from "./jsonl-exporter.js";
+import { processResource } from "./resource.js";
+
+export interface TracingSdkOptions {
+  config: TelemetryConfig;
+  service: string;
+  version: string;
+  revision?: string | undefined;
+  configuration?: string | undefined;
+  sampler: Sampler;
+  log: (line: string) => void;
+}
+
+export interface TracingSdk {
+  /** Exports what is buffered. */
+  shutdown(): Promise<void>;
+}
+
+export function startTracingSdk(options: TracingSdkOptions): TracingSdk {
+  const { config, log } = options;
+  const processors: SpanProcessor[] = [];
+  if (config.tracesDir)
+    processors.push(
+      new BatchSpanProcessor({
+        ...config.batch,
+        exporter: new JsonLinesSpanExporter({
+          dir: config.tracesDir,
+          name: `${options.service}-${process.pid}`,
+        }),
+      }),
+    );
+  // The http exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout) itself.
+  if (config.otlpEndpoint)
+    processors.push(new BatchSpanProcessor({ ...config.batch, exporter: new OTLPTraceExporter() }));
+  if (processors.length === 0) {
+    log(
+      "tracing has no exporter (set LEVELER_TRACES_DIR or OTEL_EXPORTER_OTLP_ENDPOINT); sampled spans are dropped",
+    );
+    return { shutdown: () => Promise.resolve() };
+  }
+
+  const provider = new TracerProvider({
+    // processResource runs the one detector wanted (OTEL_RESOURCE_ATTRIBUTES); the others would
+    // probe the host.
+    resource: processResource({
+      [ATTR_SERVICE_NAME]: config.serviceName ?? options.service,
+      [ATTR_SERVICE_VERSION]: options.version,
+      ...(options.revision ? { "knative.revision": options.revision } : {}),
+      ...(options.configuration ? { "knative.configuration": options.configuration } : {}),
+      "process.pid": process.pid,
+    }),
+    sampler: options.sampler,
+    spanProcessors: processors,
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  // W3C Trace Context is what the CloudEvents `traceparent` extension and HTTP carry.
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  return { shutdown: () => provider.shutdown() };
+}
