@@ -31,7 +31,7 @@ const common = {
 
 // The OpenTelemetry packages require() exporters, propagators and the declarative-config parser
 // they could pick from the environment (grpc, protobuf, zipkin, jaeger, b3, ...): @opentelemetry/
-// sdk-node did (1.4 MB minified); lib/runtime/tracing-sdk.ts no longer uses it, and these stubs
+// sdk-node would bring (1.4 MB minified); lib/runtime/tracing-sdk.ts configures none of them, and these stubs
 // keep any such path out of the bundles. None of them can run with leveler's configuration; a
 // stub throws if one ever does (say, a new version reaching one of them), rather than failing
 // silently.

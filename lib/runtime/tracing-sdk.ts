@@ -5,20 +5,14 @@
  * propagator, registered with the OpenTelemetry API. telemetry.ts loads this module only once the
  * sampler ratio is above 0, so a replica started at ratio 0 (the default) never evaluates it.
  *
- * It does what the Node SDK's `start()` did for leveler's configuration and no more: the SDK also
- * loads the logs SDK, every exporter it could pick from the environment and instrumentation hooks,
- * none of which leveler uses.
+ * It is the OpenTelemetry Node SDK, configured with empty lists where leveler uses nothing (no
+ * instrumentations, metric readers or log processors); what it could otherwise load is stubbed out
+ * of the bundles in build.mjs. Loading it lazily is what keeps it off the cold start.
  */
-import { context, propagation, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import {
-  BatchSpanProcessor,
-  TracerProvider,
-  type Sampler,
-  type SpanProcessor,
-} from "@opentelemetry/sdk-trace";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { BatchSpanProcessor, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { TelemetryConfig } from "./config.js";
 import { JsonLinesSpanExporter } from "./jsonl-exporter.js";
@@ -62,7 +56,7 @@ export function startTracingSdk(options: TracingSdkOptions): TracingSdk {
     return { shutdown: () => Promise.resolve() };
   }
 
-  const provider = new TracerProvider({
+  const sdk = new NodeSDK({
     // processResource runs the one detector wanted (OTEL_RESOURCE_ATTRIBUTES); the others would
     // probe the host.
     resource: processResource({
@@ -72,12 +66,18 @@ export function startTracingSdk(options: TracingSdkOptions): TracingSdk {
       ...(options.configuration ? { "knative.configuration": options.configuration } : {}),
       "process.pid": process.pid,
     }),
+    autoDetectResources: false,
     sampler: options.sampler,
     spanProcessors: processors,
+    // W3C Trace Context is what the CloudEvents `traceparent` extension and HTTP carry.
+    textMapPropagator: new W3CTraceContextPropagator(),
+    instrumentations: [],
+    // Metrics have their own MeterProvider (Prometheus, see metrics.ts) and there are no logs:
+    // empty lists, or the SDK would start OTLP metric and log exporters from its defaults.
+    metricReaders: [],
+    logRecordProcessors: [],
   });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  // W3C Trace Context is what the CloudEvents `traceparent` extension and HTTP carry.
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-  return { shutdown: () => provider.shutdown() };
+  // Registers the tracer provider, the AsyncLocalStorage context manager and the propagator.
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
 }
