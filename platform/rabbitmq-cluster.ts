@@ -190,6 +190,7 @@ interface LocalNodeOptions {
 
 class LocalNode implements ClusterNode {
   port = 0;
+  private distPort = 0;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
@@ -234,8 +235,10 @@ class LocalNode implements ClusterNode {
       mode: 0o600,
     });
     rmSync(join(base, "rabbitmq.pid"), { force: true });
-    this.port = await freePort();
-    const distPort = await freePort();
+    // A node started again keeps its ports: clients hold its URL in their list.
+    this.port ||= await freePort();
+    this.distPort ||= await freePort();
+    const distPort = this.distPort;
     const logFd = openSync(join(base, "log", "stdout.log"), "a", 0o600);
     const child = spawn(this.server, [], {
       env: {
