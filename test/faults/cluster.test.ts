@@ -103,6 +103,13 @@ async function runScenario(
     expect(result.gaveUp).toBe(0);
     await settle(t, ledger, 480_000);
     mark("settled");
+    if (ledger.lost.length > 0) {
+      // Not settled in time: say where the events are (still queued, or gone).
+      const status = await t.status();
+      notes.push(
+        `unsettled: ${status.triggers.map((tr) => `${tr.name} depth ${tr.queueDepth} connected ${String(tr.dispatcher.connected)}`).join(", ")}`,
+      );
+    }
     ledger.recoveryMs = ledger.recoveryAfter(faultAt);
     ledger.acceptPauseMs = ledger.acceptPause(faultAt, loadEnd);
     const counted = await consumerDeliveries(t, CONSUMERS);
