@@ -116,7 +116,6 @@ export async function startPrivateCluster(
   const formed = readFormed(paths.formed);
   // A cluster formed with other nodes (another count): start from scratch rather than half-join.
   const fresh = formed?.join(",") !== names.join(",");
-  if (fresh) rmSync(join(paths.base, "nodes"), { recursive: true, force: true });
   const ctl = rabbitmqctlCommand();
   const nodes = names.map(
     (name, i) =>
@@ -129,6 +128,14 @@ export async function startPrivateCluster(
       }),
   );
   const timeout = options.startTimeoutMs ?? 180_000;
+  // Nodes of an earlier run that was not stopped (leveler killed): stop them, keeping their data,
+  // so that this run starts them with its own ports.
+  const left = registeredNodes();
+  for (const node of nodes.filter((n) => left.has(n.name.split("@")[0]!))) {
+    log(`private RabbitMQ node ${node.name} from an earlier run still runs: stopping it`);
+    await node.ctl("stop").catch((err: Error) => log(`stopping ${node.name}: ${err.message}`));
+  }
+  if (fresh) rmSync(join(paths.base, "nodes"), { recursive: true, force: true });
   log(
     `starting a private ${options.nodes}-node RabbitMQ cluster ${names.join(", ")} (data in ${paths.base})`,
   );
@@ -168,6 +175,12 @@ export async function startPrivateCluster(
       await Promise.all(nodes.map((n) => n.stop()));
     },
   };
+}
+
+/** Node names (without the host) registered with the local epmd; none if epmd does not run. */
+function registeredNodes(): Set<string> {
+  const out = spawnSync("epmd", ["-names"], { encoding: "utf8", timeout: 5000 }).stdout ?? "";
+  return new Set([...out.matchAll(/^name (\S+) at port/gm)].map((m) => m[1]!));
 }
 
 function readFormed(file: string): string[] | undefined {

@@ -63,18 +63,22 @@ export interface PrivateRabbitCluster {
   leaderOf(queue: string): Promise<string>;
   /** Members of quorum queue `queue` (node names). */
   membersOf(queue: string): Promise<string[]>;
+  /** Stops every node, then starts the cluster again from the same state directory (a second `npm start`). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** A private cluster of `count` nodes (platform/rabbitmq-cluster.ts) in a state directory of its own. */
 export async function startPrivateRabbitCluster(count = 3): Promise<PrivateRabbitCluster> {
   const stateDir = mkdtempSync(join(tmpdir(), "leveler-cluster-"));
-  const broker = (await ensureBroker("amqp://127.0.0.1:5672", {
-    stateDir,
-    mayStartPrivate: true,
-    nodes: count,
-    log: () => undefined,
-  })) as PrivateCluster;
+  const start = async () =>
+    (await ensureBroker("amqp://127.0.0.1:5672", {
+      stateDir,
+      mayStartPrivate: true,
+      nodes: count,
+      log: () => undefined,
+    })) as PrivateCluster;
+  let broker = await start();
   // Ask any node that runs: the one a test killed cannot answer.
   const ask = async (...args: string[]): Promise<string> => {
     let last: unknown;
@@ -97,10 +101,16 @@ export async function startPrivateRabbitCluster(count = 3): Promise<PrivateRabbi
     get url() {
       return broker.url;
     },
-    nodes: broker.nodes,
+    get nodes() {
+      return broker.nodes;
+    },
     leaderOf: (queue) => queueInfo(queue, "leader"),
     membersOf: async (queue) =>
       (await queueInfo(queue, "members")).replace(/[[\]]/g, "").split(/,\s*/).filter(Boolean),
+    async restart() {
+      await broker.stop();
+      broker = await start();
+    },
     async stop() {
       await broker.stop();
       rmSync(stateDir, { recursive: true, force: true });

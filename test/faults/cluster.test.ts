@@ -8,6 +8,7 @@
  * through the loss of any one node.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { connectAny } from "../../lib/amqp-connection.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPlatform, type TestPlatform } from "../harness.js";
 import { startPrivateRabbitCluster, type PrivateRabbitCluster } from "../private-rabbit.js";
@@ -204,4 +205,26 @@ describe("faults on a three-node RabbitMQ cluster: nothing accepted is lost", ()
     },
     SCENARIO_MS,
   );
+
+  it("a second start runs the same three nodes again, with what they held", async () => {
+    const queue = `restart-probe-${Date.now()}`;
+    const before = await connectAny(cluster.url);
+    const channel = await before.createConfirmChannel();
+    await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum" } });
+    channel.sendToQueue(queue, Buffer.from("kept"), { persistent: true });
+    await channel.waitForConfirms();
+    await before.close();
+    await cluster.restart();
+    const running = await cluster.nodes[0]!.ctl("eval", "length(rabbit_nodes:all_running()).");
+    expect(Number(running.trim())).toBe(3);
+    expect(await cluster.membersOf(queue)).toHaveLength(3);
+    const after = await connectAny(cluster.url);
+    try {
+      const ch = await after.createChannel();
+      expect((await ch.checkQueue(queue)).messageCount).toBe(1);
+      await ch.deleteQueue(queue);
+    } finally {
+      await after.close();
+    }
+  }, 300_000);
 });
