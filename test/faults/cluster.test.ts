@@ -134,14 +134,17 @@ async function runScenario(
 
 /** Which clients hold a connection to `node` (by connection name), to show what its loss cut. */
 async function clientsOf(node: number): Promise<string> {
+  const port = new URL(cluster.nodes[node]!.url).port;
+  // list_connections lists the whole cluster's: keep those to this node's AMQP port.
   const out = await cluster.nodes[node]!.ctl(
     "list_connections",
     "--no-table-headers",
+    "port",
     "client_properties",
   );
-  const names = [...out.matchAll(/\{"connection_name","([^"]+)"\}/g)].map((m) => m[1]);
-  const lines = out.split("\n").filter((l) => l.trim()).length;
-  return names.length ? names.join(", ") : `${lines} connection(s)`;
+  const lines = out.split("\n").filter((l) => l.split("\t")[0] === port);
+  const names = lines.map((l) => /\{"connection_name","([^"]+)"\}/.exec(l)?.[1] ?? "?");
+  return names.length ? names.join(", ") : "no client";
 }
 
 describe("faults on a three-node RabbitMQ cluster: nothing accepted is lost", () => {
