@@ -3,11 +3,22 @@
  * this wrapper reconnects with exponential backoff and full jitter (so a fleet of processes does
  * not reconnect in lock-step after a broker restart) and re-runs `setup` on every new connection,
  * which is where callers open their channels and declare what they need.
+ *
+ * `url` may list several nodes of one cluster (amqp-urls.ts): the first connection goes to one
+ * picked at random, so a fleet spreads over the nodes as a Service would spread it, and each
+ * failed attempt or lost connection moves on to the next node.
  */
 import { EventEmitter } from "node:events";
 import amqp, { type ChannelModel } from "amqplib";
+import { amqpUrls, nextUrlIndex, redact } from "./amqp-urls.js";
+
+export { redact } from "./amqp-urls.js";
+
+/** How long a TCP connect may take before the node counts as gone (a host that drops packets). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export interface ReconnectingConnectionOptions {
+  /** One AMQP URL, or several nodes of one cluster separated by commas. */
   url: string;
   /** Shown in the RabbitMQ management UI as the connection name. */
   name: string;
@@ -16,6 +27,8 @@ export interface ReconnectingConnectionOptions {
   minDelayMs?: number;
   maxDelayMs?: number;
   log?: (line: string) => void;
+  /** Which node of `url` to try first; random unless given (tests). */
+  firstNode?: number;
 }
 
 export interface ReconnectingConnectionEvents {
@@ -32,12 +45,22 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly log: (line: string) => void;
+  private readonly urls: string[];
+  private node: number;
 
   constructor(private readonly options: ReconnectingConnectionOptions) {
     super();
     this.minDelayMs = options.minDelayMs ?? 200;
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.log = options.log ?? (() => undefined);
+    this.urls = amqpUrls(options.url);
+    this.node =
+      (options.firstNode ?? Math.floor(Math.random() * this.urls.length)) % this.urls.length;
+  }
+
+  /** The URL of the node this connection uses now, or tries next. */
+  get nodeUrl(): string {
+    return this.urls[this.node]!;
   }
 
   get current(): ChannelModel | undefined {
@@ -87,8 +110,9 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     if (this.stopped) return;
     let connection: ChannelModel | undefined;
     try {
-      connection = await amqp.connect(withHeartbeat(this.options.url), {
+      connection = await amqp.connect(withHeartbeat(this.nodeUrl), {
         clientProperties: { connection_name: this.options.name },
+        timeout: CONNECT_TIMEOUT_MS,
       });
       connection.on("error", () => undefined); // 'close' follows and drives recovery
       connection.once("close", (err?: Error) => this.onClose(connection!, err));
@@ -98,7 +122,10 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
         return;
       }
       this.connection = connection;
-      if (this.attempt > 0) this.log(`reconnected to RabbitMQ after ${this.attempt} attempt(s)`);
+      if (this.attempt > 0)
+        this.log(
+          `reconnected to RabbitMQ${this.urls.length > 1 ? ` at ${redact(this.nodeUrl)}` : ""} after ${this.attempt} attempt(s)`,
+        );
       this.attempt = 0;
       this.emit("connected", connection);
     } catch (err) {
@@ -120,6 +147,8 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
   private scheduleRetry(err: Error | undefined): void {
     if (this.stopped) return;
     this.attempt++;
+    // Another node of the list, if there is one: the one that failed is tried again last.
+    this.node = nextUrlIndex(this.node, this.urls.length);
     // Full jitter: uniform in [min, cap], cap doubling per attempt.
     const cap = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** Math.min(this.attempt, 16));
     const delay = this.minDelayMs + Math.random() * (cap - this.minDelayMs);
@@ -140,13 +169,21 @@ function withHeartbeat(url: string): string {
   return u.toString();
 }
 
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url;
+/**
+ * One connection to the first node of `url` that answers, trying each in turn (for a short task:
+ * declaring the topology, a CLI command). Throws the last node's error when none answers.
+ */
+export async function connectAny(
+  url: string,
+  options: { timeoutMs?: number } = {},
+): Promise<ChannelModel> {
+  let last: unknown;
+  for (const node of amqpUrls(url)) {
+    try {
+      return await amqp.connect(node, { timeout: options.timeoutMs ?? CONNECT_TIMEOUT_MS });
+    } catch (err) {
+      last = err;
+    }
   }
+  throw last;
 }

@@ -7,6 +7,8 @@ export interface PlatformConfig {
   amqpUrl: string;
   /** Whether AMQP_URL was left at its default (only then may a private node be started). */
   amqpUrlIsDefault: boolean;
+  /** LEVELER_RABBITMQ_NODES: nodes of the private broker; above 1, a private cluster (rabbitmq-cluster.ts). */
+  rabbitmqNodes: number;
   stateDir: string;
   /** Stands in for the Broker UID in RabbitMQ names; unique per test run. */
   instance: string;
@@ -45,6 +47,8 @@ export function readPlatformConfig(
   return {
     amqpUrl: readString(env, "AMQP_URL", DEFAULT_AMQP_URL),
     amqpUrlIsDefault: !env.AMQP_URL,
+    // Odd, so that a majority survives the loss of a minority (quorum queues need one).
+    rabbitmqNodes: readRabbitmqNodes(env),
     stateDir: resolve(cwd, readString(env, "LEVELER_STATE_DIR", ".leveler")),
     instance,
     ingressPort: readNumber(env, "INGRESS_PORT", 8080, { min: 0, max: 65535, integer: true }),
@@ -65,4 +69,13 @@ export function readPlatformConfig(
     }),
     passEnv,
   };
+}
+
+function readRabbitmqNodes(env: Record<string, string | undefined>): number {
+  const nodes = readNumber(env, "LEVELER_RABBITMQ_NODES", 1, { min: 1, max: 7, integer: true });
+  if (nodes % 2 === 0)
+    throw new ConfigError(
+      `LEVELER_RABBITMQ_NODES=${nodes} must be odd (1, 3, 5 or 7): quorum queues need a majority of their members`,
+    );
+  return nodes;
 }

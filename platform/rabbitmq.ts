@@ -26,7 +26,9 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import amqp from "amqplib";
 import { redact } from "../lib/amqp-connection.js";
+import { amqpUrls } from "../lib/amqp-urls.js";
 import { freePort } from "./ports.js";
+import { startPrivateCluster } from "./rabbitmq-cluster.js";
 
 export class BrokerSetupError extends Error {
   override readonly name = "BrokerSetupError";
@@ -39,22 +41,53 @@ export interface EnsuredBroker {
   stop(): Promise<void>;
 }
 
+/** Whether `url` answers; for a list of nodes, whether any of them does. */
 export async function canConnect(url: string, timeoutMs = 3000): Promise<boolean> {
-  try {
-    const connection = await amqp.connect(url, { timeout: timeoutMs });
-    await connection.close();
-    return true;
-  } catch {
-    return false;
+  for (const node of amqpUrls(url)) {
+    try {
+      const connection = await amqp.connect(node, { timeout: timeoutMs });
+      await connection.close();
+      return true;
+    } catch {
+      // the next node
+    }
   }
+  return false;
+}
+
+export interface EnsureBrokerOptions {
+  stateDir: string;
+  mayStartPrivate: boolean;
+  log: (line: string) => void;
+  /**
+   * Nodes of the private broker (LEVELER_RABBITMQ_NODES): 1 runs one node, only when nothing
+   * answers at `url`; more run a private cluster (rabbitmq-cluster.ts) on ports of its own,
+   * whatever answers at `url`, since that was asked for by name.
+   */
+  nodes?: number;
 }
 
 export async function ensureBroker(
   url: string,
-  options: { stateDir: string; mayStartPrivate: boolean; log: (line: string) => void },
+  options: EnsureBrokerOptions,
 ): Promise<EnsuredBroker> {
+  const nodes = options.nodes ?? 1;
+  if (nodes > 1) {
+    if (!options.mayStartPrivate)
+      throw new BrokerSetupError(
+        `LEVELER_RABBITMQ_NODES=${nodes} runs a private cluster, which AMQP_URL replaces: unset one of them`,
+      );
+    const server = rabbitmqServerCommand();
+    if (!server)
+      throw new BrokerSetupError(
+        `LEVELER_RABBITMQ_NODES=${nodes} needs rabbitmq-server (Debian/Ubuntu: apt-get install rabbitmq-server)`,
+      );
+    mkdirSync(privateNodePaths(options.stateDir).base, { recursive: true, mode: 0o700 });
+    const credentials = privateCredentials(options.stateDir, options.log);
+    return startPrivateCluster(server, { ...options, nodes, credentials });
+  }
   if (await canConnect(url)) return { url, stop: () => Promise.resolve() };
-  const parsed = new URL(url);
+  const parsed = new URL(amqpUrls(url)[0]!);
   const local = ["127.0.0.1", "localhost", "::1", "[::1]"].includes(parsed.hostname);
   if (!options.mayStartPrivate || !local) {
     throw new BrokerSetupError(
@@ -117,12 +150,16 @@ export function readPrivateCredentials(stateDir: string): PrivateCredentials | u
   }
 }
 
-/** `url` with the private node's user and password in place of whatever it named. */
+/** `url` (each node of a list) with the private node's user and password in place of whatever it named. */
 export function withCredentials(url: URL | string, credentials: PrivateCredentials): string {
-  const u = new URL(url.toString());
-  u.username = encodeURIComponent(credentials.user);
-  u.password = encodeURIComponent(credentials.password);
-  return u.toString();
+  return amqpUrls(url.toString())
+    .map((node) => {
+      const u = new URL(node);
+      u.username = encodeURIComponent(credentials.user);
+      u.password = encodeURIComponent(credentials.password);
+      return u.toString();
+    })
+    .join(",");
 }
 
 /**
@@ -171,7 +208,10 @@ export function privateNodeEnv(options: {
  * The credentials of the node in `base`: read back, or generated (0600) for a new node. Data of
  * a node from before there were credentials knows only guest: it is moved aside, not deleted.
  */
-function privateCredentials(stateDir: string, log: (line: string) => void): PrivateCredentials {
+export function privateCredentials(
+  stateDir: string,
+  log: (line: string) => void,
+): PrivateCredentials {
   const existing = readPrivateCredentials(stateDir);
   const { base, credentials: file } = privateNodePaths(stateDir);
   if (existing) {

@@ -53,6 +53,11 @@ export interface TestPlatformOptions {
   instance?: string;
   /** Changes a manifest document in place (by kind and name) before the platform reads it. */
   edit?: (doc: ManifestDoc) => void;
+  /**
+   * The taps' queue type: classic by default; quorum where a test loses a RabbitMQ node (a
+   * classic queue lives on one node, and what is routed to it while that node is down is dropped).
+   */
+  tapQueueType?: "classic" | "quorum";
 }
 
 const ROOT = join(import.meta.dirname, "..");
@@ -107,7 +112,10 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   }[] = [];
   const consumeTap = async (c: ChannelModel, tap: (typeof taps)[number]) => {
     const ch = await c.createChannel();
-    await ch.assertQueue(tap.queue, { durable: true, arguments: { "x-queue-type": "classic" } });
+    await ch.assertQueue(tap.queue, {
+      durable: true,
+      arguments: { "x-queue-type": options.tapQueueType ?? "classic" },
+    });
     await ch.bindQueue(tap.queue, exchange, "", { "x-match": tap.match, ...tap.filter });
     await ch.consume(tap.queue, (m) => {
       if (!m) return;

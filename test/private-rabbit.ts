@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../platform/ports.js";
 import { ensureBroker, type EnsuredBroker } from "../platform/rabbitmq.js";
+import type { ClusterNode, PrivateCluster } from "../platform/rabbitmq-cluster.js";
 
 export interface PrivateRabbit {
   url: string;
@@ -47,6 +48,69 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
     startApp: () => run("start_app"),
     ctl: async (...args) =>
       (await promisify(execFile)(ctl, ["-n", node, "-q", ...args], { timeout: 60_000 })).stdout,
+    async stop() {
+      await broker.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PrivateRabbitCluster {
+  /** Every node's URL, comma-separated: what the platform hands its processes as AMQP_URL. */
+  url: string;
+  nodes: readonly ClusterNode[];
+  /** The node leading quorum queue `queue`, by its Erlang name. */
+  leaderOf(queue: string): Promise<string>;
+  /** Members of quorum queue `queue` (node names). */
+  membersOf(queue: string): Promise<string[]>;
+  /** Stops every node, then starts the cluster again from the same state directory (a second `npm start`). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A private cluster of `count` nodes (platform/rabbitmq-cluster.ts) in a state directory of its own. */
+export async function startPrivateRabbitCluster(count = 3): Promise<PrivateRabbitCluster> {
+  const stateDir = mkdtempSync(join(tmpdir(), "leveler-cluster-"));
+  const start = async () =>
+    (await ensureBroker("amqp://127.0.0.1:5672", {
+      stateDir,
+      mayStartPrivate: true,
+      nodes: count,
+      log: () => undefined,
+    })) as PrivateCluster;
+  let broker = await start();
+  // Ask any node that runs: the one a test killed cannot answer.
+  const ask = async (...args: string[]): Promise<string> => {
+    let last: unknown;
+    for (const node of broker.nodes.filter((n) => n.pid() !== undefined)) {
+      try {
+        return await node.ctl(...args);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  };
+  const queueInfo = async (queue: string, column: "leader" | "members"): Promise<string> => {
+    const out = await ask("list_queues", "--no-table-headers", "name", column);
+    const line = out.split("\n").find((l) => l.split("\t")[0] === queue);
+    if (!line) throw new Error(`no queue ${queue} in list_queues`);
+    return line.split("\t")[1]!.trim();
+  };
+  return {
+    get url() {
+      return broker.url;
+    },
+    get nodes() {
+      return broker.nodes;
+    },
+    leaderOf: (queue) => queueInfo(queue, "leader"),
+    membersOf: async (queue) =>
+      (await queueInfo(queue, "members")).replace(/[[\]]/g, "").split(/,\s*/).filter(Boolean),
+    async restart() {
+      await broker.stop();
+      broker = await start();
+    },
     async stop() {
       await broker.stop();
       rmSync(stateDir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import amqp from "amqplib";
+import { connectAny } from "../../lib/amqp-connection.js";
 import { deleteTopology, planTopology } from "../../platform/broker/topology.js";
 import { loadManifests } from "../../platform/manifests.js";
 import type { PlatformStatus } from "../../platform/status/status-document.js";
@@ -88,7 +88,7 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
         loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(options.root, d))),
         instance,
       );
-      const connection = await amqp.connect(options.amqpUrl);
+      const connection = await connectAny(options.amqpUrl);
       try {
         await deleteTopology(await connection.createChannel(), plan);
       } finally {

@@ -5,8 +5,8 @@
  * exist), as eventing-rabbitmq runs them.
  */
 import { join } from "node:path";
-import amqp, { type Channel } from "amqplib";
-import { ReconnectingConnection, redact } from "../../lib/amqp-connection.js";
+import type { Channel } from "amqplib";
+import { connectAny, ReconnectingConnection, redact } from "../../lib/amqp-connection.js";
 import type { PlatformConfig } from "../config.js";
 import type { DeliverySpec, Destination } from "../manifests.js";
 import { freePort } from "../ports.js";
@@ -32,7 +32,7 @@ export interface EventingOptions {
   plan: TopologyPlan;
   config: Pick<
     PlatformConfig,
-    "amqpUrl" | "amqpUrlIsDefault" | "stateDir" | "distDir" | "instance"
+    "amqpUrl" | "amqpUrlIsDefault" | "rabbitmqNodes" | "stateDir" | "distDir" | "instance"
   >;
   /** The largest CPU request of any Service or Trigger (serving/cpu-weight.ts). */
   largestCpuRequest: number;
@@ -98,10 +98,11 @@ export class Eventing {
     this.broker = await ensureBroker(config.amqpUrl, {
       stateDir: config.stateDir,
       mayStartPrivate: config.amqpUrlIsDefault,
+      nodes: config.rabbitmqNodes,
       log,
     });
     // Declare once up front, so a topology error stops the start with its own message.
-    const first = await amqp.connect(this.broker.url);
+    const first = await connectAny(this.broker.url);
     try {
       await declareTopology(first, plan);
       // A Trigger gone from the manifests loses its queue and binding, as deleting it does on a cluster.

@@ -99,6 +99,12 @@ export function queueArguments(
   queue: string,
   policies: readonly QueuePolicySpec[],
 ): Record<string, unknown> {
+  // No x-quorum-initial-group-size: eventing-rabbitmq's Queue carries only the type
+  // (pkg/rabbit/queue.go, NewQueue), so on a cluster a Trigger's quorum queue gets RabbitMQ's
+  // default membership, min(quorum_cluster_size = 3, nodes) (rabbit_quorum_queue.erl,
+  // get_default_quorum_initial_group_size): three members on the three-node cluster, and so on
+  // LEVELER_RABBITMQ_NODES=3's (test/faults/cluster.test.ts checks it). Adding the argument would
+  // also fail the declare of every queue made without it (RabbitMQ compares it for equivalence).
   const args: Record<string, unknown> = { "x-queue-type": broker.queueType };
   const best = (kind: QueuePolicySpec["kind"]) =>
     policies

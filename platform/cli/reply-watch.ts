@@ -5,7 +5,8 @@
  * The exchange comes from the running platform's /api/status; the AMQP URL from AMQP_URL, or the
  * private node's credentials in the state directory.
  */
-import amqp, { type Channel, type ChannelModel } from "amqplib";
+import type { Channel, ChannelModel } from "amqplib";
+import { connectAny } from "../../lib/amqp-connection.js";
 import type { PlatformConfig } from "../config.js";
 import { readPrivateCredentials, withCredentials } from "../rabbitmq.js";
 import type { PlatformStatus } from "../status/status-document.js";
@@ -34,7 +35,7 @@ export class ReplyWatch {
       ? readPrivateCredentials(config.stateDir)
       : undefined;
     const url = credentials ? withCredentials(status.broker.url, credentials) : config.amqpUrl;
-    const connection = await amqp.connect(url);
+    const connection = await connectAny(url);
     const channel = await connection.createChannel();
     const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
     await channel.bindQueue(queue, exchange, "", { "x-match": "all", type: `${type}.processed` });

@@ -38,6 +38,7 @@ const KIND_ORDER = [
   "ConfigMap",
   "Secret",
   "RabbitmqCluster",
+  "PodDisruptionBudget",
   "RabbitmqBrokerConfig",
   "OperatorPolicy",
   "Policy",

@@ -14,6 +14,7 @@ import { Ajv } from "ajv";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -55,6 +56,8 @@ export function validateAgainstSchema(doc: KubeDoc): void {
       return new Namespace(data).validate();
     case "networking.k8s.io/v1/NetworkPolicy":
       return new NetworkPolicy(data).validate();
+    case "policy/v1/PodDisruptionBudget":
+      return new PodDisruptionBudget(data).validate();
     case "rbac.authorization.k8s.io/v1/ClusterRole":
       return new ClusterRole(data).validate();
     case "rabbitmq.com/v1beta1/RabbitmqCluster":
@@ -113,6 +116,7 @@ describe("manifests against the real schemas", () => {
       "Namespace",
       "ConfigMap",
       "NetworkPolicy",
+      "PodDisruptionBudget",
       "ClusterRole",
     ])
       expect(kinds).toContain(kind);

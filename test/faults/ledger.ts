@@ -18,6 +18,8 @@ export interface LedgerRow {
    */
   redeliveries: number;
   recoveryMs: number | null;
+  /** Longest stretch without a 202 from the fault until the load ended; null where not measured. */
+  acceptPauseMs?: number | null;
 }
 
 export class Ledger {
@@ -33,6 +35,19 @@ export class Ledger {
   constructor(readonly scenario: string) {}
 
   private readonly replyTimes: number[] = [];
+  private readonly acceptTimes: number[] = [];
+  acceptPauseMs: number | null = null;
+
+  /** An event the ingress answered 202 for, and when. */
+  accept(id: string, at = Date.now()): void {
+    this.accepted.add(id);
+    this.acceptTimes.push(at);
+  }
+
+  /** Longest stretch without an acceptance between `from` and `to` (the fault, the load's end). */
+  acceptPause(from: number, to: number): number {
+    return longestGap(this.acceptTimes, from, to);
+  }
 
   /** A reply seen on the broker: the same reply id again is a redelivery answered from the record. */
   reply(eventId: string, replyId: string, at = Date.now()): void {
@@ -48,14 +63,7 @@ export class Ledger {
    * from the fault until the work ran out (until the last reply).
    */
   recoveryAfter(faultAt: number): number {
-    const after = this.replyTimes.filter((t) => t >= faultAt).sort((a, b) => a - b);
-    let longest = 0;
-    let previous = faultAt;
-    for (const t of after) {
-      longest = Math.max(longest, t - previous);
-      previous = t;
-    }
-    return longest;
+    return longestGap(this.replyTimes, faultAt, undefined);
   }
 
   get lost(): string[] {
@@ -85,8 +93,23 @@ export class Ledger {
         this.deliveries - [...this.executions.values()].reduce((sum, set) => sum + set.size, 0),
       ),
       recoveryMs: this.recoveryMs,
+      acceptPauseMs: this.acceptPauseMs,
     };
   }
+}
+
+/** The longest gap between `from`, the times in [from, to] and `to` (or the last time). */
+function longestGap(times: readonly number[], from: number, to: number | undefined): number {
+  const inside = times
+    .filter((t) => t >= from && (to === undefined || t <= to))
+    .sort((a, b) => a - b);
+  let longest = 0;
+  let previous = from;
+  for (const t of [...inside, ...(to === undefined ? [] : [to])]) {
+    longest = Math.max(longest, t - previous);
+    previous = t;
+  }
+  return longest;
 }
 
 export function renderTable(rows: readonly LedgerRow[]): string {
@@ -99,6 +122,7 @@ export function renderTable(rows: readonly LedgerRow[]): string {
     "duplicates",
     "redeliveries",
     "longest recovery",
+    "longest accept pause",
   ];
   const lines = rows.map((r) => [
     r.scenario,
@@ -108,7 +132,8 @@ export function renderTable(rows: readonly LedgerRow[]): string {
     String(r.lost),
     String(r.duplicates),
     String(r.redeliveries),
-    r.recoveryMs === null ? "-" : `${(r.recoveryMs / 1000).toFixed(1)} s`,
+    seconds(r.recoveryMs),
+    seconds(r.acceptPauseMs ?? null),
   ]);
   const all = [header, ...lines];
   const widths = header.map((_, i) => Math.max(...all.map((l) => l[i]!.length)));
@@ -118,4 +143,8 @@ export function renderTable(rows: readonly LedgerRow[]): string {
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
     ...lines.map(fmt),
   ].join("\n");
+}
+
+function seconds(ms: number | null): string {
+  return ms === null ? "-" : `${(ms / 1000).toFixed(1)} s`;
 }

@@ -15,6 +15,8 @@ export interface LoadOptions {
   /** Called after each acceptance, with how many have been accepted so far. */
   progress?: (accepted: number) => void;
   maxAttempts?: number;
+  /** Stop taking new events once this says so (events already begun are still sent until accepted). */
+  until?: () => boolean;
 }
 
 export interface LoadResult {
@@ -31,6 +33,7 @@ export async function sendWithRetries(options: LoadOptions): Promise<LoadResult>
   const maxAttempts = options.maxAttempts ?? 200;
   const worker = async () => {
     for (;;) {
+      if (options.until?.()) return;
       const i = next++;
       if (i >= options.count) return;
       const { path, body } = options.request(i);

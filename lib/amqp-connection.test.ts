@@ -1,0 +1,37 @@
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { ReconnectingConnection } from "./amqp-connection.js";
+
+const RABBIT = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+
+/** A loopback port nothing listens on: a node that is gone. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe("ReconnectingConnection over a node list", () => {
+  let connection: ReconnectingConnection | undefined;
+  afterEach(() => connection?.stop());
+
+  it("passes over a node that does not answer to the next one in the list", async () => {
+    const lines: string[] = [];
+    const gone = `amqp://guest:guest@127.0.0.1:${await deadPort()}`;
+    connection = new ReconnectingConnection({
+      url: `${gone},${RABBIT}`,
+      name: "failover test",
+      firstNode: 0,
+      minDelayMs: 10,
+      log: (line) => lines.push(line),
+    });
+    await connection.start();
+    await connection.ready(10_000);
+    expect(connection.nodeUrl).toBe(RABBIT);
+    expect(lines.join("\n")).toMatch(
+      /reconnected to RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1/,
+    );
+  });
+});
