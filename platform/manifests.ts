@@ -10,6 +10,12 @@ import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { parse as parseIsoDuration } from "tinyduration";
 import { parseCpuMillis } from "./serving/cpu-weight.js";
+import type { BacklogScaling } from "./broker/backlog-scaler.js";
+import {
+  dispatcherDeploymentName,
+  readScaledObject,
+  type DispatcherScaledObject,
+} from "./broker/scaled-object.js";
 
 export class ManifestError extends Error {
   override readonly name = "ManifestError";
@@ -70,6 +76,8 @@ export interface TriggerSpec {
   parallelism: number;
   /** eventing-rabbitmq's `cpu-request` annotation: the dispatcher's CPU request, in millicores. */
   cpuRequestMillis: number | undefined;
+  /** The KEDA ScaledObject on its dispatcher, if any: deliveries then follow the backlog. */
+  backlog?: BacklogScaling;
 }
 
 export interface SinkBindingSpec {
@@ -153,6 +161,7 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
     warnings: [],
   };
   const brokerConfigs = new Map<string, Doc>();
+  const scaledObjects: DispatcherScaledObject[] = [];
   for (const { doc, file } of docs) {
     const kind = str(doc.kind);
     const apiVersion = str(doc.apiVersion) ?? "";
@@ -178,6 +187,13 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
       if (policy) model.queuePolicies.push(policy);
     } else if (kind === "Queue" && apiVersion.startsWith("rabbitmq.com/"))
       model.queues.push(queue(doc, name, file, at));
+    else if (kind === "ScaledObject" && apiVersion.startsWith("keda.sh/")) {
+      try {
+        scaledObjects.push(readScaledObject(doc, name, namespace, file));
+      } catch (err) {
+        throw new ManifestError(`${at}: ${(err as Error).message}`);
+      }
+    }
   }
   for (const b of model.brokers) {
     const ref = obj(
@@ -207,7 +223,39 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
     }
     checkDestination(model, t.subscriber, `${t.file}: Trigger ${t.name}: spec.subscriber`);
   }
+  attachScaledObjects(model, scaledObjects);
   return model;
+}
+
+/**
+ * Gives each Trigger the ScaledObject that scales its dispatcher. Its most deliveries in flight
+ * (maxReplicaCount × parallelism) may not exceed what the subscriber Service takes at its
+ * largest (max-scale × containerConcurrency): more would wait in the activator or be refused.
+ */
+function attachScaledObjects(model: Manifests, scaledObjects: readonly DispatcherScaledObject[]) {
+  for (const so of scaledObjects) {
+    const at = `${so.file}: ScaledObject ${so.name}`;
+    const t = model.triggers.find(
+      (t) => t.namespace === so.namespace && dispatcherDeploymentName(t.name) === so.target,
+    );
+    if (!t) {
+      model.warnings.push(`${at}: scales ${so.target}, which is no Trigger's dispatcher`);
+      continue;
+    }
+    if (t.backlog) throw new ManifestError(`${at}: Trigger ${t.name} already has a ScaledObject`);
+    const ref = t.subscriber.ref;
+    const subscriber = model.services.find(
+      (s) => ref?.kind === "Service" && s.name === ref.name && s.namespace === ref.namespace,
+    );
+    const maxScale = Number(subscriber?.annotations["autoscaling.knative.dev/max-scale"] ?? 0);
+    const cc = subscriber?.containerConcurrency ?? 0;
+    const most = so.scaling.maxReplicas * t.parallelism;
+    if (maxScale > 0 && cc > 0 && most > maxScale * cc)
+      throw new ManifestError(
+        `${at}: maxReplicaCount ${so.scaling.maxReplicas} × parallelism ${t.parallelism} = ${most} deliveries in flight, more than Service ${subscriber!.name} takes (max-scale ${maxScale} × containerConcurrency ${cc} = ${maxScale * cc})`,
+      );
+    t.backlog = so.scaling;
+  }
 }
 
 const MAX_CONTAINER_CONCURRENCY = 1000;

@@ -130,6 +130,20 @@ export function renderDocs(docs: readonly SourcedDoc[], options: RenderOptions =
         }
       }
     }
+    // A KEDA rabbitmq trigger names a Trigger queue by the same pattern, and the RabbitMQ
+    // cluster's management Service by its namespace.
+    if (copy.kind === "ScaledObject") {
+      const triggers = (copy.spec as { triggers?: { metadata?: Record<string, string> }[] })
+        ?.triggers;
+      for (const metadata of (triggers ?? []).map((t) => t.metadata ?? {})) {
+        for (const ns of from) {
+          if (metadata.queueName?.startsWith(`^${ns}\\.`))
+            metadata.queueName = `^${target}${metadata.queueName.slice(ns.length + 1)}`;
+          if (metadata.host?.includes(`.${ns}.svc`))
+            metadata.host = metadata.host.replace(`.${ns}.svc`, `.${target}.svc`);
+        }
+      }
+    }
     if (copy.kind === "Service" && copy.apiVersion.startsWith("serving.knative.dev/")) {
       for (const container of containersOf(copy)) {
         const fn = functionOfImage(container.image);

@@ -2,7 +2,8 @@
  * Every manifest in knative/ and rabbitmq-eventing/, and every document `leveler deploy` renders,
  * validated against the real schemas: Knative kinds with @kubernetes-models/knative (JSON Schema
  * generated from Knative's own OpenAPI), core kinds with kubernetes-models (Kubernetes' OpenAPI),
- * the RabbitMQ kinds with the CRD schemas vendored in ./schemas (sources named in each file).
+ * the RabbitMQ kinds with the CRD schemas vendored in ./schemas (sources named in each file), the
+ * KEDA kinds with @kubernetes-models/keda (generated from KEDA's CRDs).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -10,6 +11,8 @@ import { Broker } from "@kubernetes-models/knative/eventing.knative.dev/v1/Broke
 import { Trigger } from "@kubernetes-models/knative/eventing.knative.dev/v1/Trigger";
 import { Service as KnativeService } from "@kubernetes-models/knative/serving.knative.dev/v1/Service";
 import { SinkBinding } from "@kubernetes-models/knative/sources.knative.dev/v1/SinkBinding";
+import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
+import { TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication";
 import { Ajv } from "ajv";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
@@ -60,6 +63,10 @@ export function validateAgainstSchema(doc: KubeDoc): void {
       return new PodDisruptionBudget(data).validate();
     case "rbac.authorization.k8s.io/v1/ClusterRole":
       return new ClusterRole(data).validate();
+    case "keda.sh/v1alpha1/ScaledObject":
+      return new ScaledObject(data).validate();
+    case "keda.sh/v1alpha1/TriggerAuthentication":
+      return new TriggerAuthentication(data).validate();
     case "rabbitmq.com/v1beta1/RabbitmqCluster":
       if (!validateCluster(doc)) throw new Error(ajv.errorsText(validateCluster.errors));
       return;
@@ -118,6 +125,8 @@ describe("manifests against the real schemas", () => {
       "NetworkPolicy",
       "PodDisruptionBudget",
       "ClusterRole",
+      "ScaledObject",
+      "TriggerAuthentication",
     ])
       expect(kinds).toContain(kind);
   });
@@ -140,6 +149,12 @@ describe("manifests against the real schemas", () => {
     expect(rendered.length).toBeGreaterThan(10);
     for (const { doc, file } of rendered)
       expect(() => validateAgainstSchema(doc), file).not.toThrow();
+    // The ScaledObjects follow: their queue (`<namespace>.<trigger>.<uid>`) and RabbitMQ's Service.
+    const scaled = rendered.find((d) => d.doc.kind === "ScaledObject")!.doc as KubeDoc & {
+      spec: { triggers: { metadata: Record<string, string> }[] };
+    };
+    expect(scaled.spec.triggers[0]!.metadata.queueName).toMatch(/^\^shop\\\./);
+    expect(scaled.spec.triggers[0]!.metadata.host).toContain(".shop.svc:");
   });
 
   it("catches what the schemas forbid (so the checks above are not vacuous)", () => {
@@ -184,5 +199,13 @@ describe("manifests against the real schemas", () => {
     delete queue.spec.deletionPolicy;
     delete queue.spec.rabbitmqClusterReference;
     expect(() => validateAgainstSchema(queue)).toThrow(/rabbitmqClusterReference/);
+    const scaled = structuredClone(
+      sourceDocs.find((d) => d.doc.kind === "ScaledObject")!.doc,
+    ) as KubeDoc & { spec: Record<string, unknown> };
+    scaled.spec.maxReplicaCount = "ten";
+    expect(() => validateAgainstSchema(scaled)).toThrow(/maxReplicaCount/);
+    delete scaled.spec.maxReplicaCount;
+    delete scaled.spec.scaleTargetRef;
+    expect(() => validateAgainstSchema(scaled)).toThrow(/scaleTargetRef/);
   });
 });

@@ -1,0 +1,128 @@
+/**
+ * ScaledObjects on Trigger dispatchers, as the manifests carry them. The Deployment name is
+ * eventing-rabbitmq's (pkg/reconciler/trigger/resources/dispatcher.go, DispatcherName:
+ * `<trigger>-dispatcher`); the field defaults are KEDA's (apis/keda/v1alpha1/scaledobject_types.go,
+ * pkg/scalers/rabbitmq_scaler.go: deprecated `queueLength` means mode QueueLength with that value).
+ */
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { buildModel, loadManifests } from "../manifests.js";
+
+const doc = (yaml: string) => ({ doc: parse(yaml) as Record<string, unknown>, file: "t.yaml" });
+const base = [
+  doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: { name: default, namespace: ns }
+`),
+  doc(`
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: { name: order, namespace: ns }
+spec:
+  template:
+    metadata: { annotations: { autoscaling.knative.dev/max-scale: "4" } }
+    spec:
+      containerConcurrency: 20
+      containers: [{ image: "leveler/order" }]
+`),
+  doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: order, namespace: ns, annotations: { rabbitmq.eventing.knative.dev/parallelism: "8" } }
+spec: { broker: default, subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: order } } }
+`),
+];
+const scaled = (spec: string, annotations = "{}") =>
+  doc(`
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: { name: so, namespace: ns, annotations: ${annotations} }
+spec:
+  scaleTargetRef: { name: order-dispatcher }
+${spec}
+`);
+
+describe("ScaledObjects on Trigger dispatchers", () => {
+  it("the shipped Triggers opt in, within what their Services take", () => {
+    const model = loadManifests(["knative", "rabbitmq-eventing"]);
+    for (const t of model.triggers) {
+      expect(t.backlog, t.name).toBeDefined();
+      expect(t.backlog!.pausedReplicas, t.name).toBeUndefined();
+    }
+    const order = model.triggers.find((t) => t.name === "order")!;
+    expect(order.backlog).toMatchObject({ minReplicas: 1, maxReplicas: 10, value: 20 });
+  });
+
+  it("takes KEDA's defaults, and the deprecated queueLength as the value", () => {
+    // A subscriber by URI sets no bound of its own.
+    const byUri = doc(`
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: { name: order, namespace: ns }
+spec: { broker: default, subscriber: { uri: "http://example.test/" } }
+`);
+    const model = buildModel([
+      base[0]!,
+      byUri,
+      scaled(`  triggers: [{ type: rabbitmq, metadata: { queueName: q, queueLength: "5" } }]`),
+    ]);
+    expect(model.triggers[0]!.backlog).toEqual({
+      name: "so",
+      minReplicas: 0,
+      maxReplicas: 100,
+      pollingIntervalMs: 30_000,
+      cooldownMs: 300_000,
+      value: 5,
+      activationValue: 0,
+      scaleDownStabilizationMs: 300_000,
+    });
+  });
+
+  it("refuses more deliveries in flight than the subscriber Service takes", () => {
+    const triggers = `  triggers: [{ type: rabbitmq, metadata: { mode: QueueLength, value: "20" } }]`;
+    expect(() => buildModel([...base, scaled(`  maxReplicaCount: 10\n${triggers}`)])).not.toThrow();
+    expect(() => buildModel([...base, scaled(`  maxReplicaCount: 11\n${triggers}`)])).toThrow(
+      /11 × parallelism 8 = 88 .*max-scale 4 × containerConcurrency 20 = 80/,
+    );
+  });
+
+  it("pausing is one annotation: paused-replicas holds the dispatcher at that count", () => {
+    const model = buildModel([
+      ...base,
+      scaled(
+        `  maxReplicaCount: 10\n  triggers: [{ type: rabbitmq, metadata: { value: "20" } }]`,
+        `{ autoscaling.keda.sh/paused-replicas: "1" }`,
+      ),
+    ]);
+    expect(model.triggers[0]!.backlog!.pausedReplicas).toBe(1);
+  });
+
+  it("names what cannot run locally", () => {
+    expect(() =>
+      buildModel([
+        ...base,
+        scaled(`  triggers: [{ type: rabbitmq, metadata: { mode: MessageRate, value: "5" } }]`),
+      ]),
+    ).toThrow(/t\.yaml: ScaledObject so: .*MessageRate: only QueueLength/);
+    expect(() =>
+      buildModel([...base, scaled(`  triggers: [{ type: kafka, metadata: {} }]`)]),
+    ).toThrow(/type rabbitmq/);
+  });
+
+  it("warns about a ScaledObject that scales no Trigger's dispatcher", () => {
+    const other = doc(`
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: { name: x, namespace: ns }
+spec:
+  scaleTargetRef: { name: payment-dispatcher }
+  triggers: [{ type: rabbitmq, metadata: { value: "1" } }]
+`);
+    const model = buildModel([...base, other]);
+    expect(model.warnings.join("\n")).toMatch(
+      /payment-dispatcher, which is no Trigger's dispatcher/,
+    );
+    expect(model.triggers[0]!.backlog).toBeUndefined();
+  });
+});
