@@ -8,9 +8,11 @@ import { lineLogger } from "../lib/runtime/log.js";
 import { startMetrics } from "../lib/runtime/metrics.js";
 import { exitWithParent } from "../lib/runtime/parent-watch.js";
 import { startTelemetry } from "../lib/runtime/telemetry.js";
+import { initialReplicas, startBacklogAutoscaler } from "./broker/backlog-autoscaler.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
 import { readDispatcherConfig, type DispatcherConfig } from "./broker/dispatcher-env.js";
+import { dispatcherDeploymentName } from "./broker/scaled-object.js";
 
 let config: DispatcherConfig;
 // Metrics and traces as every function has them; several dispatchers share a host locally, so
@@ -43,6 +45,7 @@ const telemetry = startTelemetry({
 const options: DispatcherOptions = {
   ...config,
   log,
+  ...(config.backlog ? { replicas: initialReplicas(config.backlog) } : {}),
   ...(process.send ? { onStats: (stats) => process.send?.({ kind: "stats", stats }) } : {}),
   telemetry,
   metrics: createDispatcherMetrics({
@@ -55,12 +58,26 @@ const options: DispatcherOptions = {
 
 const dispatcher = new Dispatcher(options);
 await dispatcher.start();
+// A ScaledObject on this dispatcher: deliveries in flight follow the queue's backlog.
+const stopAutoscaler = config.backlog
+  ? startBacklogAutoscaler({
+      spec: config.backlog,
+      target: dispatcherDeploymentName(config.name),
+      queueLength: () => dispatcher.queueDepth(),
+      setReplicas: (replicas) => dispatcher.setReplicas(replicas),
+      onScale: (event) => {
+        log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
+        process.send?.({ kind: "scale", event });
+      },
+    })
+  : () => undefined;
 
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
   options.log?.(`${signal}: finishing deliveries in flight`);
+  stopAutoscaler();
   // Deliveries first; then what their spans and metrics still hold.
   dispatcher
     .stop()

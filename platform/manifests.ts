@@ -229,8 +229,10 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
 
 /**
  * Gives each Trigger the ScaledObject that scales its dispatcher. Its most deliveries in flight
- * (maxReplicaCount × parallelism) may not exceed what the subscriber Service takes at its
+ * (maxReplicaCount × parallelism) should not exceed what the subscriber Service takes at its
  * largest (max-scale × containerConcurrency): more would wait in the activator or be refused.
+ * Past it, the local dispatcher stops at the Service's bound and a warning says so; KEDA on a
+ * cluster would not, so the warning asks for a lower maxReplicaCount.
  */
 function attachScaledObjects(model: Manifests, scaledObjects: readonly DispatcherScaledObject[]) {
   for (const so of scaledObjects) {
@@ -250,11 +252,15 @@ function attachScaledObjects(model: Manifests, scaledObjects: readonly Dispatche
     const maxScale = Number(subscriber?.annotations["autoscaling.knative.dev/max-scale"] ?? 0);
     const cc = subscriber?.containerConcurrency ?? 0;
     const most = so.scaling.maxReplicas * t.parallelism;
-    if (maxScale > 0 && cc > 0 && most > maxScale * cc)
-      throw new ManifestError(
-        `${at}: maxReplicaCount ${so.scaling.maxReplicas} × parallelism ${t.parallelism} = ${most} deliveries in flight, more than Service ${subscriber!.name} takes (max-scale ${maxScale} × containerConcurrency ${cc} = ${maxScale * cc})`,
+    const scaling = { ...so.scaling };
+    if (maxScale > 0 && cc > 0 && most > maxScale * cc) {
+      scaling.maxReplicas = Math.max(1, Math.floor((maxScale * cc) / t.parallelism));
+      scaling.minReplicas = Math.min(scaling.minReplicas, scaling.maxReplicas);
+      model.warnings.push(
+        `${at}: maxReplicaCount ${so.scaling.maxReplicas} × parallelism ${t.parallelism} = ${most} deliveries in flight, more than Service ${subscriber!.name} takes (max-scale ${maxScale} × containerConcurrency ${cc} = ${maxScale * cc}); locally it stops at ${scaling.maxReplicas} replicas, on a cluster it would not: set maxReplicaCount to ${scaling.maxReplicas}`,
       );
-    t.backlog = so.scaling;
+    }
+    t.backlog = scaling;
   }
 }
 

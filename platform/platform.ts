@@ -138,9 +138,14 @@ export class Platform {
     return this.reader.functionGauges();
   }
 
-  /** Recent scale decisions, oldest first. */
+  /** Recent scale decisions, oldest first: each Service's KPA and each scaled dispatcher's. */
   recentScaleEvents(): readonly ScaleEvent[] {
-    return this.serving.recentScaleEvents();
+    const dispatchers = this.eventing.recentScaleEvents();
+    const serving = this.serving.recentScaleEvents();
+    if (dispatchers.length === 0) return serving;
+    return [...serving, ...dispatchers].sort((a, b) =>
+      a.time < b.time ? -1 : a.time > b.time ? 1 : 0,
+    );
   }
 
   service(name: string): LocalService | undefined {

@@ -16,6 +16,9 @@ describe("overload (real RabbitMQ)", () => {
           (doc.spec.definition as Record<string, unknown>)["max-length"] = 5;
         if (doc.kind === "Trigger" && doc.metadata.name === "report")
           doc.metadata.annotations = { "rabbitmq.eventing.knative.dev/parallelism": "1" };
+        // A fixed pace of one delivery, not one growing with the backlog.
+        if (doc.kind === "ScaledObject" && doc.metadata.name === "report-dispatcher")
+          doc.metadata.annotations = { "autoscaling.keda.sh/paused-replicas": "1" };
       },
     });
   });

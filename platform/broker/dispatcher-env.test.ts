@@ -70,6 +70,32 @@ describe("the dispatcher's environment", () => {
     expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
   });
 
+  it("carries a ScaledObject's decision inputs to the dispatcher, and refuses a broken one", () => {
+    const topology = plan("{}", "");
+    const backlog = {
+      name: "order-dispatcher",
+      minReplicas: 1,
+      maxReplicas: 10,
+      pollingIntervalMs: 1000,
+      cooldownMs: 30_000,
+      value: 20,
+      activationValue: 0,
+      scaleDownStabilizationMs: 10_000,
+    };
+    const trigger = {
+      ...topology.triggers[0]!,
+      trigger: { ...topology.triggers[0]!.trigger, backlog },
+    };
+    const config = triggerDispatcherConfig(trigger, "http://127.0.0.1:1/", AMQP);
+    expect(config.backlog).toEqual(backlog);
+    expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
+    const env = {
+      ...dispatcherEnv(config),
+      BACKLOG_SCALING: JSON.stringify({ ...backlog, value: 0 }),
+    };
+    expect(() => readDispatcherConfig(env)).toThrow(/BACKLOG_SCALING.value/);
+  });
+
   // eventing-rabbitmq pkg/reconciler/trigger/trigger.go (ReconcileKind) at
   // bd1ee997d372a3aae8fdcca10fbceb61cd4e9e32: a Trigger's own delivery replaces the Broker's.
   it("a Trigger's own delivery replaces the Broker's whole: no merge, no Broker DLX", () => {

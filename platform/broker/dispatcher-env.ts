@@ -7,6 +7,7 @@
  */
 import { ConfigError, readNumber, readString } from "../../lib/runtime/config.js";
 import type { DeliverySpec } from "../manifests.js";
+import type { BacklogScaling } from "./backlog-scaler.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import type { TriggerPlan } from "./topology.js";
 
@@ -34,6 +35,11 @@ export interface DispatcherConfig {
   deadLetterExchange: string;
   /** RETRY, BACKOFF_POLICY, BACKOFF_DELAY_MS, TIMEOUT_MS */
   policy: RetryPolicy;
+  /**
+   * BACKLOG_SCALING (JSON): the ScaledObject on this dispatcher, which the process applies to
+   * itself (backlog-scaler.ts); unset: a fixed `parallelism`, as without KEDA.
+   */
+  backlog?: BacklogScaling;
 }
 
 /** Defaults, stated once: the writer fills gaps in a delivery spec with them, the reader unset variables. */
@@ -86,6 +92,7 @@ export function triggerDispatcherConfig(
       backoffDelayMs: delivery.backoffDelayMs ?? DISPATCHER_DEFAULTS.backoffDelayMs,
       timeoutMs: delivery.timeoutMs,
     },
+    ...(plan.trigger.backlog ? { backlog: plan.trigger.backlog } : {}),
   };
 }
 
@@ -138,6 +145,7 @@ export function dispatcherEnv(config: DispatcherConfig): Record<string, string> 
     BACKOFF_POLICY: config.policy.backoffPolicy,
     BACKOFF_DELAY_MS: String(config.policy.backoffDelayMs),
     TIMEOUT_MS: String(config.policy.timeoutMs ?? 0),
+    ...(config.backlog ? { BACKLOG_SCALING: JSON.stringify(config.backlog) } : {}),
   };
 }
 
@@ -177,7 +185,34 @@ export function readDispatcherConfig(env: Env): DispatcherConfig {
       timeoutMs:
         readNumber(env, "TIMEOUT_MS", DISPATCHER_DEFAULTS.timeoutMs, { min: 0 }) || undefined,
     },
+    ...(env.BACKLOG_SCALING ? { backlog: backlogScaling(env.BACKLOG_SCALING) } : {}),
   };
+}
+
+/** The platform writes it from a checked ScaledObject; a reader still refuses what is not one. */
+function backlogScaling(raw: string): BacklogScaling {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("BACKLOG_SCALING is not JSON");
+  }
+  const v = value as Partial<BacklogScaling> | null;
+  const fields = [
+    "minReplicas",
+    "maxReplicas",
+    "pollingIntervalMs",
+    "cooldownMs",
+    "value",
+    "activationValue",
+    "scaleDownStabilizationMs",
+  ] as const;
+  for (const field of fields)
+    if (typeof v?.[field] !== "number" || v[field] < 0)
+      throw new ConfigError(`BACKLOG_SCALING.${field} must be a number ≥ 0`);
+  if (!(v!.value! > 0) || !(v!.pollingIntervalMs! > 0))
+    throw new ConfigError("BACKLOG_SCALING.value and .pollingIntervalMs must be above 0");
+  return v as BacklogScaling;
 }
 
 function required(env: Env, name: string): string {

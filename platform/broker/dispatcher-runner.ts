@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { setNice } from "../serving/cpu-weight.js";
+import type { DispatcherScaleEvent } from "./backlog-autoscaler.js";
 import type { DispatcherStats } from "./dispatcher.js";
 
 /**
@@ -22,6 +23,8 @@ export interface DispatcherRunnerOptions {
   log: (line: string) => void;
   /** Scheduling priority from the Trigger's cpu-request annotation (serving/cpu-weight.ts). */
   nice?: number;
+  /** Each change of the dispatcher's replicas (backlog-driven delivery). */
+  onScale?: (event: DispatcherScaleEvent) => void;
 }
 
 /** A dispatcher's counters summed over its restarts, plus what the runner knows of its process. */
@@ -60,9 +63,13 @@ export class DispatcherRunner {
     setNice(child, this.options.nice);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
-    child.on("message", (message: { kind?: string; stats?: DispatcherStats }) => {
-      if (message.kind === "stats" && message.stats) this.current = message.stats;
-    });
+    child.on(
+      "message",
+      (message: { kind?: string; stats?: DispatcherStats; event?: DispatcherScaleEvent }) => {
+        if (message.kind === "stats" && message.stats) this.current = message.stats;
+        if (message.kind === "scale" && message.event) this.options.onScale?.(message.event);
+      },
+    );
     child.once("exit", (code, signal) => {
       log.end();
       this.retire();
@@ -87,6 +94,8 @@ export class DispatcherRunner {
       retries: this.retired.retries + (c?.retries ?? 0),
       inFlight: c?.inFlight ?? 0,
       connected: c?.connected ?? false,
+      replicas: c?.replicas ?? 0,
+      inFlightBound: c?.inFlightBound ?? 0,
       restarts: this.restarts,
       pid: this.child?.pid,
     };

@@ -35,6 +35,8 @@ export interface DispatcherOptions {
   /** Where dead letters go (trigger mode). */
   deadLetterExchange: string;
   log?: (line: string) => void;
+  /** Consumers to start with (the dispatcher Deployment's replicas); 1 by default. */
+  replicas?: number;
   onStats?: (stats: DispatcherStats) => void;
   /** Traces continued from each event's `traceparent`; none when absent. */
   telemetry?: Telemetry;
@@ -49,6 +51,13 @@ export interface DispatcherStats {
   retries: number;
   inFlight: number;
   connected: boolean;
+  /**
+   * Consumers on the queue, each with `parallelism` deliveries in flight at most: the dispatcher
+   * Deployment's replicas on a cluster (1 unless a ScaledObject scales it).
+   */
+  replicas: number;
+  /** replicas × parallelism: the most deliveries in flight now. */
+  inFlightBound: number;
 }
 
 export class Dispatcher {
@@ -56,7 +65,11 @@ export class Dispatcher {
   private readonly replySink: AmqpSink;
   private readonly deadLetterSink: AmqpSink;
   private channel: Channel | undefined;
-  private consumerTag: string | undefined;
+  /** Consumer tags on the current channel, one per replica. */
+  private consumerTags: string[] = [];
+  private replicas = 1;
+  /** Consumer changes, one at a time. */
+  private adjusting: Promise<void> = Promise.resolve();
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stats: DispatcherStats = {
@@ -66,11 +79,15 @@ export class Dispatcher {
     retries: 0,
     inFlight: 0,
     connected: false,
+    replicas: 1,
+    inFlightBound: 0,
   };
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: DispatcherOptions) {
     this.log = options.log ?? (() => undefined);
+    this.replicas = options.replicas ?? 1;
+    this.stats.replicas = this.replicas;
     this.connection = new ReconnectingConnection({
       url: options.amqpUrl,
       name: `${options.name} dispatcher`,
@@ -79,8 +96,9 @@ export class Dispatcher {
     });
     this.connection.on("disconnected", () => {
       this.channel = undefined;
-      this.consumerTag = undefined;
+      this.consumerTags = [];
       this.stats.connected = false;
+      this.stats.inFlightBound = 0;
       this.report();
     });
     this.replySink = new AmqpSink({
@@ -103,12 +121,27 @@ export class Dispatcher {
     return channel ? (await channel.checkQueue(this.options.queue)).messageCount : undefined;
   }
 
+  /**
+   * Runs `replicas` consumers of `parallelism` deliveries each, as KEDA scales the dispatcher
+   * Deployment on a cluster. A consumer let go finishes what it holds (its acks still go through
+   * the channel); RabbitMQ sends it nothing more.
+   */
+  setReplicas(replicas: number): Promise<void> {
+    this.replicas = replicas;
+    this.stats.replicas = replicas;
+    const channel = this.channel;
+    if (channel) void this.adjustOn(channel);
+    return this.adjusting;
+  }
+
   /** Stops taking deliveries, finishes the ones in flight, then closes. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    await this.adjusting;
     const channel = this.channel;
-    if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
+    if (channel)
+      for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     await this.replySink.close();
     await this.deadLetterSink.close();
@@ -138,28 +171,56 @@ export class Dispatcher {
     // prefetch of 100 would need that buffer too: messages held in memory, unacked, requeued with
     // the redelivered flag when the dispatcher stops. The visible difference: a cluster shows up to
     // 100 − parallelism more of a Trigger's messages as unacked and fewer as ready.
+    // One consumer per replica: RabbitMQ applies a prefetch to the consumers started after it, and
+    // quorum queues refuse a channel-wide (global) one, so a consumer's bound is fixed for life.
     await channel.prefetch(this.options.parallelism);
-    const { consumerTag } = await channel.consume(this.options.queue, (message) => {
-      if (!message) return; // consumer cancelled by the broker (queue deleted); reconnect logic takes over
-      const work = this.handle(channel, message).catch((err: Error) => {
-        // A bug must not take the process down with deliveries in flight; the message stays unacked.
-        this.log(`delivery failed unexpectedly: ${err.stack ?? err.message}`);
-      });
-      this.inFlight.add(work);
-      this.stats.inFlight = this.inFlight.size;
-      void work.finally(() => {
-        this.inFlight.delete(work);
-        this.stats.inFlight = this.inFlight.size;
-        this.report();
-      });
-    });
     this.channel = channel;
-    this.consumerTag = consumerTag;
+    this.consumerTags = [];
+    await this.adjustOn(channel);
     this.stats.connected = true;
     this.report();
     this.log(
-      `consuming ${this.options.queue} → ${this.options.subscriberUrl} (parallelism ${this.options.parallelism})`,
+      `consuming ${this.options.queue} → ${this.options.subscriberUrl} (parallelism ${this.options.parallelism} × ${this.replicas} replica(s))`,
     );
+  }
+
+  private adjustOn(channel: Channel): Promise<void> {
+    this.adjusting = this.adjusting.then(() =>
+      // A channel that fails meanwhile is consumed again from scratch (see `consume`).
+      this.adjust(channel).catch((err: Error) => this.log(`cannot scale: ${err.message}`)),
+    );
+    return this.adjusting;
+  }
+
+  /** Starts or cancels consumers on `channel` until there are `replicas`. */
+  private async adjust(channel: Channel): Promise<void> {
+    while (this.channel === channel && !channelGone(channel) && !this.stopping) {
+      if (this.consumerTags.length < this.replicas) {
+        const { consumerTag } = await channel.consume(this.options.queue, (message) => {
+          if (!message) return; // consumer cancelled by the broker (queue deleted); reconnect logic takes over
+          this.take(channel, message);
+        });
+        this.consumerTags.push(consumerTag);
+      } else if (this.consumerTags.length > this.replicas) {
+        await channel.cancel(this.consumerTags.pop()!);
+      } else break;
+    }
+    this.stats.inFlightBound = this.consumerTags.length * this.options.parallelism;
+    this.report();
+  }
+
+  private take(channel: Channel, message: ConsumeMessage): void {
+    const work = this.handle(channel, message).catch((err: Error) => {
+      // A bug must not take the process down with deliveries in flight; the message stays unacked.
+      this.log(`delivery failed unexpectedly: ${err.stack ?? err.message}`);
+    });
+    this.inFlight.add(work);
+    this.stats.inFlight = this.inFlight.size;
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      this.stats.inFlight = this.inFlight.size;
+      this.report();
+    });
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {

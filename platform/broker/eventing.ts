@@ -18,6 +18,7 @@ import {
   triggerDispatcherConfig,
   type DeadLetterDispatcherPlan,
 } from "./dispatcher-env.js";
+import type { DispatcherScaleEvent } from "./backlog-autoscaler.js";
 import { DispatcherRunner } from "./dispatcher-runner.js";
 import { pruneRemovedTriggers } from "./removed-triggers.js";
 import {
@@ -28,11 +29,19 @@ import {
   type TriggerPlan,
 } from "./topology.js";
 
+const SCALE_EVENTS_KEPT = 500;
+
 export interface EventingOptions {
   plan: TopologyPlan;
   config: Pick<
     PlatformConfig,
-    "amqpUrl" | "amqpUrlIsDefault" | "rabbitmqNodes" | "stateDir" | "distDir" | "instance"
+    | "amqpUrl"
+    | "amqpUrlIsDefault"
+    | "rabbitmqNodes"
+    | "stateDir"
+    | "distDir"
+    | "instance"
+    | "logScaleEvents"
   >;
   /** The largest CPU request of any Service or Trigger (serving/cpu-weight.ts). */
   largestCpuRequest: number;
@@ -67,6 +76,7 @@ export class Eventing {
   private connection: ReconnectingConnection | undefined;
   private channel: Channel | undefined;
   private readonly triggerDispatchers: TriggerDispatcher[] = [];
+  private readonly scaleEvents: DispatcherScaleEvent[] = [];
   private readonly deadLetterRunners: DeadLetterDispatcher[] = [];
 
   constructor(private readonly options: EventingOptions) {}
@@ -148,6 +158,12 @@ export class Eventing {
         logDir,
         log,
         nice: niceFor(trigger.trigger.cpuRequestMillis, largestCpuRequest),
+        onScale: (event) => {
+          this.scaleEvents.push(event);
+          if (this.scaleEvents.length > SCALE_EVENTS_KEPT) this.scaleEvents.shift();
+          if (config.logScaleEvents)
+            log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
+        },
         env: {
           ...baseEnv,
           METRICS_PORT: String(metricsPort),
@@ -176,6 +192,11 @@ export class Eventing {
       dispatcher.start();
       this.deadLetterRunners.push({ queue: sink.queue, sink: url, dispatcher });
     }
+  }
+
+  /** Recent changes of dispatcher replicas, oldest first. */
+  recentScaleEvents(): readonly DispatcherScaleEvent[] {
+    return this.scaleEvents;
   }
 
   dispatcher(trigger: string): DispatcherRunner | undefined {

@@ -79,11 +79,15 @@ spec: { broker: default, subscriber: { uri: "http://example.test/" } }
     });
   });
 
-  it("refuses more deliveries in flight than the subscriber Service takes", () => {
+  it("never more deliveries in flight than the subscriber Service takes, and says so", () => {
     const triggers = `  triggers: [{ type: rabbitmq, metadata: { mode: QueueLength, value: "20" } }]`;
-    expect(() => buildModel([...base, scaled(`  maxReplicaCount: 10\n${triggers}`)])).not.toThrow();
-    expect(() => buildModel([...base, scaled(`  maxReplicaCount: 11\n${triggers}`)])).toThrow(
-      /11 × parallelism 8 = 88 .*max-scale 4 × containerConcurrency 20 = 80/,
+    const within = buildModel([...base, scaled(`  maxReplicaCount: 10\n${triggers}`)]);
+    expect(within.triggers[0]!.backlog!.maxReplicas).toBe(10);
+    expect(within.warnings).toEqual([]);
+    const past = buildModel([...base, scaled(`  maxReplicaCount: 11\n${triggers}`)]);
+    expect(past.triggers[0]!.backlog!.maxReplicas).toBe(10);
+    expect(past.warnings.join("\n")).toMatch(
+      /11 × parallelism 8 = 88 .*max-scale 4 × containerConcurrency 20 = 80.*set maxReplicaCount to 10/,
     );
   });
 
@@ -104,7 +108,7 @@ spec: { broker: default, subscriber: { uri: "http://example.test/" } }
         ...base,
         scaled(`  triggers: [{ type: rabbitmq, metadata: { mode: MessageRate, value: "5" } }]`),
       ]),
-    ).toThrow(/t\.yaml: ScaledObject so: .*MessageRate: only QueueLength/);
+    ).toThrow(/t\.yaml: ScaledObject so: .*"MessageRate": only QueueLength/);
     expect(() =>
       buildModel([...base, scaled(`  triggers: [{ type: kafka, metadata: {} }]`)]),
     ).toThrow(/type rabbitmq/);

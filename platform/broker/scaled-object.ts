@@ -49,7 +49,9 @@ export function readScaledObject(
   const metadata = obj(rabbit.metadata);
   const mode = metadata.mode ?? (metadata.queueLength !== undefined ? "QueueLength" : undefined);
   if (mode !== undefined && mode !== "QueueLength")
-    throw new Error(`triggers[0].metadata.mode ${String(mode)}: only QueueLength runs locally`);
+    throw new Error(
+      `triggers[0].metadata.mode ${JSON.stringify(mode)}: only QueueLength runs locally`,
+    );
   const value = num(metadata.value ?? metadata.queueLength, "triggers[0].metadata.value", 0);
   const annotations = obj(meta.annotations);
   const paused =

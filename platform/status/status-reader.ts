@@ -82,6 +82,10 @@ export class StatusReader {
               pid: totals.pid ?? null,
               connected: totals.connected,
               inFlight: totals.inFlight,
+              // Backlog-driven delivery: consumers on the queue (KEDA's replicas) and their bound.
+              backlogDriven: t.plan.trigger.backlog !== undefined,
+              replicas: totals.replicas,
+              inFlightBound: totals.inFlightBound,
               retries: totals.retries,
               replies: totals.replies,
               restarts: totals.restarts,
