@@ -33,6 +33,12 @@ export async function observeLocal(
         queueDepth: triggers.length
           ? triggers.reduce((sum, t) => sum + (t.queueDepth ?? 0), 0)
           : undefined,
+        delivering: triggers.length
+          ? {
+              inFlight: triggers.reduce((sum, t) => sum + Number(t.dispatcher.inFlight ?? 0), 0),
+              bound: triggers.reduce((sum, t) => sum + Number(t.dispatcher.inFlightBound ?? 0), 0),
+            }
+          : undefined,
       };
     });
     const screen = renderView(`leveler observe (${statusBase})`, functions, events);

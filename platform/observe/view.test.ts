@@ -7,7 +7,15 @@ describe("observe view", () => {
       "t",
       [
         { name: "ingress", replicas: 1, ready: 1, desired: 1, inFlight: 3, queueDepth: undefined },
-        { name: "order", replicas: 2, ready: 1, desired: 2, inFlight: 7, queueDepth: 120 },
+        {
+          name: "order",
+          replicas: 2,
+          ready: 1,
+          desired: 2,
+          inFlight: 7,
+          queueDepth: 120,
+          delivering: { inFlight: 24, bound: 24 },
+        },
       ],
       [
         {
@@ -21,7 +29,9 @@ describe("observe view", () => {
       new Date("2026-11-25T10:00:02Z"),
     );
     const lines = screen.split("\n");
-    expect(lines.find((l) => l.startsWith("order"))).toMatch(/^order\s+2\s+1\s+2\s+7\s+120$/);
+    expect(lines.find((l) => l.startsWith("order"))).toMatch(
+      /^order\s+2\s+1\s+2\s+7\s+120\s+24\/24$/,
+    );
     expect(lines.find((l) => l.startsWith("ingress"))).toMatch(/-$/);
     expect(screen).toMatch(/10:00:01 {2}order +0 → 2 {2}activation/);
   });

@@ -1,6 +1,7 @@
 /**
  * The `leveler observe` screen, as a pure function of what was observed: one row per function
- * (replicas ready/desired, requests in flight, its trigger's queue depth), then the latest scale
+ * (replicas ready/desired, requests in flight, its trigger's queue depth, its dispatchers'
+ * deliveries in flight over their bound), then the latest scale
  * events. Shared by the local view and the cluster view.
  */
 export interface ObservedFunction {
@@ -10,6 +11,8 @@ export interface ObservedFunction {
   desired: number | undefined;
   inFlight: number | undefined;
   queueDepth: number | undefined;
+  /** Its Triggers' deliveries in flight and their current bound (replicas × parallelism). */
+  delivering?: { inFlight: number; bound: number } | undefined;
 }
 
 export interface ObservedScaleEvent {
@@ -28,7 +31,7 @@ export function renderView(
 ): string {
   const dash = (n: number | undefined) => (n === undefined ? "-" : String(n));
   const rows = [
-    ["FUNCTION", "REPLICAS", "READY", "DESIRED", "IN-FLIGHT", "QUEUE"],
+    ["FUNCTION", "REPLICAS", "READY", "DESIRED", "IN-FLIGHT", "QUEUE", "DELIVERING"],
     ...functions.map((f) => [
       f.name,
       String(f.replicas),
@@ -36,6 +39,7 @@ export function renderView(
       dash(f.desired),
       dash(f.inFlight),
       dash(f.queueDepth),
+      f.delivering ? `${f.delivering.inFlight}/${f.delivering.bound}` : "-",
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
