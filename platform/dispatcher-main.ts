@@ -63,7 +63,11 @@ const stopAutoscaler = config.backlog
   ? startBacklogAutoscaler({
       spec: config.backlog,
       target: dispatcherDeploymentName(config.name),
-      queueLength: () => dispatcher.queueDepth(),
+      // Ready plus unacked, as KEDA's rabbitmq scaler counts a queue over the management API.
+      queueLength: async () => {
+        const ready = await dispatcher.queueDepth();
+        return ready === undefined ? undefined : ready + dispatcher.unacked;
+      },
       setReplicas: (replicas) => dispatcher.setReplicas(replicas),
       onScale: (event) => {
         log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);

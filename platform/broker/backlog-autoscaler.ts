@@ -18,7 +18,7 @@ export interface BacklogAutoscalerOptions {
   spec: BacklogScaling;
   /** The Deployment's name, for scale events. */
   target: string;
-  /** Messages ready in the queue; undefined while it cannot be read (then nothing changes). */
+  /** Messages in the queue, ready and unacked; undefined while it cannot be read (nothing changes). */
   queueLength: () => Promise<number | undefined>;
   setReplicas: (replicas: number) => Promise<void>;
   onScale: (event: DispatcherScaleEvent) => void;

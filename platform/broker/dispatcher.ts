@@ -115,6 +115,11 @@ export class Dispatcher {
     await this.connection.start();
   }
 
+  /** Deliveries taken and not yet settled (RabbitMQ counts them as unacked). */
+  get unacked(): number {
+    return this.inFlight.size;
+  }
+
   /** Messages ready in the queue, as RabbitMQ counts them; undefined while not connected. */
   async queueDepth(): Promise<number | undefined> {
     const channel = this.channel;
