@@ -17,6 +17,8 @@ const EXTERNAL = [
   "autoscaler_actual_pods",
   "rabbitmq_detailed_queue_messages_ready",
   "rabbitmq_detailed_queue_messages",
+  "rabbitmq_detailed_queue_messages_unacked",
+  "kube_deployment_status_replicas",
 ];
 
 interface Panel {
@@ -116,7 +118,8 @@ describe("the Grafana dashboard (knative/grafana)", () => {
   it("parses, and has the four panels of the local dashboard", () => {
     expect(dashboard.uid).toBeTruthy();
     const series = dashboard.panels.filter((p) => p.type === "timeseries").map((p) => p.title);
-    expect(series).toEqual(["Ingress", "Processing", "Queue depth", "Replicas"]);
+    // The local dashboard's four, and the dispatchers KEDA scales (backlog-driven delivery).
+    expect(series).toEqual(["Ingress", "Processing", "Queue depth", "Replicas", "Dispatchers"]);
     expect(dashboard.templating.list.map((v) => v.name)).toEqual(["datasource", "namespace"]);
   });
 
