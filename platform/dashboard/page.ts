@@ -117,6 +117,7 @@ ${o.loginFailed ? `<div class="banner warn" role="alert">That link's token is no
     ${chart("consumers", "Processing", "events/s per consumer (1 s average)", "Each consumer's processing rate over the last minutes")}
     ${chart("queues", "Queue depth", "messages ready per Trigger", "Messages waiting in each Trigger's queue over the last minutes")}
     ${chart("replicas", "Replicas", "running per function, stacked", "Replicas running for each function over the last minutes, stacked, from and to zero")}
+    ${chart("delivering", "Deliveries", "in flight per Trigger, and their bound", "Each Trigger's deliveries in flight and their bound (dispatcher replicas × parallelism) over the last minutes")}
   </section>
 </main>
 <div class="visually-hidden" id="summary" role="status" aria-live="polite" aria-atomic="true"></div>

@@ -163,7 +163,13 @@ export class StatusReader {
     );
     const replicas: Record<string, number> = {};
     for (const s of serving.all()) replicas[s.name] = runningReplicas(s).length;
+    const delivering: Record<string, { inFlight: number; bound: number }> = {};
+    for (const t of eventing.triggers) {
+      const { inFlight, inFlightBound } = t.dispatcher.totals();
+      delivering[t.plan.trigger.name] = { inFlight, bound: inFlightBound };
+    }
     return {
+      delivering,
       accepted: total(this.ingress.accepted()),
       refused: this.ingress.refused(),
       processed,

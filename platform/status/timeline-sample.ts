@@ -12,6 +12,8 @@ export interface TimelineSample {
   /** Trigger name → messages ready in its queue (null: unknown, the broker is down). */
   queues: Record<string, number | null>;
   replicas: Record<string, number>;
+  /** Trigger name → its dispatcher's deliveries in flight and their bound (replicas × parallelism). */
+  delivering?: Record<string, { inFlight: number; bound: number }>;
   deadLetters: number | null;
   samplerRatio: number | null;
   brokerConnected: boolean;

@@ -20,6 +20,7 @@ export interface TimelineReading {
   deadLettered: number;
   queues: Record<string, number | null>;
   replicas: Record<string, number>;
+  delivering?: Record<string, { inFlight: number; bound: number }>;
   deadLetters: number | null;
   /** Undefined when not read this time: the last known value is carried forward. */
   samplerRatio?: number | null;
@@ -112,6 +113,7 @@ export class Timeline {
       consumers,
       queues: reading.queues,
       replicas: reading.replicas,
+      ...(reading.delivering ? { delivering: reading.delivering } : {}),
       deadLetters: reading.deadLetters,
       samplerRatio: this.samplerRatio,
       brokerConnected: reading.brokerConnected,

@@ -52,6 +52,12 @@ const charts = {
     format: formatCount,
     minMax: 2,
   }),
+  delivering: new LiveChart($("chart-delivering"), $("legend-delivering"), {
+    kind: "count",
+    color: colors,
+    format: formatCount,
+    minMax: 10,
+  }),
 };
 
 const WINDOW_KEY = "leveler.dashboard.window";
@@ -80,6 +86,17 @@ function render(): void {
   charts.consumers.update(consumers, range);
   charts.queues.update(queues, range);
   charts.replicas.update(replicas, range);
+  charts.delivering.update(
+    seriesOf(samples, (s) => {
+      const out: Record<string, number> = {};
+      for (const [name, d] of Object.entries(s.delivering ?? {})) {
+        out[name] = d.inFlight;
+        out[`${name} bound`] = d.bound;
+      }
+      return out;
+    }),
+    range,
+  );
 
   const now = {
     ingress: lastValues(ingress),
