@@ -40,7 +40,13 @@ import { buildPlan, openLoopRate, PlanError, type BenchPlan } from "./lib/plan.j
 import { rabbitmqPid, startPrivateRabbit } from "./lib/rabbitmq-node.js";
 import { OLD_SYSTEM, renderReport } from "./lib/report.js";
 import type { BenchResults } from "./lib/results.js";
-import { runSpike, type SpikePlan, type SpikeResult } from "./lib/spike.js";
+import {
+  compareSpikes,
+  fixedPaceManifests,
+  runSpike,
+  type SpikePlan,
+  type SpikeResult,
+} from "./lib/spike.js";
 import { monitoringVerdicts, summarise, targets } from "./lib/summary.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -149,13 +155,14 @@ const spikePlan: SpikePlan = quick
       burstSeconds: 10,
       scaleToZeroWaitS: 150,
     };
+// Per spike run; it runs twice (fixed pace, then backlog-driven).
 const spikeEvents =
   spikePlan.baselineRate * spikePlan.baselineSeconds +
   spikePlan.capacityPerConsumer *
     spikePlan.consumers *
     spikePlan.burstFactor *
     spikePlan.burstSeconds;
-const totalEvents = plan.events + (runSpikeScenario ? spikeEvents : 0);
+const totalEvents = plan.events + (runSpikeScenario ? 2 * spikeEvents : 0);
 
 const bars = new MultiBar(
   {
@@ -317,16 +324,31 @@ try {
       );
       spikeEnv[`LEVELER_${c.toUpperCase()}_WORK_SHAPE`] = "io";
     }
-    spike = await withPlatform(spikeEnv, "platform-spike.log", async (platform) => {
-      await platform.setSampling(0);
-      bar.update(done, { stage: "spike: waiting for consumers at zero" });
-      const result = await runSpike(platform, ledgers, spikePlan, progress("spike"));
-      done += spikeEvents;
-      log(
-        `spike: peak depth ${result.peakDepth}, drained ${result.drainS ?? "-"} s after the burst, processing CoV ${(result.aggregate.cov1s * 100).toFixed(1)}% (1 s), lost ${result.ledger.lost}, dup ${result.ledger.duplicates}`,
-      );
-      return result;
-    });
+    // Both ways in the same run: first at the fixed pace (every ScaledObject paused at one
+    // replica), then backlog-driven as shipped; the report's spike section is the latter.
+    const spikeOnce = (way: string, env: Record<string, string>) =>
+      withPlatform(env, `platform-spike-${way}.log`, async (platform) => {
+        await platform.setSampling(0);
+        bar.update(done, { stage: `spike (${way}): waiting for consumers at zero` });
+        const result = await runSpike(platform, ledgers, spikePlan, progress(`spike ${way}`));
+        done += spikeEvents;
+        log(
+          `spike (${way}): peak depth ${result.peakDepth}, drained ${result.drainS ?? "-"} s after the burst, processing CoV ${(result.aggregate.cov1s * 100).toFixed(1)}% (1 s), lost ${result.ledger.lost}, dup ${result.ledger.duplicates}`,
+        );
+        return result;
+      });
+    const fixedPace = fixedPaceManifests(ROOT);
+    let spikeFixed: SpikeResult;
+    try {
+      spikeFixed = await spikeOnce("fixed", { ...spikeEnv, LEVELER_MANIFESTS: fixedPace.dirs });
+    } finally {
+      fixedPace.remove();
+    }
+    spike = await spikeOnce("backlog", spikeEnv);
+    const comparison = compareSpikes(spikeFixed, spike);
+    writeFileSync(join(outDir, "spike-both-ways.md"), comparison);
+    writeFileSync(join(outDir, "spike-fixed.json"), JSON.stringify(spikeFixed, null, 1));
+    log(comparison);
   }
 } finally {
   bar.update(totalEvents, { stage: "writing the report" });

@@ -4,7 +4,12 @@
  * processing rate, each Trigger's queue depth and each function's replicas; from it come the
  * processing rate's steadiness while a backlog exists, the peak depth and the drain time.
  */
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parseAllDocuments, stringify } from "yaml";
+import { PAUSED_REPLICAS_ANNOTATION } from "../../platform/broker/scaled-object.js";
 import type { TimelineSample } from "../../platform/status/timeline.js";
 import type { Ledgers } from "./cells.js";
 import type { LedgerCounts } from "./id-ledger.js";
@@ -37,6 +42,8 @@ export interface ConsumerLeveling {
   /** From the burst's end until its queue was empty. */
   drainS: number | null;
   maxReplicas: number;
+  /** From the burst's end until its consumer was at zero replicas again after draining. */
+  backToZeroS: number | null;
 }
 
 export interface SpikeResult {
@@ -162,14 +169,22 @@ export function analyseSpike(
     const last = afterBurst.findLastIndex((s) => depth(s) > 0);
     const window =
       first < 0 ? [] : afterBurst.slice(first, last + 1).map((s) => s.consumers[name] ?? 0);
+    const drainS = drainedAt(depth);
+    const zero =
+      drainS === null
+        ? undefined
+        : samples.find(
+            (s) => s.t >= times.burstEnd + drainS * 1000 && (s.replicas[name] ?? 0) === 0,
+          );
     consumers[name] = {
       meanRate: mean(window),
       cov1s: coefficientOfVariation(regroup(window, 4)),
       cov250ms: coefficientOfVariation(window),
       backlogSeconds: backlog.length ? (backlog.at(-1)!.t - backlog[0]!.t) / 1000 : 0,
       peakDepth: Math.max(0, ...afterBurst.map(depth)),
-      drainS: drainedAt(depth),
+      drainS,
       maxReplicas: Math.max(0, ...samples.map((s) => s.replicas[name] ?? 0)),
+      backToZeroS: zero ? (zero.t - times.burstEnd) / 1000 : null,
     };
   }
   const first = afterBurst.findIndex((s) => total(s) > 0);
@@ -215,4 +230,92 @@ function mergeLoads(loads: readonly LoadFigures[]): LoadFigures {
       max: worst((l) => l.latencyMs.max),
     },
   };
+}
+
+/**
+ * The manifests as a temporary copy with every dispatcher's ScaledObject paused at one replica:
+ * the fixed pace, the same Services (same max-scale) and Triggers. `dirs` is for LEVELER_MANIFESTS.
+ */
+export function fixedPaceManifests(root: string): { dirs: string; remove(): void } {
+  const work = mkdtempSync(join(tmpdir(), "leveler-fixed-pace-"));
+  const dirs = ["knative", "rabbitmq-eventing"].map((d) => {
+    cpSync(join(root, d), join(work, d), { recursive: true });
+    return join(work, d);
+  });
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? files(join(dir, e.name))
+        : /\.ya?ml$/.test(e.name)
+          ? [join(dir, e.name)]
+          : [],
+    );
+  for (const file of dirs.flatMap(files)) {
+    const text = readFileSync(file, "utf8");
+    if (!text.includes("kind: ScaledObject")) continue;
+    const docs = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown>);
+    for (const doc of docs) {
+      if (doc?.kind !== "ScaledObject") continue;
+      const meta = doc.metadata as { annotations?: Record<string, string> };
+      meta.annotations = { ...meta.annotations, [PAUSED_REPLICAS_ANNOTATION]: "1" };
+    }
+    writeFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
+  }
+  return { dirs: dirs.join(","), remove: () => rmSync(work, { recursive: true, force: true }) };
+}
+
+export interface SpikeComparisonRow {
+  consumer: string;
+  way: "fixed pace" | "backlog-driven";
+  peakBacklog: number;
+  drainS: number | null;
+  replicasReached: number;
+  backToZeroS: number | null;
+}
+
+/** Per consumer, both ways side by side; lost and duplicates are per run (the ledger is per run). */
+export function compareSpikes(fixed: SpikeResult, backlog: SpikeResult): string {
+  const rows: SpikeComparisonRow[] = [];
+  for (const consumer of Object.keys(backlog.consumers))
+    for (const [way, run] of [
+      ["fixed pace", fixed],
+      ["backlog-driven", backlog],
+    ] as const) {
+      const c = run.consumers[consumer];
+      if (!c) continue;
+      rows.push({
+        consumer,
+        way,
+        peakBacklog: c.peakDepth,
+        drainS: c.drainS,
+        replicasReached: c.maxReplicas,
+        backToZeroS: c.backToZeroS,
+      });
+    }
+  const s = (n: number | null) => (n === null ? "-" : n.toFixed(1));
+  const ratio = (consumer: string) => {
+    const f = fixed.consumers[consumer]?.drainS;
+    const b = backlog.consumers[consumer]?.drainS;
+    return f && b ? `${(f / b).toFixed(1)}×` : "-";
+  };
+  const table = rows.map(
+    (r) =>
+      `| ${r.consumer} | ${r.way} | ${r.peakBacklog} | ${s(r.drainS)} | ${r.way === "backlog-driven" ? ratio(r.consumer) : ""} | ${r.replicasReached} | ${s(r.backToZeroS)} |`,
+  );
+  const ledger = (name: string, r: SpikeResult) =>
+    `${name}: ${r.ledger.accepted} accepted, ${r.ledger.lost} lost, ${r.ledger.duplicates} duplicates; all queues drained ${s(r.drainS)} s after the burst`;
+  return [
+    "## The spike both ways: fixed pace and backlog-driven delivery",
+    "",
+    "The same burst, the same Services (same max-scale); fixed pace = every dispatcher's",
+    `ScaledObject annotated \`${PAUSED_REPLICAS_ANNOTATION}: "1"\`. Times are seconds after the burst ended.`,
+    "",
+    "| consumer | way | peak backlog | drain s | faster | replicas reached | back to zero s |",
+    "|---|---|---:|---:|---:|---:|---:|",
+    ...table,
+    "",
+    `- ${ledger("fixed pace", fixed)}`,
+    `- ${ledger("backlog-driven", backlog)}`,
+    "",
+  ].join("\n");
 }
