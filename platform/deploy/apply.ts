@@ -47,6 +47,9 @@ const KIND_ORDER = [
   "Binding",
   "Broker",
   "Trigger",
+  // KEDA's login, then what scales each Trigger's dispatcher (it waits for the Deployment).
+  "TriggerAuthentication",
+  "ScaledObject",
   "SinkBinding",
   "Service",
 ];
@@ -60,6 +63,8 @@ const PROVIDER: Record<string, string> = {
   "sources.knative.dev": "Knative Eventing",
   "rabbitmq.com/RabbitmqCluster": "the RabbitMQ cluster operator",
   "rabbitmq.com": "the RabbitMQ messaging topology operator",
+  // ScaledObject, TriggerAuthentication: backlog-driven delivery.
+  "keda.sh": "KEDA v2",
 };
 
 export function applyOrder(docs: readonly SourcedDoc[]): SourcedDoc[] {
