@@ -181,7 +181,10 @@ export class Dispatcher {
     await channel.prefetch(this.options.parallelism);
     this.channel = channel;
     this.consumerTags = [];
-    await this.adjustOn(channel);
+    // Unlike a later change of replicas, a failure here fails the setup: the connection retries.
+    const first = this.adjusting.then(() => this.adjust(channel));
+    this.adjusting = first.catch(() => undefined);
+    await first;
     this.stats.connected = true;
     this.report();
     this.log(
