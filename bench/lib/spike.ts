@@ -109,14 +109,14 @@ export async function runSpike(
       (await platform.timeline(Date.now() - 1000)).at(-1)?.queues ?? {},
     ).reduce<number>((a, b) => a + (b ?? 1), 0);
     if (
-      (depth === 0 && ledger.processed >= ledger.accepted - plan.baselineRate) ||
+      (depth === 0 && ledger.acceptedProcessed >= ledger.accepted - plan.baselineRate) ||
       quiet.length >= 600
     )
       break;
   }
   phases.push({ name: "quiet", load: mergeLoads(quiet) });
   const drainDeadline = Date.now() + 30_000;
-  while (ledger.processed < ledger.accepted && Date.now() < drainDeadline) await sleep(50);
+  while (ledger.acceptedProcessed < ledger.accepted && Date.now() < drainDeadline) await sleep(50);
 
   let scaledToZeroS: number | null = null;
   if (plan.scaleToZeroWaitS > 0) {
