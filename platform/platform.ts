@@ -29,6 +29,10 @@ import { childEnv } from "./serving/child-env.js";
 import { ensureStateDir } from "./state-dir.js";
 import { prepareLocalTelemetry } from "./telemetry/local-switch.js";
 
+/** How old a reading `GET /api/status` may report (counts, queue depths), and its sampler ratio. */
+const STATUS_MAX_AGE_MS = 200;
+const RATIO_MAX_AGE_MS = 1000;
+
 export interface PlatformOptions {
   config: PlatformConfig;
   /** Environment handed to every function and dispatcher (defaults to this process's). */
@@ -39,7 +43,7 @@ export interface PlatformOptions {
 export class Platform {
   readonly manifests: Manifests;
   readonly plan: TopologyPlan;
-  /** The last few minutes, sampled every 250 ms: for the dashboard and `GET /api/timeline`. */
+  /** The last few minutes (every 250 ms while watched): the dashboard, `GET /api/timeline`, status. */
   readonly timeline: Timeline;
   private readonly eventing: Eventing;
   private readonly serving: LocalServing;
@@ -129,8 +133,13 @@ export class Platform {
     return this.stopping;
   }
 
-  status(): Promise<PlatformStatus> {
-    return this.reader.status();
+  /**
+   * Built from the timeline's latest reading when it is fresh enough (while someone watches the
+   * timeline it is), else from one taken now and kept as a sample: never a second scrape.
+   */
+  async status(): Promise<PlatformStatus> {
+    const { reading, sampler } = await this.timeline.current(STATUS_MAX_AGE_MS, RATIO_MAX_AGE_MS);
+    return this.reader.status(reading, sampler);
   }
 
   /** What the replica gauges report, synchronously. */

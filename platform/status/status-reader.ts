@@ -1,7 +1,8 @@
 /**
- * Reads the running platform for its three reports: the status document (`GET /api/status`),
- * the timeline's readings (every 250 ms) and the replica gauges (`GET /metrics`). It only reads:
- * dispatcher totals, queue depths, replica states, and the ingress's and every process's metrics.
+ * Reads the running platform for its three reports: the timeline's readings (timeline.ts), the
+ * status document (`GET /api/status`, built from the latest reading and what the platform holds in
+ * memory) and the replica gauges (`GET /metrics`). It only reads: dispatcher totals, queue depths,
+ * replica states, and the ingress's and every process's metrics.
  */
 import { redact } from "../../lib/amqp-connection.js";
 import type { Eventing } from "../broker/eventing.js";
@@ -12,6 +13,7 @@ import { samplerStatus } from "../telemetry/sampler-status.js";
 import { sumCounts, total } from "./counts.js";
 import { IngressCounters } from "./ingress-counters.js";
 import type { FunctionGauge } from "./platform-metrics.js";
+import type { SamplerStatus } from "../telemetry/sampler-status.js";
 import type { EventCounts, PlatformStatus } from "./status-document.js";
 import type { TimelineReading } from "./timeline.js";
 
@@ -27,10 +29,10 @@ export class StatusReader {
 
   constructor(private readonly options: StatusReaderOptions) {}
 
-  async status(): Promise<PlatformStatus> {
+  /** The status document from a timeline reading (Timeline.current) and the platform's own state. */
+  status(reading: TimelineReading, sampler: SamplerStatus | undefined): PlatformStatus {
     const { plan, eventing, serving } = this.options;
-    await this.ingress.scrape(serving.publicServices());
-    const accepted = this.ingress.accepted();
+    const accepted = reading.acceptedByType;
     const totals = eventing.triggers.map((t) => t.dispatcher.totals());
     const processed = sumCounts(totals.map((t) => t.processed));
     const deadLettered = sumCounts(totals.map((t) => t.deadLettered));
@@ -59,47 +61,43 @@ export class StatusReader {
         exchange: b.exchange,
         deadLetterQueue: b.deadLetterQueue,
       })),
-      telemetry: await samplerStatus(this.metricsUrls()),
+      telemetry: sampler ?? { samplerRatio: null, applied: {} },
       events: {
         accepted: total(accepted),
         processed: total(processed),
         deadLettered: total(deadLettered),
         byType,
       },
-      triggers: await Promise.all(
-        eventing.triggers.map(async (t) => {
-          const totals = t.dispatcher.totals();
-          return {
-            name: t.plan.trigger.name,
-            broker: t.plan.trigger.broker,
-            filter: t.plan.trigger.filter,
-            subscriber: t.subscriberUrl,
-            queue: t.plan.queue,
-            queueDepth: await eventing.queueDepth(t.plan.queue),
-            parallelism: t.plan.trigger.parallelism,
-            dispatcher: {
-              metricsUrl: t.metricsUrl,
-              pid: totals.pid ?? null,
-              connected: totals.connected,
-              inFlight: totals.inFlight,
-              // Backlog-driven delivery: consumers on the queue (KEDA's replicas) and their bound.
-              backlogDriven: t.plan.trigger.backlog !== undefined,
-              replicas: totals.replicas,
-              inFlightBound: totals.inFlightBound,
-              retries: totals.retries,
-              replies: totals.replies,
-              restarts: totals.restarts,
-            },
-          };
-        }),
-      ),
-      deadLetterQueues: await Promise.all(
-        eventing.deadLetterQueueNames().map(async (queue) => ({
-          queue,
-          depth: await eventing.queueDepth(queue),
-          sink: eventing.deadLetterDispatchers.find((d) => d.queue === queue)?.sink ?? null,
-        })),
-      ),
+      triggers: eventing.triggers.map((t) => {
+        const totals = t.dispatcher.totals();
+        return {
+          name: t.plan.trigger.name,
+          broker: t.plan.trigger.broker,
+          filter: t.plan.trigger.filter,
+          subscriber: t.subscriberUrl,
+          queue: t.plan.queue,
+          queueDepth: reading.queues[t.plan.trigger.name] ?? null,
+          parallelism: t.plan.trigger.parallelism,
+          dispatcher: {
+            metricsUrl: t.metricsUrl,
+            pid: totals.pid ?? null,
+            connected: totals.connected,
+            inFlight: totals.inFlight,
+            // Backlog-driven delivery: consumers on the queue (KEDA's replicas) and their bound.
+            backlogDriven: t.plan.trigger.backlog !== undefined,
+            replicas: totals.replicas,
+            inFlightBound: totals.inFlightBound,
+            retries: totals.retries,
+            replies: totals.replies,
+            restarts: totals.restarts,
+          },
+        };
+      }),
+      deadLetterQueues: eventing.deadLetterQueueNames().map((queue) => ({
+        queue,
+        depth: reading.deadLetterQueues[queue] ?? null,
+        sink: eventing.deadLetterDispatchers.find((d) => d.queue === queue)?.sink ?? null,
+      })),
       functions: serving.all().map((s) => ({
         name: s.name,
         url: s.front.url,
@@ -155,12 +153,15 @@ export class StatusReader {
       processed[subscriber] = (processed[subscriber] ?? 0) + total(totals.processed);
       deadLettered += total(totals.deadLettered);
     }
+    const [queueDepths, dlqDepths, sampler] = await Promise.all([
+      Promise.all(eventing.triggers.map((t) => eventing.queueDepth(t.plan.queue))),
+      Promise.all(eventing.deadLetterQueueNames().map((q) => eventing.queueDepth(q))),
+      withRatio ? samplerStatus(this.metricsUrls()) : undefined,
+    ]);
     const queues: Record<string, number | null> = {};
-    for (const t of eventing.triggers)
-      queues[t.plan.trigger.name] = await eventing.queueDepth(t.plan.queue);
-    const dlq = await Promise.all(
-      eventing.deadLetterQueueNames().map((q) => eventing.queueDepth(q)),
-    );
+    eventing.triggers.forEach((t, i) => (queues[t.plan.trigger.name] = queueDepths[i] ?? null));
+    const deadLetterQueues: Record<string, number | null> = {};
+    eventing.deadLetterQueueNames().forEach((q, i) => (deadLetterQueues[q] = dlqDepths[i] ?? null));
     const replicas: Record<string, number> = {};
     for (const s of serving.all()) replicas[s.name] = runningReplicas(s).length;
     const delivering: Record<string, { inFlight: number; bound: number }> = {};
@@ -168,18 +169,19 @@ export class StatusReader {
       const { inFlight, inFlightBound } = t.dispatcher.totals();
       delivering[t.plan.trigger.name] = { inFlight, bound: inFlightBound };
     }
+    const acceptedByType = this.ingress.accepted();
     return {
       delivering,
-      accepted: total(this.ingress.accepted()),
+      accepted: total(acceptedByType),
+      acceptedByType,
       refused: this.ingress.refused(),
       processed,
       deadLettered,
       queues,
       replicas,
-      deadLetters: dlq.includes(null) ? null : total(dlq as number[]),
-      ...(withRatio
-        ? { samplerRatio: (await samplerStatus(this.metricsUrls())).samplerRatio }
-        : {}),
+      deadLetters: dlqDepths.includes(null) ? null : total(dlqDepths as number[]),
+      deadLetterQueues,
+      ...(sampler ? { sampler } : {}),
       brokerConnected: eventing.isConnected,
     };
   }

@@ -1,14 +1,21 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { rate, Timeline, type TimelineReading } from "./timeline.js";
+
+const sampler = (samplerRatio: number | null) => ({
+  samplerRatio,
+  applied: samplerRatio === null ? {} : { [String(samplerRatio)]: 1 },
+});
 
 const reading = (over: Partial<TimelineReading> = {}): TimelineReading => ({
   accepted: 0,
+  acceptedByType: {},
   refused: 0,
   processed: { order: 0 },
   deadLettered: 0,
   queues: { order: 0 },
   replicas: { order: 0 },
   deadLetters: 0,
+  deadLetterQueues: {},
   brokerConnected: true,
   ...over,
 });
@@ -36,9 +43,9 @@ describe("Timeline", () => {
 
   it("carries the last sampler ratio forward between reads of it", () => {
     const timeline = new Timeline(() => Promise.reject(new Error("unused")));
-    timeline.record(0, reading({ samplerRatio: 0.1 }));
+    timeline.record(0, reading({ sampler: sampler(0.1) }));
     expect(timeline.record(250, reading())!.samplerRatio).toBe(0.1);
-    expect(timeline.record(500, reading({ samplerRatio: null }))!.samplerRatio).toBeNull();
+    expect(timeline.record(500, reading({ sampler: sampler(null) }))!.samplerRatio).toBeNull();
   });
 
   it("keeps only the window and answers since(t) with newer samples, oldest first", () => {
@@ -70,18 +77,77 @@ describe("Timeline", () => {
       async (withRatio) => {
         calls++;
         if (calls === 2) await slow;
-        return reading({ accepted: calls * 10, ...(withRatio ? { samplerRatio: 1 } : {}) });
+        return reading({ accepted: calls * 10, ...(withRatio ? { sampler: sampler(1) } : {}) });
       },
       { now: () => (now += 500), ratioEvery: 2 },
     );
     await timeline.tick();
     const second = timeline.tick();
-    await timeline.tick(); // skipped: the second reading is still running
+    const third = timeline.tick(); // shares the second reading, which is still running
     release();
+    await third;
     await second;
     expect(calls).toBe(2);
     expect(timeline.since(0)).toHaveLength(1);
     expect(timeline.since(0)[0]!.samplerRatio).toBe(1); // read on the first call, carried to the second
+  });
+});
+
+describe("Timeline sampling", () => {
+  afterEach(() => vi.useRealTimers());
+
+  const counting = () => {
+    const reads: boolean[] = [];
+    const timeline = new Timeline(
+      (withRatio) => {
+        reads.push(withRatio);
+        return Promise.resolve(reading({ accepted: reads.length }));
+      },
+      { intervalMs: 250, idleIntervalMs: 5000, watchLeaseMs: 2000 },
+    );
+    return { reads, timeline };
+  };
+
+  it("reads every interval while someone reads the samples, and seldom once nobody has for the lease", async () => {
+    vi.useFakeTimers();
+    const { reads, timeline } = counting();
+    timeline.start();
+    await vi.advanceTimersByTimeAsync(10_000); // nobody watches: the first reading, then one per 5 s
+    expect(reads).toHaveLength(3);
+    timeline.since(0); // someone looks: a reading at once, then every 250 ms
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(reads.length).toBeGreaterThanOrEqual(3 + 4);
+    const watching = reads.length;
+    await vi.advanceTimersByTimeAsync(11_000); // the lease ran out after 2 s
+    expect(reads.length).toBeLessThanOrEqual(watching + 8 + 2);
+    expect(timeline.watched).toBe(false);
+    timeline.stop();
+  });
+
+  it("answers status from a fresh reading, and takes one (with the sampler ratio) when the last is stale", async () => {
+    let now = 0;
+    const reads: boolean[] = [];
+    const timeline = new Timeline(
+      (withRatio) => {
+        reads.push(withRatio);
+        return Promise.resolve(
+          reading({ accepted: reads.length, ...(withRatio ? { sampler: sampler(0.5) } : {}) }),
+        );
+      },
+      { now: () => now, ratioEvery: 100 },
+    );
+    const first = await timeline.current(200, 1000);
+    expect(reads).toEqual([true]);
+    expect(first.sampler?.samplerRatio).toBe(0.5);
+    now = 150;
+    expect((await timeline.current(200, 1000)).reading.accepted).toBe(1); // no new reading
+    now = 500;
+    expect((await timeline.current(200, 1000)).reading.accepted).toBe(2); // stale counts
+    expect(reads).toEqual([true, false]);
+    now = 2000;
+    await timeline.current(200, 1000); // stale ratio
+    expect(reads).toEqual([true, false, true]);
+    expect(timeline.since(0).map((s) => s.t)).toEqual([500, 2000]); // status readings are samples too
   });
 });
 
