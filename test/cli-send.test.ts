@@ -78,7 +78,7 @@ describe("leveler send", () => {
     expect(r.code).toBe(0);
     const lines = r.out.split("\n");
     expect(lines.find((l) => l.startsWith("report"))).toMatch(
-      /^report\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/,
+      /^report\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\/\d+$/,
     );
     expect(r.out).toMatch(/ {2}report +0 → [1-9]/);
   }, 60_000);

@@ -99,9 +99,13 @@ describe("leveler new: a scaffold in a copy of the project", () => {
     expect(service).toContain("K_DEAD_LETTER_SINK");
     const manifests = loadManifests([join(dir, "knative"), join(dir, "rabbitmq-eventing")], dir);
     expect(manifests.services.some((s) => s.name === name)).toBe(true);
-    expect(manifests.triggers.find((t) => t.name === name)?.filter).toEqual({
-      type: request.type,
-    });
+    const trigger = manifests.triggers.find((t) => t.name === name);
+    expect(trigger?.filter).toEqual({ type: request.type });
+    // Its dispatcher's ScaledObject came along, renamed: it delivers backlog-driven as the template.
+    expect(trigger?.backlog).toBeDefined();
+    expect(readFileSync(join(dir, `knative/triggers/${name}.yaml`), "utf8")).toContain(
+      `name: ${name}-dispatcher`,
+    );
     const problems = checkManifests({
       docs: loadKustomization(join(dir, "knative"), dir),
       eventTypes: readdirSync(join(dir, "functions/events/schemas")).map((f) => f.slice(0, -5)),

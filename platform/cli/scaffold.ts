@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { parseDocument } from "yaml";
+import { parseAllDocuments, parseDocument, type Document } from "yaml";
 import { checkManifests } from "../deploy/checks.js";
 import { listFunctions } from "../deploy/deploy.js";
 import { loadKustomization } from "../deploy/render.js";
@@ -89,7 +89,10 @@ function templateConsumer(root: string, shape: string): Template {
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith(".yaml")) continue;
     const trigger = readFileSync(join(dir, file), "utf8");
-    const doc = parseDocument(trigger).toJS() as {
+    // A Trigger's file may also hold its dispatcher's ScaledObject (backlog-driven delivery).
+    const doc = parseAllDocuments(trigger)
+      .map((d) => d.toJS() as { kind?: string })
+      .find((d) => d.kind === "Trigger") as {
       spec?: {
         filter?: { attributes?: { type?: string } };
         subscriber?: { ref?: { name?: string } };
@@ -109,14 +112,37 @@ function templateConsumer(root: string, shape: string): Template {
 }
 
 function derive(text: string, from: Template, to: ScaffoldRequest, kind: "service" | "trigger") {
-  const doc = parseDocument(text);
-  doc.setIn(["metadata", "name"], to.name);
-  if (kind === "service") {
-    doc.setIn(["spec", "template", "spec", "containers", 0, "name"], to.name);
-    doc.setIn(["spec", "template", "spec", "containers", 0, "image"], `leveler/${to.name}`);
-  } else {
-    doc.setIn(["spec", "filter", "attributes", "type"], to.type);
-    doc.setIn(["spec", "subscriber", "ref", "name"], to.name);
+  if (kind === "service") return renamed(parseDocument(text), from, to).toString({ lineWidth: 0 });
+  // The Trigger, and its dispatcher's ScaledObject when the template delivers backlog-driven.
+  return parseAllDocuments(text)
+    .map((doc) => renamed(doc as Document, from, to).toString({ lineWidth: 0 }))
+    .join("---\n");
+}
+
+function renamed(doc: Document, from: Template, to: ScaffoldRequest): Document {
+  switch (doc.get("kind")) {
+    case "Service":
+      doc.setIn(["metadata", "name"], to.name);
+      doc.setIn(["spec", "template", "spec", "containers", 0, "name"], to.name);
+      doc.setIn(["spec", "template", "spec", "containers", 0, "image"], `leveler/${to.name}`);
+      break;
+    case "Trigger":
+      doc.setIn(["metadata", "name"], to.name);
+      doc.setIn(["spec", "filter", "attributes", "type"], to.type);
+      doc.setIn(["spec", "subscriber", "ref", "name"], to.name);
+      break;
+    case "ScaledObject": {
+      // eventing-rabbitmq names a Trigger's dispatcher Deployment <trigger>-dispatcher.
+      doc.setIn(["metadata", "name"], `${to.name}-dispatcher`);
+      doc.setIn(["spec", "scaleTargetRef", "name"], `${to.name}-dispatcher`);
+      const queue = doc.getIn(["spec", "triggers", 0, "metadata", "queueName"]);
+      if (typeof queue === "string")
+        doc.setIn(
+          ["spec", "triggers", 0, "metadata", "queueName"],
+          queue.replace(new RegExp(`\\b${from.name}\\b`, "g"), to.name),
+        );
+      break;
+    }
   }
   if (doc.commentBefore)
     doc.commentBefore = wrap(
@@ -124,7 +150,7 @@ function derive(text: string, from: Template, to: ScaffoldRequest, kind: "servic
         .replaceAll(from.type, to.type)
         .replace(new RegExp(`\\b${from.name}\\b`, "g"), to.name),
     );
-  return doc.toString({ lineWidth: 0 });
+  return doc;
 }
 
 /** A YAML comment's text as one paragraph, rewrapped to fit 100 columns with its `# `. */
