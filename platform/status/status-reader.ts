@@ -153,11 +153,18 @@ export class StatusReader {
       processed[subscriber] = (processed[subscriber] ?? 0) + total(totals.processed);
       deadLettered += total(totals.deadLettered);
     }
-    const [queueDepths, dlqDepths, sampler] = await Promise.all([
+    const connectedBefore = eventing.isConnected;
+    const [depthsRead, dlqDepthsRead, sampler] = await Promise.all([
       Promise.all(eventing.triggers.map((t) => eventing.queueDepth(t.plan.queue))),
       Promise.all(eventing.deadLetterQueueNames().map((q) => eventing.queueDepth(q))),
       withRatio ? samplerStatus(this.metricsUrls()) : undefined,
     ]);
+    // One reading, one state of the broker: a connection lost while the depths were read makes
+    // them unknown, not a count from before the outage beside "RabbitMQ is down".
+    const brokerConnected = connectedBefore && eventing.isConnected;
+    const unknown = (depths: (number | null)[]) => depths.map((d) => (brokerConnected ? d : null));
+    const queueDepths = unknown(depthsRead);
+    const dlqDepths = unknown(dlqDepthsRead);
     const queues: Record<string, number | null> = {};
     eventing.triggers.forEach((t, i) => (queues[t.plan.trigger.name] = queueDepths[i] ?? null));
     const deadLetterQueues: Record<string, number | null> = {};
@@ -182,7 +189,7 @@ export class StatusReader {
       deadLetters: dlqDepths.includes(null) ? null : total(dlqDepths as number[]),
       deadLetterQueues,
       ...(sampler ? { sampler } : {}),
-      brokerConnected: eventing.isConnected,
+      brokerConnected,
     };
   }
 
