@@ -21,7 +21,6 @@ import { parseAllDocuments, stringify } from "yaml";
 import { ReconnectingConnection } from "../lib/amqp-connection.js";
 import { readPlatformConfig } from "../platform/config.js";
 import { Platform } from "../platform/platform.js";
-import { freePort } from "../platform/ports.js";
 import { ensureControlToken } from "../platform/control-token.js";
 import { startStatusServer } from "../platform/status-server.js";
 import type { PlatformStatus } from "../platform/status/status-document.js";
@@ -85,14 +84,14 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     options.edit?.(doc);
   });
 
-  const ingressPort = await freePort();
   const env: Record<string, string | undefined> = {
     ...process.env,
     LEVELER_INSTANCE: instance,
     LEVELER_STATE_DIR: join(work, "state"),
     LEVELER_MANIFESTS: `${join(work, "knative")},${join(work, "rabbitmq-eventing")}`,
     LEVELER_DIST: join(ROOT, "dist"),
-    INGRESS_PORT: String(ingressPort),
+    // The front binds a port the kernel picks, so nothing can take it between picking and binding.
+    INGRESS_PORT: "0",
     ...options.env,
   };
   const config = readPlatformConfig(env, work);
@@ -135,7 +134,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
 
   return {
     platform,
-    ingressUrl: `http://127.0.0.1:${ingressPort}`,
+    ingressUrl: platform.ingressUrl!,
     statusUrl: `http://127.0.0.1:${status.port}/api/status`,
     token,
     amqpUrl: platform.amqpUrl,
