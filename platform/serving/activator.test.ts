@@ -1,5 +1,5 @@
 /** The activator performs its choice over real HTTP, in and out of the request path. */
-import { createServer, type Server } from "node:http";
+import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Activator } from "./activator.js";
@@ -11,7 +11,12 @@ describe("activator (real HTTP)", () => {
 
   beforeAll(async () => {
     for (const id of ["r0", "r1"]) {
-      const server = createServer((_req, res) => res.end(id));
+      // Answers its id, and how the request reached it: a proxy that parses HTTP sends header
+      // names in lower case, a spliced connection carries the client's bytes as they were.
+      const server = createServer((req, res) => {
+        const spliced = req.rawHeaders.includes("X-Case-Probe");
+        res.end(`${id} ${spliced ? "spliced" : "proxied"}`);
+      });
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       replicas.push(server);
     }
@@ -32,8 +37,27 @@ describe("activator (real HTTP)", () => {
 
   const send = async () => {
     const r = await fetch(activator.url);
-    return [r.status, await r.text()] as const;
+    return [r.status, (await r.text()).split(" ")[0]] as const;
   };
+  /** One request on `agent`'s connection, with a header whose case tells splice from proxy. */
+  const sendOn = (agent: Agent) =>
+    new Promise<{ status: number; body: string; connection: string | undefined }>(
+      (resolve, reject) => {
+        const req = request(
+          activator.url,
+          { agent, headers: { "X-Case-Probe": "1" } },
+          (res) => {
+            let body = "";
+            res.on("data", (c: Buffer) => (body += c.toString()));
+            res.on("end", () =>
+              resolve({ status: res.statusCode!, body, connection: res.headers.connection }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      },
+    );
   const endpoints = () =>
     replicas.map((s, i) => ({
       id: `r${i}`,
@@ -59,12 +83,35 @@ describe("activator (real HTTP)", () => {
     expect(got).toEqual(["r0", "r0", "r0", "r0"]);
   });
 
-  it("out of the path the replicas take turns", async () => {
+  it("out of the path a connection goes to a replica of its own, its bytes untouched", async () => {
     activator.setActivatorInPath(false);
-    const got = [];
-    for (let i = 0; i < 4; i++) got.push((await send())[1]);
-    expect(new Set(got)).toEqual(new Set(["r0", "r1"]));
-    expect(got[0]).not.toBe(got[1]);
-    expect(got[1]).not.toBe(got[2]);
+    // containerConcurrency 1: each replica takes one connection; requests on it stay with it.
+    const a = new Agent({ keepAlive: true, maxSockets: 1 });
+    const b = new Agent({ keepAlive: true, maxSockets: 1 });
+    const first = await sendOn(a);
+    const second = await sendOn(b);
+    expect(first.body).toMatch(/^r\d spliced$/);
+    expect(second.body).toMatch(/^r\d spliced$/);
+    expect(first.body).not.toBe(second.body);
+    expect((await sendOn(a)).body).toBe(first.body);
+
+    // Both slots are taken by live connections: a third is served over HTTP and waits for one.
+    const c = new Agent({ keepAlive: true, maxSockets: 1 });
+    const third = sendOn(c);
+    await expect.poll(() => activator.waiting).toBe(1);
+    a.destroy();
+    const answer = await third;
+    expect(answer.body).toBe(`${first.body.split(" ")[0]} proxied`);
+    // A slot is free again, so that connection is closed for the next request to be spliced.
+    expect(answer.connection).toBe("close");
+    expect((await sendOn(c)).body).toBe(`${first.body.split(" ")[0]} spliced`);
+    b.destroy();
+    c.destroy();
+  });
+
+  it("back in the path, new connections are served over HTTP", async () => {
+    activator.setActivatorInPath(true);
+    const agent = new Agent({ keepAlive: false });
+    expect((await sendOn(agent)).body).toMatch(/^r\d proxied$/);
   });
 });

@@ -6,6 +6,15 @@
  * turn with only the queue-proxy's per-replica bound. A request held with no ready replica asks
  * the autoscaler for one. It also counts requests in flight, which is the concurrency the
  * autoscaler scales on (the queue-proxy's job in Knative).
+ *
+ * Out of the path it stays out of the bytes too: a new connection goes straight to a ready replica
+ * with room (fewest connections first), spliced at L4 as the TCP front does, so a warm replica is
+ * reached without parsing HTTP here, the way Knative routes past the activator (`target-burst-
+ * capacity: "0"`). A spliced connection takes one of the replica's containerConcurrency slots for
+ * as long as it lives (it carries one request at a time), so the bound holds without reading the
+ * requests; connections that find every replica full, and every connection while the activator is
+ * in the path, are served over HTTP as above. The difference from a cluster: there Kourier balances
+ * requests across the pods, here connections are (README, "Local and cluster").
  */
 import {
   Agent,
@@ -15,7 +24,7 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, createServer as createTcpServer, type Socket } from "node:net";
 import { chooseRoute, type Choice } from "./activator-choice.js";
 import { ConcurrencyMeter } from "./concurrency.js";
 import { frontUrl, type Endpoint, type Front } from "./endpoints.js";
@@ -30,6 +39,11 @@ export interface ActivatorOptions {
   log?: (line: string) => void;
 }
 
+/** A ready replica as the activator tracks it: `inFlight` counts HTTP requests and spliced connections. */
+interface Replica extends Endpoint {
+  spliced: number;
+}
+
 interface Waiting {
   req: IncomingMessage;
   res: ServerResponse;
@@ -38,29 +52,36 @@ interface Waiting {
 }
 
 export class Activator implements Front {
-  private endpoints: Endpoint[] = [];
+  private endpoints: Replica[] = [];
   private readonly queue: Waiting[] = [];
   private readonly meter = new ConcurrencyMeter();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  private server: Server | undefined;
+  private server: ReturnType<typeof createTcpServer> | undefined;
+  /** The HTTP side: never listens; the TCP server hands it the connections it does not splice. */
+  private readonly http: Server;
+  /** Every socket this front holds (accepted, and spliced upstreams), for close(). */
+  private readonly sockets = new Set<Socket>();
   private boundPort = 0;
   private inPath = true;
   private cursor = 0;
 
   private boundHost = "127.0.0.1";
 
-  constructor(private readonly options: ActivatorOptions) {}
+  constructor(private readonly options: ActivatorOptions) {
+    this.http = createServer((req, res) => this.handle(req, res));
+    this.http.keepAliveTimeout = 65_000;
+  }
 
   async listen(port = 0, host = "127.0.0.1"): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 65_000;
+    const server = createTcpServer({ noDelay: true }, (socket) => this.accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, host, () => resolve());
     });
     this.server = server;
     this.boundHost = host;
-    this.boundPort = (server.address() as AddressInfo).port;
+    const address = server.address();
+    this.boundPort = typeof address === "object" && address ? address.port : port;
   }
 
   get port(): number {
@@ -92,7 +113,7 @@ export class Activator implements Front {
 
   setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
     const known = new Map(this.endpoints.map((e) => [e.id, e]));
-    this.endpoints = list.map((e) => known.get(e.id) ?? { ...e, inFlight: 0 });
+    this.endpoints = list.map((e) => known.get(e.id) ?? { ...e, inFlight: 0, spliced: 0 });
     this.flush();
   }
 
@@ -102,11 +123,93 @@ export class Activator implements Front {
       this.reject(w.res, "the platform is shutting down");
     }
     this.agent.destroy();
+    this.http.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Spliced straight to a replica out of the path, when one has room; else served over HTTP. */
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    const replica = this.inPath ? undefined : this.roomForConnection();
+    if (replica) this.splice(socket, replica);
+    else this.http.emit("connection", socket);
+  }
+
+  /** The replica with the fewest connections among those with a free slot. */
+  private roomForConnection(): Replica | undefined {
+    const cc = this.options.containerConcurrency;
+    let best: Replica | undefined;
+    for (const r of this.endpoints)
+      if ((cc === 0 || r.inFlight < cc) && (!best || r.spliced < best.spliced)) best = r;
+    return best;
+  }
+
+  /** Whether some replica has a slot that no spliced connection holds. */
+  private spliceable(): boolean {
+    const cc = this.options.containerConcurrency;
+    return this.endpoints.some((r) => cc === 0 || r.spliced < cc);
+  }
+
+  /**
+   * Bytes both ways, untouched. The connection counts as a request in flight from the client's
+   * first bytes to the replica's first answer bytes (HTTP/1.1, no pipelining), as the TCP front
+   * counts it.
+   */
+  private splice(client: Socket, replica: Replica): void {
+    replica.spliced++;
+    replica.inFlight++;
+    const upstream = connect({ host: replica.host, port: replica.port, noDelay: true });
+    this.sockets.add(upstream);
+    let busy = false;
+    const setBusy = (value: boolean) => {
+      if (busy === value) return;
+      busy = value;
+      this.meter.change(value ? +1 : -1);
+    };
+    let released = false;
+    const release = () => {
+      setBusy(false);
+      if (released) return;
+      released = true;
+      replica.spliced--;
+      replica.inFlight--;
+      // A slot is free: a request waiting over HTTP may go on.
+      this.flush();
+    };
+    client.on("data", (chunk: Buffer) => {
+      setBusy(true);
+      if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      setBusy(false);
+      if (!client.write(chunk)) upstream.pause();
+    });
+    upstream.on("drain", () => client.resume());
+    client.on("drain", () => upstream.resume());
+    // Half-closes pass through so an answer already written is flushed, never cut.
+    client.once("end", () => upstream.end());
+    upstream.once("end", () => {
+      setBusy(false);
+      client.end();
+    });
+    const abort = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", abort);
+    upstream.on("error", abort);
+    client.once("close", () => {
+      if (!upstream.destroyed) upstream.end();
+      release();
+    });
+    upstream.once("close", () => {
+      this.sockets.delete(upstream);
+      if (!client.destroyed && !client.writableEnded) client.end();
+      release();
     });
   }
 
@@ -204,7 +307,15 @@ export class Activator implements Front {
         agent: this.agent,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const headers = { ...answer.headers };
+        // Hop-by-hop: they describe the replica's connection, not the client's.
+        delete headers.connection;
+        delete headers["keep-alive"];
+        // Out of the path, a connection served here moves to a replica of its own once one has a
+        // slot not held by a spliced connection: closing it makes the client's next request open
+        // a connection that can be spliced.
+        if (!this.inPath && this.spliceable()) res.shouldKeepAlive = false;
+        res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
         answer.once("end", finish);
         answer.once("error", finish);
