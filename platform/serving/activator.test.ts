@@ -43,17 +43,13 @@ describe("activator (real HTTP)", () => {
   const sendOn = (agent: Agent) =>
     new Promise<{ status: number; body: string; connection: string | undefined }>(
       (resolve, reject) => {
-        const req = request(
-          activator.url,
-          { agent, headers: { "X-Case-Probe": "1" } },
-          (res) => {
-            let body = "";
-            res.on("data", (c: Buffer) => (body += c.toString()));
-            res.on("end", () =>
-              resolve({ status: res.statusCode!, body, connection: res.headers.connection }),
-            );
-          },
-        );
+        const req = request(activator.url, { agent, headers: { "X-Case-Probe": "1" } }, (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () =>
+            resolve({ status: res.statusCode!, body, connection: res.headers.connection }),
+          );
+        });
         req.on("error", reject);
         req.end();
       },
