@@ -3,9 +3,8 @@
  * pods (label serving.knative.dev/service) through @kubernetes/client-node, and showing pod
  * count changes as scale events: the habit of `kubectl get pods -w`, one screen for both.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { loadKubeConfig } from "../kube-config.js";
 import { renderView, type ObservedFunction, type ObservedScaleEvent } from "./view.js";
 
 const SERVICE_LABEL = "serving.knative.dev/service";
@@ -14,26 +13,7 @@ export async function observeCluster(
   namespace: string,
   options: { once: boolean; intervalMs: number },
 ): Promise<void> {
-  const home = process.env.HOME ?? "";
-  if (
-    !process.env.KUBECONFIG &&
-    !existsSync(join(home, ".kube", "config")) &&
-    !process.env.KUBERNETES_SERVICE_HOST
-  ) {
-    throw new Error(
-      "no kubeconfig: set KUBECONFIG, create ~/.kube/config, or run inside the cluster",
-    );
-  }
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromDefault();
-  } catch (err) {
-    throw new Error(`no usable kubeconfig: ${(err as Error).message}`, { cause: err });
-  }
-  if (!kc.getCurrentCluster())
-    throw new Error(
-      "no current cluster in the kubeconfig (set KUBECONFIG or run kubectl config use-context)",
-    );
+  const kc = await loadKubeConfig();
   const api = kc.makeApiClient(CoreV1Api);
   const events: ObservedScaleEvent[] = [];
   const last = new Map<string, number>();
