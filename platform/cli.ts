@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { readPlatformConfig } from "./config.js";
 import { CliError } from "./cli/control-client.js";
 import { dlq } from "./cli/dlq.js";
+import { KubeConfigError } from "./kube-config.js";
 import { observeCluster } from "./observe/cluster.js";
 import { observeLocal } from "./observe/local.js";
 import { DEPLOY_USAGE, deployCommand } from "./deploy/deploy.js";
@@ -83,7 +84,7 @@ switch (command) {
   case "dlq":
     await dlq(args).catch((err: Error) => {
       console.error(`leveler dlq: ${err.message}`);
-      process.exit(err instanceof CliError ? 2 : 1);
+      process.exit(err instanceof CliError || err instanceof KubeConfigError ? 2 : 1);
     });
     break;
   case "new":

@@ -20,6 +20,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createDeadLetterApi, type DeadLetterApi } from "../dead-letters/api-client.js";
+import { loadKubeConfig } from "../kube-config.js";
 import { CliError } from "./control-client.js";
 
 export const SINK_SERVICE = "dead-letters";
@@ -135,17 +136,7 @@ export async function clusterDeadLetterApi(
   namespace: string,
   kc?: KubeConfig,
 ): Promise<{ api: DeadLetterApi; close: () => void }> {
-  const k8s = await import("@kubernetes/client-node");
-  if (!kc) {
-    kc = new k8s.KubeConfig();
-    try {
-      kc.loadFromDefault();
-    } catch (err) {
-      throw new CliError(`cannot read your kubeconfig: ${(err as Error).message}`);
-    }
-  }
-  if (!kc.getCurrentCluster())
-    throw new CliError("no current cluster in your kubeconfig (set KUBECONFIG or a context)");
+  kc ??= await loadKubeConfig();
   const token = await readToken(kc, namespace);
   const revision = await latestRevision(kc, namespace);
   const pod = await activatorPod(kc);

@@ -7,6 +7,7 @@
  */
 import { Writable } from "node:stream";
 import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
+import { KubeConfigError, loadKubeConfig } from "../kube-config.js";
 import { interleave } from "./logs.js";
 
 /** Knative's sidecar; every other container of a revision's pod is the user's. */
@@ -47,17 +48,11 @@ export async function clusterLogs(
   kc?: KubeConfig,
 ): Promise<number> {
   const k8s = await import("@kubernetes/client-node");
-  if (!kc) {
-    kc = new k8s.KubeConfig();
-    try {
-      kc.loadFromDefault();
-    } catch (err) {
-      console.error(`leveler logs: cannot read your kubeconfig: ${(err as Error).message}`);
-      return 1;
-    }
-  }
-  if (!kc.getCurrentCluster()) {
-    console.error("leveler logs: no current cluster in your kubeconfig");
+  try {
+    kc ??= await loadKubeConfig();
+  } catch (err) {
+    if (!(err instanceof KubeConfigError)) throw err;
+    console.error(`leveler logs: ${err.message}`);
     return 1;
   }
   const core = kc.makeApiClient(k8s.CoreV1Api);

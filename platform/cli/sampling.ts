@@ -12,6 +12,7 @@ import {
   writeSamplingSwitchFile,
 } from "../../lib/runtime/sampling-switch.js";
 import { readPlatformConfig } from "../config.js";
+import { KubeConfigError } from "../kube-config.js";
 import { ClusterError, patchClusterSamplingSwitch } from "../telemetry/cluster-switch.js";
 import { localTelemetryPaths } from "../telemetry/local-switch.js";
 
@@ -58,7 +59,8 @@ export async function sampling(args: string[]): Promise<number> {
         },
       );
     } catch (err) {
-      console.error(`leveler sampling: ${err instanceof ClusterError ? err.message : String(err)}`);
+      const known = err instanceof ClusterError || err instanceof KubeConfigError;
+      console.error(`leveler sampling: ${known ? err.message : String(err)}`);
       return 1;
     }
     console.log(

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { request, type RequestOptions } from "node:https";
+import { loadKubeConfig } from "../kube-config.js";
 import { SendError } from "./send.js";
 
 /** The service-proxy path for an in-cluster `http://<svc>.<ns>.svc...[:port]/path` address. */
@@ -27,10 +28,8 @@ export async function sendToBroker(
   data: unknown,
 ): Promise<{ id: string; status: number }> {
   const k8s = await import("@kubernetes/client-node");
-  const kc = new k8s.KubeConfig();
-  kc.loadFromDefault();
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new SendError("no current cluster in your kubeconfig");
+  const kc = await loadKubeConfig();
+  const cluster = kc.getCurrentCluster()!;
   const api = kc.makeApiClient(k8s.CustomObjectsApi);
   const object = (await api.getNamespacedCustomObject({
     group: "eventing.knative.dev",

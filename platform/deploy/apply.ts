@@ -5,13 +5,12 @@
  */
 import {
   ApiException,
-  KubeConfig,
+  type KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   VersionApi,
 } from "@kubernetes/client-node";
-import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { loadKubeConfig } from "../kube-config.js";
 import { DeployError } from "./errors.js";
 import { replaceFrozen } from "./replace.js";
 import type { SourcedDoc } from "./render.js";
@@ -77,29 +76,8 @@ export function applyOrder(docs: readonly SourcedDoc[]): SourcedDoc[] {
 
 /** Loads the kubeconfig and checks that its cluster answers; one clear line when it does not. */
 export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<KubeConfig> {
-  const home = env.HOME ?? "";
-  if (
-    !env.KUBECONFIG &&
-    !existsSync(join(home, ".kube", "config")) &&
-    !env.KUBERNETES_SERVICE_HOST
-  ) {
-    throw new DeployError(
-      "no kubeconfig: set KUBECONFIG, create ~/.kube/config (minikube and kind do), or run inside the cluster",
-    );
-  }
-  const kc = new KubeConfig();
-  try {
-    // One file named in KUBECONFIG is read as given (tests pass their own env); several, or
-    // none, are merged and found the way kubectl does.
-    const files = (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean);
-    if (files.length === 1) kc.loadFromFile(files[0]!);
-    else kc.loadFromDefault();
-  } catch (err) {
-    throw new DeployError(`no usable kubeconfig: ${(err as Error).message}`, { cause: err });
-  }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster)
-    throw new DeployError("no current cluster in the kubeconfig (kubectl config use-context NAME)");
+  const kc = await loadKubeConfig({ env });
+  const cluster = kc.getCurrentCluster()!;
   try {
     await kc.makeApiClient(VersionApi).getCode();
   } catch (err) {

@@ -232,6 +232,14 @@ describe("cross-checks", () => {
       /K_DEAD_LETTER_SINK=http:\/\/order.leveler.svc.cluster.local must be/,
     ],
     [
+      "a consumer handing refusals to the dead-letter sink of another namespace",
+      () =>
+        edit("Service", "report", `${C}.env`, [
+          { name: "K_DEAD_LETTER_SINK", value: "http://dead-letters.elsewhere.svc.cluster.local" },
+        ]),
+      /K_DEAD_LETTER_SINK=http:\/\/dead-letters.elsewhere.svc.cluster.local must be a deadLetterSink Service's address, http:\/\/<service>.<namespace>.svc.cluster.local \(http:\/\/dead-letters.leveler.svc.cluster.local\)/,
+    ],
+    [
       "a public dead-letter sink",
       () => edit("Service", "dead-letters", "metadata.labels", {}),
       /Service dead-letters: a dead-letter sink must be labelled/,

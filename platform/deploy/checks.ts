@@ -90,8 +90,15 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
   );
   const triggers = docs.filter((d) => d.doc.kind === "Trigger");
   const sinkBindings = docs.filter((d) => d.doc.kind === "SinkBinding");
-  /** Every deadLetterSink's ref (Brokers' and Triggers'). */
+  /** Every deadLetterSink's ref (Brokers' and Triggers'), its namespace resolved. */
   const sinkRefs: Record<string, unknown>[] = [];
+  const sinkRef = (d: SourcedDoc, dest: unknown) => {
+    const ref = obj(obj(dest).ref);
+    sinkRefs.push({
+      ...ref,
+      namespace: typeof ref.namespace === "string" ? ref.namespace : ns(d.doc),
+    });
+  };
 
   const checkDestination = (d: SourcedDoc, dest: unknown, where: string) => {
     const { ref, uri } = obj(dest);
@@ -154,7 +161,7 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
         `${at(b)}: spec.delivery.deadLetterSink is required (without it eventing-rabbitmq drops failed events)`,
       );
     else checkDestination(b, delivery.deadLetterSink, "spec.delivery.deadLetterSink");
-    sinkRefs.push(obj(obj(delivery.deadLetterSink).ref));
+    sinkRef(b, delivery.deadLetterSink);
   }
 
   for (const c of docs.filter((d) => d.doc.kind === "RabbitmqBrokerConfig")) {
@@ -238,12 +245,15 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
         );
       else {
         checkDestination(t, delivery.deadLetterSink, "spec.delivery.deadLetterSink");
-        sinkRefs.push(obj(obj(delivery.deadLetterSink).ref));
+        sinkRef(t, delivery.deadLetterSink);
       }
     }
   }
+  // Each as its cluster-local address: what a consumer's K_DEAD_LETTER_SINK must be.
   const deadLetterSinks = new Set(
-    sinkRefs.filter((r) => r.kind === "Service").map((r) => String(r.name)),
+    sinkRefs
+      .filter((r) => r.kind === "Service")
+      .map((r) => sinkAddress(String(r.name), String(r.namespace))),
   );
 
   // Every accepted event type has exactly one Trigger; every Trigger routes a known type.
@@ -289,7 +299,7 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
       problems.push(
         ...checkDeadLetterEnv(containersOf(s.doc)[0], deadLetterSinks).map((p) => `${at(s)}: ${p}`),
       );
-    } else if (deadLetterSinks.has(name)) {
+    } else if (deadLetterSinks.has(sinkAddress(name, ns(s.doc)))) {
       // A dead-letter sink is reached by the dispatchers and consumers only, never from outside.
       if (visibility !== "cluster-local")
         problems.push(
@@ -329,10 +339,14 @@ export function checkManifests({ docs, eventTypes, functions }: CheckInput): str
   return problems;
 }
 
+const sinkAddress = (service: string, namespace: string) =>
+  `http://${service}.${namespace}.svc.cluster.local`;
+
 /**
  * A consumer hands refused events to a dead-letter sink before answering 400 (eventing-rabbitmq
  * acks a 400 as delivered): its K_DEAD_LETTER_SINK must be the cluster-local address of one of
- * the deadLetterSink Services, `http://<service>.<namespace>.svc.cluster.local`.
+ * the deadLetterSink Services, `http://<service>.<namespace>.svc.cluster.local`, in the
+ * namespace that Service is in (else the name resolves nowhere, or to another deployment's sink).
  */
 function checkDeadLetterEnv(
   container: Record<string, unknown> | undefined,
@@ -344,10 +358,9 @@ function checkDeadLetterEnv(
     return [
       `env ${DEAD_LETTER_SINK_ENV} is required (the dead-letter sink's address): a refused event would vanish on a cluster`,
     ];
-  const host = /^https?:\/\/([a-z0-9-]+)\.[a-z0-9-]+\.svc\.cluster\.local\/?$/.exec(value);
-  if (!host || !sinks.has(host[1]!))
+  if (!sinks.has(value.replace(/^https:/, "http:").replace(/\/$/, "")))
     return [
-      `env ${DEAD_LETTER_SINK_ENV}=${value} must be http://<service>.<namespace>.svc.cluster.local of a deadLetterSink Service (${[...sinks].join(", ") || "none"})`,
+      `env ${DEAD_LETTER_SINK_ENV}=${value} must be a deadLetterSink Service's address, http://<service>.<namespace>.svc.cluster.local (${[...sinks].join(", ") || "none is defined"})`,
     ];
   return [];
 }

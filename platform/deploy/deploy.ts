@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { schemas } from "../../functions/events/schemas.js";
+import { KubeConfigError } from "../kube-config.js";
 import { applyDocs, applyOrder, connect } from "./apply.js";
 import { checkManifests } from "./checks.js";
 import { DeployError } from "./errors.js";
@@ -47,7 +48,11 @@ export async function deploy(args: readonly string[], io: DeployIo): Promise<num
     await run(args, io);
     return 0;
   } catch (err) {
-    if (err instanceof DeployError || err instanceof RenderError) {
+    if (
+      err instanceof DeployError ||
+      err instanceof RenderError ||
+      err instanceof KubeConfigError
+    ) {
       io.err(`leveler deploy: ${err.message}`);
       return 1;
     }

@@ -92,7 +92,8 @@ export interface RenderOptions {
 /**
  * Returns copies of the documents in the target namespace with the pushed images. References
  * that name the namespace explicitly (RabbitmqBrokerConfig's cluster reference, Destination
- * refs, a SinkBinding's subject) move with it, so the rendered set stays self-consistent.
+ * refs, a SinkBinding's subject) and in-cluster addresses (moveAddresses) move with it, so the
+ * rendered set stays self-consistent.
  *
  * @example renderDocs(loadKustomization("knative"), { namespace: "shop", images: new Map([["order", "r.io/order@sha256:…"]]) })
  */
@@ -117,6 +118,8 @@ export function renderDocs(docs: readonly SourcedDoc[], options: RenderOptions =
       // A namespace named inside a reference: `ref.namespace`, `rabbitmqClusterReference.namespace`, `subject.namespace`.
       if (key === "namespace" && node !== copy.metadata)
         node.namespace = moveNamespace(node.namespace);
+      // An address names it too: a consumer's K_DEAD_LETTER_SINK, a sink's uri, KEDA's host.
+      else node[key] = moveAddresses(node[key], from, target);
     });
     // Trigger queues are named `<namespace>.<trigger>.<uid>`: a policy anchored on the namespace moves too.
     if (copy.kind === "OperatorPolicy" || copy.kind === "Policy") {
@@ -130,8 +133,7 @@ export function renderDocs(docs: readonly SourcedDoc[], options: RenderOptions =
         }
       }
     }
-    // A KEDA rabbitmq trigger names a Trigger queue by the same pattern, and the RabbitMQ
-    // cluster's management Service by its namespace.
+    // A KEDA rabbitmq trigger names a Trigger queue by the same pattern.
     if (copy.kind === "ScaledObject") {
       const triggers = (copy.spec as { triggers?: { metadata?: Record<string, string> }[] })
         ?.triggers;
@@ -139,8 +141,6 @@ export function renderDocs(docs: readonly SourcedDoc[], options: RenderOptions =
         for (const ns of from) {
           if (metadata.queueName?.startsWith(`^${ns}\\.`))
             metadata.queueName = `^${target}${metadata.queueName.slice(ns.length + 1)}`;
-          if (metadata.host?.includes(`.${ns}.svc`))
-            metadata.host = metadata.host.replace(`.${ns}.svc`, `.${target}.svc`);
         }
       }
     }
@@ -153,6 +153,26 @@ export function renderDocs(docs: readonly SourcedDoc[], options: RenderOptions =
     }
     return { doc: copy, file };
   });
+}
+
+/**
+ * Moves every in-cluster DNS name in a string (or in the strings of an array) out of the `from`
+ * namespaces: `<service>.<namespace>.svc` with or without `.cluster.local`, and a StatefulSet
+ * pod's `<pod>.<service>.<namespace>.svc`, wherever they appear
+ * (`http://dead-letters.leveler.svc.cluster.local`, `http://leveler-rabbitmq.leveler.svc:15672`,
+ * `amqp://user@host.leveler.svc`). The shorter `<service>.<namespace>` is left alone: without
+ * `.svc` it cannot be told from other dotted text.
+ */
+export function moveAddresses(value: unknown, from: ReadonlySet<string>, target: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => moveAddresses(v, from, target));
+  if (typeof value !== "string") return value;
+  let out = value;
+  for (const ns of from) {
+    // Namespace names hold only [a-z0-9-], literal in a regular expression. The namespace is a
+    // whole label: a dot and a label before it, `.svc` ending a label after it.
+    out = out.replace(new RegExp(`(?<=[a-z0-9-]\\.)${ns}(?=\\.svc(?![a-z0-9-]))`, "g"), target);
+  }
+  return out;
 }
 
 /** Kinds leveler uses that live outside any namespace. */

@@ -1,11 +1,13 @@
 /**
  * `leveler observe --cluster`: the same view from a real cluster, counting each Knative Service's
- * pods (label serving.knative.dev/service) through @kubernetes/client-node, and showing pod
- * count changes as scale events: the habit of `kubectl get pods -w`, one screen for both.
+ * pods (label serving.knative.dev/service) through @kubernetes/client-node, with each consumer's
+ * Trigger dispatchers beside it (cluster-dispatchers.ts), and showing pod count and dispatcher
+ * replica changes as scale events: the habit of `kubectl get pods -w`, one screen for both.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { kubeApiReason } from "../kube-api-error.js";
+import { loadKubeConfig } from "../kube-config.js";
+import { readDispatchers } from "./cluster-dispatchers.js";
 import { renderView, type ObservedFunction, type ObservedScaleEvent } from "./view.js";
 
 const SERVICE_LABEL = "serving.knative.dev/service";
@@ -13,66 +15,73 @@ const SERVICE_LABEL = "serving.knative.dev/service";
 export async function observeCluster(
   namespace: string,
   options: { once: boolean; intervalMs: number },
+  kc?: KubeConfig,
+  write: (text: string) => void = (text) => void process.stdout.write(text),
 ): Promise<void> {
-  const home = process.env.HOME ?? "";
-  if (
-    !process.env.KUBECONFIG &&
-    !existsSync(join(home, ".kube", "config")) &&
-    !process.env.KUBERNETES_SERVICE_HOST
-  ) {
-    throw new Error(
-      "no kubeconfig: set KUBECONFIG, create ~/.kube/config, or run inside the cluster",
-    );
-  }
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromDefault();
-  } catch (err) {
-    throw new Error(`no usable kubeconfig: ${(err as Error).message}`, { cause: err });
-  }
-  if (!kc.getCurrentCluster())
-    throw new Error(
-      "no current cluster in the kubeconfig (set KUBECONFIG or run kubectl config use-context)",
-    );
+  kc ??= await loadKubeConfig();
   const api = kc.makeApiClient(CoreV1Api);
   const events: ObservedScaleEvent[] = [];
-  const last = new Map<string, number>();
+  const last = new Map<string, { n: number; reason: string }>();
+  const row = (name: string): ObservedFunction => ({
+    name,
+    replicas: 0,
+    ready: 0,
+    desired: undefined,
+    inFlight: undefined,
+    queueDepth: undefined,
+  });
   for (;;) {
-    let pods;
-    try {
-      pods = await api.listNamespacedPod({ namespace, labelSelector: SERVICE_LABEL });
-    } catch (err) {
-      throw new Error(
-        `cannot list pods in namespace ${namespace} on ${kc.getCurrentCluster()?.server}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+    const [pods, dispatchers] = await Promise.all([
+      api.listNamespacedPod({ namespace, labelSelector: SERVICE_LABEL }).catch((err: unknown) => {
+        throw new Error(
+          `cannot list pods in namespace ${namespace} on ${kc.getCurrentCluster()?.server}: ${kubeApiReason(err)}`,
+          { cause: err },
+        );
+      }),
+      readDispatchers(kc, namespace),
+    ]);
     const byService = new Map<string, ObservedFunction>();
     for (const pod of pods.items) {
       const name = pod.metadata?.labels?.[SERVICE_LABEL];
       if (!name || pod.metadata?.deletionTimestamp) continue;
-      const f = byService.get(name) ?? {
-        name,
-        replicas: 0,
-        ready: 0,
-        desired: undefined,
-        inFlight: undefined,
-        queueDepth: undefined,
-      };
+      const f = byService.get(name) ?? row(name);
       f.replicas++;
       if (pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) f.ready++;
       byService.set(name, f);
     }
-    for (const name of new Set([...byService.keys(), ...last.keys()])) {
-      const now = byService.get(name)?.replicas ?? 0;
+    // What scale events are made of: each Service's pods, each dispatcher's desired replicas.
+    const counts = new Map(
+      [...byService].map(([name, f]) => [name, { n: f.replicas, reason: "pod count changed" }]),
+    );
+    // A consumer at zero has no pods but still has its dispatchers (one replica each, the base
+    // pace): it gets a row of its own.
+    for (const d of dispatchers) {
+      const f = byService.get(d.subscriber) ?? row(d.subscriber);
+      const sum = f.dispatchers ?? { ready: 0, desired: 0, states: [] };
+      sum.ready += d.replicas?.ready ?? 0;
+      sum.desired += d.replicas?.desired ?? 0;
+      const state = d.replicas ? d.scaling : "missing";
+      if (state && !sum.states.includes(state)) sum.states.push(state);
+      f.dispatchers = sum;
+      byService.set(d.subscriber, f);
+      // Named as the local platform names its dispatchers' scale events.
+      if (d.replicas)
+        counts.set(`${d.trigger}-dispatcher`, {
+          n: d.replicas.desired,
+          reason: `dispatcher replicas changed (${d.scaling})`,
+        });
+    }
+    for (const name of new Set([...counts.keys(), ...last.keys()])) {
+      // Gone from this reading: down to zero, for the reason it was counted before.
+      const now = counts.get(name) ?? { ...last.get(name)!, n: 0 };
       const before = last.get(name);
-      if (before !== undefined && before !== now)
+      if (before !== undefined && before.n !== now.n)
         events.push({
           time: new Date().toISOString(),
           function: name,
-          from: before,
-          to: now,
-          reason: "pod count changed",
+          from: before.n,
+          to: now.n,
+          reason: now.reason,
         });
       last.set(name, now);
     }
@@ -82,10 +91,10 @@ export async function observeCluster(
       events,
     );
     if (options.once) {
-      process.stdout.write(screen);
+      write(screen);
       return;
     }
-    process.stdout.write(`\x1b[H\x1b[2J${screen}`);
+    write(`\x1b[H\x1b[2J${screen}`);
     await new Promise((r) => setTimeout(r, options.intervalMs));
   }
 }

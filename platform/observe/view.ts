@@ -1,8 +1,8 @@
 /**
  * The `leveler observe` screen, as a pure function of what was observed: one row per function
  * (replicas ready/desired, requests in flight, its trigger's queue depth, its dispatchers'
- * deliveries in flight over their bound), then the latest scale
- * events. Shared by the local view and the cluster view.
+ * deliveries in flight over their bound; on a cluster its dispatcher Deployments' replicas), then
+ * the latest scale events. Shared by the local view and the cluster view.
  */
 export interface ObservedFunction {
   name: string;
@@ -13,6 +13,12 @@ export interface ObservedFunction {
   queueDepth: number | undefined;
   /** Its Triggers' deliveries in flight and their current bound (replicas × parallelism). */
   delivering?: { inFlight: number; bound: number } | undefined;
+  /**
+   * On a cluster: its Triggers' dispatcher Deployments, ready and desired replicas summed, and
+   * their states (the KEDA ScaledObject's, `fixed` without one, or `missing` while a Deployment
+   * does not exist yet).
+   */
+  dispatchers?: { ready: number; desired: number; states: string[] } | undefined;
 }
 
 export interface ObservedScaleEvent {
@@ -30,8 +36,21 @@ export function renderView(
   now = new Date(),
 ): string {
   const dash = (n: number | undefined) => (n === undefined ? "-" : String(n));
+  // Only the cluster view knows dispatcher Deployments; the local view keeps its columns.
+  const withDispatchers = functions.some((f) => f.dispatchers);
+  const dispatchers = (d: ObservedFunction["dispatchers"]) =>
+    d ? [`${d.ready}/${d.desired}`, ...d.states].join(" ") : "-";
   const rows = [
-    ["FUNCTION", "REPLICAS", "READY", "DESIRED", "IN-FLIGHT", "QUEUE", "DELIVERING"],
+    [
+      "FUNCTION",
+      "REPLICAS",
+      "READY",
+      "DESIRED",
+      "IN-FLIGHT",
+      "QUEUE",
+      "DELIVERING",
+      ...(withDispatchers ? ["DISPATCHERS"] : []),
+    ],
     ...functions.map((f) => [
       f.name,
       String(f.replicas),
@@ -40,6 +59,7 @@ export function renderView(
       dash(f.inFlight),
       dash(f.queueDepth),
       f.delivering ? `${f.delivering.inFlight}/${f.delivering.bound}` : "-",
+      ...(withDispatchers ? [dispatchers(f.dispatchers)] : []),
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

@@ -3,14 +3,12 @@
  * patch of its `config.yaml` key). The kubelet then refreshes the mounted file in every pod and
  * each function applies it as it does locally; no new revision is made.
  */
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { delimiter, join } from "node:path";
 import {
   formatSamplingSwitch,
   SAMPLING_SWITCH_KEY,
   type SamplingSettings,
 } from "../../lib/runtime/sampling-switch.js";
+import { loadKubeConfig } from "../kube-config.js";
 import { TELEMETRY_CONFIGMAP } from "./local-switch.js";
 
 export class ClusterError extends Error {
@@ -30,23 +28,11 @@ export async function patchClusterSamplingSwitch(
 ): Promise<void> {
   // Loaded only here: the client is large and no other command needs it.
   const k8s = await import("@kubernetes/client-node");
-  const config = new k8s.KubeConfig();
-  try {
-    config.loadFromDefault();
-  } catch (err) {
-    throw new ClusterError(`cannot read a kubeconfig: ${(err as Error).message}`);
-  }
-  if (target.context) config.setCurrentContext(target.context);
-  const cluster = config.getCurrentCluster();
-  // loadFromDefault falls back to http://localhost:8080 when it finds nothing: say so instead.
-  const kubeconfigs = (process.env.KUBECONFIG ?? join(homedir(), ".kube", "config"))
-    .split(delimiter)
-    .filter((f) => f && existsSync(f));
-  if (!cluster || (kubeconfigs.length === 0 && !process.env.KUBERNETES_SERVICE_HOST)) {
-    throw new ClusterError(
-      `no Kubernetes cluster configured: no kubeconfig at ${process.env.KUBECONFIG ? "$KUBECONFIG" : "~/.kube/config"} and not running in a pod`,
-    );
-  }
+  const config = await loadKubeConfig({
+    contextFlag: true,
+    ...(target.context !== undefined ? { context: target.context } : {}),
+  });
+  const cluster = config.getCurrentCluster()!;
   const name = target.name ?? TELEMETRY_CONFIGMAP;
   const api = config.makeApiClient(k8s.CoreV1Api);
   try {
