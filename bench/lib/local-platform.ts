@@ -45,6 +45,8 @@ export interface BenchPlatformOptions {
   logFile: string;
 }
 
+const START_TIMEOUT_MS = 180_000;
+
 export async function startBenchPlatform(options: BenchPlatformOptions): Promise<BenchPlatform> {
   const instance = `bench-${randomBytes(3).toString("hex")}`;
   const stateDir = mkdtempSync(join(tmpdir(), `leveler-${instance}-`));
@@ -116,8 +118,9 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     return (await response.json()) as T;
   };
 
-  // Up when the status API answers and the public ingress is ready behind its front.
-  const deadline = Date.now() + 60_000;
+  // Up when the status API answers and the public ingress is ready behind its front. Generous:
+  // on a loaded 2-core machine a start (RabbitMQ topology, every min-scale replica) took over 60 s.
+  const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     if (!running()) {
       await stop();
@@ -134,7 +137,9 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the platform did not come up within 60 s; see ${options.logFile}`);
+      throw new Error(
+        `the platform did not come up within ${START_TIMEOUT_MS / 1000} s; see ${options.logFile}`,
+      );
     }
     await sleep(200);
   }
