@@ -1,0 +1,225 @@
+/**
+ * `npm run bench:dispatch`: the CPU one Trigger dispatcher process spends per event, for this
+ * tree's build and another build (`--base`, a build of the unchanged tree) in the same run.
+ *
+ * Each run starts a dispatcher (dist/platform/dispatcher-main.js, forked with an IPC channel and
+ * the environment the platform writes for the Trigger: dispatcher-env.ts) on the Trigger's real
+ * quorum queue from the manifests' topology under a bench-only instance id. A local HTTP
+ * subscriber in this process answers every delivery 200 with a binary-mode reply CloudEvent whose
+ * type another Trigger takes, so every reply is published, routed into a quorum queue and
+ * confirmed, as in a run. Once the dispatcher consumes, events are published straight into the
+ * queue at `--rate` per second (binary mode, as the ingress writes them; `--traced` of them carry
+ * a sampled trace context); the run ends when the dispatcher reports all of them processed and
+ * none in flight. CPU is user+sys of the dispatcher from /proc/<pid>/stat over that span, so
+ * start-up is not counted. Runs alternate base/new (ABBA), `--reps` pairs; medians and spread.
+ *
+ * Flags: --base <dist dir> (default /work/wt/base/dist), --events <n> (5000), --rate <n/s> (500),
+ * --reps <n> (3), --trigger <name> (order), --ratio <sampler ratio> (0.01), --traced <fraction>
+ * (same as the ratio).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import amqp from "amqplib";
+import { CloudEvent } from "cloudevents";
+import { toAmqp } from "../lib/cloudevent-amqp.js";
+import { writeSamplingSwitchFile } from "../lib/runtime/sampling-switch.js";
+import { dispatcherEnv, triggerDispatcherConfig } from "../platform/broker/dispatcher-env.js";
+import { readPlatformConfig } from "../platform/config.js";
+import { freePort } from "../platform/ports.js";
+import { parseProcStat } from "./lib/proc-stat.js";
+import { benchTopology } from "./lib/topology.js";
+
+const { values } = parseArgs({
+  options: {
+    base: { type: "string", default: "/work/wt/base/dist" },
+    events: { type: "string", default: "5000" },
+    rate: { type: "string", default: "500" },
+    reps: { type: "string", default: "3" },
+    trigger: { type: "string", default: "order" },
+    ratio: { type: "string", default: "0.01" },
+    traced: { type: "string" },
+  },
+});
+const events = Number(values.events);
+const rate = Number(values.rate);
+const reps = Math.max(1, Number(values.reps));
+const ratio = Number(values.ratio);
+const tracedShare = values.traced === undefined ? ratio : Number(values.traced);
+
+const config = readPlatformConfig();
+const topology = await benchTopology(config);
+const trigger = topology.plan.triggers.find((t) => t.trigger.name === values.trigger);
+if (!trigger) throw new Error(`no Trigger named ${values.trigger}`);
+const replyTrigger = topology.plan.triggers.find((t) => t !== trigger)!;
+
+const work = mkdtempSync(join(tmpdir(), "leveler-bench-dispatch-"));
+const configFile = join(work, "config.yaml");
+writeSamplingSwitchFile(configFile, { samplerRatio: ratio });
+
+// The subscriber: answers with a reply in binary mode, as a consumer does.
+let requests = 0;
+const replyBody = JSON.stringify({ paymentId: "p-1", orderId: "o-1", amount: 19 });
+const server = createServer((req, res) => {
+  requests++;
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, {
+      "ce-specversion": "1.0",
+      "ce-id": `reply-${requests}`,
+      "ce-source": "/bench/subscriber",
+      "ce-type": replyTrigger.trigger.filter.type ?? "com.example.bench.reply",
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(replyBody),
+    });
+    res.end(replyBody);
+  });
+});
+const port = await freePort();
+await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+
+const connection = await amqp.connect(config.amqpUrl);
+const channel = await connection.createConfirmChannel();
+
+const data = {
+  orderId: "o-1",
+  currency: "EUR",
+  items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }],
+};
+function message(i: number): ReturnType<typeof toAmqp> {
+  const traced = tracedShare > 0 && i % Math.round(1 / tracedShare) === 0;
+  const event = new CloudEvent<unknown>({
+    specversion: "1.0",
+    id: `bench-${i}-${Math.random().toString(36).slice(2)}`,
+    source: "/bench",
+    type: trigger!.trigger.filter.type ?? "com.example.order.created",
+    datacontenttype: "application/json",
+    time: new Date().toISOString(),
+    data,
+    ...(traced
+      ? {
+          traceparent: `00-${randomHex(32)}-${randomHex(16)}-01`,
+        }
+      : {}),
+  });
+  const m = toAmqp(event);
+  if (traced) m.properties.headers["x-leveler-published-ms"] = String(Date.now());
+  return m;
+}
+
+function randomHex(n: number): string {
+  let s = "";
+  while (s.length < n) s += Math.floor(Math.random() * 16).toString(16);
+  return s;
+}
+
+function cpuTicks(pid: number): { user: number; sys: number } {
+  const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"))!;
+  return { user: stat.utime, sys: stat.stime };
+}
+
+interface Stats {
+  processed: Record<string, number>;
+  inFlight: number;
+  connected: boolean;
+}
+
+async function run(
+  distDir: string,
+): Promise<{ usPerEvent: number; sysShare: number; seconds: number }> {
+  await topology.purge();
+  requests = 0;
+  let stats: Stats | undefined;
+  const child: ChildProcess = fork(join(distDir, "platform", "dispatcher-main.js"), [], {
+    execPath: process.execPath,
+    env: {
+      ...process.env,
+      ...dispatcherEnv(
+        triggerDispatcherConfig(trigger!, `http://127.0.0.1:${port}/`, config.amqpUrl),
+      ),
+      METRICS_PORT: "0",
+      LEVELER_TELEMETRY_CONFIG: configFile,
+      LEVELER_TRACES_DIR: join(work, "traces"),
+    },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  child.on("message", (m: { kind?: string; stats?: Stats }) => {
+    if (m.kind === "stats") stats = m.stats;
+  });
+  try {
+    while (!stats?.connected) await sleep(50);
+    await sleep(1000); // start-up settles (telemetry, first metrics)
+    const cpu0 = cpuTicks(child.pid!);
+    const t0 = performance.now();
+    // Paced in 10 ms slices, as a steady stream rather than one backlog.
+    for (let sent = 0; sent < events;) {
+      const due = Math.min(events, Math.ceil(((performance.now() - t0) / 1000) * rate));
+      for (; sent < due; sent++) {
+        const { content, properties } = message(sent);
+        channel.sendToQueue(trigger!.queue, content, properties);
+      }
+      await sleep(10);
+    }
+    await channel.waitForConfirms();
+    const done = () =>
+      Object.values(stats?.processed ?? {}).reduce((a, b) => a + b, 0) >= events &&
+      stats?.inFlight === 0;
+    while (!done()) await sleep(20);
+    const cpu1 = cpuTicks(child.pid!);
+    const seconds = (performance.now() - t0) / 1000;
+    if (requests !== events) console.error(`  (${requests} requests for ${events} events)`);
+    const user = cpu1.user - cpu0.user;
+    const sys = cpu1.sys - cpu0.sys;
+    return { usPerEvent: ((user + sys) * 10_000) / events, sysShare: sys / (user + sys), seconds };
+  } finally {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+const variants = { base: resolve(values.base), new: resolve(config.distDir) };
+const results: Record<"base" | "new", number[]> = { base: [], new: [] };
+console.log(
+  `bench:dispatch: Trigger ${trigger.trigger.name} (parallelism ${trigger.trigger.parallelism}), ${events} events at ${rate}/s, sampler ratio ${ratio}, traced ${tracedShare}; load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
+try {
+  for (let rep = 0; rep < reps; rep++) {
+    const order: ("base" | "new")[] = rep % 2 === 0 ? ["base", "new"] : ["new", "base"];
+    for (const name of order) {
+      const r = await run(variants[name]);
+      results[name].push(r.usPerEvent);
+      console.log(
+        `  rep ${rep + 1} ${name.padEnd(4)} ${r.usPerEvent.toFixed(0).padStart(5)} µs/event, ${(r.sysShare * 100).toFixed(0)}% sys  (${r.seconds.toFixed(1)} s; load ${loadavg()[0]!.toFixed(2)})`,
+      );
+    }
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
+  // Each pair ran back to back: its ratio is steadier than either figure on a shared machine.
+  const ratios = results.new.map((n, i) => n / results.base[i]!);
+  console.log(
+    `new/base per pair: median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(3)).join(", ")})`,
+  );
+  for (const name of ["base", "new"] as const) {
+    const xs = results[name];
+    console.log(
+      `${name.padEnd(4)} median ${median(xs).toFixed(0)} µs/event (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`,
+    );
+  }
+} finally {
+  await topology.purge().catch(() => undefined);
+  await topology.remove();
+  await connection.close().catch(() => undefined);
+  server.close();
+  server.closeAllConnections();
+  rmSync(work, { recursive: true, force: true });
+}
