@@ -16,6 +16,7 @@ import { fromAmqp } from "../../lib/cloudevent-amqp.js";
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { deliver, type DeliveryResult } from "./deliver.js";
+import { requestFromAmqp, type DispatchRequest } from "./dispatch-request.js";
 import { decideOutcome } from "./dispatch-outcome.js";
 import type { DispatcherMetrics } from "./dispatch-metrics.js";
 import { startDispatchTrace, type DispatchTrace } from "./dispatch-tracing.js";
@@ -233,9 +234,9 @@ export class Dispatcher {
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
     const started = performance.now();
-    let event: CloudEvent<unknown>;
+    let event: DispatchRequest;
     try {
-      event = fromAmqp(message);
+      event = requestFromAmqp(message);
     } catch (err) {
       // Not a CloudEvent: it can never be delivered, so it goes straight to the dead letters.
       this.log(`undeliverable message: ${(err as Error).message}`);
@@ -264,7 +265,7 @@ export class Dispatcher {
   private async dispatch(
     channel: Channel,
     message: ConsumeMessage,
-    event: CloudEvent<unknown>,
+    event: DispatchRequest,
     traced: DispatchTrace,
   ): Promise<string> {
     const { policy, mode, subscriberUrl } = this.options;
@@ -316,7 +317,7 @@ export class Dispatcher {
   private async acknowledge(
     channel: Channel,
     message: ConsumeMessage,
-    event: CloudEvent<unknown>,
+    event: DispatchRequest,
     reply: CloudEvent<unknown> | undefined,
     traced: DispatchTrace,
   ): Promise<string> {
@@ -338,12 +339,13 @@ export class Dispatcher {
   private async deadLetter(
     channel: Channel,
     message: ConsumeMessage,
-    event: CloudEvent<unknown>,
+    event: DispatchRequest,
     result: DeliveryResult,
     attempt: number,
     traced: DispatchTrace,
   ): Promise<string> {
-    const deadLetter = event.cloneWith(
+    // The SDK's event only here: `requestFromAmqp` read this message already, so it is one.
+    const deadLetter = fromAmqp(message).cloneWith(
       { ...knativeErrorExtensions(this.options.subscriberUrl, result.status, result.errorBody) },
       false,
     );
