@@ -2,16 +2,17 @@
  * `npm run bench:dispatch`: the CPU one Trigger dispatcher process spends per event, for this
  * tree's build and another build (`--base`, a build of the unchanged tree) in the same run.
  *
- * Each run starts a dispatcher (dist/platform/dispatcher-main.js, forked with an IPC channel and
- * the environment the platform writes for the Trigger: dispatcher-env.ts) on the Trigger's real
- * quorum queue from the manifests' topology under a bench-only instance id. A local HTTP
- * subscriber in this process answers every delivery 200 with a binary-mode reply CloudEvent whose
- * type another Trigger takes, so every reply is published, routed into a quorum queue and
- * confirmed, as in a run. Once the dispatcher consumes, events are published straight into the
- * queue at `--rate` per second (binary mode, as the ingress writes them; `--traced` of them carry
- * a sampled trace context); the run ends when the dispatcher reports all of them processed and
- * none in flight. CPU is user+sys of the dispatcher from /proc/<pid>/stat over that span, so
- * start-up is not counted. Runs alternate base/new (ABBA), `--reps` pairs; medians and spread.
+ * Each run starts two dispatchers at once (dist/platform/dispatcher-main.js of each build, forked
+ * with an IPC channel and the environment the platform writes for the Trigger: dispatcher-env.ts),
+ * each on its own copy of the manifests' topology (real quorum queues, bench-only instance ids),
+ * so both see the same machine: on a shared machine, runs one after the other differ by more than
+ * the levers measured. The copies swap builds from one run to the next. A local HTTP subscriber in
+ * this process answers every delivery 200 with a binary-mode reply CloudEvent whose type another
+ * Trigger takes, so every reply is published, routed into a quorum queue and confirmed, as in a
+ * run. Once both consume, events are published straight into both queues at `--rate` per second
+ * each (binary mode, as the ingress writes them; `--traced` of them carry a sampled trace
+ * context); a run ends when both dispatchers report all of them processed and none in flight. CPU
+ * is user+sys of each dispatcher from /proc/<pid>/stat over that span (start-up not counted).
  *
  * Flags: --base <dist dir> (default /work/wt/base/dist), --events <n> (5000), --rate <n/s> (500),
  * --reps <n> (3), --trigger <name> (order), --ratio <sampler ratio> (0.01), --traced <fraction>
@@ -32,7 +33,7 @@ import { dispatcherEnv, triggerDispatcherConfig } from "../platform/broker/dispa
 import { readPlatformConfig } from "../platform/config.js";
 import { freePort } from "../platform/ports.js";
 import { parseProcStat } from "./lib/proc-stat.js";
-import { benchTopology } from "./lib/topology.js";
+import { benchTopology, type BenchTopology } from "./lib/topology.js";
 
 const { values } = parseArgs({
   options: {
@@ -52,27 +53,33 @@ const ratio = Number(values.ratio);
 const tracedShare = values.traced === undefined ? ratio : Number(values.traced);
 
 const config = readPlatformConfig();
-const topology = await benchTopology(config);
-const trigger = topology.plan.triggers.find((t) => t.trigger.name === values.trigger);
-if (!trigger) throw new Error(`no Trigger named ${values.trigger}`);
-const replyTrigger = topology.plan.triggers.find((t) => t !== trigger)!;
+const topologies = [await benchTopology(config), await benchTopology(config)];
+const triggerIn = (topology: BenchTopology) => {
+  const trigger = topology.plan.triggers.find((t) => t.trigger.name === values.trigger);
+  if (!trigger) throw new Error(`no Trigger named ${values.trigger}`);
+  return trigger;
+};
+const trigger = triggerIn(topologies[0]!);
+const replyType =
+  topologies[0]!.plan.triggers.find((t) => t.trigger.name !== trigger.trigger.name)?.trigger.filter
+    .type ?? "com.example.bench.reply";
 
 const work = mkdtempSync(join(tmpdir(), "leveler-bench-dispatch-"));
 const configFile = join(work, "config.yaml");
 writeSamplingSwitchFile(configFile, { samplerRatio: ratio });
 
-// The subscriber: answers with a reply in binary mode, as a consumer does.
-let requests = 0;
+// The subscriber: answers with a reply in binary mode, as a consumer does; one path per copy.
+const requests = [0, 0];
 const replyBody = JSON.stringify({ paymentId: "p-1", orderId: "o-1", amount: 19 });
 const server = createServer((req, res) => {
-  requests++;
+  const n = ++requests[req.url === "/1" ? 1 : 0]!;
   req.resume();
   req.on("end", () => {
     res.writeHead(200, {
       "ce-specversion": "1.0",
-      "ce-id": `reply-${requests}`,
+      "ce-id": `reply-${n}`,
       "ce-source": "/bench/subscriber",
-      "ce-type": replyTrigger.trigger.filter.type ?? "com.example.bench.reply",
+      "ce-type": replyType,
       "content-type": "application/json",
       "content-length": Buffer.byteLength(replyBody),
     });
@@ -96,15 +103,11 @@ function message(i: number): ReturnType<typeof toAmqp> {
     specversion: "1.0",
     id: `bench-${i}-${Math.random().toString(36).slice(2)}`,
     source: "/bench",
-    type: trigger!.trigger.filter.type ?? "com.example.order.created",
+    type: trigger.trigger.filter.type ?? "com.example.order.created",
     datacontenttype: "application/json",
     time: new Date().toISOString(),
     data,
-    ...(traced
-      ? {
-          traceparent: `00-${randomHex(32)}-${randomHex(16)}-01`,
-        }
-      : {}),
+    ...(traced ? { traceparent: `00-${randomHex(32)}-${randomHex(16)}-01` } : {}),
   });
   const m = toAmqp(event);
   if (traced) m.properties.headers["x-leveler-published-ms"] = String(Date.now());
@@ -128,18 +131,23 @@ interface Stats {
   connected: boolean;
 }
 
-async function run(
-  distDir: string,
-): Promise<{ usPerEvent: number; sysShare: number; seconds: number }> {
-  await topology.purge();
-  requests = 0;
+interface Running {
+  child: ChildProcess;
+  stats: () => Stats | undefined;
+}
+
+function startDispatcher(distDir: string, copy: number): Running {
   let stats: Stats | undefined;
-  const child: ChildProcess = fork(join(distDir, "platform", "dispatcher-main.js"), [], {
+  const child = fork(join(distDir, "platform", "dispatcher-main.js"), [], {
     execPath: process.execPath,
     env: {
       ...process.env,
       ...dispatcherEnv(
-        triggerDispatcherConfig(trigger!, `http://127.0.0.1:${port}/`, config.amqpUrl),
+        triggerDispatcherConfig(
+          triggerIn(topologies[copy]!),
+          `http://127.0.0.1:${port}/${copy}`,
+          config.amqpUrl,
+        ),
       ),
       METRICS_PORT: "0",
       LEVELER_TELEMETRY_CONFIG: configFile,
@@ -150,64 +158,96 @@ async function run(
   child.on("message", (m: { kind?: string; stats?: Stats }) => {
     if (m.kind === "stats") stats = m.stats;
   });
+  return { child, stats: () => stats };
+}
+
+interface Figures {
+  usPerEvent: number;
+  sysShare: number;
+}
+
+/** One run: `dists[i]` on copy i of the topology, at the same time. */
+async function run(dists: string[]): Promise<{ figures: Figures[]; seconds: number }> {
+  for (const topology of topologies) await topology.purge();
+  requests.fill(0);
+  const running = dists.map((dist, copy) => startDispatcher(dist, copy));
   try {
-    while (!stats?.connected) await sleep(50);
+    while (!running.every((r) => r.stats()?.connected)) await sleep(50);
     await sleep(1000); // start-up settles (telemetry, first metrics)
-    const cpu0 = cpuTicks(child.pid!);
+    const cpu0 = running.map((r) => cpuTicks(r.child.pid!));
     const t0 = performance.now();
     // Paced in 10 ms slices, as a steady stream rather than one backlog.
     for (let sent = 0; sent < events;) {
       const due = Math.min(events, Math.ceil(((performance.now() - t0) / 1000) * rate));
-      for (; sent < due; sent++) {
-        const { content, properties } = message(sent);
-        channel.sendToQueue(trigger!.queue, content, properties);
-      }
+      for (; sent < due; sent++)
+        for (const topology of topologies) {
+          const { content, properties } = message(sent);
+          channel.sendToQueue(triggerIn(topology).queue, content, properties);
+        }
       await sleep(10);
     }
     await channel.waitForConfirms();
-    const done = () =>
-      Object.values(stats?.processed ?? {}).reduce((a, b) => a + b, 0) >= events &&
-      stats?.inFlight === 0;
-    while (!done()) await sleep(20);
-    const cpu1 = cpuTicks(child.pid!);
+    const done = (r: Running) => {
+      const stats = r.stats();
+      const processed = Object.values(stats?.processed ?? {}).reduce((a, b) => a + b, 0);
+      return processed >= events && stats?.inFlight === 0;
+    };
+    const cpu1: ({ user: number; sys: number } | undefined)[] = running.map(() => undefined);
+    while (cpu1.some((c) => c === undefined)) {
+      running.forEach((r, i) => {
+        if (cpu1[i] === undefined && done(r)) cpu1[i] = cpuTicks(r.child.pid!);
+      });
+      await sleep(20);
+    }
     const seconds = (performance.now() - t0) / 1000;
-    if (requests !== events) console.error(`  (${requests} requests for ${events} events)`);
-    const user = cpu1.user - cpu0.user;
-    const sys = cpu1.sys - cpu0.sys;
-    return { usPerEvent: ((user + sys) * 10_000) / events, sysShare: sys / (user + sys), seconds };
+    requests.forEach((n, i) => {
+      if (n !== events) console.error(`  (copy ${i}: ${n} requests for ${events} events)`);
+    });
+    const figures = running.map((_, i) => {
+      const user = cpu1[i]!.user - cpu0[i]!.user;
+      const sys = cpu1[i]!.sys - cpu0[i]!.sys;
+      return { usPerEvent: ((user + sys) * 10_000) / events, sysShare: sys / (user + sys) };
+    });
+    return { figures, seconds };
   } finally {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
+    await Promise.all(
+      running.map(({ child }) => {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        return exited;
+      }),
+    );
   }
 }
 
-const variants = { base: resolve(values.base), new: resolve(config.distDir) };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const builds = { base: resolve(values.base), new: resolve(config.distDir) };
 const results: Record<"base" | "new", number[]> = { base: [], new: [] };
 console.log(
-  `bench:dispatch: Trigger ${trigger.trigger.name} (parallelism ${trigger.trigger.parallelism}), ${events} events at ${rate}/s, sampler ratio ${ratio}, traced ${tracedShare}; load ${loadavg()
+  `bench:dispatch: Trigger ${trigger.trigger.name} (parallelism ${trigger.trigger.parallelism}), ${events} events at ${rate}/s to each of two dispatchers at once, sampler ratio ${ratio}, traced ${tracedShare}; load ${loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")}`,
 );
 try {
   for (let rep = 0; rep < reps; rep++) {
+    // The copies swap builds every run, so neither build always has the same queue.
     const order: ("base" | "new")[] = rep % 2 === 0 ? ["base", "new"] : ["new", "base"];
-    for (const name of order) {
-      const r = await run(variants[name]);
-      results[name].push(r.usPerEvent);
-      console.log(
-        `  rep ${rep + 1} ${name.padEnd(4)} ${r.usPerEvent.toFixed(0).padStart(5)} µs/event, ${(r.sysShare * 100).toFixed(0)}% sys  (${r.seconds.toFixed(1)} s; load ${loadavg()[0]!.toFixed(2)})`,
-      );
-    }
+    const { figures, seconds } = await run(order.map((name) => builds[name]));
+    const line = order.map((name, i) => {
+      results[name].push(figures[i]!.usPerEvent);
+      return `${name} ${figures[i]!.usPerEvent.toFixed(0).padStart(4)} µs (${(figures[i]!.sysShare * 100).toFixed(0)}% sys)`;
+    });
+    console.log(
+      `  rep ${rep + 1}: ${line.join(", ")}  (${seconds.toFixed(1)} s; load ${loadavg()[0]!.toFixed(2)})`,
+    );
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
-  // Each pair ran back to back: its ratio is steadier than either figure on a shared machine.
+  // Both builds of a run shared the machine: their ratio is steadier than either figure.
   const ratios = results.new.map((n, i) => n / results.base[i]!);
   console.log(
-    `new/base per pair: median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(3)).join(", ")})`,
+    `new/base per run: median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(3)).join(", ")})`,
   );
   for (const name of ["base", "new"] as const) {
     const xs = results[name];
@@ -216,8 +256,10 @@ try {
     );
   }
 } finally {
-  await topology.purge().catch(() => undefined);
-  await topology.remove();
+  for (const topology of topologies) {
+    await topology.purge().catch(() => undefined);
+    await topology.remove();
+  }
   await connection.close().catch(() => undefined);
   server.close();
   server.closeAllConnections();
