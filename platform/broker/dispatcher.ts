@@ -16,6 +16,7 @@ import { fromAmqp } from "../../lib/cloudevent-amqp.js";
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { deliver, type DeliveryResult } from "./deliver.js";
+import { DeliveryAcks } from "./dispatch-acks.js";
 import { requestFromAmqp, type DispatchRequest } from "./dispatch-request.js";
 import { decideOutcome } from "./dispatch-outcome.js";
 import type { DispatcherMetrics } from "./dispatch-metrics.js";
@@ -149,6 +150,7 @@ export class Dispatcher {
     if (channel)
       for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
+    if (channel) acksOf(channel).flush();
     await this.replySink.close();
     await this.deadLetterSink.close();
     await this.connection.stop();
@@ -219,6 +221,7 @@ export class Dispatcher {
   }
 
   private take(channel: Channel, message: ConsumeMessage): void {
+    acksOf(channel).taken(message);
     const work = this.handle(channel, message).catch((err: Error) => {
       // A bug must not take the process down with deliveries in flight; the message stays unacked.
       this.log(`delivery failed unexpectedly: ${err.stack ?? err.message}`);
@@ -377,12 +380,12 @@ export class Dispatcher {
       );
       if (!channelGone(channel)) {
         await sleep(500);
-        if (!channelGone(channel)) channel.nack(message, false, true);
+        if (!channelGone(channel)) acksOf(channel).nack(message, true);
       }
       return false;
     }
     if (channelGone(channel)) return false;
-    channel.ack(message);
+    acksOf(channel).ack(message);
     return true;
   }
 
@@ -425,6 +428,17 @@ export class Dispatcher {
 }
 
 const closedChannels = new WeakSet<Channel>();
+const channelAcks = new WeakMap<Channel, DeliveryAcks>();
+
+/** The channel's acks, which go out batched (dispatch-acks.ts). */
+function acksOf(channel: Channel): DeliveryAcks {
+  let acks = channelAcks.get(channel);
+  if (!acks) {
+    acks = new DeliveryAcks(channel, () => channelGone(channel));
+    channelAcks.set(channel, acks);
+  }
+  return acks;
+}
 
 /** An ack on a closed channel is meaningless: RabbitMQ has already requeued the message. */
 function channelGone(channel: Channel): boolean {
