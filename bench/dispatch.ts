@@ -14,9 +14,13 @@
  * context); a run ends when both dispatchers report all of them processed and none in flight. CPU
  * is user+sys of each dispatcher from /proc/<pid>/stat over that span (start-up not counted).
  *
+ * With --alone the two builds run one after the other instead, each alone on the machine: slower
+ * and noisier for the dispatchers, but RabbitMQ's CPU per event (from its process, when it listens
+ * on this machine) is then each build's own; in the default mode it is the two builds' together.
+ *
  * Flags: --base <dist dir> (default /work/wt/base/dist), --events <n> (5000), --rate <n/s> (500),
  * --reps <n> (3), --trigger <name> (order), --ratio <sampler ratio> (0.01), --traced <fraction>
- * (same as the ratio).
+ * (same as the ratio), --alone.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -32,6 +36,7 @@ import { writeSamplingSwitchFile } from "../lib/runtime/sampling-switch.js";
 import { dispatcherEnv, triggerDispatcherConfig } from "../platform/broker/dispatcher-env.js";
 import { readPlatformConfig } from "../platform/config.js";
 import { freePort } from "../platform/ports.js";
+import { pidListeningOn } from "./lib/cpu-sampler.js";
 import { parseProcStat } from "./lib/proc-stat.js";
 import { benchTopology, type BenchTopology } from "./lib/topology.js";
 
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     trigger: { type: "string", default: "order" },
     ratio: { type: "string", default: "0.01" },
     traced: { type: "string" },
+    alone: { type: "boolean", default: false },
   },
 });
 const events = Number(values.events);
@@ -166,8 +172,13 @@ interface Figures {
   sysShare: number;
 }
 
+/** RabbitMQ's process, when it listens here: its CPU per event is reported beside. */
+const rabbitPid = pidListeningOn(Number(new URL(config.amqpUrl.split(",")[0]!).port || 5672));
+
 /** One run: `dists[i]` on copy i of the topology, at the same time. */
-async function run(dists: string[]): Promise<{ figures: Figures[]; seconds: number }> {
+async function run(
+  dists: string[],
+): Promise<{ figures: Figures[]; seconds: number; rabbitUsPerEvent: number | undefined }> {
   for (const topology of topologies) await topology.purge();
   requests.fill(0);
   const running = dists.map((dist, copy) => startDispatcher(dist, copy));
@@ -175,12 +186,13 @@ async function run(dists: string[]): Promise<{ figures: Figures[]; seconds: numb
     while (!running.every((r) => r.stats()?.connected)) await sleep(50);
     await sleep(1000); // start-up settles (telemetry, first metrics)
     const cpu0 = running.map((r) => cpuTicks(r.child.pid!));
+    const rabbit0 = rabbitPid === null ? undefined : cpuTicks(rabbitPid);
     const t0 = performance.now();
     // Paced in 10 ms slices, as a steady stream rather than one backlog.
     for (let sent = 0; sent < events;) {
       const due = Math.min(events, Math.ceil(((performance.now() - t0) / 1000) * rate));
       for (; sent < due; sent++)
-        for (const topology of topologies) {
+        for (const topology of topologies.slice(0, dists.length)) {
           const { content, properties } = message(sent);
           channel.sendToQueue(triggerIn(topology).queue, content, properties);
         }
@@ -200,7 +212,13 @@ async function run(dists: string[]): Promise<{ figures: Figures[]; seconds: numb
       await sleep(20);
     }
     const seconds = (performance.now() - t0) / 1000;
-    requests.forEach((n, i) => {
+    const rabbit1 = rabbitPid === null ? undefined : cpuTicks(rabbitPid);
+    const rabbitUsPerEvent =
+      rabbit0 && rabbit1
+        ? ((rabbit1.user + rabbit1.sys - rabbit0.user - rabbit0.sys) * 10_000) /
+          (events * dists.length)
+        : undefined;
+    requests.slice(0, dists.length).forEach((n, i) => {
       if (n !== events) console.error(`  (copy ${i}: ${n} requests for ${events} events)`);
     });
     const figures = running.map((_, i) => {
@@ -208,7 +226,7 @@ async function run(dists: string[]): Promise<{ figures: Figures[]; seconds: numb
       const sys = cpu1[i]!.sys - cpu0[i]!.sys;
       return { usPerEvent: ((user + sys) * 10_000) / events, sysShare: sys / (user + sys) };
     });
-    return { figures, seconds };
+    return { figures, seconds, rabbitUsPerEvent };
   } finally {
     await Promise.all(
       running.map(({ child }) => {
@@ -232,14 +250,29 @@ console.log(
     .join(" ")}`,
 );
 try {
+  const rabbit: Record<"base" | "new", number[]> = { base: [], new: [] };
   for (let rep = 0; rep < reps; rep++) {
     // The copies swap builds every run, so neither build always has the same queue.
     const order: ("base" | "new")[] = rep % 2 === 0 ? ["base", "new"] : ["new", "base"];
-    const { figures, seconds } = await run(order.map((name) => builds[name]));
-    const line = order.map((name, i) => {
-      results[name].push(figures[i]!.usPerEvent);
-      return `${name} ${figures[i]!.usPerEvent.toFixed(0).padStart(4)} µs (${(figures[i]!.sysShare * 100).toFixed(0)}% sys)`;
-    });
+    const runs = values.alone
+      ? [order[0]!, order[1]!].map((name) => ({ names: [name], run: () => run([builds[name]]) }))
+      : [{ names: order, run: () => run(order.map((name) => builds[name])) }];
+    const line: string[] = [];
+    let seconds = 0;
+    for (const r of runs) {
+      const result = await r.run();
+      seconds += result.seconds;
+      r.names.forEach((name, i) => {
+        results[name].push(result.figures[i]!.usPerEvent);
+        line.push(
+          `${name} ${result.figures[i]!.usPerEvent.toFixed(0).padStart(4)} µs (${(result.figures[i]!.sysShare * 100).toFixed(0)}% sys)`,
+        );
+      });
+      if (result.rabbitUsPerEvent !== undefined) {
+        if (values.alone) rabbit[r.names[0]!].push(result.rabbitUsPerEvent);
+        line.push(`RabbitMQ ${result.rabbitUsPerEvent.toFixed(0)} µs`);
+      }
+    }
     console.log(
       `  rep ${rep + 1}: ${line.join(", ")}  (${seconds.toFixed(1)} s; load ${loadavg()[0]!.toFixed(2)})`,
     );
@@ -249,6 +282,10 @@ try {
   console.log(
     `new/base per run: median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(3)).join(", ")})`,
   );
+  if (values.alone && rabbit.base.length > 0)
+    console.log(
+      `RabbitMQ per event, new/base per rep: median ${median(rabbit.new.map((n, i) => n / rabbit.base[i]!)).toFixed(3)} (base median ${median(rabbit.base).toFixed(0)} µs, new ${median(rabbit.new).toFixed(0)} µs)`,
+    );
   for (const name of ["base", "new"] as const) {
     const xs = results[name];
     console.log(
