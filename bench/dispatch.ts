@@ -18,7 +18,7 @@
  * and noisier for the dispatchers, but RabbitMQ's CPU per event (from its process, when it listens
  * on this machine) is then each build's own; in the default mode it is the two builds' together.
  *
- * Flags: --base <dist dir> (default /work/wt/base/dist), --events <n> (5000), --rate <n/s> (500),
+ * Flags: --base <dist dir> (required), --events <n> (5000), --rate <n/s> (500),
  * --reps <n> (3), --trigger <name> (order), --ratio <sampler ratio> (0.01), --traced <fraction>
  * (same as the ratio), --alone.
  */
@@ -42,7 +42,7 @@ import { benchTopology, type BenchTopology } from "./lib/topology.js";
 
 const { values } = parseArgs({
   options: {
-    base: { type: "string", default: "/work/wt/base/dist" },
+    base: { type: "string" },
     events: { type: "string", default: "5000" },
     rate: { type: "string", default: "500" },
     reps: { type: "string", default: "3" },
@@ -52,6 +52,13 @@ const { values } = parseArgs({
     alone: { type: "boolean", default: false },
   },
 });
+if (!values.base) {
+  console.error(
+    "bench:dispatch: --base <dist directory> is required: the build to compare with (npm run build in another checkout)",
+  );
+  process.exit(2);
+}
+const baseDist = values.base;
 const events = Number(values.events);
 const rate = Number(values.rate);
 const reps = Math.max(1, Number(values.reps));
@@ -242,7 +249,7 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const builds = { base: resolve(values.base), new: resolve(config.distDir) };
+const builds = { base: resolve(baseDist), new: resolve(config.distDir) };
 const results: Record<"base" | "new", number[]> = { base: [], new: [] };
 console.log(
   `bench:dispatch: Trigger ${trigger.trigger.name} (parallelism ${trigger.trigger.parallelism}), ${events} events at ${rate}/s to each of two dispatchers at once, sampler ratio ${ratio}, traced ${tracedShare}; load ${loadavg()
