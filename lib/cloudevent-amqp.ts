@@ -136,8 +136,26 @@ export function traceContextOf(
  * `traceparent` and `tracestate`. Every value is read back as text, as upstream reads them.
  */
 export function fromAmqp(message: ReceivedAmqpMessage): CloudEvent<unknown> {
+  const attributes: Record<string, unknown> = attributesFromAmqp(message);
+  const contentType = attributes.datacontenttype as string | undefined;
+  if (message.content.length > 0) {
+    attributes.data = isJsonContentType(contentType) ? parseJson(message.content) : message.content;
+  }
+  try {
+    return new CloudEvent(attributes, false);
+  } catch (err) {
+    throw new AmqpDecodeError(`message is not a CloudEvent: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The context attributes and extensions a delivery's headers carry, as text, read as `fromAmqp`
+ * reads them (the event without its data and without the SDK's defaults). Throws an
+ * AmqpDecodeError when there is no `specversion`.
+ */
+export function attributesFromAmqp(message: ReceivedAmqpMessage): Record<string, string> {
   const raw = message.properties.headers ?? {};
-  const attributes: Record<string, unknown> = {};
+  const attributes: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (TRACE_HEADERS.has(key)) continue; // trace context, not attributes (see traceContextOf)
     const name = key.toLowerCase().replace(/^ce[-_]/, "");
@@ -157,15 +175,7 @@ export function fromAmqp(message: ReceivedAmqpMessage): CloudEvent<unknown> {
   }
   if (attributes.specversion === undefined)
     throw new AmqpDecodeError("message has no specversion header");
-  const contentType = attributes.datacontenttype as string | undefined;
-  if (message.content.length > 0) {
-    attributes.data = isJsonContentType(contentType) ? parseJson(message.content) : message.content;
-  }
-  try {
-    return new CloudEvent(attributes, false);
-  } catch (err) {
-    throw new AmqpDecodeError(`message is not a CloudEvent: ${(err as Error).message}`);
-  }
+  return attributes;
 }
 
 export function isJsonContentType(contentType: string | undefined): boolean {
@@ -174,7 +184,8 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return base === "application/json" || base === "text/json" || base.endsWith("+json");
 }
 
-function parseJson(content: Buffer): unknown {
+/** The JSON a message's body holds; an AmqpDecodeError when it is not JSON. */
+export function parseJson(content: Buffer): unknown {
   try {
     return JSON.parse(content.toString("utf8"));
   } catch {

@@ -2,11 +2,17 @@
  * One HTTP delivery of an event to a subscriber, in binary content mode, with the CloudEvent in
  * the subscriber's answer (if any) read back as the reply.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type RequestOptions,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { HTTP, type CloudEvent } from "cloudevents";
-import { attributesOf, encodeData } from "../../lib/cloudevent-amqp.js";
 import { fromBinaryHttp } from "../../lib/cloudevent-http.js";
+import type { DispatchRequest } from "./dispatch-request.js";
 import { KNATIVE_ERROR_BODY_BYTES } from "./error-extensions.js";
 
 export interface DeliveryResult {
@@ -27,21 +33,13 @@ export interface DeliveryResult {
  */
 export async function deliver(
   url: string,
-  event: CloudEvent<unknown>,
+  request: DispatchRequest,
   timeoutMs: number | undefined,
   traceHeaders: Record<string, string> = {},
 ): Promise<DeliveryResult> {
-  const headers: Record<string, string> = { ...traceHeaders };
-  for (const [name, value] of Object.entries(attributesOf(event))) {
-    headers[name === "datacontenttype" ? "content-type" : `ce-${name}`] = value;
-  }
-  // An event without datacontenttype carries JSON (the JSON event format's default); say so, or
-  // the receiver would read the body as text.
-  if (!headers["content-type"] && event.data !== undefined && !Buffer.isBuffer(event.data))
-    headers["content-type"] = "application/json";
   let response: { status: number; headers: Record<string, string>; body: Buffer };
   try {
-    response = await post(url, headers, encodeData(event), timeoutMs);
+    response = await post(url, traceHeaders, request, timeoutMs);
   } catch (err) {
     return { status: undefined, error: (err as Error).message };
   }
@@ -52,11 +50,11 @@ export async function deliver(
       errorBody: response.body.subarray(0, KNATIVE_ERROR_BODY_BYTES),
     };
   const responseHeaders = response.headers;
-  const body = response.body.toString("utf8");
   const isEvent =
     "ce-specversion" in responseHeaders ||
     (responseHeaders["content-type"] ?? "").startsWith("application/cloudevents+json");
   if (!isEvent) return { status: response.status };
+  const body = response.body.toString("utf8");
   try {
     // Binary mode, which consumers answer in, without the SDK's per-call cost; checked against
     // the spec all the same.
@@ -80,21 +78,44 @@ const agents = {
   https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
 };
 
+/** A subscriber URL as node:http's request options, parsed once: it is the same every time. */
+const targets = new Map<string, { options: RequestOptions; secure: boolean }>();
+
+function targetOf(url: string): { options: RequestOptions; secure: boolean } {
+  let target = targets.get(url);
+  if (!target) {
+    const parsed = new URL(url);
+    const secure = parsed.protocol === "https:";
+    target = {
+      options: {
+        ...urlToHttpOptions(parsed),
+        method: "POST",
+        agent: secure ? agents.https : agents.http,
+      },
+      secure,
+    };
+    targets.set(url, target);
+  }
+  return target;
+}
+
 function post(
   url: string,
-  headers: Record<string, string>,
-  payload: Buffer,
+  traceHeaders: Record<string, string>,
+  request: DispatchRequest,
   timeoutMs: number | undefined,
 ): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const secure = target.protocol === "https:";
+    const { options, secure } = targetOf(url);
+    const payload = request.body;
     const req = (secure ? httpsRequest : httpRequest)(
-      target,
       {
-        method: "POST",
-        agent: secure ? agents.https : agents.http,
-        headers: { ...headers, "content-length": String(payload.length) },
+        ...options,
+        headers: {
+          ...traceHeaders,
+          ...request.headers,
+          "content-length": String(payload.length),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -42,7 +42,8 @@ const untraced: DispatchTrace = {
 };
 
 export interface MessageInfo {
-  event: CloudEvent<unknown>;
+  /** The event's `id` and `type`. */
+  event: { id: string; type: string };
   queue: string;
   trigger: string;
   headers: Record<string, unknown> | undefined;

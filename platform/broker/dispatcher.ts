@@ -16,6 +16,8 @@ import { fromAmqp } from "../../lib/cloudevent-amqp.js";
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { deliver, type DeliveryResult } from "./deliver.js";
+import { DeliveryAcks } from "./dispatch-acks.js";
+import { requestFromAmqp, type DispatchRequest } from "./dispatch-request.js";
 import { decideOutcome } from "./dispatch-outcome.js";
 import type { DispatcherMetrics } from "./dispatch-metrics.js";
 import { startDispatchTrace, type DispatchTrace } from "./dispatch-tracing.js";
@@ -148,6 +150,7 @@ export class Dispatcher {
     if (channel)
       for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
+    if (channel) acksOf(channel).flush();
     await this.replySink.close();
     await this.deadLetterSink.close();
     await this.connection.stop();
@@ -218,6 +221,7 @@ export class Dispatcher {
   }
 
   private take(channel: Channel, message: ConsumeMessage): void {
+    acksOf(channel).taken(message);
     const work = this.handle(channel, message).catch((err: Error) => {
       // A bug must not take the process down with deliveries in flight; the message stays unacked.
       this.log(`delivery failed unexpectedly: ${err.stack ?? err.message}`);
@@ -233,9 +237,9 @@ export class Dispatcher {
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
     const started = performance.now();
-    let event: CloudEvent<unknown>;
+    let event: DispatchRequest;
     try {
-      event = fromAmqp(message);
+      event = requestFromAmqp(message);
     } catch (err) {
       // Not a CloudEvent: it can never be delivered, so it goes straight to the dead letters.
       this.log(`undeliverable message: ${(err as Error).message}`);
@@ -264,7 +268,7 @@ export class Dispatcher {
   private async dispatch(
     channel: Channel,
     message: ConsumeMessage,
-    event: CloudEvent<unknown>,
+    event: DispatchRequest,
     traced: DispatchTrace,
   ): Promise<string> {
     const { policy, mode, subscriberUrl } = this.options;
@@ -316,7 +320,7 @@ export class Dispatcher {
   private async acknowledge(
     channel: Channel,
     message: ConsumeMessage,
-    event: CloudEvent<unknown>,
+    event: DispatchRequest,
     reply: CloudEvent<unknown> | undefined,
     traced: DispatchTrace,
   ): Promise<string> {
@@ -338,12 +342,13 @@ export class Dispatcher {
   private async deadLetter(
     channel: Channel,
     message: ConsumeMessage,
-    event: CloudEvent<unknown>,
+    event: DispatchRequest,
     result: DeliveryResult,
     attempt: number,
     traced: DispatchTrace,
   ): Promise<string> {
-    const deadLetter = event.cloneWith(
+    // The SDK's event only here: `requestFromAmqp` read this message already, so it is one.
+    const deadLetter = fromAmqp(message).cloneWith(
       { ...knativeErrorExtensions(this.options.subscriberUrl, result.status, result.errorBody) },
       false,
     );
@@ -375,12 +380,12 @@ export class Dispatcher {
       );
       if (!channelGone(channel)) {
         await sleep(500);
-        if (!channelGone(channel)) channel.nack(message, false, true);
+        if (!channelGone(channel)) acksOf(channel).nack(message, true);
       }
       return false;
     }
     if (channelGone(channel)) return false;
-    channel.ack(message);
+    acksOf(channel).ack(message);
     return true;
   }
 
@@ -423,6 +428,17 @@ export class Dispatcher {
 }
 
 const closedChannels = new WeakSet<Channel>();
+const channelAcks = new WeakMap<Channel, DeliveryAcks>();
+
+/** The channel's acks, which go out batched (dispatch-acks.ts). */
+function acksOf(channel: Channel): DeliveryAcks {
+  let acks = channelAcks.get(channel);
+  if (!acks) {
+    acks = new DeliveryAcks(channel, () => channelGone(channel));
+    channelAcks.set(channel, acks);
+  }
+  return acks;
+}
 
 /** An ack on a closed channel is meaningless: RabbitMQ has already requeued the message. */
 function channelGone(channel: Channel): boolean {
