@@ -13,6 +13,7 @@ import { CloudEvent, HTTP } from "cloudevents";
 import { Hono } from "hono";
 import { bodyLimit } from "../../lib/body-limit.js";
 import { fromBinaryHttp } from "../../lib/cloudevent-http.js";
+import { requestHeaders } from "../../lib/http-request-headers.js";
 import type { FieldError } from "../events/registry.js";
 import { ProcessedRecord } from "./processed-record.js";
 import { withRefusal } from "./refusal.js";
@@ -78,8 +79,7 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
         c.json({ error: `the request body exceeds ${maxBodyBytes} bytes (MAX_EVENT_BYTES)` }, 413),
     }),
     async (c) => {
-      const headers: Record<string, string> = {};
-      c.req.raw.headers.forEach((value, key) => (headers[key] = value));
+      const headers = requestHeaders(c);
       const body = await c.req.text();
       let event: CloudEvent<unknown>;
       try {
