@@ -9,10 +9,11 @@
  * processed-record.ts).
  */
 import { randomUUID } from "node:crypto";
-import { CloudEvent, HTTP } from "cloudevents";
+import { HTTP, type CloudEvent } from "cloudevents";
 import { Hono } from "hono";
 import { bodyLimit } from "../../lib/body-limit.js";
-import { fromBinaryHttp } from "../../lib/cloudevent-http.js";
+import { fromBinaryHttp, toBinaryHttp } from "../../lib/cloudevent-http.js";
+import { requestHeaders } from "../../lib/http-request-headers.js";
 import type { FieldError } from "../events/registry.js";
 import { ProcessedRecord } from "./processed-record.js";
 import { withRefusal } from "./refusal.js";
@@ -78,8 +79,7 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
         c.json({ error: `the request body exceeds ${maxBodyBytes} bytes (MAX_EVENT_BYTES)` }, 413),
     }),
     async (c) => {
-      const headers: Record<string, string> = {};
-      c.req.raw.headers.forEach((value, key) => (headers[key] = value));
+      const headers = requestHeaders(c);
       const body = await c.req.text();
       let event: CloudEvent<unknown>;
       try {
@@ -164,23 +164,15 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
 
     // Every attribute is ours (the type is the one this consumer takes), valid by construction:
     // the SDK's schema check on each reply is skipped, as the ingress skips it for its own events.
-    const reply = new CloudEvent<Record<string, unknown>>(
-      {
-        id: randomUUID(),
-        type: `${event.type}.processed`,
-        source: options.source,
-        datacontenttype: "application/json",
-        data: { eventId: event.id, ...outcome.result },
-        ...options.replyExtensions?.(),
-      },
-      false,
-    );
-    const message = HTTP.binary(reply);
-    return {
-      status: 200,
-      body: message.body as string,
-      headers: message.headers as Record<string, string>,
-    };
+    const message = toBinaryHttp({
+      id: randomUUID(),
+      type: `${event.type}.processed`,
+      source: options.source,
+      datacontenttype: "application/json",
+      data: { eventId: event.id, ...outcome.result },
+      extensions: options.replyExtensions?.(),
+    });
+    return { status: 200, body: message.body!, headers: message.headers };
   }
   return app;
 }
