@@ -24,10 +24,11 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import { connect, createServer as createTcpServer, type Socket } from "node:net";
+import { createServer as createTcpServer, type Socket } from "node:net";
 import { chooseRoute, type Choice } from "./activator-choice.js";
 import { ConcurrencyMeter } from "./concurrency.js";
 import { frontUrl, type Endpoint, type Front } from "./endpoints.js";
+import { splice } from "./splice.js";
 
 export interface ActivatorOptions {
   service: string;
@@ -154,63 +155,21 @@ export class Activator implements Front {
     return this.endpoints.some((r) => cc === 0 || r.spliced < cc);
   }
 
-  /**
-   * Bytes both ways, untouched. The connection counts as a request in flight from the client's
-   * first bytes to the replica's first answer bytes (HTTP/1.1, no pipelining), as the TCP front
-   * counts it.
-   */
+  /** Straight to the replica (splice.ts); the connection holds one of its slots while it lives. */
   private splice(client: Socket, replica: Replica): void {
     replica.spliced++;
     replica.inFlight++;
-    const upstream = connect({ host: replica.host, port: replica.port, noDelay: true });
+    const upstream = splice(client, replica, {
+      busy: (value) => this.meter.change(value ? +1 : -1),
+      closed: () => {
+        replica.spliced--;
+        replica.inFlight--;
+        // A slot is free: a request waiting over HTTP may go on.
+        this.flush();
+      },
+    });
     this.sockets.add(upstream);
-    let busy = false;
-    const setBusy = (value: boolean) => {
-      if (busy === value) return;
-      busy = value;
-      this.meter.change(value ? +1 : -1);
-    };
-    let released = false;
-    const release = () => {
-      setBusy(false);
-      if (released) return;
-      released = true;
-      replica.spliced--;
-      replica.inFlight--;
-      // A slot is free: a request waiting over HTTP may go on.
-      this.flush();
-    };
-    client.on("data", (chunk: Buffer) => {
-      setBusy(true);
-      if (!upstream.write(chunk)) client.pause();
-    });
-    upstream.on("data", (chunk: Buffer) => {
-      setBusy(false);
-      if (!client.write(chunk)) upstream.pause();
-    });
-    upstream.on("drain", () => client.resume());
-    client.on("drain", () => upstream.resume());
-    // Half-closes pass through so an answer already written is flushed, never cut.
-    client.once("end", () => upstream.end());
-    upstream.once("end", () => {
-      setBusy(false);
-      client.end();
-    });
-    const abort = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", abort);
-    upstream.on("error", abort);
-    client.once("close", () => {
-      if (!upstream.destroyed) upstream.end();
-      release();
-    });
-    upstream.once("close", () => {
-      this.sockets.delete(upstream);
-      if (!client.destroyed && !client.writableEnded) client.end();
-      release();
-    });
+    upstream.once("close", () => this.sockets.delete(upstream));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -8,9 +8,10 @@
  * client sends until the replica's first answer bytes (HTTP/1.1 without pipelining), which is
  * the concurrency the autoscaler needs. With no ready replica, connections wait (bounded).
  */
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { ConcurrencyMeter } from "./concurrency.js";
 import { frontUrl, type Front } from "./endpoints.js";
+import { splice } from "./splice.js";
 
 export interface TcpFrontOptions {
   service: string;
@@ -113,47 +114,10 @@ export class TcpFront implements Front {
 
   private splice(client: Socket): void {
     const endpoint = this.endpoints[this.next++ % this.endpoints.length]!;
-    const upstream = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    const upstream = splice(client, endpoint, {
+      busy: (value) => this.meter.change(value ? +1 : -1),
+    });
     this.sockets.add(upstream);
-    let busy = false;
-    const setBusy = (value: boolean) => {
-      if (busy === value) return;
-      busy = value;
-      this.meter.change(value ? +1 : -1);
-    };
-    client.on("data", (chunk: Buffer) => {
-      setBusy(true);
-      if (!upstream.write(chunk)) client.pause();
-    });
-    upstream.on("data", (chunk: Buffer) => {
-      setBusy(false);
-      if (!client.write(chunk)) upstream.pause();
-    });
-    upstream.on("drain", () => client.resume());
-    client.on("drain", () => upstream.resume());
-    // Half-closes pass through (end → end) so a response already written is flushed, never cut;
-    // only an error tears both sides down.
-    const abort = () => {
-      setBusy(false);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.once("end", () => upstream.end());
-    upstream.once("end", () => {
-      setBusy(false);
-      client.end();
-    });
-    client.once("close", () => {
-      setBusy(false);
-      if (!upstream.destroyed) upstream.end();
-    });
-    upstream.once("close", () => {
-      this.sockets.delete(upstream);
-      setBusy(false);
-      if (!client.destroyed && !client.writableEnded) client.end();
-    });
-    upstream.on("error", abort);
-    client.on("error", abort);
-    client.resume();
+    upstream.once("close", () => this.sockets.delete(upstream));
   }
 }
