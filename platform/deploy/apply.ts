@@ -14,6 +14,7 @@ import { loadKubeConfig } from "../kube-config.js";
 import { DeployError } from "./errors.js";
 import { replaceFrozen } from "./replace.js";
 import type { SourcedDoc } from "./render.js";
+import { kubeApiReason } from "../kube-api-error.js";
 
 export const FIELD_MANAGER = "leveler";
 
@@ -82,7 +83,7 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Kub
     await kc.makeApiClient(VersionApi).getCode();
   } catch (err) {
     throw new DeployError(
-      `cluster ${cluster.server} (context ${kc.getCurrentContext()}) does not answer: ${reason(err)}`,
+      `cluster ${cluster.server} (context ${kc.getCurrentContext()}) does not answer: ${kubeApiReason(err)}`,
       { cause: err },
     );
   }
@@ -198,25 +199,10 @@ function explain(apiVersion: string, kind: string, err: unknown): string {
     if (provider)
       return `the cluster does not serve ${kind} (${apiVersion}); install ${provider} first (knative/README.md)`;
   }
-  return reason(err);
+  return kubeApiReason(err);
 }
 
 /** The API server's own message when there is one, else the transport error. */
-function reason(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = typeof err.body === "string" ? safeJson(err.body) : err.body;
-    const message = (body as { message?: unknown } | undefined)?.message;
-    return `HTTP ${err.code}${typeof message === "string" ? `: ${message}` : ""}`;
-  }
-  const e = err as { message?: string; code?: string; cause?: { code?: string; message?: string } };
-  return (
-    [e.code ?? e.cause?.code, e.cause?.message ?? e.message]
-      .filter(Boolean)
-      .join(" ")
-      .split("\n")[0] ?? String(err)
-  );
-}
-
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
