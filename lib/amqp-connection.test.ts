@@ -35,3 +35,27 @@ describe("ReconnectingConnection over a node list", () => {
     );
   });
 });
+
+describe("ReconnectingConnection while it sets up", () => {
+  let connection: ReconnectingConnection | undefined;
+  afterEach(() => connection?.stop());
+
+  it("offers the connection being set up (for the work setup starts) before announcing it", async () => {
+    const seen: { settingUp: unknown; current: unknown; given: unknown }[] = [];
+    connection = new ReconnectingConnection({
+      url: RABBIT,
+      name: "setup test",
+      setup: (c) => {
+        seen.push({ settingUp: connection!.settingUp, current: connection!.current, given: c });
+        return Promise.resolve();
+      },
+    });
+    await connection.start();
+    const ready = await connection.ready(10_000);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.settingUp).toBe(seen[0]!.given);
+    expect(seen[0]!.current).toBeUndefined();
+    expect(connection.current).toBe(ready);
+    expect(connection.settingUp).toBeUndefined();
+  });
+});

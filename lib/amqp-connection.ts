@@ -38,6 +38,7 @@ export interface ReconnectingConnectionEvents {
 
 export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionEvents> {
   private connection: ChannelModel | undefined;
+  private pendingSetup: ChannelModel | undefined;
   private stopped = false;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -65,6 +66,15 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
 
   get current(): ChannelModel | undefined {
     return this.connection;
+  }
+
+  /**
+   * The connection `setup` is running on, before it is announced. Work that `setup` starts (a
+   * consumer's first deliveries) may need a channel of its own on it at once: a dispatcher's
+   * replies would otherwise fail with "not connected" and their messages go round again.
+   */
+  get settingUp(): ChannelModel | undefined {
+    return this.pendingSetup;
   }
 
   get isConnected(): boolean {
@@ -116,7 +126,12 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
       });
       connection.on("error", () => undefined); // 'close' follows and drives recovery
       connection.once("close", (err?: Error) => this.onClose(connection!, err));
-      await this.options.setup?.(connection);
+      this.pendingSetup = connection;
+      try {
+        await this.options.setup?.(connection);
+      } finally {
+        this.pendingSetup = undefined;
+      }
       if (this.stopped) {
         await connection.close().catch(() => undefined);
         return;

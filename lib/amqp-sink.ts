@@ -26,6 +26,16 @@ export const PUBLISHED_MS_HEADER = "x-leveler-published-ms";
  */
 export const PUBLISH_ID_HEADER = "x-leveler-publish-id";
 
+/**
+ * How long a channel may hold unconfirmed publishes without a single confirm arriving before the
+ * sink gives up on it. RabbitMQ confirms a message once every queue it was routed to has it; a
+ * channel that goes quiet that long is wedged (seen on a three-node cluster: a quorum queue's
+ * leader lost while the publish was out, the confirm never came, the channel stayed open), and
+ * without a bound every send on it would wait for ever. RabbitMQ's own confirms tutorial bounds
+ * each wait the same way (a per-wait timeout context around `WaitContext`).
+ */
+export const CONFIRM_TIMEOUT_MS = 10_000;
+
 export interface AmqpSinkOptions {
   /** A connection to share, or a URL to open one of our own. */
   connection: ReconnectingConnection | { url: string; name: string; log?: (line: string) => void };
@@ -38,18 +48,46 @@ export interface AmqpSinkOptions {
    * message too, then drops it). For a publish into one named queue, where "no queue" means lost.
    */
   mandatory?: boolean;
+  /** See CONFIRM_TIMEOUT_MS. */
+  confirmTimeoutMs?: number;
+  /** One line when a wedged channel is given up. */
+  log?: (line: string) => void;
 }
+
+/**
+ * A confirm channel and the publishes it has not confirmed yet. A watchdog (one timer per
+ * channel, not one per publish) fails them all when no confirm arrived for `confirmTimeoutMs`.
+ */
+interface Confirming {
+  channel: ConfirmChannel;
+  /** Rejections of the publishes not confirmed yet. */
+  unconfirmed: Set<(err: Error) => void>;
+  /** When the last confirm arrived, or the first of the current unconfirmed publishes went out. */
+  progressAt: number;
+  watchdog: NodeJS.Timeout;
+  /** While the socket buffer is full: until it drains. Rejects if the channel is left first. */
+  drained: Promise<unknown> | undefined;
+  /** Aborted when the channel closes or is given up, so nothing waits on it for ever. */
+  left: AbortController;
+  /** Takes no new publishes; closes once the ones it has are confirmed. */
+  retired: boolean;
+}
+
+/** At most one channel retired for refused publishes per this long (see `refused`). */
+const RETIRE_AFTER_REFUSAL_MS = 1_000;
 
 export class AmqpSink implements Sink {
   private readonly connection: ReconnectingConnection;
   private readonly ownsConnection: boolean;
-  private channel: ConfirmChannel | undefined;
-  private opening: Promise<ConfirmChannel> | undefined;
-  private drained: Promise<unknown> | undefined;
+  private channel: Confirming | undefined;
+  private opening: Promise<Confirming> | undefined;
   private readonly pending = new Set<Promise<void>>();
   /** Publish ids RabbitMQ returned as unroutable, until their confirm arrives. */
   private readonly returned = new Set<string>();
   private closed = false;
+  /** When a channel was last retired after a refusal, and when that was last logged. */
+  private retiredAt = 0;
+  private refusalLoggedAt = 0;
 
   constructor(private readonly options: AmqpSinkOptions) {
     if (options.connection instanceof ReconnectingConnection) {
@@ -62,7 +100,6 @@ export class AmqpSink implements Sink {
     }
     this.connection.on("disconnected", () => {
       this.channel = undefined;
-      this.drained = undefined;
     });
   }
 
@@ -72,11 +109,12 @@ export class AmqpSink implements Sink {
 
   async send(events: readonly CloudEvent<unknown>[]): Promise<void> {
     if (this.closed) throw new BrokerUnavailableError("the sink is shutting down");
-    const channel = await this.openChannel();
+    const confirming = await this.openChannel();
+    const { channel, unconfirmed } = confirming;
     const confirms: Promise<void>[] = [];
     for (const event of events) {
       try {
-        if (this.drained) await this.drained;
+        if (confirming.drained) await confirming.drained;
       } catch (err) {
         // The channel failed while we waited: this event was not published (earlier ones may be).
         confirms.push(
@@ -92,6 +130,8 @@ export class AmqpSink implements Sink {
       const publishId = this.options.mandatory ? randomUUID() : undefined;
       if (publishId) properties.headers[PUBLISH_ID_HEADER] = publishId;
       const confirmed = new Promise<void>((resolve, reject) => {
+        if (unconfirmed.size === 0) confirming.progressAt = Date.now();
+        unconfirmed.add(reject);
         try {
           const ok = channel.publish(
             this.options.exchange,
@@ -99,6 +139,10 @@ export class AmqpSink implements Sink {
             content,
             { ...properties, mandatory: this.options.mandatory ?? false },
             (err: Error | null) => {
+              unconfirmed.delete(reject);
+              confirming.progressAt = Date.now();
+              if (confirming.retired && unconfirmed.size === 0)
+                confirming.channel.close().catch(() => undefined);
               if (publishId && this.returned.delete(publishId))
                 reject(
                   new BrokerUnavailableError(
@@ -106,16 +150,21 @@ export class AmqpSink implements Sink {
                   ),
                 );
               else if (!err) resolve();
-              else if (/nack/i.test(err.message))
+              else if (/nack/i.test(err.message)) {
+                this.refused(confirming);
                 reject(new PublishRejectedError("the broker refused the event"));
-              else reject(new BrokerUnavailableError(`publish not confirmed: ${err.message}`));
+              } else reject(new BrokerUnavailableError(`publish not confirmed: ${err.message}`));
             },
           );
           // The socket buffer is full: keep confirming what is out, but publish no more until it drains.
-          if (!ok && !this.drained) {
-            this.drained = once(channel, "drain").finally(() => (this.drained = undefined));
+          if (!ok && !confirming.drained) {
+            confirming.drained = once(channel, "drain", { signal: confirming.left.signal }).finally(
+              () => (confirming.drained = undefined),
+            );
+            confirming.drained.catch(() => undefined);
           }
         } catch (err) {
+          unconfirmed.delete(reject);
           reject(new BrokerUnavailableError(`publish failed: ${(err as Error).message}`));
         }
       });
@@ -128,9 +177,12 @@ export class AmqpSink implements Sink {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.pending]);
-    const channel = this.channel;
+    const confirming = this.channel;
     this.channel = undefined;
-    if (channel) await channel.close().catch(() => undefined);
+    if (confirming) {
+      clearInterval(confirming.watchdog);
+      await confirming.channel.close().catch(() => undefined);
+    }
     if (this.ownsConnection) await this.connection.stop();
   }
 
@@ -143,29 +195,92 @@ export class AmqpSink implements Sink {
     return p;
   }
 
-  private openChannel(): Promise<ConfirmChannel> {
+  private openChannel(): Promise<Confirming> {
     if (this.channel) return Promise.resolve(this.channel);
-    const connection = this.connection.current;
+    const connection = this.connection.current ?? this.connection.settingUp;
     if (!connection) return Promise.reject(new BrokerUnavailableError("not connected to RabbitMQ"));
     this.opening ??= this.createChannel(connection).finally(() => (this.opening = undefined));
     return this.opening;
   }
 
-  private async createChannel(connection: ChannelModel): Promise<ConfirmChannel> {
+  private async createChannel(connection: ChannelModel): Promise<Confirming> {
+    let channel: ConfirmChannel;
     try {
-      const channel = await connection.createConfirmChannel();
-      channel.on("error", () => undefined); // a channel error (say, exchange gone) closes it; 'close' handles that
-      channel.on("return", (message: Message) => {
-        const id: unknown = message.properties.headers?.[PUBLISH_ID_HEADER];
-        if (typeof id === "string" || Buffer.isBuffer(id)) this.returned.add(String(id));
-      });
-      channel.once("close", () => {
-        if (this.channel === channel) this.channel = undefined;
-      });
-      this.channel = channel;
-      return channel;
+      channel = await connection.createConfirmChannel();
     } catch (err) {
       throw new BrokerUnavailableError(`cannot open a channel: ${(err as Error).message}`);
     }
+    const timeoutMs = this.options.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS;
+    const confirming: Confirming = {
+      channel,
+      unconfirmed: new Set(),
+      progressAt: Date.now(),
+      drained: undefined,
+      left: new AbortController(),
+      retired: false,
+      watchdog: setInterval(
+        () => {
+          if (confirming.unconfirmed.size > 0 && Date.now() - confirming.progressAt >= timeoutMs)
+            this.giveUp(confirming, timeoutMs);
+        },
+        Math.max(10, Math.min(1_000, timeoutMs / 4)),
+      ).unref(),
+    };
+    channel.on("error", () => undefined); // a channel error (say, exchange gone) closes it; 'close' handles that
+    channel.on("return", (message: Message) => {
+      const id: unknown = message.properties.headers?.[PUBLISH_ID_HEADER];
+      if (typeof id === "string" || Buffer.isBuffer(id)) this.returned.add(String(id));
+    });
+    channel.once("close", () => {
+      clearInterval(confirming.watchdog);
+      confirming.left.abort(new Error("channel closed"));
+      if (this.channel === confirming) this.channel = undefined;
+    });
+    this.channel = confirming;
+    return confirming;
+  }
+
+  /**
+   * RabbitMQ refused a publish (a nack). Usually a queue at its bound (`overflow: reject-publish`),
+   * which the next channel meets too; but a channel can also be left refusing everything: on
+   * RabbitMQ 3.10, a channel that publishes to a quorum queue while the queue elects a new leader
+   * (its old one lost with its node) has every later publish to that queue nacked, for as long as
+   * it lives, while channels that start publishing a moment later are confirmed (the fault suite's
+   * "not refused for good" scenario shows both). A dispatcher that lost the same node reconnects
+   * in that window. So later publishes go to a new channel, at most once a second, and this one
+   * closes when what it carries is settled.
+   */
+  private refused(confirming: Confirming): void {
+    const now = Date.now();
+    if (confirming.retired || now - this.retiredAt < RETIRE_AFTER_REFUSAL_MS) return;
+    this.retiredAt = now;
+    confirming.retired = true;
+    if (this.channel === confirming) this.channel = undefined;
+    if (confirming.unconfirmed.size === 0) confirming.channel.close().catch(() => undefined);
+    if (now - this.refusalLoggedAt >= 10_000) {
+      this.refusalLoggedAt = now;
+      this.options.log?.("RabbitMQ refused a publish: later publishes go over a new channel");
+    }
+  }
+
+  /**
+   * No confirm for `timeoutMs`: fails every publish still waiting (the caller answers 503, or
+   * leaves the message to be redelivered; RabbitMQ may yet have taken some, so a retry can make a
+   * duplicate, which consumers answer from their record) and leaves the channel for a new one. A
+   * confirm that arrives later settles nothing: each promise settles once.
+   */
+  private giveUp(confirming: Confirming, timeoutMs: number): void {
+    const waiting = [...confirming.unconfirmed];
+    confirming.unconfirmed.clear();
+    clearInterval(confirming.watchdog);
+    confirming.left.abort(new Error("channel given up"));
+    if (this.channel === confirming) this.channel = undefined;
+    this.options.log?.(
+      `no publisher confirm from RabbitMQ in ${timeoutMs} ms: ${waiting.length} publish(es) failed, opening a new channel`,
+    );
+    const err = new BrokerUnavailableError(`publish not confirmed within ${timeoutMs} ms`);
+    for (const reject of waiting) reject(err);
+    // The broker may never answer the close either: do not wait for it.
+    confirming.channel.close().catch(() => undefined);
   }
 }

@@ -21,6 +21,7 @@ runFunction("ingress", readIngressConfig, (config, { meter, telemetry, log }) =>
     sink = new AmqpSink({
       connection: { url: config.amqpUrl, name: `${config.service} ingress`, log },
       exchange: config.exchange,
+      log,
     });
   }
   const accepted = meter.createCounter("leveler.ingress.events.accepted", {

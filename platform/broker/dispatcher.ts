@@ -106,10 +106,12 @@ export class Dispatcher {
     this.replySink = new AmqpSink({
       connection: this.connection,
       exchange: options.brokerExchange,
+      log: (line) => this.log(`replies: ${line}`),
     });
     this.deadLetterSink = new AmqpSink({
       connection: this.connection,
       exchange: options.deadLetterExchange,
+      log: (line) => this.log(`dead letters: ${line}`),
     });
   }
 
