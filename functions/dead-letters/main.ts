@@ -25,7 +25,8 @@ runFunction("dead-letters", readDeadLettersConfig, (config, { meter, log }) => {
   // the exchange over AMQP locally. Without either, parking works and replay answers 503.
   let replaySink: Sink | undefined;
   if (config.sinkUrl) replaySink = new HttpSink({ url: config.sinkUrl });
-  else if (config.exchange) replaySink = new AmqpSink({ connection, exchange: config.exchange, log });
+  else if (config.exchange)
+    replaySink = new AmqpSink({ connection, exchange: config.exchange, log });
   else log("no K_SINK or BROKER_EXCHANGE: dead letters are parked, replay is unavailable");
 
   const parked = meter.createCounter("leveler.dead_letters.parked", {
