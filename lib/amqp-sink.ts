@@ -29,10 +29,10 @@ export const PUBLISH_ID_HEADER = "x-leveler-publish-id";
 /**
  * How long a channel may hold unconfirmed publishes without a single confirm arriving before the
  * sink gives up on it. RabbitMQ confirms a message once every queue it was routed to has it; a
- * channel that goes quiet that long is wedged (seen on a three-node cluster: a quorum queue's
- * leader lost while the publish was out, the confirm never came, the channel stayed open), and
- * without a bound every send on it would wait for ever. RabbitMQ's own confirms tutorial bounds
- * each wait the same way (a per-wait timeout context around `WaitContext`).
+ * channel that stays quiet that long while the connection lives is wedged (a broker that stopped
+ * answering on it, a network that lost one direction), and without a bound every send on it
+ * would wait for ever, holding a client's request or a dispatcher's delivery. Not seen here; a
+ * bound, as RabbitMQ's own confirms tutorial puts on each wait (a timeout around `WaitContext`).
  */
 export const CONFIRM_TIMEOUT_MS = 10_000;
 
