@@ -72,7 +72,7 @@ export function fromBinaryHttp(
 }
 
 /** The properties the SDK's CloudEvent constructor sets itself, in its order; the rest are extensions. */
-const CONSTRUCTOR_PROPERTIES = new Set([
+export const CONSTRUCTOR_PROPERTIES: ReadonlySet<string> = new Set([
   "id",
   "time",
   "type",

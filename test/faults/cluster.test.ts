@@ -117,9 +117,8 @@ async function runScenario(
     mark("settled");
     if (ledger.lost.length > 0) {
       // Not settled in time: say where the events are (still queued, or gone).
-      const status = await t.status();
       notes.push(
-        `unsettled: ${status.triggers.map((tr) => `${tr.name} depth ${tr.queueDepth} connected ${String(tr.dispatcher.connected)} in flight ${String(tr.dispatcher.inFlight)} retries ${String(tr.dispatcher.retries)}`).join(", ")}`,
+        `unsettled: ${await triggersSeenBy(t)}`,
         `queues: ${await queuesSeenBy(t)}`,
         ...dispatcherLogTails(t),
       );
@@ -147,6 +146,16 @@ async function runScenario(
       `${name}: cluster restored and platform stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s`,
     );
   }
+}
+
+/** Every Trigger as the status API sees it: messages ready, its dispatcher's deliveries and connection. */
+async function triggersSeenBy(t: TestPlatform): Promise<string> {
+  return (await t.status()).triggers
+    .map(
+      (tr) =>
+        `${tr.name} ready ${tr.queueDepth} in flight ${String(tr.dispatcher.inFlight)} retries ${String(tr.dispatcher.retries)} connected ${String(tr.dispatcher.connected)}`,
+    )
+    .join(", ");
 }
 
 /**
@@ -265,10 +274,7 @@ describe("faults on a three-node RabbitMQ cluster: nothing accepted is lost", ()
               `before ${victim!.name} came back: ${unsettled} unsettled, ${ready} ready, ${inFlight} in flight`,
             );
             if (ready !== 0 || inFlight !== 0) {
-              const status = await t.status();
-              log(
-                `triggers: ${status.triggers.map((tr) => `${tr.name} ready ${tr.queueDepth} in flight ${String(tr.dispatcher.inFlight)} retries ${String(tr.dispatcher.retries)} connected ${String(tr.dispatcher.connected)}`).join(", ")}`,
-              );
+              log(`triggers: ${await triggersSeenBy(t)}`);
               log(`queues: ${await queuesSeenBy(t)}`);
             }
             expect({ ready, inFlight }, "the surviving nodes left work undone").toEqual({
