@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ReconnectingConnection } from "./amqp-connection.js";
 
@@ -57,5 +57,33 @@ describe("ReconnectingConnection while it sets up", () => {
     expect(seen[0]!.current).toBeUndefined();
     expect(connection.current).toBe(ready);
     expect(connection.settingUp).toBeUndefined();
+  });
+});
+
+describe("ReconnectingConnection's socket", () => {
+  let connection: ReconnectingConnection | undefined;
+  afterEach(() => connection?.stop());
+
+  it("sends the frames of one turn in one writev, and every message arrives", async () => {
+    connection = new ReconnectingConnection({ url: RABBIT, name: "coalesce test" });
+    await connection.start();
+    const model = await connection.ready(10_000);
+    // Where amqplib keeps its socket (lib/connection.js); batchFrames relies on it too.
+    const socket = (model.connection as unknown as { stream: Socket }).stream;
+    expect(socket).toBeInstanceOf(Socket);
+    const channel = await model.createConfirmChannel();
+    const { queue } = await channel.assertQueue("", { exclusive: true });
+    const batches: number[] = [];
+    const s = socket as unknown as { _writev: (c: unknown[], cb: unknown) => void };
+    const writev = s._writev.bind(socket);
+    s._writev = (chunks, cb) => {
+      batches.push(chunks.length);
+      writev(chunks, cb);
+    };
+    for (let i = 0; i < 20; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
+    await channel.waitForConfirms();
+    // amqplib's muxer writes each publish (method, header and body in one chunk) separately.
+    expect(Math.max(...batches)).toBe(20);
+    expect((await channel.checkQueue(queue)).messageCount).toBe(20);
   });
 });

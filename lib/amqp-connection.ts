@@ -9,8 +9,10 @@
  * failed attempt or lost connection moves on to the next node.
  */
 import { EventEmitter } from "node:events";
+import { Socket } from "node:net";
 import amqp, { type ChannelModel } from "amqplib";
 import { amqpUrls, nextUrlIndex, redact } from "./amqp-urls.js";
+import { coalesceWrites } from "./socket-coalesce.js";
 
 export { redact } from "./amqp-urls.js";
 
@@ -123,7 +125,10 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
       connection = await amqp.connect(withHeartbeat(this.nodeUrl), {
         clientProperties: { connection_name: this.options.name },
         timeout: CONNECT_TIMEOUT_MS,
+        // Frames leave at once; what one turn writes goes out together (socket-coalesce.ts).
+        noDelay: true,
       });
+      batchFrames(connection);
       connection.on("error", () => undefined); // 'close' follows and drives recovery
       connection.once("close", (err?: Error) => this.onClose(connection!, err));
       this.pendingSetup = connection;
@@ -175,6 +180,16 @@ export class ReconnectingConnection extends EventEmitter<ReconnectingConnectionE
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.start(), delay);
   }
+}
+
+/**
+ * One `writev` per turn on the connection's socket (socket-coalesce.ts). amqplib does not export
+ * its socket; `connection.connection.stream` is where lib/connection.js keeps it. Anything else
+ * there (a later amqplib) is left as it is: slower, not wrong.
+ */
+function batchFrames(model: ChannelModel): void {
+  const stream = (model.connection as { stream?: unknown }).stream;
+  if (stream instanceof Socket) coalesceWrites(stream);
 }
 
 /** Heartbeats notice a broker that vanished without closing the socket; amqplib takes them from the URL. */
