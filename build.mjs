@@ -3,6 +3,7 @@
 // because their size is their cold start.
 import { build } from "esbuild";
 import { readdirSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { schemas } from "./functions/events/schemas.ts";
 import { standaloneValidatorsSource } from "./functions/events/validators.ts";
@@ -92,6 +93,54 @@ const validatorsAtBuildTime = {
   },
 };
 
+// Node's built-in modules reach a function bundle through require(), not `import`. Importing a
+// built-in as an ES module makes Node read every export to build the module's namespace, getters
+// included, and node:http's getters (WebSocket, CloseEvent, MessageEvent) load the whole of
+// undici: in a fresh Node 24 process, `import("node:http")` cost 68 ms of CPU where
+// `require("node:http")` cost 7 (node:crypto 10.5 against 0.1, node:fs 6.1 against 0.1), paid by
+// every cold start and every replica a scale-out starts. Each built-in becomes a module that
+// require()s it and exports its plain properties by name (read here, from this Node); its
+// getters are left out, so an import of one fails the build rather than costing a start, except
+// those below, which bundled code imports and which load nothing heavy.
+const nodeRequire = createRequire(import.meta.url);
+const gettersImported = { fs: ["promises"] };
+const builtinFilter = new RegExp(
+  `^(node:)?(${builtinModules
+    .filter((m) => m !== "module")
+    .map((m) => m.replace(/[/.-]/g, "\\$&"))
+    .join("|")})$`,
+);
+const builtinsThroughRequire = {
+  name: "builtins-through-require",
+  setup(b) {
+    // Only `import`s: a bundled CommonJS require() of a built-in already is one (the banner's).
+    b.onResolve({ filter: builtinFilter }, (args) =>
+      args.kind === "import-statement"
+        ? { path: args.path.replace(/^node:/, ""), namespace: "builtin-require" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => {
+      const exports = nodeRequire(`node:${args.path}`);
+      const names = Object.getOwnPropertyNames(exports).filter(
+        (n) =>
+          /^[A-Za-z_$][\w$]*$/.test(n) &&
+          n !== "default" &&
+          ("value" in Object.getOwnPropertyDescriptor(exports, n) ||
+            gettersImported[args.path]?.includes(n)),
+      );
+      return {
+        contents: [
+          `import { createRequire } from "node:module";`,
+          `const m = createRequire(import.meta.url)(${JSON.stringify(`node:${args.path}`)});`,
+          `export default m;`,
+          names.length ? `export const { ${names.join(", ")} } = m;` : "",
+        ].join("\n"),
+        loader: "js",
+      };
+    });
+  },
+};
+
 // ESM builds first for functions: the OpenTelemetry packages ship both, and only ES modules can
 // be tree-shaken (their CommonJS builds put whole packages, semantic conventions included, into
 // every bundle: ~330 KB more).
@@ -116,7 +165,7 @@ await Promise.all([
       outdir: "dist/functions",
       minify: true,
       metafile: false,
-      plugins: [stubUnusedTelemetry, validatorsAtBuildTime],
+      plugins: [stubUnusedTelemetry, validatorsAtBuildTime, builtinsThroughRequire],
       mainFields: functionMainFields,
     }),
   ),
