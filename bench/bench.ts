@@ -23,7 +23,6 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:
 import { cpus, release, totalmem, type } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { MultiBar, Presets } from "cli-progress";
 import { readPlatformConfig } from "../platform/config.js";
 import { loadManifests } from "../platform/manifests.js";
@@ -48,27 +47,26 @@ import {
   type SpikeResult,
 } from "./lib/spike.js";
 import { monitoringVerdicts, summarise, targets } from "./lib/summary.js";
+import { readFlags } from "./lib/flags.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    events: { type: "string" },
-    mode: { type: "string", default: "closed" },
-    rate: { type: "string" },
-    reps: { type: "string" },
-    connections: { type: "string", default: "50" },
-    sizes: { type: "string" },
-    ratios: { type: "string" },
-    "no-spike": { type: "boolean", default: false },
-    "no-open": { type: "boolean", default: false },
-    "no-matrix": { type: "boolean", default: false },
-    "no-budget": { type: "boolean", default: false },
-    "budget-events": { type: "string" },
-    baseline: { type: "string" },
-    "private-rabbitmq": { type: "boolean", default: false },
-  },
+const flags = readFlags("npm run bench", {
+  quick: { type: "boolean", default: false },
+  events: { type: "string" },
+  mode: { type: "string", default: "closed" },
+  rate: { type: "string" },
+  reps: { type: "string" },
+  connections: { type: "string", default: "50" },
+  sizes: { type: "string" },
+  ratios: { type: "string" },
+  "no-spike": { type: "boolean", default: false },
+  "no-open": { type: "boolean", default: false },
+  "no-matrix": { type: "boolean", default: false },
+  "no-budget": { type: "boolean", default: false },
+  "budget-events": { type: "string" },
+  baseline: { type: "string" },
+  "private-rabbitmq": { type: "boolean", default: false },
 });
 
 function fail(message: string): never {

@@ -13,20 +13,18 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { sampleData } from "../functions/events/samples.js";
 import { startBenchPlatform, type BenchPlatform } from "./lib/local-platform.js";
 import { fixedPaceManifests } from "./lib/spike.js";
+import { readFlags } from "./lib/flags.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const TYPE = "com.example.order.created";
-const { values: flags } = parseArgs({
-  options: {
-    events: { type: "string", default: "3000" },
-    concurrency: { type: "string", default: "40" },
-    reps: { type: "string", default: "1" },
-    "work-ms": { type: "string", default: "20" },
-  },
+const flags = readFlags("npm run bench:burst", {
+  events: { type: "string", default: "3000" },
+  concurrency: { type: "string", default: "40" },
+  reps: { type: "string", default: "1" },
+  "work-ms": { type: "string", default: "20" },
 });
 const count = positive(flags.events, "events");
 const concurrency = positive(flags.concurrency, "concurrency");

@@ -10,14 +10,14 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import amqp from "amqplib";
 import { readPlatformConfig } from "../platform/config.js";
 import type { PlatformStatus } from "../platform/status/status-document.js";
 import { freePort } from "../platform/ports.js";
 import { fmt, machine, startProcess, stopProcess, waitHttp } from "./lib/process.js";
+import { readFlags } from "./lib/flags.js";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "20" } } });
+const values = readFlags("npm run bench:coldstart", { runs: { type: "string", default: "20" } });
 const runs = Number(values.runs);
 const config = readPlatformConfig();
 const instance = `cold-${randomBytes(3).toString("hex")}`;

@@ -28,7 +28,6 @@ import { createServer } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import amqp from "amqplib";
 import { CloudEvent } from "cloudevents";
 import { toAmqp } from "../lib/cloudevent-amqp.js";
@@ -39,18 +38,17 @@ import { freePort } from "../platform/ports.js";
 import { pidListeningOn } from "./lib/cpu-sampler.js";
 import { parseProcStat } from "./lib/proc-stat.js";
 import { benchTopology, type BenchTopology } from "./lib/topology.js";
+import { readFlags } from "./lib/flags.js";
 
-const { values } = parseArgs({
-  options: {
-    base: { type: "string" },
-    events: { type: "string", default: "5000" },
-    rate: { type: "string", default: "500" },
-    reps: { type: "string", default: "3" },
-    trigger: { type: "string", default: "order" },
-    ratio: { type: "string", default: "0.01" },
-    traced: { type: "string" },
-    alone: { type: "boolean", default: false },
-  },
+const values = readFlags("npm run bench:dispatch", {
+  base: { type: "string" },
+  events: { type: "string", default: "5000" },
+  rate: { type: "string", default: "500" },
+  reps: { type: "string", default: "3" },
+  trigger: { type: "string", default: "order" },
+  ratio: { type: "string", default: "0.01" },
+  traced: { type: "string" },
+  alone: { type: "boolean", default: false },
 });
 if (!values.base) {
   console.error(

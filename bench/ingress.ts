@@ -10,7 +10,6 @@
  * Flags: --duration <s> (default 15), --connections <n> (default 50), --batch <n> (default 100).
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { readPlatformConfig } from "../platform/config.js";
 import { benchTopology, startBenchIngress } from "./lib/topology.js";
 import { freePort } from "../platform/ports.js";
@@ -25,13 +24,12 @@ import {
   waitHttp,
   type LoadResult,
 } from "./lib/process.js";
+import { readFlags } from "./lib/flags.js";
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: "string", default: "15" },
-    connections: { type: "string", default: "50" },
-    batch: { type: "string", default: "100" },
-  },
+const values = readFlags("npm run bench:ingress", {
+  duration: { type: "string", default: "15" },
+  connections: { type: "string", default: "50" },
+  batch: { type: "string", default: "100" },
 });
 const durationS = Number(values.duration);
 const connections = Number(values.connections);

@@ -13,19 +13,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { freePort } from "../platform/ports.js";
 import { ensureBroker, type EnsuredBroker } from "../platform/rabbitmq.js";
 import { startBenchPlatform } from "./lib/local-platform.js";
 import { fmt, load, machine } from "./lib/process.js";
+import { readFlags } from "./lib/flags.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: "string", default: "20" },
-    connections: { type: "string", default: "50" },
-    trials: { type: "string", default: "1" },
-  },
+const args = readFlags("npm run bench:replication", {
+  seconds: { type: "string", default: "20" },
+  connections: { type: "string", default: "50" },
+  trials: { type: "string", default: "1" },
 });
 const SECONDS = Number(args.seconds);
 const CONNECTIONS = Number(args.connections);

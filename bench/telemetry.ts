@@ -17,7 +17,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parseArgs } from "node:util";
 import { parseRatio, writeSamplingSwitchFile } from "../lib/runtime/sampling-switch.js";
 import { readPlatformConfig } from "../platform/config.js";
 import { benchTopology, startBenchIngress } from "./lib/topology.js";
@@ -32,14 +31,13 @@ import {
   waitHttp,
   type LoadResult,
 } from "./lib/process.js";
+import { readFlags } from "./lib/flags.js";
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: "string", default: "10" },
-    trials: { type: "string", default: "3" },
-    connections: { type: "string", default: "50" },
-    ratios: { type: "string", default: "0,0.01,0.1,1" },
-  },
+const values = readFlags("npm run bench:telemetry", {
+  duration: { type: "string", default: "10" },
+  trials: { type: "string", default: "3" },
+  connections: { type: "string", default: "50" },
+  ratios: { type: "string", default: "0,0.01,0.1,1" },
 });
 const durationS = Number(values.duration);
 const trials = Math.max(1, Number(values.trials));
