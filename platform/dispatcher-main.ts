@@ -63,10 +63,12 @@ const stopAutoscaler = config.backlog
   ? startBacklogAutoscaler({
       spec: config.backlog,
       target: dispatcherDeploymentName(config.name),
-      // Ready plus unacked, as KEDA's rabbitmq scaler counts a queue over the management API.
+      // What KEDA's rabbitmq scaler counts: ready plus unacked over the management API, ready
+      // only over AMQP or with excludeUnacknowledged (scaled-object.ts).
       queueLength: async () => {
         const ready = await dispatcher.queueDepth();
-        return ready === undefined ? undefined : ready + dispatcher.unacked;
+        if (ready === undefined) return undefined;
+        return config.backlog!.countsUnacked ? ready + dispatcher.unacked : ready;
       },
       setReplicas: (replicas) => dispatcher.setReplicas(replicas),
       onScale: (event) => {

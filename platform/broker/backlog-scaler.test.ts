@@ -24,6 +24,7 @@ const spec: BacklogScaling = {
   value: 20,
   activationValue: 0,
   scaleDownStabilizationMs: 10_000,
+  countsUnacked: true,
 };
 
 const at = (

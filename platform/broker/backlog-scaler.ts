@@ -27,6 +27,12 @@ export interface BacklogScaling {
   scaleDownStabilizationMs: number;
   /** `autoscaling.keda.sh/paused-replicas`: KEDA holds the Deployment at this count. */
   pausedReplicas?: number;
+  /**
+   * Whether the queue's length counts deliveries in flight (unacked) beside the ready messages:
+   * yes over the management API (`protocol: http`) unless `excludeUnacknowledged` is set; no over
+   * AMQP, where a passive queue.declare reports ready messages only (scaled-object.ts).
+   */
+  countsUnacked: boolean;
 }
 
 /** KEDA's and the HPA's defaults (KEDA apis/keda/v1alpha1/scaledobject_types.go; HPA v2 behavior). */

@@ -81,6 +81,7 @@ describe("the dispatcher's environment", () => {
       value: 20,
       activationValue: 0,
       scaleDownStabilizationMs: 10_000,
+      countsUnacked: false,
     };
     const trigger = {
       ...topology.triggers[0]!,
@@ -94,6 +95,13 @@ describe("the dispatcher's environment", () => {
       BACKLOG_SCALING: JSON.stringify({ ...backlog, value: 0 }),
     };
     expect(() => readDispatcherConfig(env)).toThrow(/BACKLOG_SCALING.value/);
+    const { countsUnacked: _, ...withoutCount } = backlog;
+    expect(() =>
+      readDispatcherConfig({
+        ...dispatcherEnv(config),
+        BACKLOG_SCALING: JSON.stringify(withoutCount),
+      }),
+    ).toThrow(/BACKLOG_SCALING.countsUnacked/);
   });
 
   // eventing-rabbitmq pkg/reconciler/trigger/trigger.go (ReconcileKind) at

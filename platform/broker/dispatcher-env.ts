@@ -210,6 +210,8 @@ function backlogScaling(raw: string): BacklogScaling {
   for (const field of fields)
     if (typeof v?.[field] !== "number" || v[field] < 0)
       throw new ConfigError(`BACKLOG_SCALING.${field} must be a number ≥ 0`);
+  if (typeof v!.countsUnacked !== "boolean")
+    throw new ConfigError("BACKLOG_SCALING.countsUnacked must be true or false");
   if (!(v!.value! > 0) || !(v!.pollingIntervalMs! > 0))
     throw new ConfigError("BACKLOG_SCALING.value and .pollingIntervalMs must be above 0");
   return v as BacklogScaling;

@@ -76,7 +76,50 @@ spec: { broker: default, subscriber: { uri: "http://example.test/" } }
       value: 5,
       activationValue: 0,
       scaleDownStabilizationMs: 300_000,
+      countsUnacked: true,
     });
+  });
+
+  // keda-docs content/docs/2.18/scalers/rabbitmq-queue.md: over HTTP the queue length is ready +
+  // unacknowledged unless excludeUnacknowledged (ParseBool); over AMQP ready only; auto goes by
+  // the host's scheme.
+  it.each([
+    [
+      "the shipped form: protocol http",
+      `{ protocol: http, host: "http://r:15672", value: "20" }`,
+      true,
+    ],
+    [
+      "http, excludeUnacknowledged",
+      `{ protocol: http, excludeUnacknowledged: "true", value: "20" }`,
+      false,
+    ],
+    [
+      "http, excludeUnacknowledged false",
+      `{ protocol: http, excludeUnacknowledged: "False", value: "20" }`,
+      true,
+    ],
+    ["protocol amqp", `{ protocol: amqp, value: "20" }`, false],
+    ["auto with an amqp host", `{ host: "amqps://r:5671/", value: "20" }`, false],
+    ["auto with an http host", `{ host: "http://r:15672/", value: "20" }`, true],
+    ["auto, host only in a TriggerAuthentication", `{ value: "20" }`, true],
+  ])("counts unacked deliveries as KEDA does: %s", (_, metadata, counts) => {
+    const model = buildModel([
+      ...base,
+      scaled(`  triggers: [{ type: rabbitmq, metadata: ${metadata} }]`),
+    ]);
+    expect(model.triggers[0]!.backlog!.countsUnacked).toBe(counts);
+  });
+
+  it("refuses what KEDA would not read", () => {
+    const build = (metadata: string) => () =>
+      buildModel([...base, scaled(`  triggers: [{ type: rabbitmq, metadata: ${metadata} }]`)]);
+    expect(build(`{ protocol: grpc, value: "20" }`)).toThrow(
+      /protocol "grpc" must be auto, http or amqp/,
+    );
+    expect(build(`{ excludeUnacknowledged: "yes", value: "20" }`)).toThrow(
+      /excludeUnacknowledged="yes" must be true or false/,
+    );
   });
 
   it("never more deliveries in flight than the subscriber Service takes, and says so", () => {

@@ -53,6 +53,22 @@ export function readScaledObject(
       `triggers[0].metadata.mode ${JSON.stringify(mode)}: only QueueLength runs locally`,
     );
   const value = num(metadata.value ?? metadata.queueLength, "triggers[0].metadata.value", 0);
+  // What KEDA's rabbitmq scaler counts as the queue's length (keda-docs content/docs/2.18/scalers/
+  // rabbitmq-queue.md): over HTTP, ready plus unacknowledged unless `excludeUnacknowledged`; over
+  // AMQP, ready only. `auto` goes by the host's scheme; a host given only through a
+  // TriggerAuthentication cannot be read here and counts as http, which the shipped manifests use.
+  const protocol = metadata.protocol ?? "auto";
+  if (protocol !== "auto" && protocol !== "http" && protocol !== "amqp")
+    throw new Error(
+      `triggers[0].metadata.protocol ${JSON.stringify(protocol)} must be auto, http or amqp`,
+    );
+  const overAmqp =
+    protocol === "amqp" ||
+    (protocol === "auto" && typeof metadata.host === "string" && /^amqps?:/i.test(metadata.host));
+  const excludeUnacked = bool(
+    metadata.excludeUnacknowledged,
+    "triggers[0].metadata.excludeUnacknowledged",
+  );
   const annotations = obj(meta.annotations);
   const paused =
     annotations[PAUSED_REPLICAS_ANNOTATION] !== undefined
@@ -88,6 +104,7 @@ export function readScaledObject(
         KEDA_DEFAULTS.scaleDownStabilizationMs / 1000,
       ) * 1000,
     ...(paused !== undefined ? { pausedReplicas: paused } : {}),
+    countsUnacked: !overAmqp && !excludeUnacked,
   };
   if (scaling.minReplicas > scaling.maxReplicas)
     throw new Error("spec.minReplicaCount is above spec.maxReplicaCount");
@@ -105,6 +122,16 @@ function num(value: unknown, field: string, min: number, fallback?: number): num
   if (value === undefined || value === "" || !Number.isFinite(n) || n < min)
     throw new Error(`${field}=${JSON.stringify(value)} must be a number of at least ${min}`);
   return n;
+}
+
+/** As KEDA reads it (Go's strconv.ParseBool); absent is false. */
+function bool(value: unknown, field: string): boolean {
+  if (value === undefined) return false;
+  // YAML may hand over a boolean where KEDA's metadata map holds its text.
+  const text = typeof value === "boolean" ? String(value) : value;
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(text as string)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(text as string)) return false;
+  throw new Error(`${field}=${JSON.stringify(value)} must be true or false`);
 }
 
 function int(value: unknown, field: string, min: number, fallback?: number): number {
