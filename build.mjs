@@ -7,6 +7,7 @@ import { builtinModules, createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { schemas } from "./functions/events/schemas.ts";
 import { standaloneValidatorsSource } from "./functions/events/validators.ts";
+import { packagesBundledTwice } from "./bundle-checks.ts";
 
 const started = performance.now();
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
@@ -159,18 +160,29 @@ const benches = existsSync("bench")
       .map((f) => f.slice(0, -3))
   : [];
 
+// One copy of each package per bundle (bundle-checks.ts says why).
+const bundleFunction = async (name) => {
+  const result = await build({
+    ...common,
+    entryPoints: { [name]: join("functions", name, "main.ts") },
+    outdir: "dist/functions",
+    minify: true,
+    metafile: true,
+    plugins: [stubUnusedTelemetry, validatorsAtBuildTime, builtinsThroughRequire],
+    mainFields: functionMainFields,
+  });
+  const twice = packagesBundledTwice(Object.keys(result.metafile.inputs));
+  if (twice.length) {
+    const which = twice.map((t) => `${t.pkg} from ${t.dirs.join(" and ")}`).join("; ");
+    console.error(
+      `build: the ${name} bundle takes ${which}; give package.json one version of each (overrides)`,
+    );
+    process.exit(1);
+  }
+};
+
 await Promise.all([
-  ...functions.map((name) =>
-    build({
-      ...common,
-      entryPoints: { [name]: join("functions", name, "main.ts") },
-      outdir: "dist/functions",
-      minify: true,
-      metafile: false,
-      plugins: [stubUnusedTelemetry, validatorsAtBuildTime, builtinsThroughRequire],
-      mainFields: functionMainFields,
-    }),
-  ),
+  ...functions.map(bundleFunction),
   // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.
   build({
     ...common,
