@@ -8,12 +8,16 @@ import {
 import type { CellResult } from "./cells.js";
 import { CpuTally, type Role } from "./cpu-budget.js";
 
-/** A trial of 1,000 events whose processes spent `ticks` (at 100 per second) by role. */
+/**
+ * A trial of 1,000 events whose processes spent `ticks` (at 100 per second) by role, while the
+ * machine switched context `switches` times.
+ */
 function trial(
   tree: "current" | "baseline",
   rep: number,
   ticks: Partial<Record<Role, number>>,
   rate: number,
+  switches = 10_000,
 ): BudgetTrialResult {
   const tally = new CpuTally(100);
   const roles = Object.entries(ticks) as [Role, number][];
@@ -27,6 +31,7 @@ function trial(
       ticks: 0,
       childTicks: 0,
     })),
+    500_000,
   );
   tally.add(
     1000,
@@ -38,6 +43,7 @@ function trial(
       ticks: t,
       childTicks: 0,
     })),
+    500_000 + switches,
   );
   const cell = {
     plan: { index: rep, rep, size: 1000, ratio: 0.01, mode: "closed", connections: 50 },
@@ -61,10 +67,10 @@ function trial(
 
 describe("summariseBudget", () => {
   const results = [
-    trial("current", 0, { dispatchers: 40, ingress: 30, RabbitMQ: 50 }, 1000),
-    trial("baseline", 0, { dispatchers: 60, ingress: 40, RabbitMQ: 50 }, 800),
-    trial("baseline", 1, { dispatchers: 62, ingress: 38, RabbitMQ: 52 }, 820),
-    trial("current", 1, { dispatchers: 42, ingress: 30, RabbitMQ: 48 }, 1100),
+    trial("current", 0, { dispatchers: 40, ingress: 30, RabbitMQ: 50 }, 1000, 12_000),
+    trial("baseline", 0, { dispatchers: 60, ingress: 40, RabbitMQ: 50 }, 800, 16_000),
+    trial("baseline", 1, { dispatchers: 62, ingress: 38, RabbitMQ: 52 }, 820, 15_000),
+    trial("current", 1, { dispatchers: 42, ingress: 30, RabbitMQ: 48 }, 1100, 11_000),
   ];
 
   it("gives each tree's median µs per processed event by role, and the total of each trial", () => {
@@ -83,6 +89,9 @@ describe("summariseBudget", () => {
     expect(current!.endToEndPerSecond!.median).toBe(525);
     expect(current!.duplicates).toBe(1);
     expect(current!.p95Ms).toBe(20.5);
+    // The machine's context switches over the stretch, per processed event.
+    expect(current!.switchesPerEvent).toMatchObject({ min: 11, max: 12 });
+    expect(baseline!.switchesPerEvent).toMatchObject({ min: 15, max: 16 });
   });
 
   it("compares figure by figure, as current ÷ baseline", () => {
@@ -91,6 +100,9 @@ describe("summariseBudget", () => {
     expect(rows.find((r) => r.figure === "dispatchers, µs/event")!.ratio).toBeCloseTo(410 / 610);
     expect(rows.find((r) => r.figure === "total, µs/event")!.ratio).toBeCloseTo(1200 / 1510);
     expect(rows.find((r) => r.figure === "accepted req/s")!.ratio).toBeCloseTo(1050 / 810);
+    expect(
+      rows.find((r) => r.figure === "context switches per event, whole machine")!.ratio,
+    ).toBeCloseTo(11.5 / 15.5);
     // Roles no process of either tree had are left out.
     expect(rows.some((r) => r.figure.startsWith("consumers"))).toBe(false);
   });

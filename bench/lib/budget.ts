@@ -42,6 +42,8 @@ export interface BudgetSummary {
   roles: BudgetRoleSummary[] | null;
   /** Each trial's total, load generator excluded. */
   totalUsPerEvent: Spread | null;
+  /** Each trial's context switches of the whole machine per processed event (cpu-budget.ts). */
+  switchesPerEvent: Spread | null;
   acceptedPerSecond: Spread;
   endToEndPerSecond: Spread | null;
   p95Ms: number;
@@ -58,6 +60,11 @@ export function summariseBudget(results: readonly BudgetTrialResult[]): BudgetSu
     const withCpu = g.filter((r) => r.cell.cpu && r.cell.ledger.processed > 0);
     const tables = withCpu.map((r) => perEvent(r.cell.cpu!, r.cell.ledger.processed));
     const e2e = g.flatMap((r) => (r.cell.endToEnd ? [r.cell.endToEnd.processedPerSecond] : []));
+    const switches = withCpu.flatMap((r) =>
+      r.cell.cpu!.contextSwitches === null
+        ? []
+        : [r.cell.cpu!.contextSwitches / r.cell.ledger.processed],
+    );
     return {
       tree,
       root: g[0]!.root,
@@ -84,6 +91,7 @@ export function summariseBudget(results: readonly BudgetTrialResult[]): BudgetSu
           })
         : null,
       totalUsPerEvent: tables.length ? spread(tables.map((t) => t.totalUsPerEvent)) : null,
+      switchesPerEvent: switches.length ? spread(switches) : null,
       acceptedPerSecond: spread(g.map((r) => r.cell.load.acceptedPerSecond)),
       endToEndPerSecond: e2e.length ? spread(e2e) : null,
       p95Ms: median(g.map((r) => r.cell.load.latencyMs.p95)),
@@ -123,6 +131,14 @@ export function compareBudgets(
       row("total, µs/event", current.totalUsPerEvent!.median, baseline.totalUsPerEvent!.median),
     );
   }
+  if (current.switchesPerEvent && baseline.switchesPerEvent)
+    out.push(
+      row(
+        "context switches per event, whole machine",
+        current.switchesPerEvent.median,
+        baseline.switchesPerEvent.median,
+      ),
+    );
   out.push(
     row("accepted req/s", current.acceptedPerSecond.median, baseline.acceptedPerSecond.median),
   );

@@ -28,6 +28,21 @@ describe("CpuTally", () => {
     expect(t.budget().wallSeconds).toBe(1);
   });
 
+  it("counts the machine's context switches from the first reading to the last", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 50, 0, 1)], 1_000);
+    t.add(100, [p(100, "platform", 51, 0, 1)], 1_400);
+    t.add(200, [p(100, "platform", 52, 0, 1)], 2_250);
+    expect(t.budget().contextSwitches).toBe(1_250);
+  });
+
+  it("has no context switch count when /proc/stat could not be read", () => {
+    const t = new CpuTally(100);
+    t.add(0, [p(100, "platform", 50, 0, 1)], null);
+    t.add(100, [p(100, "platform", 51, 0, 1)], 1_400);
+    expect(t.budget().contextSwitches).toBeNull();
+  });
+
   it("counts a process born mid-stretch from zero", () => {
     const t = new CpuTally(100);
     t.add(0, [p(100, "platform", 50, 0, 1)]);

@@ -51,6 +51,13 @@ export interface CpuBudget {
   /** Every role (zero when none of its processes ran), then the unseen exits. */
   roles: RoleCpu[];
   totalCpuSeconds: number;
+  /**
+   * Context switches of the whole machine between the first reading and the last (every process
+   * and thread, the load generator's and anything else running included); null if not read. On a
+   * virtual machine each wake-up can cost far more than the work it wakes for, so this says how
+   * much of the CPU is waking up: fewer, fuller wake-ups per event cost less.
+   */
+  contextSwitches: number | null;
 }
 
 interface Tracked {
@@ -71,14 +78,27 @@ export class CpuTally {
   private readings = 0;
   private firstAt = 0;
   private lastAt = 0;
+  private firstSwitches: number | null = null;
+  private lastSwitches: number | null = null;
 
   constructor(private readonly clockTicksPerSecond: number) {}
 
-  /** All processes of the system as read at `atMs` (any clock, milliseconds). */
-  add(atMs: number, snapshot: readonly ProcessReading[]): void {
+  /**
+   * All processes of the system as read at `atMs` (any clock, milliseconds), and the machine's
+   * context switches since boot (/proc/stat `ctxt`) when they were read.
+   */
+  add(
+    atMs: number,
+    snapshot: readonly ProcessReading[],
+    contextSwitches: number | null = null,
+  ): void {
     const first = this.readings++ === 0;
-    if (first) this.firstAt = atMs;
+    if (first) {
+      this.firstAt = atMs;
+      this.firstSwitches = contextSwitches;
+    }
     this.lastAt = atMs;
+    this.lastSwitches = contextSwitches;
     for (const t of this.tracked.values()) t.alive = false;
     for (const r of snapshot) {
       const key = `${r.pid}/${r.starttime}`;
@@ -133,6 +153,10 @@ export class CpuTally {
       wallSeconds: (this.lastAt - this.firstAt) / 1000,
       roles,
       totalCpuSeconds: roles.reduce((a, r) => a + r.cpuSeconds, 0),
+      contextSwitches:
+        this.firstSwitches !== null && this.lastSwitches !== null
+          ? this.lastSwitches - this.firstSwitches
+          : null,
     };
   }
 }

@@ -36,5 +36,7 @@ describe.runIf(cpuSamplingAvailable())("the CPU sampler on this machine", () => 
     // The shell and the node child it ran; the child's CPU is counted, seen or reaped.
     expect(platform.processes).toBeGreaterThanOrEqual(2);
     expect(budget.totalCpuSeconds).toBeGreaterThan(0);
+    // The shell's sleep alone is a switch: the machine's count was read and grew.
+    expect(budget.contextSwitches).toBeGreaterThan(0);
   });
 });

@@ -11,7 +11,13 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { CpuTally, roleOf, type CpuBudget, type ProcessReading, type Role } from "./cpu-budget.js";
-import { listeningInodes, parseChildren, parseProcStat, socketInode } from "./proc-stat.js";
+import {
+  listeningInodes,
+  parseChildren,
+  parseContextSwitches,
+  parseProcStat,
+  socketInode,
+} from "./proc-stat.js";
 
 export interface CpuRoot {
   pid: number;
@@ -80,7 +86,12 @@ function readTrees(roots: readonly CpuRoot[], roles: Map<string, Role>): Process
 export function startCpuSampler(roots: readonly CpuRoot[], everyMs = 100): CpuSampler {
   const tally = new CpuTally(clockTicksPerSecond());
   const roles = new Map<string, Role>();
-  const sample = () => tally.add(performance.now(), readTrees(roots, roles));
+  const sample = () =>
+    tally.add(
+      performance.now(),
+      readTrees(roots, roles),
+      parseContextSwitches(read("/proc/stat") ?? ""),
+    );
   sample();
   const timer = setInterval(sample, everyMs);
   return {

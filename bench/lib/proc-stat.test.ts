@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { listeningInodes, parseChildren, parseProcStat, socketInode } from "./proc-stat.js";
+import {
+  listeningInodes,
+  parseChildren,
+  parseContextSwitches,
+  parseProcStat,
+  socketInode,
+} from "./proc-stat.js";
 
 // Field layout: proc(5), /proc/pid/stat (Linux man-pages); this line is a real beam.smp's.
 const BEAM =
@@ -63,5 +69,26 @@ describe("socketInode", () => {
     expect(socketInode("socket:[15195]")).toBe(15195);
     expect(socketInode("pipe:[15195]")).toBeNull();
     expect(socketInode("/dev/null")).toBeNull();
+  });
+});
+
+describe("parseContextSwitches", () => {
+  // The head of a real /proc/stat (this machine's, cpu lines cut).
+  const PROC_STAT = [
+    "cpu  62191 20494 40626 1164866 776 0 4103 0 0 0",
+    "cpu0 31000 10000 20000 582000 388 0 2050 0 0 0",
+    "intr 9876543 0 9 0 0",
+    "ctxt 48213377",
+    "btime 1764791000",
+    "processes 19312",
+  ].join("\n");
+
+  it("reads the ctxt line", () => {
+    expect(parseContextSwitches(PROC_STAT)).toBe(48_213_377);
+  });
+
+  it("is null for a text without one", () => {
+    expect(parseContextSwitches("cpu  1 2 3 4\nintr 5")).toBeNull();
+    expect(parseContextSwitches("")).toBeNull();
   });
 });

@@ -5,6 +5,8 @@
  * - `/proc/<pid>/stat`: one line; field 2 is `(comm)`, which may itself hold spaces and
  *   parentheses, so the fields are counted from the last `)`. CPU times are in clock ticks
  *   (`getconf CLK_TCK`, 100 on Linux: 10 ms resolution).
+ * - `/proc/stat`: the machine's counters; its `ctxt` line counts every context switch since boot,
+ *   of every process and thread (a process that sleeps and wakes switches twice).
  * - `/proc/net/tcp` and `tcp6`: one socket a line; the listening ones (state 0A) name the inode
  *   that `/proc/<pid>/fd/*` links to as `socket:[inode]`, which is how a port leads to its
  *   process (RabbitMQ's beam.smp) without `ss` or `lsof`.
@@ -81,4 +83,10 @@ export function listeningInodes(table: string, port: number): number[] {
 export function socketInode(link: string): number | null {
   const m = /^socket:\[(\d+)\]$/.exec(link);
   return m ? Number(m[1]) : null;
+}
+
+/** The `ctxt` count of a `/proc/stat` text: context switches since boot, or null without one. */
+export function parseContextSwitches(procStat: string): number | null {
+  const match = /^ctxt (\d+)$/m.exec(procStat);
+  return match ? Number(match[1]) : null;
 }
