@@ -160,7 +160,19 @@ const benches = existsSync("bench")
       .map((f) => f.slice(0, -3))
   : [];
 
-// One copy of each package per bundle (bundle-checks.ts says why).
+// One copy of each package per bundle (bundle-checks.ts says why): a function's, a dispatcher's.
+const checkOnePerPackage = (result) => {
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (!file.endsWith(".js")) continue;
+    const twice = packagesBundledTwice(Object.keys(output.inputs));
+    if (!twice.length) continue;
+    const which = twice.map((t) => `${t.pkg} from ${t.dirs.join(" and ")}`).join("; ");
+    console.error(
+      `build: ${file} takes ${which}; give package.json one version of each (overrides)`,
+    );
+    process.exit(1);
+  }
+};
 const bundleFunction = async (name) => {
   const result = await build({
     ...common,
@@ -171,14 +183,7 @@ const bundleFunction = async (name) => {
     plugins: [stubUnusedTelemetry, validatorsAtBuildTime, builtinsThroughRequire],
     mainFields: functionMainFields,
   });
-  const twice = packagesBundledTwice(Object.keys(result.metafile.inputs));
-  if (twice.length) {
-    const which = twice.map((t) => `${t.pkg} from ${t.dirs.join(" and ")}`).join("; ");
-    console.error(
-      `build: the ${name} bundle takes ${which}; give package.json one version of each (overrides)`,
-    );
-    process.exit(1);
-  }
+  checkOnePerPackage(result);
 };
 
 await Promise.all([
@@ -189,7 +194,8 @@ await Promise.all([
     entryPoints: entries("platform", ["main", "dispatcher-main", "cli"]),
     outdir: "dist/platform",
     external: ["@kubernetes/client-node"],
-  }),
+    metafile: true,
+  }).then(checkOnePerPackage),
   // The dashboard's page (platform/dashboard/web) with uPlot and their CSS: one browser bundle,
   // served by the status server from dist/dashboard; nothing is fetched from elsewhere at run time.
   build({

@@ -1,10 +1,11 @@
 /**
- * Checks on what esbuild put into a function bundle (build.mjs runs them on its metafile).
+ * Checks on what esbuild put into a bundle (build.mjs runs them on the metafile of each function's
+ * bundle and of the platform's, whose dispatchers are processes of their own too).
  *
- * A package bundled from two folders is loaded twice at every cold start. npm nests a second copy
- * when a dependency pins another patch of a package we also depend on: @opentelemetry/exporter-
+ * A package bundled from two folders is loaded twice at every start. npm nests a second copy when
+ * a dependency pins another patch of a package we also depend on: @opentelemetry/exporter-
  * prometheus 0.223.0 pins sdk-metrics and resources 2.12.0 beside our 2.12.1, which put two copies
- * of each (and of core) into every function: 100 KB more per bundle, ~14 ms more CPU to start an
+ * of each (and of core) into every bundle: 100 KB more per function, ~14 ms more CPU to start an
  * order replica, 3 MB more resident (measured, interleaved starts). package.json's `overrides`
  * keep one copy; this makes a new duplicate fail the build instead of slowing starts unseen.
  */

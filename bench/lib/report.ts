@@ -92,8 +92,11 @@ ${consumers}
 `;
 }
 
-const spreadText = (x: { median: number; min: number; max: number } | null | undefined) =>
-  x ? `${n0(x.median)} [${n0(x.min)}–${n0(x.max)}]` : "-";
+const small = (v: number) => (Math.abs(v) < 100 ? n1(v) : n0(v));
+const spreadText = (
+  x: { median: number; min: number; max: number } | null | undefined,
+  n: (v: number) => string = n0,
+) => (x ? `${n(x.median)} [${n(x.min)}–${n(x.max)}]` : "-");
 
 function budgetTable(b: BudgetSummary): string {
   const rows = (b.roles ?? [])
@@ -116,7 +119,7 @@ function budgetSection(budget: NonNullable<BenchResults["budget"]>): string {
   const current = budget.summary.find((s) => s.tree === "current");
   const baseline = budget.summary.find((s) => s.tree === "baseline");
   const figures = (b: BudgetSummary) =>
-    `- Accepted **${spreadText(b.acceptedPerSecond)} req/s**; processed end to end (first request sent to last event processed) **${spreadText(b.endToEndPerSecond)} events/s**; p95 accept latency ${n1(b.p95Ms)} ms; **${b.lost} lost**, **${b.duplicates} duplicates** (${b.trials} trial${b.trials === 1 ? "" : "s"}, median [min–max]).${b.switchesPerEvent ? `\n- Context switches per processed event, whole machine (every process and thread, the load generator's too): ${spreadText(b.switchesPerEvent)}.` : ""}`;
+    `- Accepted **${spreadText(b.acceptedPerSecond)} req/s**; processed end to end (first request sent to last event processed) **${spreadText(b.endToEndPerSecond)} events/s**; p95 accept latency ${n1(b.p95Ms)} ms; **${b.lost} lost**, **${b.duplicates} duplicates** (${b.trials} trial${b.trials === 1 ? "" : "s"}, median [min–max]).${b.switchesPerEvent ? `\n- Context switches per processed event, whole machine (every process and thread, the load generator's too): ${spreadText(b.switchesPerEvent, n1)}.` : ""}`;
   const tree = (b: BudgetSummary) =>
     `### ${b.tree === "current" ? "This tree" : "Baseline"}: \`${b.root}\` at \`${b.commit.slice(0, 12)}\`\n\n${b.roles ? budgetTable(b) : "_CPU not measured: no /proc on this system._"}\n\n${figures(b)}`;
   const rabbit = budget.rabbitmq
@@ -129,7 +132,9 @@ function budgetSection(budget: NonNullable<BenchResults["budget"]>): string {
           baseline,
         )
           .map(
-            (r) => `| ${r.figure} | ${n0(r.current)} | ${n0(r.baseline)} | ${r.ratio.toFixed(2)} |`,
+            // Small figures (context switches per event) need their decimal to compare.
+            (r) =>
+              `| ${r.figure} | ${small(r.current)} | ${small(r.baseline)} | ${r.ratio.toFixed(2)} |`,
           )
           .join("\n")}\n`
       : "";
