@@ -9,8 +9,8 @@ import type { CellResult } from "./cells.js";
 import { CpuTally, type Role } from "./cpu-budget.js";
 
 /**
- * A trial of 1,000 events whose processes spent `ticks` (at 100 per second) by role, while the
- * machine switched context `switches` times.
+ * A trial of 1,000 events whose processes spent `ticks` (at 100 per second) by role, and switched
+ * context ten times per tick, while the machine switched `switches` times.
  */
 function trial(
   tree: "current" | "baseline",
@@ -30,6 +30,7 @@ function trial(
       role,
       ticks: 0,
       childTicks: 0,
+      switches: 0,
     })),
     500_000,
   );
@@ -42,6 +43,8 @@ function trial(
       role,
       ticks: t,
       childTicks: 0,
+      // Each role's own switches: ten per tick of CPU.
+      switches: t * 10,
     })),
     500_000 + switches,
   );
@@ -76,12 +79,15 @@ describe("summariseBudget", () => {
   it("gives each tree's median µs per processed event by role, and the total of each trial", () => {
     const [current, baseline] = summariseBudget(results);
     expect(current!.tree).toBe("current");
-    expect(current!.roles!.find((r) => r.role === "dispatchers")).toEqual({
+    const dispatchers = current!.roles!.find((r) => r.role === "dispatchers")!;
+    expect(dispatchers).toMatchObject({
       role: "dispatchers",
       processes: 1,
       usPerEvent: 410, // 0.41 s of CPU over 1,000 events
       idleMsPerSecond: 41,
     });
+    // Its own switches: 400 and 420 over 1,000 events.
+    expect(dispatchers.switchesPerEvent).toBeCloseTo(0.41, 9);
     expect(current!.roles!.find((r) => r.role === "consumers")!.usPerEvent).toBe(0);
     expect(current!.totalUsPerEvent).toMatchObject({ min: 1200, max: 1200 });
     expect(baseline!.totalUsPerEvent).toMatchObject({ min: 1500, max: 1520 });

@@ -30,6 +30,8 @@ export interface BudgetRoleSummary {
   usPerEvent: number;
   /** Idle, milliseconds of CPU per second (median over the trials); null if not measured. */
   idleMsPerSecond: number | null;
+  /** Context switches of the role's processes per processed event (median); null: not read. */
+  switchesPerEvent: number | null;
 }
 
 export interface BudgetSummary {
@@ -82,11 +84,16 @@ export function summariseBudget(results: readonly BudgetTrialResult[]): BudgetSu
                   ]
                 : [],
             );
+            const switches = withCpu.flatMap((r) => {
+              const n = r.cell.cpu!.roles.find((x) => x.role === role)?.contextSwitches ?? null;
+              return n === null ? [] : [n / r.cell.ledger.processed];
+            });
             return {
               role,
               processes: Math.max(...rows.map((r) => r.processes)),
               usPerEvent: median(rows.map((r) => r.usPerEvent)),
               idleMsPerSecond: idle.length ? median(idle) : null,
+              switchesPerEvent: switches.length ? median(switches) : null,
             };
           })
         : null,

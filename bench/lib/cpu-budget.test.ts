@@ -21,9 +21,13 @@ describe("CpuTally", () => {
       p(101, "dispatchers", 30),
       p(102, "dispatchers", 25),
     ]);
-    expect(cpu(t, "platform")).toEqual({ role: "platform", processes: 1, cpuSeconds: 0.1 });
-    expect(cpu(t, "dispatchers")).toEqual({ role: "dispatchers", processes: 2, cpuSeconds: 0.25 });
-    expect(cpu(t, "consumers")).toEqual({ role: "consumers", processes: 0, cpuSeconds: 0 });
+    expect(cpu(t, "platform")).toMatchObject({ role: "platform", processes: 1, cpuSeconds: 0.1 });
+    expect(cpu(t, "dispatchers")).toMatchObject({
+      role: "dispatchers",
+      processes: 2,
+      cpuSeconds: 0.25,
+    });
+    expect(cpu(t, "consumers")).toMatchObject({ role: "consumers", processes: 0, cpuSeconds: 0 });
     expect(t.budget().totalCpuSeconds).toBeCloseTo(0.35, 9);
     expect(t.budget().wallSeconds).toBe(1);
   });
@@ -34,6 +38,37 @@ describe("CpuTally", () => {
     t.add(100, [p(100, "platform", 51, 0, 1)], 1_400);
     t.add(200, [p(100, "platform", 52, 0, 1)], 2_250);
     expect(t.budget().contextSwitches).toBe(1_250);
+  });
+
+  it("counts each role's switches as read: from the start, or from zero for one born later", () => {
+    const t = new CpuTally(100);
+    const withSwitches = (r: ProcessReading, switches: number) => ({ ...r, switches });
+    t.add(0, [
+      withSwitches(p(100, "platform", 50, 0, 1), 1_000),
+      withSwitches(p(101, "dispatchers", 1), 500),
+    ]);
+    // Not read at this reading: the last known count stands.
+    t.add(100, [p(100, "platform", 51, 0, 1), p(101, "dispatchers", 2), p(106, "consumers", 3)]);
+    t.add(200, [
+      withSwitches(p(100, "platform", 52, 0, 1), 1_300),
+      withSwitches(p(101, "dispatchers", 3), 650),
+      withSwitches(p(106, "consumers", 4), 40),
+    ]);
+    t.add(300, [p(100, "platform", 53, 0, 1), p(106, "consumers", 5)]);
+    expect(cpu(t, "platform").contextSwitches).toBe(300);
+    // 101 went after its reading at 200: its switches up to then count.
+    expect(cpu(t, "dispatchers").contextSwitches).toBe(150);
+    // 106 was born during the stretch: all 40 count.
+    expect(cpu(t, "consumers").contextSwitches).toBe(40);
+    expect(cpu(t, "RabbitMQ").contextSwitches).toBeNull();
+  });
+
+  it("leaves out a process whose switches were never read", () => {
+    const t = new CpuTally(100);
+    t.add(0, [{ ...p(100, "platform", 50, 0, 1), switches: 10 }]);
+    t.add(100, [{ ...p(100, "platform", 50, 0, 1), switches: 12 }, p(107, "consumers", 3)]);
+    expect(cpu(t, "consumers").contextSwitches).toBeNull();
+    expect(cpu(t, "platform").contextSwitches).toBe(2);
   });
 
   it("has no context switch count when /proc/stat could not be read", () => {

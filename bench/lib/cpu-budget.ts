@@ -34,6 +34,11 @@ export interface ProcessReading {
   ticks: number;
   /** cutime + cstime: CPU of its reaped children, clock ticks. */
   childTicks: number;
+  /**
+   * Context switches of all its threads since it started (voluntary and preempted); absent when
+   * not read at this reading (the sampler reads them less often than CPU: many files per process).
+   */
+  switches?: number;
 }
 
 export interface RoleCpu {
@@ -41,6 +46,11 @@ export interface RoleCpu {
   /** Distinct processes seen during the stretch. */
   processes: number;
   cpuSeconds: number;
+  /**
+   * Context switches of the role's processes during the stretch (born ones from zero; one that
+   * exited up to its last reading of them); null when none was read.
+   */
+  contextSwitches: number | null;
 }
 
 export interface CpuBudget {
@@ -66,6 +76,9 @@ interface Tracked {
   ppid: number;
   first: ProcessReading | null;
   last: ProcessReading;
+  /** Switches at the stretch's start (0 for one born during it) and as last read; null: unknown. */
+  firstSwitches: number | null;
+  lastSwitches: number | null;
   alive: boolean;
 }
 
@@ -106,6 +119,7 @@ export class CpuTally {
       if (t) {
         t.last = r;
         t.alive = true;
+        if (r.switches !== undefined) t.lastSwitches = r.switches;
       } else
         this.tracked.set(key, {
           role: r.role,
@@ -113,6 +127,8 @@ export class CpuTally {
           ppid: r.ppid,
           first: first ? r : null,
           last: r,
+          firstSwitches: first ? (r.switches ?? null) : 0,
+          lastSwitches: r.switches ?? null,
           alive: true,
         });
     }
@@ -121,9 +137,12 @@ export class CpuTally {
   budget(): CpuBudget {
     const ticks = new Map<Role, number>(ROLES.map((r) => [r, 0]));
     const processes = new Map<Role, number>(ROLES.map((r) => [r, 0]));
+    const switches = new Map<Role, number | null>(ROLES.map((r) => [r, null]));
     for (const t of this.tracked.values()) {
       ticks.set(t.role, ticks.get(t.role)! + t.last.ticks - (t.first?.ticks ?? 0));
       processes.set(t.role, processes.get(t.role)! + 1);
+      if (t.firstSwitches !== null && t.lastSwitches !== null)
+        switches.set(t.role, (switches.get(t.role) ?? 0) + t.lastSwitches - t.firstSwitches);
     }
     // What children that went spent after their last reading, from the parents that reaped them.
     let unseen = 0;
@@ -144,8 +163,14 @@ export class CpuTally {
         role,
         processes: processes.get(role)!,
         cpuSeconds: seconds(ticks.get(role)!),
+        contextSwitches: switches.get(role)!,
       })),
-      { role: "exited between samples", processes: unseenProcesses, cpuSeconds: seconds(unseen) },
+      {
+        role: "exited between samples",
+        processes: unseenProcesses,
+        cpuSeconds: seconds(unseen),
+        contextSwitches: null,
+      },
     ];
     return {
       clockTicksPerSecond: this.clockTicksPerSecond,

@@ -38,5 +38,7 @@ describe.runIf(cpuSamplingAvailable())("the CPU sampler on this machine", () => 
     expect(budget.totalCpuSeconds).toBeGreaterThan(0);
     // The shell's sleep alone is a switch: the machine's count was read and grew.
     expect(budget.contextSwitches).toBeGreaterThan(0);
+    // The shell waited for its child and slept: its own switches were read and grew.
+    expect(platform.contextSwitches).toBeGreaterThan(0);
   });
 });

@@ -16,6 +16,7 @@ import {
   parseChildren,
   parseContextSwitches,
   parseProcStat,
+  parseThreadSwitches,
   socketInode,
 } from "./proc-stat.js";
 
@@ -55,8 +56,29 @@ const read = (path: string): string | null => {
   }
 };
 
-/** Every process of the roots' trees, read now; the roles of processes seen before are cached. */
-function readTrees(roots: readonly CpuRoot[], roles: Map<string, Role>): ProcessReading[] {
+/** A process's context switches: the sum over its threads (null if it went meanwhile). */
+function readSwitches(pid: number): number | null {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  let sum = 0;
+  for (const tid of tids)
+    sum += parseThreadSwitches(read(`/proc/${pid}/task/${tid}/status`) ?? "") ?? 0;
+  return sum;
+}
+
+/**
+ * Every process of the roots' trees, read now; the roles of processes seen before are cached.
+ * With `withSwitches`, each process's context switches too (a file per thread: read less often).
+ */
+function readTrees(
+  roots: readonly CpuRoot[],
+  roles: Map<string, Role>,
+  withSwitches: boolean,
+): ProcessReading[] {
   const out: ProcessReading[] = [];
   const visit = (pid: number, rootRole: Role, isRoot: boolean) => {
     const line = read(`/proc/${pid}/stat`);
@@ -68,6 +90,7 @@ function readTrees(roots: readonly CpuRoot[], roles: Map<string, Role>): Process
       role = isRoot ? rootRole : roleOf(read(`/proc/${pid}/cmdline`) ?? "", rootRole);
       roles.set(key, role);
     }
+    const switches = withSwitches ? readSwitches(pid) : null;
     out.push({
       pid,
       ppid: stat.ppid,
@@ -75,6 +98,7 @@ function readTrees(roots: readonly CpuRoot[], roles: Map<string, Role>): Process
       role,
       ticks: stat.utime + stat.stime,
       childTicks: stat.cutime + stat.cstime,
+      ...(switches === null ? {} : { switches }),
     });
     for (const child of parseChildren(read(`/proc/${pid}/task/${pid}/children`) ?? ""))
       visit(child, rootRole, false);
@@ -83,13 +107,23 @@ function readTrees(roots: readonly CpuRoot[], roles: Map<string, Role>): Process
   return out;
 }
 
-export function startCpuSampler(roots: readonly CpuRoot[], everyMs = 100): CpuSampler {
+/**
+ * Reads every `everyMs`; each process's context switches (a file per thread, dozens for
+ * RabbitMQ) only every `switchesEvery`-th reading and at the first and last, so a process that
+ * exits counts the switches of its last such reading.
+ */
+export function startCpuSampler(
+  roots: readonly CpuRoot[],
+  everyMs = 100,
+  switchesEvery = 10,
+): CpuSampler {
   const tally = new CpuTally(clockTicksPerSecond());
   const roles = new Map<string, Role>();
-  const sample = () =>
+  let count = 0;
+  const sample = (last = false) =>
     tally.add(
       performance.now(),
-      readTrees(roots, roles),
+      readTrees(roots, roles, last || count++ % switchesEvery === 0),
       parseContextSwitches(read("/proc/stat") ?? ""),
     );
   sample();
@@ -97,7 +131,7 @@ export function startCpuSampler(roots: readonly CpuRoot[], everyMs = 100): CpuSa
   return {
     stop() {
       clearInterval(timer);
-      sample();
+      sample(true);
       return tally.budget();
     },
   };

@@ -4,6 +4,7 @@ import {
   parseChildren,
   parseContextSwitches,
   parseProcStat,
+  parseThreadSwitches,
   socketInode,
 } from "./proc-stat.js";
 
@@ -90,5 +91,23 @@ describe("parseContextSwitches", () => {
   it("is null for a text without one", () => {
     expect(parseContextSwitches("cpu  1 2 3 4\nintr 5")).toBeNull();
     expect(parseContextSwitches("")).toBeNull();
+  });
+});
+
+describe("parseThreadSwitches", () => {
+  it("adds a thread's voluntary and involuntary switches", () => {
+    const status = [
+      "Name:\tnode",
+      "State:\tS (sleeping)",
+      "Threads:\t11",
+      "voluntary_ctxt_switches:\t4100",
+      "nonvoluntary_ctxt_switches:\t57",
+    ].join("\n");
+    expect(parseThreadSwitches(status)).toBe(4157);
+  });
+
+  it("is null when either count is missing", () => {
+    expect(parseThreadSwitches("Name:\tnode\nvoluntary_ctxt_switches:\t3")).toBeNull();
+    expect(parseThreadSwitches("")).toBeNull();
   });
 });

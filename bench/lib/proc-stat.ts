@@ -5,6 +5,8 @@
  * - `/proc/<pid>/stat`: one line; field 2 is `(comm)`, which may itself hold spaces and
  *   parentheses, so the fields are counted from the last `)`. CPU times are in clock ticks
  *   (`getconf CLK_TCK`, 100 on Linux: 10 ms resolution).
+ * - `/proc/<pid>/task/<tid>/status`: one thread's `voluntary_ctxt_switches` (it went to sleep)
+ *   and `nonvoluntary_ctxt_switches` (it was preempted); a process's switches are its threads'.
  * - `/proc/stat`: the machine's counters; its `ctxt` line counts every context switch since boot,
  *   of every process and thread (a process that sleeps and wakes switches twice).
  * - `/proc/net/tcp` and `tcp6`: one socket a line; the listening ones (state 0A) name the inode
@@ -83,6 +85,13 @@ export function listeningInodes(table: string, port: number): number[] {
 export function socketInode(link: string): number | null {
   const m = /^socket:\[(\d+)\]$/.exec(link);
   return m ? Number(m[1]) : null;
+}
+
+/** A thread's context switches, voluntary and not, from its `status` text; null without them. */
+export function parseThreadSwitches(status: string): number | null {
+  const voluntary = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+  const preempted = /^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+  return voluntary && preempted ? Number(voluntary[1]) + Number(preempted[1]) : null;
 }
 
 /** The `ctxt` count of a `/proc/stat` text: context switches since boot, or null without one. */

@@ -103,14 +103,14 @@ function budgetTable(b: BudgetSummary): string {
     .filter((r) => r.processes > 0 || r.usPerEvent > 0)
     .map(
       (r) =>
-        `| ${r.role} | ${r.processes} | ${n0(r.usPerEvent)} µs | ${r.idleMsPerSecond === null ? "-" : n1(r.idleMsPerSecond)} |`,
+        `| ${r.role} | ${r.processes} | ${n0(r.usPerEvent)} µs | ${r.switchesPerEvent === null ? "-" : n1(r.switchesPerEvent)} | ${r.idleMsPerSecond === null ? "-" : n1(r.idleMsPerSecond)} |`,
     );
   const idle = (b.roles ?? []).reduce((a, r) => a + (r.idleMsPerSecond ?? 0), 0);
   return [
-    "| process | processes | CPU per event (median) | no traffic, still watched: ms of CPU per second |",
-    "|---|---:|---:|---:|",
+    "| process | processes | CPU per event (median) | context switches per event | no traffic, still watched: ms of CPU per second |",
+    "|---|---:|---:|---:|---:|",
     ...rows,
-    `| **total, load generator excluded** | | **${spreadText(b.totalUsPerEvent)} µs** | ${n1(idle)} |`,
+    `| **total, load generator excluded** | | **${spreadText(b.totalUsPerEvent)} µs** | | ${n1(idle)} |`,
   ].join("\n");
 }
 
@@ -140,7 +140,7 @@ function budgetSection(budget: NonNullable<BenchResults["budget"]>): string {
       : "";
   return `## The budget: CPU per processed event, every process
 
-As issue 15 measures it: every consumer I/O-shaped at \`WORK_MS=1\`; ${n0(p.events)} plain-JSON POSTs (\`/events/<type>\`, the four types in turn) from ${p.connections} connections; sampler ratio ${p.ratio}; each trial on a platform started for it, after a warm-up of ${n0(p.warmupEvents)} events that is not measured. CPU is read from \`/proc/<pid>/stat\` (utime + stime, in clock ticks of 10 ms) for every process of the platform's tree and RabbitMQ's, every 100 ms from the first request until the last event is processed: a process started meanwhile counts from its birth, one that exits up to its last reading, and what it spent after that comes from the cutime + cstime its parent gained by reaping it ("exited between samples"). ${rabbit}. The load generator (the benchmark itself, which also watches the replies) is not counted. Per-role figures are medians over the trials, so they need not add up to the median total. The last column is the same processes read for ${p.idleSeconds} s with no traffic, after the warm-up: a cost per second, which weighs more per event the lower the rate (at R events/s it adds it ÷ R to each). It is not what an idle platform costs: the benchmark is still watching then (its status and timeline reads keep the timeline sampling every 250 ms), and the replicas the warm-up scaled out are running, some of them still starting; a platform left alone and unwatched costs less. Context switches are the machine's (\`ctxt\` in \`/proc/stat\`, every process and thread, the load generator's too) over the same stretch, per processed event: each is a process or thread going to sleep or being preempted, and on a virtual machine waking one can cost more CPU than the work it wakes for, so fewer, fuller wake-ups per event is a lever of its own.
+As issue 15 measures it: every consumer I/O-shaped at \`WORK_MS=1\`; ${n0(p.events)} plain-JSON POSTs (\`/events/<type>\`, the four types in turn) from ${p.connections} connections; sampler ratio ${p.ratio}; each trial on a platform started for it, after a warm-up of ${n0(p.warmupEvents)} events that is not measured. CPU is read from \`/proc/<pid>/stat\` (utime + stime, in clock ticks of 10 ms) for every process of the platform's tree and RabbitMQ's, every 100 ms from the first request until the last event is processed: a process started meanwhile counts from its birth, one that exits up to its last reading, and what it spent after that comes from the cutime + cstime its parent gained by reaping it ("exited between samples"). ${rabbit}. The load generator (the benchmark itself, which also watches the replies) is not counted. Per-role figures are medians over the trials, so they need not add up to the median total. The last column is the same processes read for ${p.idleSeconds} s with no traffic, after the warm-up: a cost per second, which weighs more per event the lower the rate (at R events/s it adds it ÷ R to each). It is not what an idle platform costs: the benchmark is still watching then (its status and timeline reads keep the timeline sampling every 250 ms), and the replicas the warm-up scaled out are running, some of them still starting; a platform left alone and unwatched costs less. Context switches are the machine's (\`ctxt\` in \`/proc/stat\`, every process and thread, the load generator's too) over the same stretch, per processed event: each is a process or thread going to sleep or being preempted, and on a virtual machine waking one can cost more CPU than the work it wakes for, so fewer, fuller wake-ups per event is a lever of its own. The table's switches are each role's processes' own (all their threads, read from \`/proc/<pid>/task/*/status\` every second and at the stretch's ends; a process that exits counts up to its last such reading).
 
 ${budget.summary.map(tree).join("\n\n")}
 ${comparison}`;
