@@ -56,7 +56,11 @@ const read = (path: string): string | null => {
   }
 };
 
-/** A process's context switches: the sum over its threads (null if it went meanwhile). */
+/**
+ * A process's context switches: the sum over the threads it has now (null if it went meanwhile).
+ * Linux keeps no per-process total that a reader can see, so a thread that ended takes its count
+ * with it; the long-lived threads (event loops, Erlang schedulers) are what the figure is for.
+ */
 function readSwitches(pid: number): number | null {
   let tids: string[];
   try {
