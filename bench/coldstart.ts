@@ -16,6 +16,7 @@ import type { PlatformStatus } from "../platform/status/status-document.js";
 import { freePort } from "../platform/ports.js";
 import { fmt, machine, startProcess, stopProcess, waitHttp } from "./lib/process.js";
 import { readFlags } from "./lib/flags.js";
+import { deleteInstanceTopology } from "./lib/local-platform.js";
 
 const values = readFlags("npm run bench:coldstart", { runs: { type: "string", default: "20" } });
 const runs = Number(values.runs);
@@ -178,4 +179,8 @@ try {
   await connection.close();
 } finally {
   await stopProcess(platform);
+  // Its instance is the benchmark's own: its exchanges and queues go with it.
+  await deleteInstanceTopology(config.manifestDirs, instance, config.amqpUrl).catch((err: Error) =>
+    console.error(`could not delete the benchmark's queues (${instance}): ${err.message}`),
+  );
 }

@@ -86,16 +86,11 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
       }
       log.end();
       // The bench's exchanges and queues are its own: remove them.
-      const plan = planTopology(
-        loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(options.root, d))),
+      await deleteInstanceTopology(
+        ["knative", "rabbitmq-eventing"].map((d) => join(options.root, d)),
         instance,
+        options.amqpUrl,
       );
-      const connection = await connectAny(options.amqpUrl);
-      try {
-        await deleteTopology(await connection.createChannel(), plan);
-      } finally {
-        await connection.close().catch(() => undefined);
-      }
       rmSync(stateDir, { recursive: true, force: true });
     })());
   // Interrupted: stop the platform, then exit as the signal would have (128 + its number).
@@ -174,4 +169,22 @@ export async function startBenchPlatform(options: BenchPlatformOptions): Promise
     stop,
   };
   return platform;
+}
+
+/**
+ * Deletes the exchanges and queues a platform started with `instance` declared from the manifests
+ * in `manifestDirs`: a benchmark's instance is its own, and its topology goes with it.
+ */
+export async function deleteInstanceTopology(
+  manifestDirs: readonly string[],
+  instance: string,
+  amqpUrl: string,
+): Promise<void> {
+  const plan = planTopology(loadManifests([...manifestDirs]), instance);
+  const connection = await connectAny(amqpUrl);
+  try {
+    await deleteTopology(await connection.createChannel(), plan);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
 }
