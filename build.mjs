@@ -173,21 +173,18 @@ const checkOnePerPackage = (result) => {
     process.exit(1);
   }
 };
-const bundleFunction = async (name) => {
-  const result = await build({
-    ...common,
-    entryPoints: { [name]: join("functions", name, "main.ts") },
-    outdir: "dist/functions",
-    minify: true,
-    metafile: true,
-    plugins: [stubUnusedTelemetry, validatorsAtBuildTime, builtinsThroughRequire],
-    mainFields: functionMainFields,
-  });
-  checkOnePerPackage(result);
-};
-
 await Promise.all([
-  ...functions.map(bundleFunction),
+  ...functions.map((name) =>
+    build({
+      ...common,
+      entryPoints: { [name]: join("functions", name, "main.ts") },
+      outdir: "dist/functions",
+      minify: true,
+      metafile: true,
+      plugins: [stubUnusedTelemetry, validatorsAtBuildTime, builtinsThroughRequire],
+      mainFields: functionMainFields,
+    }).then(checkOnePerPackage),
+  ),
   // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.
   build({
     ...common,

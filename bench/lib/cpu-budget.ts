@@ -98,7 +98,8 @@ export class CpuTally {
 
   /**
    * All processes of the system as read at `atMs` (any clock, milliseconds), and the machine's
-   * context switches since boot (/proc/stat `ctxt`) when they were read.
+   * context switches since boot (/proc/stat `ctxt`) if read this time (null: not read; the last
+   * value read stands).
    */
   add(
     atMs: number,
@@ -111,7 +112,7 @@ export class CpuTally {
       this.firstSwitches = contextSwitches;
     }
     this.lastAt = atMs;
-    this.lastSwitches = contextSwitches;
+    if (contextSwitches !== null) this.lastSwitches = contextSwitches;
     for (const t of this.tracked.values()) t.alive = false;
     for (const r of snapshot) {
       const key = `${r.pid}/${r.starttime}`;

@@ -124,12 +124,15 @@ export function startCpuSampler(
   const tally = new CpuTally(clockTicksPerSecond());
   const roles = new Map<string, Role>();
   let count = 0;
-  const sample = (last = false) =>
+  const sample = (last = false) => {
+    const withSwitches = last || count++ % switchesEvery === 0;
     tally.add(
       performance.now(),
-      readTrees(roots, roles, last || count++ % switchesEvery === 0),
-      parseContextSwitches(read("/proc/stat") ?? ""),
+      readTrees(roots, roles, withSwitches),
+      // Only its first and last values count; read it with the processes' switches.
+      withSwitches ? parseContextSwitches(read("/proc/stat") ?? "") : null,
     );
+  };
   sample();
   const timer = setInterval(sample, everyMs);
   return {
