@@ -1,7 +1,9 @@
 /**
- * The dispatcher process, one per Trigger (and per dead-letter queue with a sink), configured
- * through its environment (broker/dispatcher-env.ts) as eventing-rabbitmq configures its
- * dispatcher Deployments. Reports its counters to the platform over the IPC channel when it has one.
+ * The dispatcher process, configured through its environment (broker/dispatcher-env.ts) as
+ * eventing-rabbitmq configures its dispatcher Deployments: one Trigger's (or one dead-letter
+ * queue's) dispatcher, or, with DISPATCHERS, several sharing the process and one connection
+ * (broker/dispatcher-group.ts). Reports each one's counters to the platform over the IPC channel
+ * when it has one.
  */
 import { readFunctionConfig, type FunctionConfig } from "../lib/runtime/config.js";
 import { lineLogger } from "../lib/runtime/log.js";
@@ -11,82 +13,114 @@ import { startTelemetry } from "../lib/runtime/telemetry.js";
 import { initialReplicas, startBacklogAutoscaler } from "./broker/backlog-autoscaler.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
-import { readDispatcherConfig, type DispatcherConfig } from "./broker/dispatcher-env.js";
+import { DispatcherGroup } from "./broker/dispatcher-group.js";
+import { readDispatcherConfigs, type DispatcherConfig } from "./broker/dispatcher-env.js";
 import { dispatcherDeploymentName } from "./broker/scaled-object.js";
 
-let config: DispatcherConfig;
+let configs: DispatcherConfig[];
 // Metrics and traces as every function has them; several dispatchers share a host locally, so
 // the metrics endpoint is off unless the platform gives each its own METRICS_PORT.
 let functionConfig: FunctionConfig;
 try {
-  config = readDispatcherConfig(process.env);
+  configs = readDispatcherConfigs(process.env);
+  const defaultName = configs.length === 1 ? `dispatcher-${configs[0]!.name}` : "dispatchers";
   functionConfig = readFunctionConfig(
     {
       ...process.env,
       METRICS_PORT: process.env.METRICS_PORT || "0",
-      K_SERVICE: process.env.K_SERVICE || `dispatcher-${config.name}`,
+      K_SERVICE: process.env.K_SERVICE || defaultName,
     },
-    `dispatcher-${config.name}`,
+    defaultName,
   );
 } catch (err) {
   // Configuration errors are one line naming the variable, no stack trace.
   console.error(`dispatcher: ${(err as Error).message}`);
   process.exit(2);
 }
-const log = lineLogger(`dispatcher ${config.name}`);
+const processLog = lineLogger(
+  configs.length === 1 ? `dispatcher ${configs[0]!.name}` : "dispatchers",
+);
 const metrics = startMetrics(functionConfig);
 const telemetry = startTelemetry({
   config: functionConfig.telemetry,
   service: functionConfig.service,
   version: metrics.version,
   meter: metrics.meter,
-  log,
+  log: processLog,
 });
-const options: DispatcherOptions = {
-  ...config,
-  log,
-  ...(config.backlog ? { replicas: initialReplicas(config.backlog) } : {}),
-  ...(process.send ? { onStats: (stats) => process.send?.({ kind: "stats", stats }) } : {}),
-  telemetry,
-  metrics: createDispatcherMetrics({
-    meter: metrics.meter,
-    trigger: config.name,
-    queue: config.queue,
-    queueDepth: () => dispatcher.queueDepth(),
-  }),
-};
 
-const dispatcher = new Dispatcher(options);
-await dispatcher.start();
-// A ScaledObject on this dispatcher: deliveries in flight follow the queue's backlog.
-const stopAutoscaler = config.backlog
-  ? startBacklogAutoscaler({
-      spec: config.backlog,
-      target: dispatcherDeploymentName(config.name),
-      // What KEDA's rabbitmq scaler counts: ready plus unacked over the management API, ready
-      // only over AMQP or with excludeUnacknowledged (scaled-object.ts).
-      queueLength: async () => {
-        const ready = await dispatcher.queueDepth();
-        if (ready === undefined) return undefined;
-        return config.backlog!.countsUnacked ? ready + dispatcher.unacked : ready;
-      },
-      setReplicas: (replicas) => dispatcher.setReplicas(replicas),
-      onScale: (event) => {
-        log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
-        process.send?.({ kind: "scale", event });
-      },
-    })
-  : () => undefined;
+const members = configs.map((config) => {
+  const log = lineLogger(`dispatcher ${config.name}`);
+  let dispatcher: Dispatcher | undefined;
+  const options: Omit<DispatcherOptions, "connection"> = {
+    ...config,
+    log,
+    ...(config.backlog ? { replicas: initialReplicas(config.backlog) } : {}),
+    ...(process.send
+      ? { onStats: (stats) => process.send?.({ kind: "stats", name: config.name, stats }) }
+      : {}),
+    telemetry,
+    metrics: createDispatcherMetrics({
+      meter: metrics.meter,
+      trigger: config.name,
+      queue: config.queue,
+      queueDepth: () => dispatcher?.queueDepth() ?? Promise.resolve(undefined),
+    }),
+  };
+  return { config, log, options, bind: (d: Dispatcher) => (dispatcher = d) };
+});
+
+// One dispatcher opens its own connection; several share one.
+let group: DispatcherGroup | undefined;
+let dispatchers: Dispatcher[];
+if (members.length === 1) {
+  dispatchers = [new Dispatcher(members[0]!.options)];
+  await dispatchers[0]!.start();
+} else {
+  group = new DispatcherGroup(
+    members.map((m) => m.options),
+    {
+      amqpUrl: configs[0]!.amqpUrl,
+      name: `${configs.map((c) => c.name).join(", ")} dispatchers`,
+      log: processLog,
+    },
+  );
+  dispatchers = group.dispatchers;
+  await group.start();
+}
+members.forEach((m, i) => m.bind(dispatchers[i]!));
+
+// A ScaledObject on a dispatcher: deliveries in flight follow its queue's backlog.
+const stopAutoscalers = members.map(({ config, log }, i) => {
+  const dispatcher = dispatchers[i]!;
+  const backlog = config.backlog;
+  if (!backlog) return () => undefined;
+  return startBacklogAutoscaler({
+    spec: backlog,
+    target: dispatcherDeploymentName(config.name),
+    // What KEDA's rabbitmq scaler counts: ready plus unacked over the management API, ready
+    // only over AMQP or with excludeUnacknowledged (scaled-object.ts).
+    queueLength: async () => {
+      const ready = await dispatcher.queueDepth();
+      if (ready === undefined) return undefined;
+      return backlog.countsUnacked ? ready + dispatcher.unacked : ready;
+    },
+    setReplicas: (replicas) => dispatcher.setReplicas(replicas),
+    onScale: (event) => {
+      log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
+      process.send?.({ kind: "scale", event });
+    },
+  });
+});
 
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
-  options.log?.(`${signal}: finishing deliveries in flight`);
-  stopAutoscaler();
+  processLog(`${signal}: finishing deliveries in flight`);
+  for (const stopAutoscaler of stopAutoscalers) stopAutoscaler();
   // Deliveries first; then what their spans and metrics still hold.
-  dispatcher
-    .stop()
+  (group ? group.stop() : dispatchers[0]!.stop())
     .then(() => telemetry.shutdown())
     .then(() => metrics.shutdown())
     .then(

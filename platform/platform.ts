@@ -14,8 +14,7 @@ import {
 } from "./dead-letters/api-client.js";
 import { ensureDeadLettersToken } from "./dead-letters/api-token.js";
 import type { DeadLetter, ReplayFilter } from "./dead-letters/dead-letter.js";
-import type { DispatcherRunner } from "./broker/dispatcher-runner.js";
-import { Eventing } from "./broker/eventing.js";
+import { Eventing, type DispatcherHandle } from "./broker/eventing.js";
 import { planTopology, type TopologyPlan } from "./broker/topology.js";
 import type { PlatformConfig } from "./config.js";
 import { loadManifests, ManifestError, type Manifests, type ServiceSpec } from "./manifests.js";
@@ -161,7 +160,7 @@ export class Platform {
     return this.serving.service(name);
   }
 
-  dispatcher(trigger: string): DispatcherRunner | undefined {
+  dispatcher(trigger: string): DispatcherHandle | undefined {
     return this.eventing.dispatcher(trigger);
   }
 

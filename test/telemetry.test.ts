@@ -210,7 +210,8 @@ function consumerDescendsFromIngress(spans: readonly SpanRecord[]): boolean {
   for (let s = consumer; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) {
     names.push(`${s.service}:${s.name}`);
     if (s.service === "ingress" && s.kind === "server")
-      return names.some((n) => n.startsWith("dispatcher-order:process "));
+      // The order Trigger's dispatcher, in the process all four Triggers share (dispatcher-group.ts).
+      return names.some((n) => n.startsWith("dispatchers:process leveler.order."));
   }
   return false;
 }

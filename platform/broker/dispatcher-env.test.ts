@@ -5,7 +5,9 @@ import {
   deadLetterDispatcherConfig,
   dispatcherEnv,
   DISPATCHER_DEFAULTS,
+  dispatcherGroupEnv,
   readDispatcherConfig,
+  readDispatcherConfigs,
   triggerDispatcherConfig,
 } from "./dispatcher-env.js";
 import { planTopology } from "./topology.js";
@@ -238,5 +240,47 @@ describe("the dispatcher's environment", () => {
 
   it('takes DLX_NAME="" as no dead-letter exchange, as upstream passes it', () => {
     expect(readDispatcherConfig({ ...good, DLX_NAME: "" }).deadLetterExchange).toBe("");
+  });
+
+  describe("several dispatchers in one process (DISPATCHERS)", () => {
+    const topology = plan("{ delivery: { retry: 2 } }", "");
+    const order = triggerDispatcherConfig(topology.triggers[0]!, "http://127.0.0.1:1/", AMQP);
+    const other = { ...order, name: "payment", queue: "leveler.payment.uid1", parallelism: 3 };
+
+    it("carries each member's config unchanged, in order", () => {
+      expect(readDispatcherConfigs(dispatcherGroupEnv([order, other]))).toEqual([order, other]);
+    });
+
+    it("without DISPATCHERS, is the one dispatcher the process's own variables describe", () => {
+      expect(readDispatcherConfigs(dispatcherEnv(order))).toEqual([order]);
+    });
+
+    it.each([
+      ["not JSON", "{", "DISPATCHERS is not JSON"],
+      ["an empty array", "[]", "DISPATCHERS must be a non-empty array of environments"],
+      ["an object", "{}", "DISPATCHERS must be a non-empty array of environments"],
+      ["a member not an object", '["x"]', "DISPATCHERS[0] is not an object of variables"],
+    ])("refuses DISPATCHERS that is %s", (_what, raw, message) => {
+      expect(() => readDispatcherConfigs({ DISPATCHERS: raw })).toThrow(message);
+    });
+
+    it("names the member and the variable of a bad entry", () => {
+      const env = dispatcherGroupEnv([order, other]);
+      const members = JSON.parse(env.DISPATCHERS!) as Record<string, string>[];
+      delete members[1]!.QUEUE_NAME;
+      expect(() => readDispatcherConfigs({ DISPATCHERS: JSON.stringify(members) })).toThrow(
+        "DISPATCHERS[1]: QUEUE_NAME is not set",
+      );
+    });
+
+    it("refuses two members of one name, and members of different brokers", () => {
+      expect(() => readDispatcherConfigs(dispatcherGroupEnv([order, order]))).toThrow(
+        "DISPATCHERS names order twice",
+      );
+      const elsewhere = { ...other, amqpUrl: "amqp://guest:guest@127.0.0.1:5673" };
+      expect(() => readDispatcherConfigs(dispatcherGroupEnv([order, elsewhere]))).toThrow(
+        "DISPATCHERS must share one AMQP_URL",
+      );
+    });
   });
 });

@@ -149,6 +149,48 @@ export function dispatcherEnv(config: DispatcherConfig): Record<string, string> 
   };
 }
 
+/**
+ * Several dispatchers for one process (dispatcher-group.ts): each one's own variables, as
+ * `dispatcherEnv` writes them, in the JSON array DISPATCHERS.
+ */
+export function dispatcherGroupEnv(configs: readonly DispatcherConfig[]): Record<string, string> {
+  return { DISPATCHERS: JSON.stringify(configs.map(dispatcherEnv)) };
+}
+
+/**
+ * The dispatchers a process runs: those of DISPATCHERS when it is set, else the one its own
+ * variables describe. A bad entry is a ConfigError naming it and its variable.
+ */
+export function readDispatcherConfigs(env: Env): DispatcherConfig[] {
+  if (env.DISPATCHERS === undefined) return [readDispatcherConfig(env)];
+  let entries: unknown;
+  try {
+    entries = JSON.parse(env.DISPATCHERS);
+  } catch {
+    throw new ConfigError("DISPATCHERS is not JSON");
+  }
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new ConfigError("DISPATCHERS must be a non-empty array of environments");
+  const configs = entries.map((entry: unknown, i) => {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry))
+      throw new ConfigError(`DISPATCHERS[${i}] is not an object of variables`);
+    try {
+      return readDispatcherConfig(entry as Env);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`DISPATCHERS[${i}]: ${err.message}`);
+      throw err;
+    }
+  });
+  const names = new Set<string>();
+  for (const c of configs) {
+    if (names.has(c.name)) throw new ConfigError(`DISPATCHERS names ${c.name} twice`);
+    names.add(c.name);
+  }
+  if (new Set(configs.map((c) => c.amqpUrl)).size > 1)
+    throw new ConfigError("DISPATCHERS must share one AMQP_URL (they share one connection)");
+  return configs;
+}
+
 /** Reads what `dispatcherEnv` wrote; throws a ConfigError naming the first bad or missing variable. */
 export function readDispatcherConfig(env: Env): DispatcherConfig {
   const mode = oneOf(env, "DISPATCH_MODE", ["trigger", "dead-letter"], "trigger");

@@ -1,6 +1,7 @@
 /**
- * Runs a dispatcher as its own process (as eventing-rabbitmq runs one Deployment per Trigger),
- * restarts it if it dies, and keeps its counters across restarts.
+ * Runs a dispatcher process (one Trigger's, as eventing-rabbitmq runs one Deployment per Trigger,
+ * or several sharing it: dispatcher-group.ts), restarts it if it dies, and keeps each
+ * dispatcher's counters across restarts.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
@@ -16,7 +17,10 @@ import type { DispatcherStats } from "./dispatcher.js";
 const HEAP_LIMITS = ["--max-semi-space-size=4", "--max-old-space-size=96"];
 
 export interface DispatcherRunnerOptions {
+  /** The process's name (its log file is `dispatcher-<name>.log`). */
   name: string;
+  /** The dispatchers it runs, by the names they report under; `[name]` when not given. */
+  members?: readonly string[];
   script: string;
   env: Record<string, string>;
   logDir: string;
@@ -33,19 +37,27 @@ export interface DispatcherTotals extends DispatcherStats {
   pid: number | undefined;
 }
 
+interface Retired {
+  processed: Record<string, number>;
+  deadLettered: Record<string, number>;
+  replies: number;
+  retries: number;
+}
+
 export class DispatcherRunner {
   private child: ChildProcess | undefined;
-  private current: DispatcherStats | undefined;
-  private readonly retired = {
-    processed: {} as Record<string, number>,
-    deadLettered: {} as Record<string, number>,
-    replies: 0,
-    retries: 0,
-  };
+  /** Each member's last report from the running process. */
+  private readonly current = new Map<string, DispatcherStats>();
+  private readonly retired = new Map<string, Retired>();
   private stopped = false;
   private restarts = 0;
 
   constructor(private readonly options: DispatcherRunnerOptions) {}
+
+  /** The dispatchers this process runs. */
+  get members(): readonly string[] {
+    return this.options.members ?? [this.options.name];
+  }
 
   start(): void {
     mkdirSync(this.options.logDir, { recursive: true });
@@ -65,8 +77,14 @@ export class DispatcherRunner {
     child.stderr?.pipe(log, { end: false });
     child.on(
       "message",
-      (message: { kind?: string; stats?: DispatcherStats; event?: DispatcherScaleEvent }) => {
-        if (message.kind === "stats" && message.stats) this.current = message.stats;
+      (message: {
+        kind?: string;
+        name?: string;
+        stats?: DispatcherStats;
+        event?: DispatcherScaleEvent;
+      }) => {
+        if (message.kind === "stats" && message.stats)
+          this.current.set(message.name ?? this.options.name, message.stats);
         if (message.kind === "scale" && message.event) this.options.onScale?.(message.event);
       },
     );
@@ -85,13 +103,15 @@ export class DispatcherRunner {
     return this.child?.pid;
   }
 
-  totals(): DispatcherTotals {
-    const c = this.current;
+  /** One member's counters over every run of the process (the only member's by default). */
+  totals(member = this.options.name): DispatcherTotals {
+    const c = this.current.get(member);
+    const r = this.retired.get(member) ?? noneRetired();
     return {
-      processed: add(this.retired.processed, c?.processed ?? {}),
-      deadLettered: add(this.retired.deadLettered, c?.deadLettered ?? {}),
-      replies: this.retired.replies + (c?.replies ?? 0),
-      retries: this.retired.retries + (c?.retries ?? 0),
+      processed: add(r.processed, c?.processed ?? {}),
+      deadLettered: add(r.deadLettered, c?.deadLettered ?? {}),
+      replies: r.replies + (c?.replies ?? 0),
+      retries: r.retries + (c?.retries ?? 0),
       inFlight: c?.inFlight ?? 0,
       connected: c?.connected ?? false,
       replicas: c?.replicas ?? 0,
@@ -118,14 +138,21 @@ export class DispatcherRunner {
   }
 
   private retire(): void {
-    const c = this.current;
-    this.current = undefined;
-    if (!c) return;
-    this.retired.processed = add(this.retired.processed, c.processed);
-    this.retired.deadLettered = add(this.retired.deadLettered, c.deadLettered);
-    this.retired.replies += c.replies;
-    this.retired.retries += c.retries;
+    for (const [member, c] of this.current) {
+      const r = this.retired.get(member) ?? noneRetired();
+      this.retired.set(member, {
+        processed: add(r.processed, c.processed),
+        deadLettered: add(r.deadLettered, c.deadLettered),
+        replies: r.replies + c.replies,
+        retries: r.retries + c.retries,
+      });
+    }
+    this.current.clear();
   }
+}
+
+function noneRetired(): Retired {
+  return { processed: {}, deadLettered: {}, replies: 0, retries: 0 };
 }
 
 function add(a: Record<string, number>, b: Record<string, number>): Record<string, number> {

@@ -43,6 +43,12 @@ export interface DispatcherOptions {
   /** Traces continued from each event's `traceparent`; none when absent. */
   telemetry?: Telemetry;
   metrics?: DispatcherMetrics;
+  /**
+   * A connection this dispatcher shares with others of its process (dispatcher-group.ts), whose
+   * owner starts and stops it and runs `setup` on each new connection. Without one the dispatcher
+   * opens its own from `amqpUrl`.
+   */
+  connection?: ReconnectingConnection;
 }
 
 export interface DispatcherStats {
@@ -85,17 +91,21 @@ export class Dispatcher {
     inFlightBound: 0,
   };
   private readonly log: (line: string) => void;
+  private readonly ownsConnection: boolean;
 
   constructor(private readonly options: DispatcherOptions) {
     this.log = options.log ?? (() => undefined);
     this.replicas = options.replicas ?? 1;
     this.stats.replicas = this.replicas;
-    this.connection = new ReconnectingConnection({
-      url: options.amqpUrl,
-      name: `${options.name} dispatcher`,
-      log: this.log,
-      setup: (connection) => this.consume(connection),
-    });
+    this.ownsConnection = options.connection === undefined;
+    this.connection =
+      options.connection ??
+      new ReconnectingConnection({
+        url: options.amqpUrl,
+        name: `${options.name} dispatcher`,
+        log: this.log,
+        setup: (connection) => this.setup(connection),
+      });
     this.connection.on("disconnected", () => {
       this.channel = undefined;
       this.consumerTags = [];
@@ -115,8 +125,14 @@ export class Dispatcher {
     });
   }
 
+  /** Opens its own connection; a shared one is started by its owner. */
   async start(): Promise<void> {
-    await this.connection.start();
+    if (this.ownsConnection) await this.connection.start();
+  }
+
+  /** Consumes the queue on a new connection (its own, or the shared one's). */
+  setup(connection: ChannelModel): Promise<void> {
+    return this.consume(connection);
   }
 
   /** Deliveries taken and not yet settled (RabbitMQ counts them as unacked). */
@@ -155,7 +171,7 @@ export class Dispatcher {
     if (channel) acksOf(channel).flush();
     await this.replySink.close();
     await this.deadLetterSink.close();
-    await this.connection.stop();
+    if (this.ownsConnection) await this.connection.stop();
   }
 
   private async consume(connection: ChannelModel): Promise<void> {

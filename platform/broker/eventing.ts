@@ -1,8 +1,8 @@
 /**
  * Local Knative Eventing with eventing-rabbitmq: makes sure RabbitMQ answers, declares the
- * Brokers' and Triggers' exchanges and queues (and again after a broker restart), runs one
- * dispatcher process per Trigger and per dead-letter queue (each has a sink, or it would not
- * exist), as eventing-rabbitmq runs them.
+ * Brokers' and Triggers' exchanges and queues (and again after a broker restart), runs a
+ * dispatcher per Trigger and per dead-letter queue (each has a sink, or it would not exist), as
+ * eventing-rabbitmq runs them; the Triggers' share processes (see `startDispatchers`).
  */
 import { join } from "node:path";
 import type { Channel } from "amqplib";
@@ -15,11 +15,13 @@ import { niceFor } from "../serving/cpu-weight.js";
 import {
   deadLetterDispatcherConfig,
   dispatcherEnv,
+  dispatcherGroupEnv,
   triggerDispatcherConfig,
   type DeadLetterDispatcherPlan,
+  type DispatcherConfig,
 } from "./dispatcher-env.js";
 import type { DispatcherScaleEvent } from "./backlog-autoscaler.js";
-import { DispatcherRunner } from "./dispatcher-runner.js";
+import { DispatcherRunner, type DispatcherTotals } from "./dispatcher-runner.js";
 import { pruneRemovedTriggers } from "./removed-triggers.js";
 import {
   declareTopology,
@@ -48,11 +50,19 @@ export interface EventingOptions {
   log: (line: string) => void;
 }
 
+/** One dispatcher of a process that may run several: its counters over the process's restarts. */
+export interface DispatcherHandle {
+  totals(): DispatcherTotals;
+  /** The process it runs in (shared with the other Triggers of its group). */
+  readonly runner: DispatcherRunner;
+}
+
 /** A running Trigger dispatcher and where it reports. */
 export interface TriggerDispatcher {
   plan: TriggerPlan;
   subscriberUrl: string;
-  dispatcher: DispatcherRunner;
+  dispatcher: DispatcherHandle;
+  /** Its process's metrics endpoint (shared with the other Triggers of its group). */
   metricsUrl: string;
 }
 
@@ -145,19 +155,41 @@ export class Eventing {
     );
   }
 
-  /** One dispatcher per Trigger, then one per dead-letter queue with a sink. */
+  /**
+   * The Trigger dispatchers, one process for all Triggers of the same scheduling priority (their
+   * cpu-request annotation; serving/cpu-weight.ts), each with its own channel, consumers and
+   * retries on the process's one connection (dispatcher-group.ts): a process per Trigger cost
+   * more CPU per event (knative/README.md, "Dispatchers"). Then one per dead-letter queue with
+   * a sink.
+   */
   async startDispatchers({ baseEnv, logDir, resolve }: DispatcherStartOptions): Promise<void> {
     const { config, plan, log, largestCpuRequest } = this.options;
     const script = join(config.distDir, "platform", "dispatcher-main.js");
+    const groups = new Map<
+      number | undefined,
+      { trigger: TriggerPlan; config: DispatcherConfig; subscriberUrl: string }[]
+    >();
     for (const trigger of plan.triggers) {
       const subscriberUrl = resolve(trigger.trigger.subscriber);
+      const nice = niceFor(trigger.trigger.cpuRequestMillis, largestCpuRequest);
+      const group = groups.get(nice) ?? [];
+      group.push({
+        trigger,
+        subscriberUrl,
+        config: triggerDispatcherConfig(trigger, subscriberUrl, this.amqpUrl),
+      });
+      groups.set(nice, group);
+    }
+    for (const [nice, members] of groups) {
       const metricsPort = await freePort();
-      const dispatcher = new DispatcherRunner({
-        name: trigger.trigger.name,
+      const names = members.map((m) => m.trigger.trigger.name);
+      const runner = new DispatcherRunner({
+        name: names.length === 1 ? names[0]! : names.join("+"),
+        members: names,
         script,
         logDir,
         log,
-        nice: niceFor(trigger.trigger.cpuRequestMillis, largestCpuRequest),
+        nice,
         onScale: (event) => {
           this.scaleEvents.push(event);
           if (this.scaleEvents.length > SCALE_EVENTS_KEPT) this.scaleEvents.shift();
@@ -167,16 +199,21 @@ export class Eventing {
         env: {
           ...baseEnv,
           METRICS_PORT: String(metricsPort),
-          ...dispatcherEnv(triggerDispatcherConfig(trigger, subscriberUrl, this.amqpUrl)),
+          ...(members.length === 1
+            ? dispatcherEnv(members[0]!.config)
+            : dispatcherGroupEnv(members.map((m) => m.config))),
         },
       });
-      dispatcher.start();
-      this.triggerDispatchers.push({
-        plan: trigger,
-        subscriberUrl,
-        dispatcher,
-        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-      });
+      runner.start();
+      for (const { trigger, subscriberUrl } of members) {
+        const name = trigger.trigger.name;
+        this.triggerDispatchers.push({
+          plan: trigger,
+          subscriberUrl,
+          dispatcher: { runner, totals: () => runner.totals(name) },
+          metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+        });
+      }
     }
     // Dead-letter queues with a sink get a dispatcher that never acks what the sink did not take.
     for (const sink of deadLetterSinks(plan)) {
@@ -199,8 +236,13 @@ export class Eventing {
     return this.scaleEvents;
   }
 
-  dispatcher(trigger: string): DispatcherRunner | undefined {
+  dispatcher(trigger: string): DispatcherHandle | undefined {
     return this.triggerDispatchers.find((t) => t.plan.trigger.name === trigger)?.dispatcher;
+  }
+
+  /** Each Trigger dispatcher process once. */
+  private triggerRunners(): DispatcherRunner[] {
+    return [...new Set(this.triggerDispatchers.map((t) => t.dispatcher.runner))];
   }
 
   /** Messages ready in a queue; null when the broker cannot say (disconnected, no such queue). */
@@ -221,14 +263,14 @@ export class Eventing {
 
   /** From now on, a dispatcher that exits is not restarted. */
   haltDispatchers(): void {
-    for (const t of this.triggerDispatchers) t.dispatcher.halt();
+    for (const r of this.triggerRunners()) r.halt();
     for (const d of this.deadLetterRunners) d.dispatcher.halt();
   }
 
   /** Stops every dispatcher; each finishes its deliveries in flight. */
   async stopDispatchers(): Promise<void> {
     await Promise.all([
-      ...this.triggerDispatchers.map((t) => t.dispatcher.stop()),
+      ...this.triggerRunners().map((r) => r.stop()),
       ...this.deadLetterRunners.map((d) => d.dispatcher.stop()),
     ]);
   }

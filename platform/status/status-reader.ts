@@ -204,12 +204,15 @@ export class StatusReader {
     }));
   }
 
-  /** Every ready replica's and every Trigger dispatcher's metrics endpoint (for the sampler ratio). */
+  /**
+   * Every ready replica's and every Trigger dispatcher process's metrics endpoint (for the
+   * sampler ratio); Triggers that share a process share its endpoint.
+   */
   private metricsUrls(): string[] {
     const { eventing, serving } = this.options;
     return [
       ...serving.all().flatMap((s) => s.runner.readyReplicas.map((r) => r.metricsUrl)),
-      ...eventing.triggers.map((t) => t.metricsUrl),
+      ...new Set(eventing.triggers.map((t) => t.metricsUrl)),
     ];
   }
 }

@@ -6,7 +6,7 @@
  * trace 0af7651916cd43dd8448eb211c80319c  9 spans, 31.4 ms, 2026-11-25 10:00:00.123
  *   POST /events/{type}  3.1 ms  +0.0 ms  [ingress]
  *   └─ publish b.leveler.default.local  2.6 ms  +0.4 ms  [ingress]
- *      ├─ queued leveler.order.local  12.0 ms  +3.0 ms  [dispatcher-order]
+ *      ├─ queued leveler.order.local  12.0 ms  +3.0 ms  [dispatchers]
  * ```
  */
 import type { SpanRecord } from "../../lib/runtime/jsonl-exporter.js";
