@@ -12,7 +12,7 @@ import { exitWithParent } from "../lib/runtime/parent-watch.js";
 import { startTelemetry } from "../lib/runtime/telemetry.js";
 import { initialReplicas, startBacklogAutoscaler } from "./broker/backlog-autoscaler.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
-import { Dispatcher, type DispatcherOptions } from "./broker/dispatcher.js";
+import type { DispatcherStats } from "./broker/dispatcher.js";
 import { DispatcherGroup } from "./broker/dispatcher-group.js";
 import { readDispatcherConfigs, type DispatcherConfig } from "./broker/dispatcher-env.js";
 import { dispatcherDeploymentName } from "./broker/scaled-object.js";
@@ -49,55 +49,39 @@ const telemetry = startTelemetry({
   log: processLog,
 });
 
-const members = configs.map((config) => {
-  const log = lineLogger(`dispatcher ${config.name}`);
-  let dispatcher: Dispatcher | undefined;
-  const options: Omit<DispatcherOptions, "connection"> = {
+// Each dispatcher keeps its own channel, consumers, retries and metrics; they share the process's
+// connection (broker/dispatcher-group.ts).
+const group: DispatcherGroup = new DispatcherGroup(
+  configs.map((config, i) => ({
     ...config,
-    log,
+    log: lineLogger(`dispatcher ${config.name}`),
     ...(config.backlog ? { replicas: initialReplicas(config.backlog) } : {}),
     ...(process.send
-      ? { onStats: (stats) => process.send?.({ kind: "stats", name: config.name, stats }) }
+      ? {
+          onStats: (stats: DispatcherStats) =>
+            process.send?.({ kind: "stats", name: config.name, stats }),
+        }
       : {}),
     telemetry,
     metrics: createDispatcherMetrics({
       meter: metrics.meter,
       trigger: config.name,
       queue: config.queue,
-      queueDepth: () => dispatcher?.queueDepth() ?? Promise.resolve(undefined),
+      // Called at a scrape, once the group exists.
+      queueDepth: (): Promise<number | undefined> => group.dispatchers[i]!.queueDepth(),
     }),
-  };
-  return { config, log, options, bind: (d: Dispatcher) => (dispatcher = d) };
-});
-
-// One dispatcher opens its own connection; several share one.
-let group: DispatcherGroup | undefined;
-let dispatchers: Dispatcher[];
-if (members.length === 1) {
-  dispatchers = [new Dispatcher(members[0]!.options)];
-  await dispatchers[0]!.start();
-} else {
-  group = new DispatcherGroup(
-    members.map((m) => m.options),
-    {
-      amqpUrl: configs[0]!.amqpUrl,
-      name: `${configs.map((c) => c.name).join(", ")} dispatchers`,
-      log: processLog,
-    },
-  );
-  dispatchers = group.dispatchers;
-  await group.start();
-}
-members.forEach((m, i) => m.bind(dispatchers[i]!));
+  })),
+  { amqpUrl: configs[0]!.amqpUrl, log: processLog },
+);
+await group.start();
 
 // A ScaledObject on a dispatcher: deliveries in flight follow its queue's backlog.
-const stopAutoscalers = members.map(({ config, log }, i) => {
-  const dispatcher = dispatchers[i]!;
-  const backlog = config.backlog;
+const stopAutoscalers = configs.map(({ name, backlog }, i) => {
+  const dispatcher = group.dispatchers[i]!;
   if (!backlog) return () => undefined;
   return startBacklogAutoscaler({
     spec: backlog,
-    target: dispatcherDeploymentName(config.name),
+    target: dispatcherDeploymentName(name),
     // What KEDA's rabbitmq scaler counts: ready plus unacked over the management API, ready
     // only over AMQP or with excludeUnacknowledged (scaled-object.ts).
     queueLength: async () => {
@@ -107,7 +91,7 @@ const stopAutoscalers = members.map(({ config, log }, i) => {
     },
     setReplicas: (replicas) => dispatcher.setReplicas(replicas),
     onScale: (event) => {
-      log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
+      processLog(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
       process.send?.({ kind: "scale", event });
     },
   });
@@ -120,7 +104,8 @@ const stop = (signal: string) => {
   processLog(`${signal}: finishing deliveries in flight`);
   for (const stopAutoscaler of stopAutoscalers) stopAutoscaler();
   // Deliveries first; then what their spans and metrics still hold.
-  (group ? group.stop() : dispatchers[0]!.stop())
+  group
+    .stop()
     .then(() => telemetry.shutdown())
     .then(() => metrics.shutdown())
     .then(

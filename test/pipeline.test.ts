@@ -192,6 +192,23 @@ describe("pipeline (real RabbitMQ, real processes)", () => {
     const payment = status.triggers.find((tr) => tr.name === "payment")!;
     expect(payment.dispatcher.retries).toBeGreaterThan(0);
     expect(payment.queueDepth).toBe(0);
+    // The four Triggers' dispatchers share one process (dispatcher-group.ts), each with its own
+    // counters (byType above) and its own series in the process's metrics.
+    const pids = new Set(status.triggers.map((tr) => tr.dispatcher.pid));
+    expect(pids.size).toBe(1);
+    expect([...pids][0]).toEqual(expect.any(Number));
+    const metrics = await (await fetch(payment.dispatcher.metricsUrl as string)).text();
+    for (const trigger of Object.values(CONSUMER)) {
+      const delivered = [
+        ...metrics.matchAll(
+          new RegExp(
+            `^leveler_dispatcher_deliveries_total\\{(?=[^}]*leveler_trigger="${trigger}")[^}]*http_response_status_code="200"[^}]*\\} (\\S+)$`,
+            "gm",
+          ),
+        ),
+      ].reduce((sum, m) => sum + Number(m[1]), 0);
+      expect(delivered, trigger).toBe(250);
+    }
     // The shipped functions (a user's `leveler new` adds to them).
     expect(status.functions.map((f) => f.name)).toEqual(
       expect.arrayContaining([

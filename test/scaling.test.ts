@@ -165,7 +165,8 @@ describe("scaling (real RabbitMQ, real processes)", () => {
     const byStatus = Object.fromEntries(
       [
         ...metrics.matchAll(
-          /^leveler_dispatcher_deliveries_total\{[^}]*http_response_status_code="(\d+)"[^}]*\} (\S+)$/gm,
+          // The process serves every Trigger's dispatcher (dispatcher-group.ts): payment's only.
+          /^leveler_dispatcher_deliveries_total\{(?=[^}]*leveler_trigger="payment")[^}]*http_response_status_code="(\d+)"[^}]*\} (\S+)$/gm,
         ),
       ].map((m) => [m[1]!, Number(m[2])]),
     );

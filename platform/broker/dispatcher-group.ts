@@ -1,18 +1,17 @@
 /**
- * Several dispatchers in one process, on one AMQP connection. Each keeps what makes it a
- * Trigger's dispatcher (its channel, prefetch, parallelism, consumers, retries, reply and
- * dead-letter channels); what they share is the process and the connection, so the frames of
- * every Trigger that one event-loop turn produces leave in one write (socket-coalesce.ts) and
- * RabbitMQ reads them in one go. Locally this replaces a process per Trigger (eventing.ts says
- * when); on a cluster each Trigger has its own eventing-rabbitmq dispatcher Deployment.
+ * The dispatchers of one process on the process's one AMQP connection: one Trigger's (or one
+ * dead-letter queue's), or several Triggers'. Each keeps what makes it a Trigger's dispatcher (its
+ * channel, prefetch, parallelism, consumers, retries, reply and dead-letter channels); what
+ * several share is the process and the connection, so the frames of every Trigger that one
+ * event-loop turn produces leave in one write (socket-coalesce.ts) and RabbitMQ reads them in one
+ * go. Locally the Triggers of one cpu-request share a process (eventing.ts); on a cluster each
+ * Trigger has its own eventing-rabbitmq dispatcher Deployment.
  */
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.js";
 
 export interface DispatcherGroupOptions {
   amqpUrl: string;
-  /** The connection's name in RabbitMQ's management UI. */
-  name: string;
   log: (line: string) => void;
 }
 
@@ -26,7 +25,8 @@ export class DispatcherGroup {
   ) {
     this.connection = new ReconnectingConnection({
       url: options.amqpUrl,
-      name: options.name,
+      // As RabbitMQ's management UI shows it.
+      name: `${members.map((m) => m.name).join(", ")} dispatcher${members.length > 1 ? "s" : ""}`,
       log: options.log,
       // Every member consumes again on each new connection; one failing fails the connection,
       // which closes and retries, as a lone dispatcher's does.

@@ -13,7 +13,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import type { CloudEvent } from "cloudevents";
 import { AmqpSink } from "../../lib/amqp-sink.js";
 import { fromAmqp } from "../../lib/cloudevent-amqp.js";
-import { ReconnectingConnection } from "../../lib/amqp-connection.js";
+import type { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
 import { deliver, type DeliveryResult } from "./deliver.js";
 import { DeliveryAcks } from "./dispatch-acks.js";
@@ -26,7 +26,6 @@ import type { RetryPolicy } from "./retry-policy.js";
 
 export interface DispatcherOptions {
   name: string;
-  amqpUrl: string;
   queue: string;
   subscriberUrl: string;
   parallelism: number;
@@ -44,11 +43,10 @@ export interface DispatcherOptions {
   telemetry?: Telemetry;
   metrics?: DispatcherMetrics;
   /**
-   * A connection this dispatcher shares with others of its process (dispatcher-group.ts), whose
-   * owner starts and stops it and runs `setup` on each new connection. Without one the dispatcher
-   * opens its own from `amqpUrl`.
+   * The process's connection, which this dispatcher may share with others (dispatcher-group.ts):
+   * its owner starts and stops it and runs `setup` on each new connection.
    */
-  connection?: ReconnectingConnection;
+  connection: ReconnectingConnection;
 }
 
 export interface DispatcherStats {
@@ -91,21 +89,12 @@ export class Dispatcher {
     inFlightBound: 0,
   };
   private readonly log: (line: string) => void;
-  private readonly ownsConnection: boolean;
 
   constructor(private readonly options: DispatcherOptions) {
     this.log = options.log ?? (() => undefined);
     this.replicas = options.replicas ?? 1;
     this.stats.replicas = this.replicas;
-    this.ownsConnection = options.connection === undefined;
-    this.connection =
-      options.connection ??
-      new ReconnectingConnection({
-        url: options.amqpUrl,
-        name: `${options.name} dispatcher`,
-        log: this.log,
-        setup: (connection) => this.setup(connection),
-      });
+    this.connection = options.connection;
     this.connection.on("disconnected", () => {
       this.channel = undefined;
       this.consumerTags = [];
@@ -125,12 +114,7 @@ export class Dispatcher {
     });
   }
 
-  /** Opens its own connection; a shared one is started by its owner. */
-  async start(): Promise<void> {
-    if (this.ownsConnection) await this.connection.start();
-  }
-
-  /** Consumes the queue on a new connection (its own, or the shared one's). */
+  /** Consumes the queue on each new connection; the connection's owner calls it. */
   setup(connection: ChannelModel): Promise<void> {
     return this.consume(connection);
   }
@@ -171,7 +155,6 @@ export class Dispatcher {
     if (channel) acksOf(channel).flush();
     await this.replySink.close();
     await this.deadLetterSink.close();
-    if (this.ownsConnection) await this.connection.stop();
   }
 
   private async consume(connection: ChannelModel): Promise<void> {

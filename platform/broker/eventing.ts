@@ -2,7 +2,7 @@
  * Local Knative Eventing with eventing-rabbitmq: makes sure RabbitMQ answers, declares the
  * Brokers' and Triggers' exchanges and queues (and again after a broker restart), runs a
  * dispatcher per Trigger and per dead-letter queue (each has a sink, or it would not exist), as
- * eventing-rabbitmq runs them; the Triggers' share processes (see `startDispatchers`).
+ * eventing-rabbitmq runs them; Triggers' dispatchers share processes (`startDispatchers`).
  */
 import { join } from "node:path";
 import type { Channel } from "amqplib";
@@ -159,8 +159,8 @@ export class Eventing {
    * The Trigger dispatchers, one process for all Triggers of the same scheduling priority (their
    * cpu-request annotation; serving/cpu-weight.ts), each with its own channel, consumers and
    * retries on the process's one connection (dispatcher-group.ts): a process per Trigger cost
-   * more CPU per event (knative/README.md, "Dispatchers"). Then one per dead-letter queue with
-   * a sink.
+   * more CPU per event (knative/README.md, "Dispatcher processes"). Then one per dead-letter
+   * queue with a sink.
    */
   async startDispatchers({ baseEnv, logDir, resolve }: DispatcherStartOptions): Promise<void> {
     const { config, plan, log, largestCpuRequest } = this.options;
