@@ -23,6 +23,8 @@ export interface DispatcherRunnerOptions {
   members?: readonly string[];
   script: string;
   env: Record<string, string>;
+  /** Where the process serves its metrics (its METRICS_PORT), shared by its members. */
+  metricsUrl?: string;
   logDir: string;
   log: (line: string) => void;
   /** Scheduling priority from the Trigger's cpu-request annotation (serving/cpu-weight.ts). */
@@ -53,6 +55,11 @@ export class DispatcherRunner {
   private restarts = 0;
 
   constructor(private readonly options: DispatcherRunnerOptions) {}
+
+  /** The process's metrics endpoint, if it serves one. */
+  get metricsUrl(): string | undefined {
+    return this.options.metricsUrl;
+  }
 
   /** The dispatchers this process runs. */
   get members(): readonly string[] {

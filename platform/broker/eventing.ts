@@ -21,7 +21,11 @@ import {
   type DispatcherConfig,
 } from "./dispatcher-env.js";
 import type { DispatcherScaleEvent } from "./backlog-autoscaler.js";
-import { DispatcherRunner, type DispatcherTotals } from "./dispatcher-runner.js";
+import {
+  DispatcherRunner,
+  type DispatcherRunnerOptions,
+  type DispatcherTotals,
+} from "./dispatcher-runner.js";
 import { pruneRemovedTriggers } from "./removed-triggers.js";
 import {
   declareTopology,
@@ -62,8 +66,6 @@ export interface TriggerDispatcher {
   plan: TriggerPlan;
   subscriberUrl: string;
   dispatcher: DispatcherHandle;
-  /** Its process's metrics endpoint (shared with the other Triggers of its group). */
-  metricsUrl: string;
 }
 
 /** A running dead-letter dispatcher: drains `queue` into `sink`. */
@@ -180,38 +182,52 @@ export class Eventing {
       });
       groups.set(nice, group);
     }
-    for (const [nice, members] of groups) {
-      const metricsPort = await freePort();
-      const names = members.map((m) => m.trigger.trigger.name);
+    // A Trigger group's process serves metrics on a port of its own (the sampler ratio and the
+    // per-Trigger series are read there); a dead-letter dispatcher's endpoint stays off.
+    const spawn = async (
+      name: string,
+      env: Record<string, string>,
+      more: Partial<DispatcherRunnerOptions> & { metrics?: boolean } = {},
+    ): Promise<DispatcherRunner> => {
+      const { metrics, ...options } = more;
+      const metricsPort = metrics ? await freePort() : undefined;
       const runner = new DispatcherRunner({
-        name: names.length === 1 ? names[0]! : names.join("+"),
-        members: names,
+        name,
         script,
         logDir,
         log,
-        nice,
-        onScale: (event) => {
-          this.scaleEvents.push(event);
-          if (this.scaleEvents.length > SCALE_EVENTS_KEPT) this.scaleEvents.shift();
-          if (config.logScaleEvents)
-            log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
-        },
-        env: {
-          ...baseEnv,
-          METRICS_PORT: String(metricsPort),
-          ...(members.length === 1
-            ? dispatcherEnv(members[0]!.config)
-            : dispatcherGroupEnv(members.map((m) => m.config))),
-        },
+        metricsUrl: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : undefined,
+        env: { ...baseEnv, ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}), ...env },
+        ...options,
       });
       runner.start();
+      return runner;
+    };
+    for (const [nice, members] of groups) {
+      const names = members.map((m) => m.trigger.trigger.name);
+      const runner = await spawn(
+        names.join("+"),
+        members.length === 1
+          ? dispatcherEnv(members[0]!.config)
+          : dispatcherGroupEnv(members.map((m) => m.config)),
+        {
+          metrics: true,
+          members: names,
+          nice,
+          onScale: (event) => {
+            this.scaleEvents.push(event);
+            if (this.scaleEvents.length > SCALE_EVENTS_KEPT) this.scaleEvents.shift();
+            if (config.logScaleEvents)
+              log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
+          },
+        },
+      );
       for (const { trigger, subscriberUrl } of members) {
         const name = trigger.trigger.name;
         this.triggerDispatchers.push({
           plan: trigger,
           subscriberUrl,
           dispatcher: { runner, totals: () => runner.totals(name) },
-          metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
         });
       }
     }
@@ -219,14 +235,7 @@ export class Eventing {
     for (const sink of deadLetterSinks(plan)) {
       const url = resolve(sink.destination);
       const config = deadLetterDispatcherConfig(sink, url, this.amqpUrl);
-      const dispatcher = new DispatcherRunner({
-        name: config.name,
-        script,
-        logDir,
-        log,
-        env: { ...baseEnv, ...dispatcherEnv(config) },
-      });
-      dispatcher.start();
+      const dispatcher = await spawn(config.name, dispatcherEnv(config));
       this.deadLetterRunners.push({ queue: sink.queue, sink: url, dispatcher });
     }
   }
@@ -241,7 +250,7 @@ export class Eventing {
   }
 
   /** Each Trigger dispatcher process once. */
-  private triggerRunners(): DispatcherRunner[] {
+  triggerRunners(): DispatcherRunner[] {
     return [...new Set(this.triggerDispatchers.map((t) => t.dispatcher.runner))];
   }
 

@@ -79,7 +79,7 @@ export class StatusReader {
           queueDepth: reading.queues[t.plan.trigger.name] ?? null,
           parallelism: t.plan.trigger.parallelism,
           dispatcher: {
-            metricsUrl: t.metricsUrl,
+            metricsUrl: t.dispatcher.runner.metricsUrl ?? null,
             pid: totals.pid ?? null,
             connected: totals.connected,
             inFlight: totals.inFlight,
@@ -212,7 +212,7 @@ export class StatusReader {
     const { eventing, serving } = this.options;
     return [
       ...serving.all().flatMap((s) => s.runner.readyReplicas.map((r) => r.metricsUrl)),
-      ...new Set(eventing.triggers.map((t) => t.metricsUrl)),
+      ...eventing.triggerRunners().flatMap((r) => r.metricsUrl ?? []),
     ];
   }
 }
