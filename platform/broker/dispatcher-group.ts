@@ -7,8 +7,12 @@
  * go. Locally the Triggers of one cpu-request share a process (eventing.ts); on a cluster each
  * Trigger has its own eventing-rabbitmq dispatcher Deployment.
  */
+import type { ChannelModel } from "amqplib";
 import { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.js";
+
+/** How long a member that could not consume waits before it tries again on the same connection. */
+const MEMBER_RETRY_MS = 1000;
 
 export interface DispatcherGroupOptions {
   amqpUrl: string;
@@ -18,6 +22,7 @@ export interface DispatcherGroupOptions {
 export class DispatcherGroup {
   readonly dispatchers: Dispatcher[] = [];
   private readonly connection: ReconnectingConnection;
+  private stopped = false;
 
   constructor(
     members: readonly Omit<DispatcherOptions, "connection">[],
@@ -28,10 +33,34 @@ export class DispatcherGroup {
       // As RabbitMQ's management UI shows it.
       name: `${members.map((m) => m.name).join(", ")} dispatcher${members.length > 1 ? "s" : ""}`,
       log: options.log,
-      // Every member consumes again on each new connection; one failing fails the connection,
-      // which closes and retries, as a lone dispatcher's does.
+      // Every member consumes again on each new connection. One that cannot (its queue is gone, a
+      // channel-level error) must not hold up the others, as on a cluster, where each Trigger's
+      // dispatcher has a connection of its own: it tries again on this connection while the
+      // others deliver. Only when every member failed, or the connection itself went, does the
+      // connection close and retry, as a lone dispatcher's does.
       setup: async (connection) => {
-        await Promise.all(this.dispatchers.map((d) => d.setup(connection)));
+        let closed = false;
+        connection.once("close", () => (closed = true));
+        const results = await Promise.allSettled(this.dispatchers.map((d) => d.setup(connection)));
+        const failures = results.flatMap((r, i) =>
+          r.status === "rejected"
+            ? [
+                {
+                  dispatcher: this.dispatchers[i]!,
+                  name: members[i]!.name,
+                  reason: r.reason as Error,
+                },
+              ]
+            : [],
+        );
+        if (failures.length === 0) return;
+        if (closed || failures.length === this.dispatchers.length) throw failures[0]!.reason;
+        for (const { dispatcher, name, reason } of failures) {
+          options.log(
+            `dispatcher ${name}: cannot consume (${reason.message}); trying again in ${MEMBER_RETRY_MS} ms, the other dispatchers of this process deliver meanwhile`,
+          );
+          this.retryLater(dispatcher, name, connection, options.log);
+        }
       },
     });
     // Each member and each of its two sinks listens for "disconnected".
@@ -44,8 +73,27 @@ export class DispatcherGroup {
     return this.connection.start();
   }
 
+  /**
+   * Once the connection is live, the member consumes again; a later failure on the same
+   * connection is the member's own to retry (a closed channel re-consumes: dispatcher.ts).
+   */
+  private retryLater(
+    dispatcher: Dispatcher,
+    name: string,
+    connection: ChannelModel,
+    log: (line: string) => void,
+  ): void {
+    setTimeout(() => {
+      if (this.stopped || this.connection.current !== connection) return;
+      dispatcher
+        .setup(connection)
+        .catch((err: Error) => log(`dispatcher ${name}: cannot consume again: ${err.message}`));
+    }, MEMBER_RETRY_MS).unref();
+  }
+
   /** Every member finishes its deliveries in flight; then the connection closes. */
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     await this.connection.stop();
   }
