@@ -5,10 +5,10 @@
  * (an atomic `..data` symlink swap) do; a stat catches what inotify misses. Where the directory
  * could not be watched (not there at start, or the watch failed) the stat is the mechanism and
  * runs every `pollMs`; while the watch stands it is a safety net (a network file system whose
- * watch never fires) and runs every `safetyPollMs`: every wake-up of an idle process costs CPU,
- * 1.1 ms a second for an idle replica at 500 ms (measured: 1.7-2.0 against 0.67 ms/s). A change
- * reaches `onChange` at once where the file system reports it, within `safetyPollMs` where it
- * does not.
+ * watch never fires) and runs every `safetyPollMs`: every wake-up of an idle process costs CPU
+ * (four idle consumer replicas for 60 s: 1.46 ms a second each with the stat every 500 ms, 0.75
+ * with it every 10 s). A change reaches `onChange` at once where the file system reports it,
+ * within `safetyPollMs` where it does not.
  *
  * A bad file keeps the last good value in force and logs one line (once per distinct error).
  */

@@ -184,10 +184,12 @@ export class Eventing {
     }
     // A Trigger group's process serves metrics on a port of its own (the sampler ratio and the
     // per-Trigger series are read there); a dead-letter dispatcher's endpoint stays off.
-    const spawn = async (
+    const startRunner = async (
       name: string,
       env: Record<string, string>,
-      more: Partial<DispatcherRunnerOptions> & { metrics?: boolean } = {},
+      more: Pick<DispatcherRunnerOptions, "members" | "nice" | "onScale"> & {
+        metrics?: boolean;
+      } = {},
     ): Promise<DispatcherRunner> => {
       const { metrics, ...options } = more;
       const metricsPort = metrics ? await freePort() : undefined;
@@ -205,7 +207,7 @@ export class Eventing {
     };
     for (const [nice, members] of groups) {
       const names = members.map((m) => m.trigger.trigger.name);
-      const runner = await spawn(
+      const runner = await startRunner(
         names.join("+"),
         members.length === 1
           ? dispatcherEnv(members[0]!.config)
@@ -235,7 +237,7 @@ export class Eventing {
     for (const sink of deadLetterSinks(plan)) {
       const url = resolve(sink.destination);
       const config = deadLetterDispatcherConfig(sink, url, this.amqpUrl);
-      const dispatcher = await spawn(config.name, dispatcherEnv(config));
+      const dispatcher = await startRunner(config.name, dispatcherEnv(config));
       this.deadLetterRunners.push({ queue: sink.queue, sink: url, dispatcher });
     }
   }
