@@ -117,6 +117,23 @@ describe("dead-letter sink (real process, real RabbitMQ)", () => {
   });
 
   const depth = async () => (await channel.checkQueue(queue)).messageCount;
+  /**
+   * The depth once RabbitMQ has applied what a listing or replay sent back. A quorum queue's
+   * ready count (what a passive declare answers) is read from counters its Raft state machine
+   * updates as it applies commands (rabbit_quorum_queue.erl, rabbit_fifo's metrics table), and the
+   * `nack(requeue)` returns are pipelined commands applied after their log write, which may be a
+   * moment after the listing's channel has closed and the API has answered. A later `get` is
+   * ordered after them in the same log, so the next listing sees them all; only this count lags.
+   * Waiting for `expected` still fails when a listing consumed: the count then never comes back.
+   */
+  const settledDepth = async (expected: number) => {
+    let seen = await depth();
+    for (const deadline = Date.now() + 5_000; seen !== expected && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen = await depth();
+    }
+    return seen;
+  };
 
   it("parks, lists without consuming, and replays into the Broker's exchange", async () => {
     for (const id of ["a", "b", "c"]) expect((await deliver(sink, failed(id))).status).toBe(202);
@@ -148,7 +165,7 @@ describe("dead-letter sink (real process, real RabbitMQ)", () => {
     // Listing again finds the same: nothing was consumed.
     expect((await list("?id=b")).deadLetters.map((d) => d.id)).toEqual(["b"]);
     expect((await list()).deadLetters).toHaveLength(3);
-    expect(await depth()).toBe(3);
+    expect(await settledDepth(3)).toBe(3);
     expect((await fetch(`${sink.url}/dead-letters`)).status).toBe(401);
 
     const replayed: ConsumeMessage[] = [];
@@ -167,7 +184,7 @@ describe("dead-letter sink (real process, real RabbitMQ)", () => {
     expect(String(headers.id)).toBe("b");
     expect(Object.keys(headers).filter((h) => h.startsWith("knativeerror"))).toEqual([]);
     expect(JSON.parse(replayed[0]!.content.toString())).toEqual({ orderId: "b" });
-    expect(await depth()).toBe(2);
+    expect(await settledDepth(2)).toBe(2);
     expect((await list()).deadLetters.map((d) => d.id)).toEqual(["a", "c"]);
   });
 
