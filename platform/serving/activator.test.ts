@@ -91,15 +91,15 @@ describe("activator (real HTTP)", () => {
     expect(first.body).not.toBe(second.body);
     expect((await sendOn(a)).body).toBe(first.body);
 
-    // Both slots are taken by live connections: a third is served over HTTP and waits for one.
+    // Both replicas hold a spliced connection: a third is served over HTTP, at once, since
+    // neither connection carries a request (an idle connection holds no slot).
     const c = new Agent({ keepAlive: true, maxSockets: 1 });
-    const third = sendOn(c);
-    await expect.poll(() => activator.waiting).toBe(1);
+    const third = await sendOn(c);
+    expect(third.body).toMatch(/^r\d proxied$/);
+    expect(third.connection).not.toBe("close");
+    // A connection slot frees: that connection is closed for its next request to be spliced.
     a.destroy();
-    const answer = await third;
-    expect(answer.body).toBe(`${first.body.split(" ")[0]} proxied`);
-    // A slot is free again, so that connection is closed for the next request to be spliced.
-    expect(answer.connection).toBe("close");
+    await expect.poll(async () => (await sendOn(c)).connection).toBe("close");
     expect((await sendOn(c)).body).toBe(`${first.body.split(" ")[0]} spliced`);
     b.destroy();
     c.destroy();
@@ -109,5 +109,111 @@ describe("activator (real HTTP)", () => {
     activator.setActivatorInPath(true);
     const agent = new Agent({ keepAlive: false });
     expect((await sendOn(agent)).body).toMatch(/^r\d proxied$/);
+  });
+});
+
+describe("activator out of the path: containerConcurrency bounds requests, not connections", () => {
+  // One replica with containerConcurrency 1 that answers only when the test lets it, so what is
+  // at the replica at once is known, not raced.
+  const held: { tag: string; answer: () => void }[] = [];
+  let atOnce = 0;
+  let mostAtOnce = 0;
+  let replica: Server;
+  let activator: Activator;
+
+  beforeAll(async () => {
+    replica = createServer((req, res) => {
+      atOnce++;
+      mostAtOnce = Math.max(mostAtOnce, atOnce);
+      const spliced = req.rawHeaders.includes("X-Tag");
+      held.push({
+        tag: String(req.headers["x-tag"]),
+        answer: () => {
+          atOnce--;
+          res.end(spliced ? "spliced" : "proxied");
+        },
+      });
+    });
+    await new Promise<void>((resolve) => replica.listen(0, "127.0.0.1", resolve));
+    activator = new Activator({
+      service: "payment",
+      containerConcurrency: 1,
+      maxWaiting: 10,
+      holdTimeoutMs: 60_000,
+      onDemand: () => undefined,
+    });
+    await activator.listen();
+    activator.setEndpoints([
+      { id: "r0", host: "127.0.0.1", port: (replica.address() as AddressInfo).port },
+    ]);
+    activator.setActivatorInPath(false);
+  });
+
+  afterAll(async () => {
+    await activator.close();
+    replica.closeAllConnections();
+    await new Promise((r) => replica.close(r));
+  });
+
+  const send = (agent: Agent, tag: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(activator.url, { agent, headers: { "X-Tag": tag } }, (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => (body += c.toString()));
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  /** The request tagged `tag` has reached the replica: let it answer. */
+  const answer = async (tag: string) => {
+    await expect.poll(() => held.map((h) => h.tag)).toContain(tag);
+    held
+      .splice(
+        held.findIndex((h) => h.tag === tag),
+        1,
+      )[0]!
+      .answer();
+  };
+
+  it("serves a request over HTTP while the replica's spliced connection is idle, and keeps the spliced request waiting while that one is at the replica", async () => {
+    const spliced = new Agent({ keepAlive: true, maxSockets: 1 });
+    const other = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // The first connection is spliced and holds the replica's one connection slot.
+      const s1 = send(spliced, "s1");
+      await answer("s1");
+      expect(await s1).toBe("spliced");
+
+      // It is idle now: a second connection, served over HTTP, reaches the replica. (Before,
+      // the idle connection held the slot and this request waited until the connection closed:
+      // in a bench, until the Trigger's 30 s timeout.)
+      const h1 = send(other, "h1");
+      await expect.poll(() => held.map((h) => h.tag)).toEqual(["h1"]);
+
+      // The spliced connection's next request waits in the replica's line, not at the replica.
+      const s2 = send(spliced, "s2");
+      await expect.poll(() => activator.waiting).toBe(1);
+      expect(held.map((h) => h.tag)).toEqual(["h1"]);
+      await answer("h1");
+      expect(await h1).toBe("proxied");
+      await answer("s2");
+      expect(await s2).toBe("spliced");
+
+      // And the other way round: a request over HTTP waits while a spliced one is at the replica.
+      const s3 = send(spliced, "s3");
+      await expect.poll(() => held.map((h) => h.tag)).toEqual(["s3"]);
+      const h2 = send(other, "h2");
+      await expect.poll(() => activator.waiting).toBe(1);
+      await answer("s3");
+      await answer("h2");
+      expect([await s3, await h2]).toEqual(["spliced", "proxied"]);
+      expect(mostAtOnce).toBe(1);
+      expect(activator.waiting).toBe(0);
+      expect(activator.inFlight).toBe(0);
+    } finally {
+      spliced.destroy();
+      other.destroy();
+    }
   });
 });

@@ -10,11 +10,16 @@
  * Out of the path it stays out of the bytes too: a new connection goes straight to a ready replica
  * with room (fewest connections first), spliced at L4 as the TCP front does, so a warm replica is
  * reached without parsing HTTP here, the way Knative routes past the activator (`target-burst-
- * capacity: "0"`). A spliced connection takes one of the replica's containerConcurrency slots for
- * as long as it lives (it carries one request at a time), so the bound holds without reading the
- * requests; connections that find every replica full, and every connection while the activator is
- * in the path, are served over HTTP as above. The difference from a cluster: there Kourier balances
- * requests across the pods, here connections are (README, "Local and cluster").
+ * capacity: "0"`). Each replica takes at most containerConcurrency spliced connections, so
+ * connections spread over the replicas; connections that find every replica full, and every
+ * connection while the activator is in the path, are served over HTTP as above, and move to a
+ * replica of their own once one has room. The bound itself is per request, as the queue-proxy's
+ * breaker keeps it in each pod: a request on a spliced connection reaches its replica only while
+ * the replica has fewer than containerConcurrency requests (spliced or over HTTP), else it waits
+ * in that replica's line (splice.ts, `gate`). An idle connection holds no slot, so a request
+ * served over HTTP is not kept waiting by connections that carry nothing. The difference from a
+ * cluster: there Kourier balances requests across the pods, here connections are (README, "Local
+ * and cluster").
  */
 import {
   Agent,
@@ -40,9 +45,16 @@ export interface ActivatorOptions {
   log?: (line: string) => void;
 }
 
-/** A ready replica as the activator tracks it: `inFlight` counts HTTP requests and spliced connections. */
+/**
+ * A ready replica as the activator tracks it. `inFlight` is every request bound for it: `active`
+ * (at the replica now, over HTTP or spliced) plus the spliced ones in `line`, waiting for a slot.
+ */
 interface Replica extends Endpoint {
+  /** Connections spliced to it. */
   spliced: number;
+  active: number;
+  /** Spliced requests waiting for a slot, first come first served. */
+  line: (() => void)[];
 }
 
 interface Waiting {
@@ -97,13 +109,17 @@ export class Activator implements Front {
     return this.meter.current;
   }
 
+  /** Requests held here over HTTP, and spliced ones in a replica's line for a slot. */
   get waiting(): number {
-    return this.queue.length;
+    let lines = 0;
+    for (const r of this.endpoints) lines += r.line.length;
+    return this.queue.length + lines;
   }
 
   takeConcurrency(): number {
-    // Held requests count as demand too: that is how a Service at zero asks for a replica.
-    return this.meter.takeAverage() + this.queue.length;
+    // Waiting requests count as demand too, as the queue-proxy counts those in its breaker's queue:
+    // that is also how a Service at zero asks for a replica.
+    return this.meter.takeAverage() + this.waiting;
   }
 
   setActivatorInPath(inPath: boolean): void {
@@ -114,7 +130,9 @@ export class Activator implements Front {
 
   setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
     const known = new Map(this.endpoints.map((e) => [e.id, e]));
-    this.endpoints = list.map((e) => known.get(e.id) ?? { ...e, inFlight: 0, spliced: 0 });
+    this.endpoints = list.map(
+      (e) => known.get(e.id) ?? { ...e, inFlight: 0, spliced: 0, active: 0, line: [] },
+    );
     this.flush();
   }
 
@@ -140,36 +158,64 @@ export class Activator implements Front {
     else this.http.emit("connection", socket);
   }
 
-  /** The replica with the fewest connections among those with a free slot. */
+  /** The replica with the fewest spliced connections among those that take one more. */
   private roomForConnection(): Replica | undefined {
     const cc = this.options.containerConcurrency;
     let best: Replica | undefined;
     for (const r of this.endpoints)
-      if ((cc === 0 || r.inFlight < cc) && (!best || r.spliced < best.spliced)) best = r;
+      if ((cc === 0 || r.spliced < cc) && (!best || r.spliced < best.spliced)) best = r;
     return best;
   }
 
-  /** Whether some replica has a slot that no spliced connection holds. */
-  private spliceable(): boolean {
-    const cc = this.options.containerConcurrency;
-    return this.endpoints.some((r) => cc === 0 || r.spliced < cc);
-  }
-
-  /** Straight to the replica (splice.ts); the connection holds one of its slots while it lives. */
+  /** Straight to the replica (splice.ts); each request on it passes the replica's gate. */
   private splice(client: Socket, replica: Replica): void {
     replica.spliced++;
-    replica.inFlight++;
+    const cc = this.options.containerConcurrency;
     const upstream = splice(client, replica, {
-      busy: (value) => this.meter.change(value ? +1 : -1),
+      gate: {
+        acquire: (go) => {
+          replica.inFlight++;
+          if (replica.line.length === 0 && (cc === 0 || replica.active < cc)) {
+            this.admit(replica, go);
+            return () => undefined;
+          }
+          replica.line.push(go);
+          return () => {
+            const i = replica.line.indexOf(go);
+            if (i < 0) return;
+            replica.line.splice(i, 1);
+            replica.inFlight--;
+          };
+        },
+        release: () => {
+          this.meter.change(-1);
+          this.freed(replica);
+        },
+      },
       closed: () => {
         replica.spliced--;
-        replica.inFlight--;
-        // A slot is free: a request waiting over HTTP may go on.
+        // A connection slot is free: a connection served over HTTP may move here.
         this.flush();
       },
     });
     this.sockets.add(upstream);
     upstream.once("close", () => this.sockets.delete(upstream));
+  }
+
+  /** A request reaches `replica`: it takes a slot and counts as in flight for the autoscaler. */
+  private admit(replica: Replica, go: () => void): void {
+    replica.active++;
+    this.meter.change(+1);
+    go();
+  }
+
+  /** A request at `replica` is over: the next in its line goes on, else one waiting over HTTP. */
+  private freed(replica: Replica): void {
+    replica.active--;
+    replica.inFlight--;
+    const next = replica.line.shift();
+    if (next) this.admit(replica, next);
+    else this.flush();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -245,16 +291,16 @@ export class Activator implements Front {
     }
   }
 
-  private forward(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): void {
+  private forward(endpoint: Replica, req: IncomingMessage, res: ServerResponse): void {
     endpoint.inFlight++;
+    endpoint.active++;
     this.meter.change(+1);
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
-      endpoint.inFlight--;
       this.meter.change(-1);
-      this.flush();
+      this.freed(endpoint);
     };
     const upstream = request(
       {
@@ -273,7 +319,7 @@ export class Activator implements Front {
         // Out of the path, a connection served here moves to a replica of its own once one has a
         // slot not held by a spliced connection: closing it makes the client's next request open
         // a connection that can be spliced.
-        if (!this.inPath && this.spliceable()) res.shouldKeepAlive = false;
+        if (!this.inPath && this.roomForConnection()) res.shouldKeepAlive = false;
         res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
         answer.once("end", finish);
