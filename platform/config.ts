@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { ConfigError, readNumber, readString } from "../lib/runtime/config.js";
 import { parsePassEnv } from "./serving/child-env.js";
+import { parseGoDuration } from "./serving/go-duration.js";
 
 export interface PlatformConfig {
   amqpUrl: string;
@@ -24,6 +25,11 @@ export interface PlatformConfig {
   /** Requests the activator may hold for one Service while no replica is ready. */
   activatorMaxWaiting: number;
   autoscalerTickMs: number;
+  /**
+   * HPA_SYNC_PERIOD: how often the HPA behind a dispatcher's ScaledObject decides, as
+   * kube-controller-manager's --horizontal-pod-autoscaler-sync-period (Go duration, 15s).
+   */
+  hpaSyncPeriodMs: number;
   logScaleEvents: boolean;
   /** How often the timeline (dashboard, `GET /api/timeline`) samples rates, depths and replicas. */
   timelineIntervalMs: number;
@@ -62,6 +68,7 @@ export function readPlatformConfig(
     readinessTimeoutMs: readNumber(env, "READINESS_TIMEOUT_MS", 20_000, { min: 100 }),
     activatorMaxWaiting: readNumber(env, "ACTIVATOR_MAX_WAITING", 1000, { min: 1, integer: true }),
     autoscalerTickMs: readNumber(env, "AUTOSCALER_TICK_MS", 2000, { min: 50 }),
+    hpaSyncPeriodMs: readHpaSyncPeriod(env),
     logScaleEvents: readString(env, "LEVELER_LOG_SCALE", "true") !== "false",
     timelineIntervalMs: readNumber(env, "LEVELER_TIMELINE_INTERVAL_MS", 250, {
       min: 50,
@@ -69,6 +76,16 @@ export function readPlatformConfig(
     }),
     passEnv,
   };
+}
+
+function readHpaSyncPeriod(env: Record<string, string | undefined>): number {
+  const raw = readString(env, "HPA_SYNC_PERIOD", "15s");
+  const ms = parseGoDuration(raw);
+  if (ms === undefined || ms < 100)
+    throw new ConfigError(
+      `HPA_SYNC_PERIOD=${JSON.stringify(raw)} must be a duration of at least 100ms, such as 15s`,
+    );
+  return ms;
 }
 
 function readRabbitmqNodes(env: Record<string, string | undefined>): number {

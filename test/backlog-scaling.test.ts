@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlatformStatus } from "../platform/status/status-document.js";
 import { startTestPlatform, type TestPlatform } from "./harness.js";
 
-const EVENTS = 400;
+const EVENTS = 1000;
 const ORDER = "com.example.order.created";
 
 async function until<T>(
@@ -37,13 +37,19 @@ describe("backlog-driven delivery (real RabbitMQ, real processes)", () => {
         // 8 deliveries of 200 ms waiting each: 40 events/s at the fixed pace.
         LEVELER_ORDER_WORK_MS: "200",
         LEVELER_ORDER_WORK_SHAPE: "io",
+        // The HPA behind the ScaledObject decides every second, not every 15 s.
+        HPA_SYNC_PERIOD: "1s",
       },
       edit: (doc) => {
         if (doc.kind === "ScaledObject" && doc.metadata.name === "order-dispatcher") {
           const behavior = (doc.spec as { advanced: Record<string, unknown> }).advanced;
-          // Back to the base pace soon after the queue is empty.
           behavior.horizontalPodAutoscalerConfig = {
-            behavior: { scaleDown: { stabilizationWindowSeconds: 2 } },
+            behavior: {
+              // Up by at most 4 replicas a second: 1 → 5 → 9 → 10.
+              scaleUp: { policies: [{ type: "Pods", value: 4, periodSeconds: 1 }] },
+              // Back to the base pace soon after the queue is empty.
+              scaleDown: { stabilizationWindowSeconds: 2 },
+            },
           };
         }
       },
@@ -131,6 +137,15 @@ describe("backlog-driven delivery (real RabbitMQ, real processes)", () => {
         events: { function: string; from: number; to: number; reason: string }[];
       }
     ).events.filter((e) => e.function === "order-dispatcher");
+    // At the HPA's pace: never more than 4 up at a time, and the step to 10 at most from 9.
+    const ups = events.filter((e) => e.to > e.from);
+    expect(
+      ups.every((e) => e.to - e.from <= 4),
+      JSON.stringify(ups),
+    ).toBe(true);
+    expect(
+      ups.some((e) => /limited to \d+ by the scale-up policies \(4 pods per 1s\)/.test(e.reason)),
+    ).toBe(true);
     expect(events.some((e) => e.to === 10 && /queue \d+ \/ value 20/.test(e.reason))).toBe(true);
     expect(events.at(-1)).toMatchObject({ to: 1 });
 

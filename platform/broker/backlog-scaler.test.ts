@@ -3,8 +3,10 @@
  * cooldown from kedacore/keda pkg/scaling/executor/scale_scaledobjects.go (RequestScale,
  * scaleToZeroOrIdle, scaleFromZeroOrIdle), `isActive = messages > activationValue` and the
  * QueueLength metric from pkg/scalers/rabbitmq_scaler.go (GetMetricsAndActivity), defaults from
- * apis/keda/v1alpha1/scaledobject_types.go; desired = ceil(metric / target) with a 10 % tolerance
- * and a scale-down stabilization window, as the HPA computes an AverageValue external metric.
+ * apis/keda/v1alpha1/scaledobject_types.go; desired = ceil(metric / target) with a 10 % tolerance,
+ * as the HPA computes an AverageValue external metric, once per sync period, then its behavior:
+ * stabilization windows and rate policies (kubernetes pkg/controller/podautoscaler/horizontal.go,
+ * defaults from pkg/apis/autoscaling/v2/defaults.go; hpa-behavior.test.ts has the policies alone).
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -14,6 +16,7 @@ import {
   type BacklogScaling,
   type ScalerState,
 } from "./backlog-scaler.js";
+import { HPA_DEFAULT_BEHAVIOR } from "./hpa-behavior.js";
 
 const spec: BacklogScaling = {
   name: "order",
@@ -23,7 +26,12 @@ const spec: BacklogScaling = {
   cooldownMs: 30_000,
   value: 20,
   activationValue: 0,
-  scaleDownStabilizationMs: 10_000,
+  // As the shipped ScaledObjects set it: only the scale-down window, the rest the HPA's defaults.
+  behavior: {
+    ...HPA_DEFAULT_BEHAVIOR,
+    scaleDown: { ...HPA_DEFAULT_BEHAVIOR.scaleDown, stabilizationMs: 10_000 },
+  },
+  hpaSyncMs: 15_000,
   countsUnacked: true,
 };
 
@@ -31,10 +39,14 @@ const at = (
   replicas: number,
   lastActiveAt?: number,
   recs: [number, number][] = [],
+  more: Partial<ScalerState> = {},
 ): ScalerState => ({
   replicas,
   lastActiveAt,
   recommendations: recs.map(([t, r]) => ({ at: t, replicas: r })),
+  events: [],
+  lastSyncAt: undefined,
+  ...more,
 });
 
 describe("decideReplicas", () => {
@@ -57,10 +69,82 @@ describe("decideReplicas", () => {
     },
     {
       name: "clamped to maxReplicaCount",
-      state: at(1),
+      state: at(8),
       queue: 2640,
       replicas: 10,
       reason: /clamped to 1\.\.10/,
+    },
+    {
+      name: "up by at most max(4 pods, 100 %) per 15 s: from 1, 5",
+      state: at(1),
+      queue: 2640,
+      replicas: 5,
+      reason:
+        /→ 132, limited to 5 by the scale-up policies \(Max of 4 pods per 15s, 100 % per 15s\)/,
+    },
+    {
+      name: "from 6, 100 % allows more than 4 pods: 12",
+      spec: { maxReplicas: 20 },
+      state: at(6),
+      queue: 2640,
+      replicas: 12,
+    },
+    {
+      name: "a scale-up within the policies' period counts against them: no further yet",
+      state: at(5, 0, [], { events: [{ at: 0, change: 4 }], lastSyncAt: 0 }),
+      queue: 2640,
+      now: 14_999,
+      replicas: 5,
+    },
+    {
+      name: "once it has left the period, up again",
+      state: at(5, 0, [], { events: [{ at: 0, change: 4 }], lastSyncAt: 0 }),
+      queue: 2640,
+      now: 15_000,
+      replicas: 10,
+    },
+    {
+      name: "between syncs nothing changes, whatever the queue",
+      state: at(1, 0, [], { lastSyncAt: 0 }),
+      queue: 2640,
+      now: 14_000,
+      replicas: 1,
+    },
+    {
+      name: "a look half a polling interval early still syncs (timer jitter)",
+      state: at(1, 0, [], { lastSyncAt: 0 }),
+      queue: 2640,
+      now: 14_500,
+      replicas: 5,
+    },
+    {
+      name: "down no faster than a scale-down policy allows",
+      spec: {
+        behavior: {
+          ...spec.behavior,
+          scaleDown: {
+            stabilizationMs: 0,
+            selectPolicy: "Max",
+            policies: [{ type: "Pods", value: 1, periodMs: 60_000 }],
+          },
+        },
+      },
+      state: at(5),
+      queue: 0,
+      replicas: 4,
+      reason: /limited to 4 by the scale-down policies \(1 pods per 60s\)/,
+    },
+    {
+      name: "selectPolicy Disabled: never up",
+      spec: {
+        behavior: {
+          ...spec.behavior,
+          scaleUp: { ...spec.behavior.scaleUp, selectPolicy: "Disabled" },
+        },
+      },
+      state: at(1),
+      queue: 2640,
+      replicas: 1,
     },
     { name: "within the HPA's 10 % tolerance: unchanged", state: at(2), queue: 43, replicas: 2 },
     { name: "just past the tolerance: changes", state: at(2), queue: 45, replicas: 3 },
@@ -80,7 +164,7 @@ describe("decideReplicas", () => {
       queue: 0,
       now: 10_000,
       replicas: 4,
-      reason: /held by the 10s stabilization window/,
+      reason: /→ 0; 4 from the 10s scale-down stabilization window/,
     },
     {
       name: "down to the minimum after the window",
@@ -153,17 +237,22 @@ describe("decideReplicas", () => {
     });
   }
 
-  it("a burst and its drain, tick by tick: up at once, back down after the window", () => {
+  it("a burst and its drain, a look each second: up at the HPA's pace, down after the window", () => {
     let state = initialScalerState(spec);
-    const seen: number[] = [];
-    const queue = [0, 2640, 1800, 900, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    queue.forEach((q, i) => {
-      state = decideReplicas(spec, state, q, i * 1000).state;
-      seen.push(state.replicas);
-    });
-    // Up to 10 at once; held for the 10 s window after the last recommendation of 10 (t = 3 s),
-    // then the 5 recommended at t = 4 s for one more second, then the minimum.
-    expect(seen).toEqual([1, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 5, 1, 1, 1]);
+    const changes: [number, number][] = [];
+    for (let t = 0; t <= 60; t++) {
+      const queue = t >= 1 && t <= 40 ? 2640 : 0;
+      const before = state.replicas;
+      state = decideReplicas(spec, state, queue, t * 1000).state;
+      if (state.replicas !== before) changes.push([t, state.replicas]);
+    }
+    // Syncs at 0, 15, 30, 45 and 60 s: 1 → 5 (4 pods) → 10 (100 %, then maxReplicaCount); the
+    // queue is empty at the 45 s sync and the 10 s window holds no higher recommendation: 1.
+    expect(changes).toEqual([
+      [15, 5],
+      [30, 10],
+      [45, 1],
+    ]);
   });
 });
 

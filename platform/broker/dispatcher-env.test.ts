@@ -10,6 +10,7 @@ import {
   readDispatcherConfigs,
   triggerDispatcherConfig,
 } from "./dispatcher-env.js";
+import { HPA_DEFAULT_BEHAVIOR } from "./hpa-behavior.js";
 import { planTopology } from "./topology.js";
 
 const doc = (yaml: string) => ({ doc: parse(yaml) as Record<string, unknown>, file: "test.yaml" });
@@ -82,16 +83,28 @@ describe("the dispatcher's environment", () => {
       cooldownMs: 30_000,
       value: 20,
       activationValue: 0,
-      scaleDownStabilizationMs: 10_000,
+      behavior: HPA_DEFAULT_BEHAVIOR,
+      hpaSyncMs: 15_000,
       countsUnacked: false,
     };
     const trigger = {
       ...topology.triggers[0]!,
       trigger: { ...topology.triggers[0]!.trigger, backlog },
     };
-    const config = triggerDispatcherConfig(trigger, "http://127.0.0.1:1/", AMQP);
-    expect(config.backlog).toEqual(backlog);
+    // The platform's HPA sync period (HPA_SYNC_PERIOD) replaces the cluster's default.
+    const config = triggerDispatcherConfig(trigger, "http://127.0.0.1:1/", AMQP, 2_000);
+    expect(config.backlog).toEqual({ ...backlog, hpaSyncMs: 2_000 });
     expect(readDispatcherConfig(dispatcherEnv(config))).toEqual(config);
+    const noPolicies = {
+      ...backlog,
+      behavior: { ...HPA_DEFAULT_BEHAVIOR, scaleUp: { stabilizationMs: 0, selectPolicy: "Max" } },
+    };
+    expect(() =>
+      readDispatcherConfig({
+        ...dispatcherEnv(config),
+        BACKLOG_SCALING: JSON.stringify(noPolicies),
+      }),
+    ).toThrow(/BACKLOG_SCALING.behavior.scaleUp/);
     const env = {
       ...dispatcherEnv(config),
       BACKLOG_SCALING: JSON.stringify({ ...backlog, value: 0 }),

@@ -8,6 +8,7 @@
 import { ConfigError, readNumber, readString } from "../../lib/runtime/config.js";
 import type { DeliverySpec } from "../manifests.js";
 import type { BacklogScaling } from "./backlog-scaler.js";
+import type { ScalingPolicy } from "./hpa-behavior.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import type { TriggerPlan } from "./topology.js";
 
@@ -72,6 +73,8 @@ export function triggerDispatcherConfig(
   plan: TriggerPlan,
   subscriberUrl: string,
   amqpUrl: string,
+  /** The platform's HPA sync period, which a ScaledObject cannot set. */
+  hpaSyncMs?: number,
 ): DispatcherConfig {
   const delivery: DeliverySpec = plan.delivery ?? {};
   const hasDeliverySpec = plan.delivery !== undefined;
@@ -92,7 +95,14 @@ export function triggerDispatcherConfig(
       backoffDelayMs: delivery.backoffDelayMs ?? DISPATCHER_DEFAULTS.backoffDelayMs,
       timeoutMs: delivery.timeoutMs,
     },
-    ...(plan.trigger.backlog ? { backlog: plan.trigger.backlog } : {}),
+    ...(plan.trigger.backlog
+      ? {
+          backlog: {
+            ...plan.trigger.backlog,
+            hpaSyncMs: hpaSyncMs ?? plan.trigger.backlog.hpaSyncMs,
+          },
+        }
+      : {}),
   };
 }
 
@@ -247,7 +257,7 @@ function backlogScaling(raw: string): BacklogScaling {
     "cooldownMs",
     "value",
     "activationValue",
-    "scaleDownStabilizationMs",
+    "hpaSyncMs",
   ] as const;
   for (const field of fields)
     if (typeof v?.[field] !== "number" || v[field] < 0)
@@ -256,7 +266,24 @@ function backlogScaling(raw: string): BacklogScaling {
     throw new ConfigError("BACKLOG_SCALING.countsUnacked must be true or false");
   if (!(v!.value! > 0) || !(v!.pollingIntervalMs! > 0))
     throw new ConfigError("BACKLOG_SCALING.value and .pollingIntervalMs must be above 0");
+  for (const way of ["scaleUp", "scaleDown"] as const) {
+    const rules = v!.behavior?.[way];
+    if (
+      typeof rules?.stabilizationMs !== "number" ||
+      !["Max", "Min", "Disabled"].includes(rules.selectPolicy) ||
+      !Array.isArray(rules.policies) ||
+      !(rules.policies as unknown[]).every(isPolicy)
+    )
+      throw new ConfigError(`BACKLOG_SCALING.behavior.${way} is not a set of HPA scaling rules`);
+  }
   return v as BacklogScaling;
+}
+
+function isPolicy(value: unknown): boolean {
+  const p = value as Partial<ScalingPolicy> | null;
+  return (
+    (p?.type === "Pods" || p?.type === "Percent") && Number(p.value) > 0 && Number(p.periodMs) > 0
+  );
 }
 
 function required(env: Env, name: string): string {

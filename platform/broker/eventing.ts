@@ -48,6 +48,7 @@ export interface EventingOptions {
     | "distDir"
     | "instance"
     | "logScaleEvents"
+    | "hpaSyncPeriodMs"
   >;
   /** The largest CPU request of any Service or Trigger (serving/cpu-weight.ts). */
   largestCpuRequest: number;
@@ -178,7 +179,12 @@ export class Eventing {
       group.push({
         trigger,
         subscriberUrl,
-        config: triggerDispatcherConfig(trigger, subscriberUrl, this.amqpUrl),
+        config: triggerDispatcherConfig(
+          trigger,
+          subscriberUrl,
+          this.amqpUrl,
+          config.hpaSyncPeriodMs,
+        ),
       });
       groups.set(nice, group);
     }

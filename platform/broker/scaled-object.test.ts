@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { buildModel, loadManifests } from "../manifests.js";
+import { HPA_DEFAULT_BEHAVIOR } from "./hpa-behavior.js";
 
 const doc = (yaml: string) => ({ doc: parse(yaml) as Record<string, unknown>, file: "t.yaml" });
 const base = [
@@ -75,9 +76,41 @@ spec: { broker: default, subscriber: { uri: "http://example.test/" } }
       cooldownMs: 300_000,
       value: 5,
       activationValue: 0,
-      scaleDownStabilizationMs: 300_000,
+      behavior: HPA_DEFAULT_BEHAVIOR,
+      hpaSyncMs: 15_000,
       countsUnacked: true,
     });
+  });
+
+  // KEDA hands advanced.horizontalPodAutoscalerConfig.behavior to the HPA as is; the API server
+  // fills each rule set field by field (kubernetes pkg/apis/autoscaling/v2/defaults.go).
+  it("reads the HPA behavior, filling what a rule set leaves out from the HPA's defaults", () => {
+    const shipped = loadManifests(["knative", "rabbitmq-eventing"]).triggers.find(
+      (t) => t.name === "order",
+    )!.backlog!.behavior;
+    expect(shipped).toEqual({
+      scaleUp: HPA_DEFAULT_BEHAVIOR.scaleUp,
+      scaleDown: { ...HPA_DEFAULT_BEHAVIOR.scaleDown, stabilizationMs: 10_000 },
+    });
+    const behavior = (yaml: string) =>
+      buildModel([
+        ...base,
+        scaled(`  advanced: { horizontalPodAutoscalerConfig: { behavior: ${yaml} } }
+  triggers: [{ type: rabbitmq, metadata: { queueName: q, value: "20" } }]`),
+      ]).triggers[0]!.backlog!.behavior;
+    expect(
+      behavior(`{ scaleUp: { policies: [{ type: Pods, value: 2, periodSeconds: 30 }] } }`).scaleUp,
+    ).toEqual({
+      stabilizationMs: 0,
+      selectPolicy: "Max",
+      policies: [{ type: "Pods", value: 2, periodMs: 30_000 }],
+    });
+    expect(() => behavior(`{ scaleUp: { policies: [{ type: Pods, value: 2 }] } }`)).toThrow(
+      /behavior\.scaleUp\.policies\[0\]\.periodSeconds=undefined must be an integer from 1 to 1800/,
+    );
+    expect(() => behavior(`{ scaleDown: { selectPolicy: Most } }`)).toThrow(
+      /behavior\.scaleDown\.selectPolicy="Most" must be Max, Min or Disabled/,
+    );
   });
 
   // keda-docs content/docs/2.18/scalers/rabbitmq-queue.md: over HTTP the queue length is ready +

@@ -7,6 +7,7 @@
  * Only what the local platform can honour is accepted: one `rabbitmq` trigger in QueueLength mode.
  */
 import { KEDA_DEFAULTS, type BacklogScaling } from "./backlog-scaler.js";
+import { HPA_DEFAULT_BEHAVIOR, HPA_SYNC_PERIOD_MS, readHpaBehavior } from "./hpa-behavior.js";
 
 export const PAUSED_REPLICAS_ANNOTATION = "autoscaling.keda.sh/paused-replicas";
 export const PAUSED_ANNOTATION = "autoscaling.keda.sh/paused";
@@ -77,9 +78,7 @@ export function readScaledObject(
         annotations[PAUSED_ANNOTATION] === "true"
         ? 1
         : undefined;
-  const stabilization = obj(
-    obj(obj(obj(obj(spec.advanced).horizontalPodAutoscalerConfig).behavior).scaleDown),
-  ).stabilizationWindowSeconds;
+  const behavior = obj(obj(spec.advanced).horizontalPodAutoscalerConfig).behavior;
   const scaling: BacklogScaling = {
     name,
     minReplicas: int(spec.minReplicaCount, "spec.minReplicaCount", 0, KEDA_DEFAULTS.minReplicas),
@@ -96,13 +95,12 @@ export function readScaledObject(
       0,
       KEDA_DEFAULTS.activationValue,
     ),
-    scaleDownStabilizationMs:
-      int(
-        stabilization,
-        "spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds",
-        0,
-        KEDA_DEFAULTS.scaleDownStabilizationMs / 1000,
-      ) * 1000,
+    behavior:
+      behavior === undefined
+        ? HPA_DEFAULT_BEHAVIOR
+        : readHpaBehavior(behavior, "spec.advanced.horizontalPodAutoscalerConfig.behavior"),
+    // The cluster's; the platform sets its own (HPA_SYNC_PERIOD) when it starts the dispatcher.
+    hpaSyncMs: HPA_SYNC_PERIOD_MS,
     ...(paused !== undefined ? { pausedReplicas: paused } : {}),
     countsUnacked: !overAmqp && !excludeUnacked,
   };
