@@ -46,6 +46,8 @@ export function splice(
   let withdraw: (() => void) | undefined;
   let closed = false;
   let endAfterAdmission = false;
+  /** Paused by the gate (not by backpressure): admission resumes it. */
+  let heldBack = false;
 
   const toUpstream = (chunk: Buffer) => {
     if (!upstream.write(chunk)) client.pause();
@@ -56,7 +58,10 @@ export function splice(
     withdraw = undefined;
     const chunks = held;
     held = [];
-    client.resume();
+    if (heldBack) {
+      heldBack = false;
+      client.resume();
+    }
     for (const chunk of chunks) toUpstream(chunk);
     if (endAfterAdmission) upstream.end();
   };
@@ -67,6 +72,7 @@ export function splice(
     else events.gate?.release();
     state = "idle";
     withdraw = undefined;
+    heldBack = false;
     held = [];
     events.busy?.(false);
   };
@@ -79,16 +85,24 @@ export function splice(
 
   client.on("data", (chunk: Buffer) => {
     if (state === "admitted") return toUpstream(chunk);
-    held.push(chunk);
-    if (state === "waiting") return;
-    state = "waiting";
+    if (state === "waiting") {
+      held.push(chunk);
+      return;
+    }
     events.busy?.(true);
-    client.pause();
     const gate = events.gate;
-    if (!gate) return admitted();
+    if (!gate) {
+      state = "admitted";
+      return toUpstream(chunk);
+    }
+    state = "waiting";
+    held.push(chunk);
     const cancel = gate.acquire(admitted);
-    // `go` may have run already, inside acquire.
-    if (state === "waiting") withdraw = cancel;
+    // Admitted at once (inside acquire) is the common case: the socket was never paused.
+    if (state !== "waiting") return;
+    withdraw = cancel;
+    heldBack = true;
+    client.pause();
   });
   upstream.on("data", (chunk: Buffer) => {
     // An answer ends the admitted request; bytes with none (a 408 before closing) just pass.
@@ -96,7 +110,7 @@ export function splice(
     if (!client.write(chunk)) upstream.pause();
   });
   upstream.on("drain", () => {
-    if (state !== "waiting") client.resume();
+    if (!heldBack) client.resume();
   });
   client.on("drain", () => upstream.resume());
   client.once("end", () => {
