@@ -10,6 +10,7 @@ import { connectAny, ReconnectingConnection, redact } from "../../lib/amqp-conne
 import type { PlatformConfig } from "../config.js";
 import type { DeliverySpec, Destination } from "../manifests.js";
 import { freePort } from "../ports.js";
+import { ScaleEventLog } from "../scale-event-log.js";
 import { ensureBroker, type EnsuredBroker } from "../rabbitmq.js";
 import { niceFor } from "../serving/cpu-weight.js";
 import {
@@ -34,8 +35,6 @@ import {
   type TopologyPlan,
   type TriggerPlan,
 } from "./topology.js";
-
-const SCALE_EVENTS_KEPT = 500;
 
 export interface EventingOptions {
   plan: TopologyPlan;
@@ -89,10 +88,12 @@ export class Eventing {
   private connection: ReconnectingConnection | undefined;
   private channel: Channel | undefined;
   private readonly triggerDispatchers: TriggerDispatcher[] = [];
-  private readonly scaleEvents: DispatcherScaleEvent[] = [];
+  private readonly scaleEvents: ScaleEventLog<DispatcherScaleEvent>;
   private readonly deadLetterRunners: DeadLetterDispatcher[] = [];
 
-  constructor(private readonly options: EventingOptions) {}
+  constructor(private readonly options: EventingOptions) {
+    this.scaleEvents = new ScaleEventLog(options.config.logScaleEvents ? options.log : undefined);
+  }
 
   get amqpUrl(): string {
     return this.broker?.url ?? this.options.config.amqpUrl;
@@ -222,12 +223,7 @@ export class Eventing {
           metrics: true,
           members: names,
           nice,
-          onScale: (event) => {
-            this.scaleEvents.push(event);
-            if (this.scaleEvents.length > SCALE_EVENTS_KEPT) this.scaleEvents.shift();
-            if (config.logScaleEvents)
-              log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
-          },
+          onScale: (event) => this.scaleEvents.add(event),
         },
       );
       for (const { trigger, subscriberUrl } of members) {
@@ -250,7 +246,7 @@ export class Eventing {
 
   /** Recent changes of dispatcher replicas, oldest first. */
   recentScaleEvents(): readonly DispatcherScaleEvent[] {
-    return this.scaleEvents;
+    return this.scaleEvents.recent();
   }
 
   dispatcher(trigger: string): DispatcherHandle | undefined {

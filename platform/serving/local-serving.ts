@@ -8,12 +8,10 @@ import { ManifestError, type Destination, type Manifests, type ServiceSpec } fro
 import type { TopologyPlan } from "../broker/topology.js";
 import { withLocalAddresses } from "./cluster-dns.js";
 import { niceFor } from "./cpu-weight.js";
+import { ScaleEventLog } from "../scale-event-log.js";
 import { LocalService, type ScaleEvent } from "./local-service.js";
 import type { Replica } from "./replica.js";
 import { readAutoscalerDefaults, scalingSpecFor, type ScalingSpec } from "./scaling-config.js";
-
-/** Scale decisions kept for the status API and the dashboard. */
-const SCALE_EVENTS_KEPT = 500;
 
 export interface LocalServingOptions {
   manifests: Manifests;
@@ -49,10 +47,11 @@ export interface ServingStartOptions {
 export class LocalServing {
   private readonly services = new Map<string, LocalService>();
   private readonly scaling = new Map<string, ScalingSpec>();
-  private readonly scaleEvents: ScaleEvent[] = [];
+  private readonly scaleEvents: ScaleEventLog<ScaleEvent>;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LocalServingOptions) {
+    this.scaleEvents = new ScaleEventLog(options.config.logScaleEvents ? options.log : undefined);
     // Refuse bad autoscaling settings before anything starts, naming the Service and annotation.
     const defaults = readAutoscalerDefaults(
       options.manifests.configMaps.get("config-autoscaler"),
@@ -100,12 +99,7 @@ export class LocalServing {
           nice: niceFor(spec.cpuRequestMillis, largestCpuRequest),
           log,
         },
-        onScale: (event) => {
-          this.scaleEvents.push(event);
-          if (this.scaleEvents.length > SCALE_EVENTS_KEPT) this.scaleEvents.shift();
-          if (config.logScaleEvents)
-            log(`scale ${event.function}: ${event.from} → ${event.to} (${event.reason})`);
-        },
+        onScale: (event) => this.scaleEvents.add(event),
       });
       await service.listen();
       this.services.set(spec.name, service);
@@ -151,7 +145,7 @@ export class LocalServing {
 
   /** Recent scale decisions, oldest first. */
   recentScaleEvents(): readonly ScaleEvent[] {
-    return this.scaleEvents;
+    return this.scaleEvents.recent();
   }
 
   /** A Destination as the URL a dispatcher posts to. */
