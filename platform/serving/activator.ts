@@ -316,9 +316,9 @@ export class Activator implements Front {
         // Hop-by-hop: they describe the replica's connection, not the client's.
         delete headers.connection;
         delete headers["keep-alive"];
-        // Out of the path, a connection served here moves to a replica of its own once one has a
-        // slot not held by a spliced connection: closing it makes the client's next request open
-        // a connection that can be spliced.
+        // Out of the path, a connection served here moves to a replica of its own once one takes
+        // another spliced connection: closing it makes the client's next request open a
+        // connection that can be spliced.
         if (!this.inPath && this.roomForConnection()) res.shouldKeepAlive = false;
         res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
