@@ -61,5 +61,12 @@ describe("scaleDownLimit", () => {
       policies: [{ type: "Percent", value: 50, periodMs: 60_000 }],
     };
     expect(scaleDownLimit(5, [], half, 0)).toBe(2);
+    // Min takes the smaller change going down too: the higher count.
+    const both: ScalingRules = {
+      ...onePod,
+      policies: [...onePod.policies, ...half.policies],
+    };
+    expect(scaleDownLimit(10, [], both, 0)).toBe(5);
+    expect(scaleDownLimit(10, [], { ...both, selectPolicy: "Min" }, 0)).toBe(9);
   });
 });

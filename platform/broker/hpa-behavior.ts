@@ -63,20 +63,7 @@ export function scaleUpLimit(
   rules: ScalingRules,
   now: number,
 ): number {
-  if (rules.selectPolicy === "Disabled") return current;
-  const pick = rules.selectPolicy === "Min" ? Math.min : Math.max;
-  let limit: number | undefined;
-  for (const policy of rules.policies) {
-    const { added, removed } = changesWithin(events, policy.periodMs, now);
-    const periodStart = current - added + removed;
-    const proposed =
-      policy.type === "Pods"
-        ? periodStart + policy.value
-        : // Rounded up so that a small count can still grow (horizontal.go says the same).
-          Math.ceil(periodStart * (1 + policy.value / 100));
-    limit = limit === undefined ? proposed : pick(limit, proposed);
-  }
-  return Math.max(limit ?? current, current);
+  return rateLimit("up", current, events, rules, now);
 }
 
 /** The fewest replicas the scale-down rules allow now, never above `current`. */
@@ -86,20 +73,36 @@ export function scaleDownLimit(
   rules: ScalingRules,
   now: number,
 ): number {
+  return rateLimit("down", current, events, rules, now);
+}
+
+function rateLimit(
+  way: "up" | "down",
+  current: number,
+  events: readonly HpaScaleEvent[],
+  rules: ScalingRules,
+  now: number,
+): number {
   if (rules.selectPolicy === "Disabled") return current;
-  // Scaling down, the largest change is the lowest count.
-  const pick = rules.selectPolicy === "Min" ? Math.max : Math.min;
+  const up = way === "up";
+  // Max takes the policy allowing the largest change: the highest count up, the lowest down.
+  const pick = (rules.selectPolicy === "Max") === up ? Math.max : Math.min;
   let limit: number | undefined;
   for (const policy of rules.policies) {
     const { added, removed } = changesWithin(events, policy.periodMs, now);
-    const periodStart = current + removed - added;
+    // The count when the policy's period began: this period's changes undone.
+    const periodStart = current - added + removed;
     const proposed =
       policy.type === "Pods"
-        ? periodStart - policy.value
-        : Math.trunc(periodStart * (1 - policy.value / 100));
+        ? periodStart + (up ? policy.value : -policy.value)
+        : up
+          ? // Rounded up so that a small count can still grow (horizontal.go says the same).
+            Math.ceil(periodStart * (1 + policy.value / 100))
+          : Math.trunc(periodStart * (1 - policy.value / 100));
     limit = limit === undefined ? proposed : pick(limit, proposed);
   }
-  return Math.min(limit ?? current, current);
+  limit ??= current;
+  return up ? Math.max(limit, current) : Math.min(limit, current);
 }
 
 function changesWithin(events: readonly HpaScaleEvent[], periodMs: number, now: number) {
