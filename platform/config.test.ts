@@ -19,3 +19,18 @@ describe("LEVELER_RABBITMQ_NODES", () => {
     );
   });
 });
+
+describe("HPA_SYNC_PERIOD", () => {
+  it("is the HPA controller's 15 s unless set, as a Go duration", () => {
+    expect(readPlatformConfig({}).hpaSyncPeriodMs).toBe(15_000);
+    expect(readPlatformConfig({ HPA_SYNC_PERIOD: "1s" }).hpaSyncPeriodMs).toBe(1000);
+    expect(readPlatformConfig({ HPA_SYNC_PERIOD: "500ms" }).hpaSyncPeriodMs).toBe(500);
+  });
+
+  it("refuses a bare number and one too short to be a sync period, naming the variable", () => {
+    expect(() => readPlatformConfig({ HPA_SYNC_PERIOD: "15" })).toThrow(
+      /HPA_SYNC_PERIOD="15" must be a duration of at least 100ms, such as 15s/,
+    );
+    expect(() => readPlatformConfig({ HPA_SYNC_PERIOD: "10ms" })).toThrow(/HPA_SYNC_PERIOD/);
+  });
+});
