@@ -105,6 +105,8 @@ spec: { broker: default, subscriber: { uri: "http://example.test/" } }
       selectPolicy: "Max",
       policies: [{ type: "Pods", value: 2, periodMs: 30_000 }],
     });
+    // `behavior:` left empty in YAML is null, which the API server takes as unset.
+    expect(behavior("null")).toEqual(HPA_DEFAULT_BEHAVIOR);
     expect(() => behavior(`{ scaleUp: { policies: [{ type: Pods, value: 2 }] } }`)).toThrow(
       /behavior\.scaleUp\.policies\[0\]\.periodSeconds=undefined must be an integer from 1 to 1800/,
     );

@@ -96,7 +96,7 @@ export function readScaledObject(
       KEDA_DEFAULTS.activationValue,
     ),
     behavior:
-      behavior === undefined
+      behavior === undefined || behavior === null
         ? HPA_DEFAULT_BEHAVIOR
         : readHpaBehavior(behavior, "spec.advanced.horizontalPodAutoscalerConfig.behavior"),
     // The cluster's; the platform sets its own (HPA_SYNC_PERIOD) when it starts the dispatcher.
