@@ -22,6 +22,7 @@ import {
   scaleUpLimit,
   type HpaBehavior,
   type HpaScaleEvent,
+  type ScalingRules,
 } from "./hpa-behavior.js";
 
 export interface BacklogScaling {
@@ -152,12 +153,8 @@ function hpaSync(
   const up = raw >= current;
   const window = up ? scaleUp.stabilizationMs : scaleDown.stabilizationMs;
   const inWindow = recommendations.filter((r) => now - r.at < window).map((r) => r.replicas);
-  // Up: the lowest recent recommendation; down: the highest.
-  const stabilized = inWindow.length
-    ? up
-      ? Math.min(raw, ...inWindow)
-      : Math.max(raw, ...inWindow)
-    : raw;
+  // Up: the lowest recent recommendation; down: the highest (raw alone with no window).
+  const stabilized = up ? Math.min(raw, ...inWindow) : Math.max(raw, ...inWindow);
 
   let replicas = stabilized;
   let why = "";
@@ -168,7 +165,7 @@ function hpaSync(
       replicas = most;
       why =
         rate < spec.maxReplicas
-          ? `, limited to ${most} by the scale-up policies (${policies(spec.behavior.scaleUp)})`
+          ? `, limited to ${most} by the scale-up policies (${policies(scaleUp)})`
           : `, clamped to ${hpaMin}..${spec.maxReplicas}`;
     }
   } else if (stabilized < current) {
@@ -178,7 +175,7 @@ function hpaSync(
       replicas = least;
       why =
         rate > hpaMin
-          ? `, limited to ${least} by the scale-down policies (${policies(spec.behavior.scaleDown)})`
+          ? `, limited to ${least} by the scale-down policies (${policies(scaleDown)})`
           : `, clamped to ${hpaMin}..${spec.maxReplicas}`;
     }
   }
@@ -196,7 +193,7 @@ function hpaSync(
   );
 }
 
-function policies(rules: HpaBehavior["scaleUp"]): string {
+function policies(rules: ScalingRules): string {
   const each = rules.policies.map(
     (p) => `${p.value}${p.type === "Percent" ? " %" : " pods"} per ${p.periodMs / 1000}s`,
   );

@@ -45,16 +45,25 @@ export interface ActivatorOptions {
   log?: (line: string) => void;
 }
 
-/**
- * A ready replica as the activator tracks it. `inFlight` is every request bound for it: `active`
- * (at the replica now, over HTTP or spliced) plus the spliced ones in `line`, waiting for a slot.
- */
-interface Replica extends Endpoint {
+/** A ready replica as the activator tracks it. */
+class Replica implements Endpoint {
   /** Connections spliced to it. */
-  spliced: number;
-  active: number;
+  spliced = 0;
+  /** Requests at the replica now, over HTTP or spliced: the slots they hold. */
+  active = 0;
   /** Spliced requests waiting for a slot, first come first served. */
-  line: (() => void)[];
+  readonly line: (() => void)[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly host: string,
+    readonly port: number,
+  ) {}
+
+  /** Every request bound for it, those in its line too: what the route choice weighs. */
+  get inFlight(): number {
+    return this.active + this.line.length;
+  }
 }
 
 interface Waiting {
@@ -130,9 +139,7 @@ export class Activator implements Front {
 
   setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
     const known = new Map(this.endpoints.map((e) => [e.id, e]));
-    this.endpoints = list.map(
-      (e) => known.get(e.id) ?? { ...e, inFlight: 0, spliced: 0, active: 0, line: [] },
-    );
+    this.endpoints = list.map((e) => known.get(e.id) ?? new Replica(e.id, e.host, e.port));
     this.flush();
   }
 
@@ -174,23 +181,18 @@ export class Activator implements Front {
     const upstream = splice(client, replica, {
       gate: {
         acquire: (go) => {
-          replica.inFlight++;
           if (replica.line.length === 0 && (cc === 0 || replica.active < cc)) {
-            this.admit(replica, go);
+            this.take(replica);
+            go();
             return () => undefined;
           }
           replica.line.push(go);
           return () => {
             const i = replica.line.indexOf(go);
-            if (i < 0) return;
-            replica.line.splice(i, 1);
-            replica.inFlight--;
+            if (i >= 0) replica.line.splice(i, 1);
           };
         },
-        release: () => {
-          this.meter.change(-1);
-          this.freed(replica);
-        },
+        release: () => this.freed(replica),
       },
       closed: () => {
         replica.spliced--;
@@ -203,19 +205,20 @@ export class Activator implements Front {
   }
 
   /** A request reaches `replica`: it takes a slot and counts as in flight for the autoscaler. */
-  private admit(replica: Replica, go: () => void): void {
+  private take(replica: Replica): void {
     replica.active++;
     this.meter.change(+1);
-    go();
   }
 
   /** A request at `replica` is over: the next in its line goes on, else one waiting over HTTP. */
   private freed(replica: Replica): void {
     replica.active--;
-    replica.inFlight--;
+    this.meter.change(-1);
     const next = replica.line.shift();
-    if (next) this.admit(replica, next);
-    else this.flush();
+    if (next) {
+      this.take(replica);
+      next();
+    } else this.flush();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -292,14 +295,11 @@ export class Activator implements Front {
   }
 
   private forward(endpoint: Replica, req: IncomingMessage, res: ServerResponse): void {
-    endpoint.inFlight++;
-    endpoint.active++;
-    this.meter.change(+1);
+    this.take(endpoint);
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
-      this.meter.change(-1);
       this.freed(endpoint);
     };
     const upstream = request(
