@@ -14,7 +14,7 @@
  *   npm run bench -- --events 1000000  one cell of a million events (loss and duplicates for all)
  *   --mode open --rate 3000            the matrix at a fixed arrival rate instead of closed loop
  *   --reps N  --connections N  --sizes 5000,10000  --ratios 0,1  --no-spike  --no-open
- *   --no-matrix  --no-budget  --budget-events N  --private-rabbitmq
+ *   --no-matrix  --no-budget  --budget-events N  --budget-ratio R  --private-rabbitmq
  *   --baseline ../base                 the budget stage on that checkout's dist/ too, interleaved
  * The plan these flags make is lib/plan.ts.
  */
@@ -65,6 +65,7 @@ const flags = readFlags("npm run bench", {
   "no-matrix": { type: "boolean", default: false },
   "no-budget": { type: "boolean", default: false },
   "budget-events": { type: "string" },
+  "budget-ratio": { type: "string" },
   baseline: { type: "string" },
   "private-rabbitmq": { type: "boolean", default: false },
 });
@@ -393,7 +394,10 @@ const results: BenchResults = {
       ...(spike ? [spike.ledger] : []),
       ...budgetTrials.map((t) => t.cell.ledger),
     ]),
-    ...budgetTargets(budget?.summary.find((b) => b.tree === "current")),
+    ...budgetTargets(
+      budget?.summary.find((b) => b.tree === "current"),
+      plan.budget?.ratio,
+    ),
   ],
   benchPeakRssMb: peakRss / 2 ** 20,
   wallSeconds: (Date.now() - startedAt.getTime()) / 1000,

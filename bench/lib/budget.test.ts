@@ -117,5 +117,9 @@ describe("summariseBudget", () => {
     const [current] = summariseBudget(results);
     expect(budgetTargets(current).map((t) => t.met)).toEqual([false, false, true]);
     expect(budgetTargets(undefined).map((t) => t.met)).toEqual([null, null, null]);
+    // At another ratio (--budget-ratio) the figures show but the targets, set at 0.01, do not judge.
+    const at1 = budgetTargets(current, 1);
+    expect(at1.map((t) => t.met)).toEqual([null, null, null]);
+    expect(at1[0]!.measured).toMatch(/at ratio 1 \(targets are for 0.01\)/);
   });
 });

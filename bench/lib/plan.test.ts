@@ -17,6 +17,7 @@ const OPTIONS: [string, BenchFlags[]][] = [
   ["no-matrix", [{ "no-matrix": true }]],
   ["no-budget", [{ "no-budget": true }]],
   ["budget-events", [{ "budget-events": "1000" }]],
+  ["budget-ratio", [{ "budget-ratio": "1" }]],
   ["baseline", [{ baseline: "/elsewhere" }]],
 ];
 
@@ -118,6 +119,10 @@ describe("buildPlan", () => {
     expect(plan.spike).toBe(true);
   });
 
+  it("runs the budget stage at another sampler ratio when asked", () => {
+    expect(buildPlan({ "budget-ratio": "1" }).budget!.ratio).toBe(1);
+  });
+
   it("interleaves the baseline's budget trials with this tree's, alternating who goes first", () => {
     const trials = buildPlan({ baseline: "/b", reps: "3", "no-matrix": true }).budget!.trials;
     expect(trials.map((t) => t.tree)).toEqual([
@@ -138,6 +143,7 @@ describe("buildPlan", () => {
     expect(() => buildPlan({ sizes: "1000,x" })).toThrow(/--sizes/);
     expect(() => buildPlan({ ratios: "2" })).toThrow(/between 0 and 1/);
     expect(() => buildPlan({ reps: "1,2" })).toThrow(/one number/);
+    expect(() => buildPlan({ "budget-ratio": "1.5" })).toThrow(/between 0 and 1/);
   });
 });
 

@@ -22,6 +22,7 @@ export interface BenchFlags {
   "no-matrix"?: boolean;
   "no-budget"?: boolean;
   "budget-events"?: string;
+  "budget-ratio"?: string;
   baseline?: string;
 }
 
@@ -49,8 +50,8 @@ export interface BudgetTrial {
 
 /**
  * The budget stage, as issue 15 measured it: every consumer at WORK_MS=1 (I/O-shaped), `events`
- * plain-JSON POSTs of the four types from `connections` connections at sampler ratio 0.01, with
- * CPU read for every process. Each trial runs on a platform of its own, started for it.
+ * plain-JSON POSTs of the four types from `connections` connections at sampler ratio 0.01 (or
+ * `--budget-ratio`, to see what tracing costs each process), with CPU read for every process. Each trial runs on a platform of its own, started for it.
  */
 export interface BudgetStage {
   events: number;
@@ -183,11 +184,15 @@ export function buildPlan(flags: BenchFlags): BenchPlan {
       events,
       warmupEvents: Math.min(2_000, events),
       connections,
-      ratio: BUDGET_RATIO,
+      ratio:
+        flags["budget-ratio"] !== undefined
+          ? one(flags["budget-ratio"], "budget-ratio", 0)
+          : BUDGET_RATIO,
       idleSeconds: quick ? 3 : 5,
       ...(flags.baseline ? { baseline: flags.baseline } : {}),
       trials,
     };
+    if (budget.ratio > 1) throw new PlanError("--budget-ratio is a sampler ratio between 0 and 1");
   } else if (flags.baseline) {
     throw new PlanError("--baseline compares the budget stage: drop --no-budget (and --events)");
   }
