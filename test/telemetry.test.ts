@@ -197,15 +197,21 @@ describe("telemetry: the sampler ratio as a live switch (real RabbitMQ, real pro
     );
     expect(r.stdout).toMatch(/└─ publish b\.leveler\.default\.\S+ {2}[\d.]+ ms/);
     expect(r.stdout).toMatch(
-      /process com\.example\.order\.created {2}[\d.]+ ms {2}\+[\d.]+ ms {2}\[order\]/,
+      /queued leveler\.order\.\S+ {2}[\d.]+ ms {2}\+[\d.]+ ms {2}\(time in queue\)/,
     );
+    expect(r.stdout).toMatch(/POST \/ {2}[\d.]+ ms {2}\+[\d.]+ ms {2}\[order\]/);
   });
 });
 
-/** The consumer's `process <type>` span, following parents up, reaches the ingress SERVER span. */
+/** The order consumer's span, following parents up, reaches the ingress SERVER span. */
 function consumerDescendsFromIngress(spans: readonly SpanRecord[]): boolean {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const consumer = spans.find((s) => s.service === "order" && s.name === `process ${ORDER}`);
+  const consumer = spans.find(
+    (s) =>
+      s.service === "order" &&
+      s.kind === "server" &&
+      s.attributes["cloudevents.event_type"] === ORDER,
+  );
   const names: string[] = [];
   for (let s = consumer; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) {
     names.push(`${s.service}:${s.name}`);

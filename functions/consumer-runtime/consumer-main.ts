@@ -9,7 +9,7 @@ import {
 import { createConsumerApp, type Outcome } from "./consumer.js";
 import { HttpSink } from "../../lib/http-sink.js";
 import { runFunction } from "../../lib/runtime/run.js";
-import { processSpan, replyTraceContext } from "./consumer-tracing.js";
+import { processInSpan, replyTraceContext } from "./consumer-tracing.js";
 import { simulateWork, type WorkShape } from "./work.js";
 import type { CloudEvent } from "cloudevents";
 import { createEventRegistry } from "../events/registry.js";
@@ -82,7 +82,7 @@ export function runConsumer(definition: ConsumerDefinition): void {
       description: "Time to process one delivered event",
     });
     const handle = (event: CloudEvent<unknown>): Promise<Outcome> =>
-      processSpan(telemetry, event, async () => {
+      processInSpan(telemetry, event, async () => {
         await simulateWork({ ms: config.workMs, shape: config.shape, failRate: config.failRate });
         return { kind: "processed", result: await definition.process(event) };
       });

@@ -1,46 +1,48 @@
 /**
- * A consumer's spans: `process <type>` around the business logic (a child of the HTTP server
- * span, itself a child of the dispatcher's delivery), and the reply stamped with the current
- * context so the `.processed` event continues the same trace through the broker.
+ * A consumer's part of a trace is one span per delivery: its HTTP SERVER span (httpServerSpans, a
+ * child of the dispatcher's delivery), on which the delivered event and the outcome are recorded;
+ * and the reply, stamped with that span's context so the `.processed` event continues the same
+ * trace through the broker.
+ *
+ * The work has no child span of its own: at sampler ratio 1 every span is paid per event in every
+ * process (lib/runtime/tracing.ts), and this one would only restate the server span's interval
+ * less the parsing around it. How long the work itself takes is the
+ * `leveler.consumer.process.duration_seconds` histogram.
  */
-import { context, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { context, trace } from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
 import type { Outcome } from "./consumer.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
-import { failSpan, injectContext, inRecordedTrace } from "../../lib/runtime/tracing.js";
+import {
+  failSpan,
+  injectContext,
+  inRecordedTrace,
+  setSpanError,
+} from "../../lib/runtime/tracing.js";
 
-export async function processSpan(
+/** Runs `handle`, recording the event and its outcome on the current (server) span when traced. */
+export async function processInSpan(
   telemetry: Telemetry,
   event: CloudEvent<unknown>,
   handle: () => Promise<Outcome>,
 ): Promise<Outcome> {
   if (!inRecordedTrace(telemetry)) return handle();
-  return telemetry.tracer.startActiveSpan(
-    `process ${event.type}`,
-    {
-      kind: SpanKind.INTERNAL,
-      attributes: {
-        "cloudevents.event_id": event.id,
-        "cloudevents.event_type": event.type,
-        "cloudevents.event_source": event.source,
-        "messaging.operation.type": "process",
-      },
-    },
-    async (span) => {
-      try {
-        const outcome = await handle();
-        span.setAttribute("leveler.outcome", outcome.kind);
-        if (outcome.kind !== "processed")
-          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
-        return outcome;
-      } catch (err) {
-        failSpan(span, err);
-        throw err;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const span = trace.getActiveSpan()!;
+  span.setAttributes({
+    "cloudevents.event_id": event.id,
+    "cloudevents.event_type": event.type,
+    "cloudevents.event_source": event.source,
+    "messaging.operation.type": "process",
+  });
+  try {
+    const outcome = await handle();
+    span.setAttribute("leveler.outcome", outcome.kind);
+    if (outcome.kind !== "processed") setSpanError(span, outcome.reason);
+    return outcome;
+  } catch (err) {
+    failSpan(span, err);
+    throw err;
+  }
 }
 
 /** `traceparent`/`tracestate` of the current span, for the reply event; nothing outside a recorded trace. */

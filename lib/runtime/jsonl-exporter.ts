@@ -52,7 +52,7 @@ export function toSpanRecord(span: ReadableSpan): SpanRecord {
     durationUs: Math.round(hrTimeToMicroseconds(span.duration)),
     status: span.status.code,
     ...(span.status.message ? { statusMessage: span.status.message } : {}),
-    attributes: { ...span.attributes },
+    attributes: span.attributes,
   };
 }
 

@@ -38,10 +38,19 @@ export function injectContext(ctx: Context): Record<string, string> {
   return out;
 }
 
-/** Ends a span with an error status and the exception recorded. */
+/** Spans given an error status with its reason here, which a later, plainer one must not replace. */
+const explained = new WeakSet<Span>();
+
+/** An error status with its reason; a later one without (a 5xx answer's, say) leaves it be. */
+export function setSpanError(span: Span, message: string): void {
+  explained.add(span);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}
+
+/** An error status and the exception recorded. */
 export function failSpan(span: Span, err: unknown): void {
   span.recordException(err as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+  setSpanError(span, (err as Error).message);
 }
 
 export interface ServerSpanOptions {
@@ -98,7 +107,8 @@ export function httpServerSpans(
       span.updateName(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
       span.setAttribute("http.route", route);
       span.setAttribute("http.response.status_code", c.res.status);
-      if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      if (c.res.status >= 500 && !explained.has(span))
+        span.setStatus({ code: SpanStatusCode.ERROR });
     } catch (err) {
       failSpan(span, err);
       throw err;

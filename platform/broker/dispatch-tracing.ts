@@ -4,7 +4,8 @@
  *
  * - `process <queue>` (CONSUMER, messaging semconv) from the moment the message is taken to its
  *   ack, with `messaging.rabbitmq.time_in_queue_ms` (from the publisher's `x-leveler-published-ms`
- *   header) and a child `queued <queue>` span drawn over the time in queue itself;
+ *   header). The time in queue is an attribute, not a span of its own: `leveler traces` draws it
+ *   from the attribute, and a span more per event would be paid per event at ratio 1;
  * - `POST` (CLIENT, HTTP semconv) per delivery attempt, whose context goes to the subscriber as
  *   the W3C `traceparent` header; the CloudEvent's own extension is left as it is;
  * - `publish <exchange>` for the reply or the dead letter.
@@ -60,7 +61,7 @@ export function startDispatchTrace(
     traceparent: carried.traceparent,
     ...(carried.tracestate !== "" ? { tracestate: carried.tracestate } : {}),
   });
-  // Times as Dates: the SDK reads a bare number older than this process as relative to its start.
+  // A Date: the SDK reads a bare number older than this process as relative to its start.
   const now = Date.now();
   const published = Number(info.headers?.[PUBLISHED_MS_HEADER]);
   const inQueueMs = Number.isFinite(published) && published <= now ? now - published : undefined;
@@ -88,19 +89,6 @@ export function startDispatchTrace(
   // An unsampled context (a client's own, passed through): nothing to record or to propagate.
   if (!span.isRecording()) return untraced;
   const inside = trace.setSpan(parent, span);
-  if (inQueueMs !== undefined) {
-    telemetry.tracer
-      .startSpan(
-        `queued ${info.queue}`,
-        {
-          kind: SpanKind.INTERNAL,
-          startTime: new Date(published),
-          attributes: { "messaging.destination.name": info.queue },
-        },
-        inside,
-      )
-      .end(new Date(now));
-  }
   return {
     async attempt(n, url, send) {
       const attempt = telemetry.tracer.startSpan(

@@ -46,6 +46,25 @@ describe("traces as trees", () => {
     ]);
   });
 
+  it("draws a dispatcher span's time in queue, from its attribute, before its children", () => {
+    const process = span("3", "2", "process q", "dispatchers", 1_000_010, 8);
+    process.attributes = {
+      "messaging.destination.name": "q",
+      "messaging.rabbitmq.time_in_queue_ms": 7,
+    };
+    const [t] = groupTraces([
+      span("2", undefined, "publish x", "ingress", 1_000_001, 2),
+      process,
+      span("4", "3", "POST", "dispatchers", 1_000_012, 5),
+    ]);
+    expect(formatTrace(t!).split("\n").slice(1)).toEqual([
+      "  publish x  2.0 ms  +0.0 ms  [ingress]",
+      "  └─ process q  8.0 ms  +9.0 ms  [dispatchers]",
+      "     ├─ queued q  7.0 ms  +2.0 ms  (time in queue)",
+      "     └─ POST  5.0 ms  +11.0 ms  [dispatchers]",
+    ]);
+  });
+
   it("shows a span whose parent is missing as a root of its own", () => {
     const [t] = groupTraces([span("2", "gone", "POST /", "order", 5, 1)]);
     expect(formatTrace(t!)).toContain("\n  POST /  1.0 ms  +0.0 ms  [order]");
