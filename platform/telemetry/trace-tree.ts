@@ -60,10 +60,10 @@ interface Queued {
 function queuedBefore(span: SpanRecord): Queued | undefined {
   const inQueueMs = span.attributes["messaging.rabbitmq.time_in_queue_ms"];
   if (typeof inQueueMs !== "number") return undefined;
-  const queue = span.attributes["messaging.destination.name"] ?? "";
+  const queue = span.attributes["messaging.destination.name"];
   return {
     queued: true,
-    name: `queued ${String(queue)}`,
+    name: typeof queue === "string" ? `queued ${queue}` : "queued",
     startUs: span.startUs - inQueueMs * 1000,
     durationUs: inQueueMs * 1000,
   };
