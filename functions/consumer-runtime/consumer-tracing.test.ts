@@ -1,42 +1,15 @@
-import { context, propagation, SpanStatusCode } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
+import { SpanStatusCode } from "@opentelemetry/api";
 import { CloudEvent } from "cloudevents";
 import { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LiveSampler } from "../../lib/runtime/live-sampler.js";
-import type { Telemetry } from "../../lib/runtime/telemetry.js";
+import { inMemoryTracing } from "../../lib/runtime/in-memory-tracing.js";
 import { httpServerSpans } from "../../lib/runtime/tracing.js";
 import type { Outcome } from "./consumer.js";
 import { processInSpan, replyTraceContext } from "./consumer-tracing.js";
 
-const exporter = new InMemorySpanExporter();
-const sampler = new LiveSampler(1);
-const provider = new TracerProvider({
-  sampler,
-  spanProcessors: [new SimpleSpanProcessor({ exporter })],
-});
-const telemetry: Telemetry = {
-  tracer: provider.getTracer("test"),
-  sampler,
-  get active() {
-    return sampler.active;
-  },
-  shutdown: () => Promise.resolve(),
-};
-beforeAll(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-});
-afterAll(() => {
-  context.disable();
-  propagation.disable();
-});
+const { exporter, telemetry, install, uninstall } = inMemoryTracing();
+beforeAll(install);
+afterAll(uninstall);
 beforeEach(() => exporter.reset());
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";

@@ -2,44 +2,16 @@
  * Security review, issue 18 item 7: at the edge the sampling decision is ours. A client's sampled
  * `traceparent` is linked, not followed; inside the system a request follows its parent's decision.
  */
-import { context, propagation, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
+import { trace } from "@opentelemetry/api";
 import { CloudEvent } from "cloudevents";
 import { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { LiveSampler } from "./live-sampler.js";
-import type { Telemetry } from "./telemetry.js";
+import { inMemoryTracing } from "./in-memory-tracing.js";
 import { httpServerSpans, withoutClientTraceContext } from "./tracing.js";
 
-const exporter = new InMemorySpanExporter();
-const sampler = new LiveSampler(1);
-const provider = new TracerProvider({
-  sampler,
-  spanProcessors: [new SimpleSpanProcessor({ exporter })],
-});
-const telemetry: Telemetry = {
-  tracer: provider.getTracer("test"),
-  sampler,
-  get active() {
-    return sampler.active;
-  },
-  shutdown: () => Promise.resolve(),
-};
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-});
-afterAll(() => {
-  context.disable();
-  propagation.disable();
-});
+const { exporter, sampler, telemetry, install, uninstall } = inMemoryTracing();
+beforeAll(install);
+afterAll(uninstall);
 beforeEach(() => exporter.reset());
 
 const CLIENT_TRACE = "0af7651916cd43dd8448eb211c80319c";

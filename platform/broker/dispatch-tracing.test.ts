@@ -1,42 +1,13 @@
-import { context, propagation, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
+import { trace } from "@opentelemetry/api";
 import { CloudEvent } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LiveSampler } from "../../lib/runtime/live-sampler.js";
-import type { Telemetry } from "../../lib/runtime/telemetry.js";
+import { inMemoryTracing } from "../../lib/runtime/in-memory-tracing.js";
 import { PUBLISHED_MS_HEADER } from "../../lib/amqp-sink.js";
 import { startDispatchTrace } from "./dispatch-tracing.js";
 
-const exporter = new InMemorySpanExporter();
-const sampler = new LiveSampler(1);
-const provider = new TracerProvider({
-  sampler,
-  spanProcessors: [new SimpleSpanProcessor({ exporter })],
-});
-const telemetry: Telemetry = {
-  tracer: provider.getTracer("test"),
-  sampler,
-  get active() {
-    return sampler.active;
-  },
-  shutdown: () => Promise.resolve(),
-};
-const contextManager = new AsyncLocalStorageContextManager();
-
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-});
-afterAll(() => {
-  context.disable();
-  propagation.disable();
-});
+const { exporter, provider, sampler, telemetry, install, uninstall } = inMemoryTracing();
+beforeAll(install);
+afterAll(uninstall);
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
 const event = (traceparent?: string) =>
