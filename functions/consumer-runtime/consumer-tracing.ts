@@ -4,9 +4,8 @@
  * and the reply, stamped with that span's context so the `.processed` event continues the same
  * trace through the broker.
  *
- * The work has no child span of its own: at sampler ratio 1 every span is paid per event in every
- * process (lib/runtime/tracing.ts), and this one would only restate the server span's interval
- * less the parsing around it. How long the work itself takes is the
+ * The work has no child span of its own: every span is paid for in CPU by every traced event, and
+ * this one would only restate the server span's interval less the parsing around it. How long the work itself takes is the
  * `leveler.consumer.process.duration_seconds` histogram.
  */
 import { context, trace } from "@opentelemetry/api";
