@@ -64,7 +64,7 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     maxHeaderBytes: 16 * 1024,
     ...options.limits,
   };
-  const server = await new Promise<Server>((resolve) => {
+  const server = await new Promise<Server>((resolve, reject) => {
     const s = serveNode(
       {
         fetch: root.fetch,
@@ -79,6 +79,17 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
         },
       },
       () => resolve(s as Server),
+    );
+    // Without a listener the failure to listen is an unhandled 'error' event: a stack trace for
+    // what is one line to fix (another process holds PORT).
+    s.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === "EADDRINUSE"
+            ? `cannot listen on ${limits.host}:${options.port}: the port is in use (PORT)`
+            : `cannot listen on ${limits.host}:${options.port}: ${err.message}`,
+        ),
+      ),
     );
   });
   server.keepAliveTimeout = 65_000;
