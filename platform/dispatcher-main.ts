@@ -41,6 +41,10 @@ const processLog = lineLogger(
   configs.length === 1 ? `dispatcher ${configs[0]!.name}` : "dispatchers",
 );
 const metrics = startMetrics(functionConfig);
+await metrics.listening.catch((err: Error) => {
+  console.error(`dispatcher: ${err.message}`);
+  process.exit(1);
+});
 const telemetry = startTelemetry({
   config: functionConfig.telemetry,
   service: functionConfig.service,

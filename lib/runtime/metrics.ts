@@ -13,6 +13,8 @@ export interface FunctionMetrics {
   meter: Meter;
   /** The build's version (`service.version`). */
   version: string;
+  /** Settles once the metrics port listens; rejects with one line if it cannot. */
+  listening: Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -20,9 +22,25 @@ declare const __LEVELER_VERSION__: string | undefined;
 const version = typeof __LEVELER_VERSION__ === "string" ? __LEVELER_VERSION__ : "dev";
 
 export function startMetrics(config: FunctionConfig): FunctionMetrics {
+  // Started here rather than by the exporter itself, which would only report a port it cannot
+  // take to OpenTelemetry's diagnostic logger: the function would run on, unscraped, saying nothing.
   const exporter = config.metricsPort
-    ? new PrometheusExporter({ port: config.metricsPort, host: config.server.host })
+    ? new PrometheusExporter({
+        port: config.metricsPort,
+        host: config.server.host,
+        preventServerStart: true,
+      })
     : undefined;
+  const listening = exporter
+    ? exporter.startServer().catch((err: NodeJS.ErrnoException) => {
+        const where = `cannot listen on ${config.server.host}:${config.metricsPort}`;
+        throw new Error(
+          err.code === "EADDRINUSE"
+            ? `${where}: the port is in use (METRICS_PORT)`
+            : `${where}: ${err.message}`,
+        );
+      })
+    : Promise.resolve();
   const provider = new MeterProvider({
     resource: processResource({
       [ATTR_SERVICE_NAME]: config.service,
@@ -35,6 +53,7 @@ export function startMetrics(config: FunctionConfig): FunctionMetrics {
   return {
     meter: provider.getMeter("leveler", version),
     version,
+    listening,
     shutdown: () => provider.shutdown(),
   };
 }

@@ -36,6 +36,7 @@ export function runFunction<C extends FunctionConfig>(
     const config = readConfig();
     const log = lineLogger(config.service);
     const metrics = startMetrics(config);
+    await metrics.listening;
     const telemetry = startTelemetry({
       config: config.telemetry,
       service: config.service,
