@@ -1,9 +1,12 @@
+/** A port another process holds is a mistake the user can fix: one line naming the variable. */
 import { createServer, type Server } from "node:net";
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FunctionConfig } from "./config.js";
 import { startMetrics } from "./metrics.js";
+import { serve } from "./serve.js";
 
-describe("the metrics port", () => {
+describe("a port in use", () => {
   let holder: Server;
   let port: number;
   beforeAll(async () => {
@@ -13,7 +16,13 @@ describe("the metrics port", () => {
   });
   afterAll(() => new Promise<void>((r) => holder.close(() => r())));
 
-  it("held by another process is one line naming METRICS_PORT, not a silent run without metrics", async () => {
+  it("as PORT is refused with one line, not an unhandled 'error' event", async () => {
+    await expect(
+      serve({ app: new Hono(), port, name: "t", limits: { host: "127.0.0.1" }, log: () => {} }),
+    ).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: the port is in use (PORT)`);
+  });
+
+  it("as METRICS_PORT is refused with one line, not a silent run without metrics", async () => {
     const metrics = startMetrics({
       service: "t",
       metricsPort: port,
