@@ -51,7 +51,8 @@ export interface BudgetTrial {
 /**
  * The budget stage, as issue 15 measured it: every consumer at WORK_MS=1 (I/O-shaped), `events`
  * plain-JSON POSTs of the four types from `connections` connections at sampler ratio 0.01 (or
- * `--budget-ratio`, to see what tracing costs each process), with CPU read for every process. Each trial runs on a platform of its own, started for it.
+ * `--budget-ratio`, to see what tracing costs each process), with CPU read for every process.
+ * Each trial runs on a platform of its own, started for it.
  */
 export interface BudgetStage {
   events: number;

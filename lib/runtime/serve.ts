@@ -65,6 +65,19 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     ...options.limits,
   };
   const server = await new Promise<Server>((resolve, reject) => {
+    // Without a listener a failure to listen is an unhandled 'error' event: a stack trace for what
+    // is one line to fix (another process holds PORT). Only while listening: later errors (an
+    // accept failing) stay the process's to die of, as before.
+    const refused = (err: NodeJS.ErrnoException) => {
+      const where = `cannot listen on ${limits.host}:${options.port}`;
+      reject(
+        new Error(
+          err.code === "EADDRINUSE"
+            ? `${where}: the port is in use (PORT)`
+            : `${where}: ${err.message}`,
+        ),
+      );
+    };
     const s = serveNode(
       {
         fetch: root.fetch,
@@ -78,19 +91,12 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
           connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)),
         },
       },
-      () => resolve(s as Server),
+      () => {
+        s.off("error", refused);
+        resolve(s as Server);
+      },
     );
-    // Without a listener the failure to listen is an unhandled 'error' event: a stack trace for
-    // what is one line to fix (another process holds PORT).
-    s.once("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          err.code === "EADDRINUSE"
-            ? `cannot listen on ${limits.host}:${options.port}: the port is in use (PORT)`
-            : `cannot listen on ${limits.host}:${options.port}: ${err.message}`,
-        ),
-      ),
-    );
+    s.once("error", refused);
   });
   server.keepAliveTimeout = 65_000;
   const address = server.address();
