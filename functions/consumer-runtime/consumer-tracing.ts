@@ -8,7 +8,7 @@
  * this one would only restate the server span's interval less the parsing around it. How long the work itself takes is the
  * `leveler.consumer.process.duration_seconds` histogram.
  */
-import { context, trace } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
 import type { Outcome } from "./consumer.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
@@ -16,6 +16,7 @@ import {
   failSpan,
   injectContext,
   inRecordedTrace,
+  recordedSpan,
   setSpanError,
 } from "../../lib/runtime/tracing.js";
 
@@ -25,8 +26,8 @@ export async function processInSpan(
   event: CloudEvent<unknown>,
   handle: () => Promise<Outcome>,
 ): Promise<Outcome> {
-  if (!inRecordedTrace(telemetry)) return handle();
-  const span = trace.getActiveSpan()!;
+  const span = recordedSpan(telemetry);
+  if (!span) return handle();
   span.setAttributes({
     "cloudevents.event_id": event.id,
     "cloudevents.event_type": event.type,

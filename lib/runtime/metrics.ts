@@ -7,6 +7,7 @@ import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { FunctionConfig } from "./config.js";
+import { listenError } from "./listen-error.js";
 import { processResource } from "./resource.js";
 
 export interface FunctionMetrics {
@@ -24,23 +25,20 @@ const version = typeof __LEVELER_VERSION__ === "string" ? __LEVELER_VERSION__ : 
 export function startMetrics(config: FunctionConfig): FunctionMetrics {
   // Started here rather than by the exporter itself, which would only report a port it cannot
   // take to OpenTelemetry's diagnostic logger: the function would run on, unscraped, saying nothing.
-  const exporter = config.metricsPort
+  const port = config.metricsPort;
+  const exporter = port
     ? new PrometheusExporter({
-        port: config.metricsPort,
+        port,
         host: config.server.host,
         preventServerStart: true,
       })
     : undefined;
-  const listening = exporter
-    ? exporter.startServer().catch((err: NodeJS.ErrnoException) => {
-        const where = `cannot listen on ${config.server.host}:${config.metricsPort}`;
-        throw new Error(
-          err.code === "EADDRINUSE"
-            ? `${where}: the port is in use (METRICS_PORT)`
-            : `${where}: ${err.message}`,
-        );
-      })
-    : Promise.resolve();
+  const listening =
+    exporter && port
+      ? exporter.startServer().catch((err: NodeJS.ErrnoException) => {
+          throw listenError(err, config.server.host, port, "METRICS_PORT");
+        })
+      : Promise.resolve();
   const provider = new MeterProvider({
     resource: processResource({
       [ATTR_SERVICE_NAME]: config.service,

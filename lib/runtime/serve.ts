@@ -7,6 +7,7 @@
 import type { Server } from "node:http";
 import { serve as serveNode } from "@hono/node-server";
 import { Hono, type MiddlewareHandler } from "hono";
+import { listenError } from "./listen-error.js";
 
 /** Limits every function applies to its HTTP server (see README, "Limits"). */
 export interface ServerLimits {
@@ -68,16 +69,8 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     // Without a listener a failure to listen is an unhandled 'error' event: a stack trace for what
     // is one line to fix (another process holds PORT). Only while listening: later errors (an
     // accept failing) stay the process's to die of, as before.
-    const refused = (err: NodeJS.ErrnoException) => {
-      const where = `cannot listen on ${limits.host}:${options.port}`;
-      reject(
-        new Error(
-          err.code === "EADDRINUSE"
-            ? `${where}: the port is in use (PORT)`
-            : `${where}: ${err.message}`,
-        ),
-      );
-    };
+    const refused = (err: NodeJS.ErrnoException) =>
+      reject(listenError(err, limits.host, options.port, "PORT"));
     const s = serveNode(
       {
         fetch: root.fetch,

@@ -135,7 +135,14 @@ export function withoutClientTraceContext(
 
 /** Whether the current context holds a span being recorded (a sampled trace). */
 export function inRecordedTrace(telemetry: Telemetry): boolean {
-  return telemetry.active && trace.getActiveSpan()?.isRecording() === true;
+  return recordedSpan(telemetry) !== undefined;
+}
+
+/** The current span if it is being recorded (a sampled trace), else undefined. */
+export function recordedSpan(telemetry: Telemetry): Span | undefined {
+  if (!telemetry.active) return undefined;
+  const span = trace.getActiveSpan();
+  return span?.isRecording() ? span : undefined;
 }
 
 /**
