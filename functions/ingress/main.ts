@@ -5,7 +5,7 @@ import type { Sink } from "../../lib/sink.js";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
 import { runFunction } from "../../lib/runtime/run.js";
-import { publishSpan, withoutClientTraceContext } from "../../lib/runtime/tracing.js";
+import { publishInSpan, withoutClientTraceContext } from "../../lib/runtime/tracing.js";
 import { createIngressApp } from "./app.js";
 import { readIngressConfig } from "./config.js";
 
@@ -37,12 +37,14 @@ runFunction("ingress", readIngressConfig, (config, { meter, telemetry, log }) =>
     maxBatchBytes: config.maxBatchBytes,
     maxAttributeBytes: config.maxAttributeBytes,
     source: config.source,
+    // One span per request: the publish is described on the server span, whose context the
+    // events carry into the broker (tracing.ts, publishInSpan).
     aroundSend: (events, send) =>
-      publishSpan(
+      publishInSpan(
         telemetry,
-        config.exchange ?? config.sinkUrl ?? "broker",
         withoutClientTraceContext(events),
         send,
+        config.exchange ?? config.sinkUrl ?? "broker",
       ),
     counters: {
       accepted: (type, n) => accepted.add(n, { "cloudevents.event_type": type }),

@@ -7,7 +7,7 @@ import { CloudEvent } from "cloudevents";
 import { Hono } from "hono";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { inMemoryTracing } from "./in-memory-tracing.js";
-import { httpServerSpans, withoutClientTraceContext } from "./tracing.js";
+import { httpServerSpans, publishInSpan, withoutClientTraceContext } from "./tracing.js";
 
 const { exporter, sampler, telemetry, install, uninstall } = inMemoryTracing();
 beforeAll(install);
@@ -79,5 +79,75 @@ describe("withoutClientTraceContext", () => {
     expect(out!.traceparent).toBeUndefined();
     expect(out!.tracestate).toBeUndefined();
     expect([out!.id, out!.data, out!.other]).toEqual(["e1", { a: 1 }, "x"]);
+  });
+});
+
+describe("publishInSpan", () => {
+  const event = (id: string) =>
+    new CloudEvent<unknown>({ id, source: "/s", type: "order.created", data: {} }, false);
+
+  /** An edge app whose handler publishes `events` through publishInSpan, recording what was sent. */
+  function publishing(events: CloudEvent<unknown>[], fail = false) {
+    const sent: CloudEvent<unknown>[][] = [];
+    const a = new Hono();
+    a.use(httpServerSpans(telemetry, { startsTraces: true }));
+    a.post("/events", async (c) => {
+      try {
+        await publishInSpan(
+          telemetry,
+          events,
+          (stamped) => (
+            sent.push(stamped),
+            fail ? Promise.reject(new Error("nacked")) : Promise.resolve()
+          ),
+          "b.leveler.default.x",
+        );
+        return c.body(null, 202);
+      } catch {
+        return c.body(null, 429);
+      }
+    });
+    return { a, sent };
+  }
+
+  it("stamps the events with the server span's context and describes the publish on it: one span", async () => {
+    sampler.ratio = 1;
+    const { a, sent } = publishing([event("e1")]);
+    expect((await a.request("/events", { method: "POST" })).status).toBe(202);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(["POST /events"]);
+    const [server] = spans;
+    expect(sent[0]![0]!.traceparent).toBe(
+      `00-${server!.spanContext().traceId}-${server!.spanContext().spanId}-01`,
+    );
+    expect(server!.attributes).toMatchObject({
+      "messaging.system": "rabbitmq",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": "b.leveler.default.x",
+      "messaging.message.id": "e1",
+      "cloudevents.event_type": "order.created",
+    });
+  });
+
+  it("gives a batch's size, and records a failed send as an exception on the span", async () => {
+    sampler.ratio = 1;
+    const { a } = publishing([event("e1"), event("e2")], true);
+    expect((await a.request("/events", { method: "POST" })).status).toBe(429);
+    const [server] = exporter.getFinishedSpans();
+    expect(server!.attributes["messaging.batch.message_count"]).toBe(2);
+    expect(server!.attributes["messaging.message.id"]).toBeUndefined();
+    expect(server!.events.map((e) => [e.name, e.attributes?.["exception.message"]])).toEqual([
+      ["exception", "nacked"],
+    ]);
+  });
+
+  it("outside a recorded trace sends the events as they are", async () => {
+    sampler.ratio = TINY;
+    const events = [event("e1")];
+    const { a, sent } = publishing(events);
+    expect((await a.request("/events", { method: "POST" })).status).toBe(202);
+    expect(sent[0]![0]).toBe(events[0]);
+    expect(sent[0]![0]!.traceparent).toBeUndefined();
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Attributes,
   type Context,
   type Span,
 } from "@opentelemetry/api";
@@ -146,35 +147,28 @@ export function recordedSpan(telemetry: Telemetry): Span | undefined {
 }
 
 /**
- * A PRODUCER span `publish <exchange>` around `send`, with each event stamped with its context
- * (the extension's `traceparent`), so whoever takes an event from the broker continues this
- * trace. Only inside a recorded trace: otherwise the events go as they are. One span per send,
- * batch or not.
+ * A publish described on the span that makes it (the ingress's server span, a dispatcher's
+ * `process <queue>`) rather than on a PRODUCER span of its own: each event is stamped with that
+ * span's context (the CloudEvents `traceparent` extension), so whoever takes it from the broker
+ * continues this trace as the enclosing span's child. With a `destination`, the publish's messaging
+ * attributes go on that span too (a dispatcher's `process` span has its own queue there).
+ * eventing-rabbitmq's Broker ingress publishes the same way, with its HTTP server span's context
+ * and the event's attributes on that span (cmd/ingress/main.go). A span of its own timed what the
+ * enclosing one already covers, and every span costs each traced event CPU in every process that
+ * handles it. A failed send is recorded on the span as an exception
+ * event; its status is left to whoever owns the span (an HTTP answer's code, a message's fate).
+ * Only inside a recorded trace: otherwise the events go as they are.
  */
-export async function publishSpan<T>(
+export async function publishInSpan<T>(
   telemetry: Telemetry,
-  destination: string,
   events: readonly CloudEvent<unknown>[],
   send: (events: CloudEvent<unknown>[]) => Promise<T>,
+  destination?: string,
 ): Promise<T> {
-  if (!inRecordedTrace(telemetry)) return send(events as CloudEvent<unknown>[]);
-  const span = telemetry.tracer.startSpan(`publish ${destination}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: {
-      "messaging.system": "rabbitmq",
-      "messaging.operation.type": "send",
-      "messaging.operation.name": "publish",
-      "messaging.destination.name": destination,
-      ...(events.length === 1
-        ? {
-            "messaging.message.id": events[0]!.id,
-            "cloudevents.event_id": events[0]!.id,
-            "cloudevents.event_type": events[0]!.type,
-          }
-        : { "messaging.batch.message_count": events.length }),
-    },
-  });
-  const extensions = injectContext(trace.setSpan(context.active(), span));
+  const span = recordedSpan(telemetry);
+  if (!span) return send(events as CloudEvent<unknown>[]);
+  if (destination !== undefined) span.setAttributes(publishAttributes(destination, events));
+  const extensions = injectContext(context.active());
   // An event's own `traceparent` is replaced: the event becomes durable here, and the trace to
   // follow through the broker is this one (at the edge, a client's is linked from the server
   // span; see httpServerSpans).
@@ -184,9 +178,27 @@ export async function publishSpan<T>(
   try {
     return await send(stamped);
   } catch (err) {
-    failSpan(span, err);
+    span.recordException(err as Error);
     throw err;
-  } finally {
-    span.end();
   }
+}
+
+/** Messaging semconv attributes of a publish: the event's id and type, or the batch's size. */
+function publishAttributes(
+  destination: string,
+  events: readonly CloudEvent<unknown>[],
+): Attributes {
+  return {
+    "messaging.system": "rabbitmq",
+    "messaging.operation.type": "send",
+    "messaging.operation.name": "publish",
+    "messaging.destination.name": destination,
+    ...(events.length === 1
+      ? {
+          "messaging.message.id": events[0]!.id,
+          "cloudevents.event_id": events[0]!.id,
+          "cloudevents.event_type": events[0]!.type,
+        }
+      : { "messaging.batch.message_count": events.length }),
+  };
 }

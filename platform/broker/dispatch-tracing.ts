@@ -8,7 +8,8 @@
  *   from the attribute, and a span more per event would be paid per event at ratio 1;
  * - `POST` (CLIENT, HTTP semconv) per delivery attempt, whose context goes to the subscriber as
  *   the W3C `traceparent` header; the CloudEvent's own extension is left as it is;
- * - `publish <exchange>` for the reply or the dead letter.
+ * - no span of its own for the reply or the dead letter: it is published with the `process` span's
+ *   context, so the reply's own trace continues from there, and `leveler.outcome` says which it was.
  *
  * A dispatcher never starts a trace: an event without a trace context is delivered untraced.
  */
@@ -17,7 +18,12 @@ import type { CloudEvent } from "cloudevents";
 import { PUBLISHED_MS_HEADER } from "../../lib/amqp-sink.js";
 import { traceContextOf } from "../../lib/cloudevent-amqp.js";
 import type { Telemetry } from "../../lib/runtime/telemetry.js";
-import { extractContext, failSpan, injectContext, publishSpan } from "../../lib/runtime/tracing.js";
+import {
+  extractContext,
+  failSpan,
+  injectContext,
+  publishInSpan,
+} from "../../lib/runtime/tracing.js";
 import type { DeliveryResult } from "./deliver.js";
 
 export interface DispatchTrace {
@@ -27,8 +33,8 @@ export interface DispatchTrace {
     url: string,
     send: (headers: Record<string, string>) => Promise<DeliveryResult>,
   ): Promise<DeliveryResult>;
+  /** A reply or dead letter, stamped with this trace's context (no span of its own). */
   publish(
-    destination: string,
     events: CloudEvent<unknown>[],
     send: (events: CloudEvent<unknown>[]) => Promise<void>,
   ): Promise<void>;
@@ -38,7 +44,7 @@ export interface DispatchTrace {
 
 const untraced: DispatchTrace = {
   attempt: (_n, _url, send) => send({}),
-  publish: (_d, events, send) => send(events),
+  publish: (events, send) => send(events),
   end: () => undefined,
 };
 
@@ -114,8 +120,7 @@ export function startDispatchTrace(
       attempt.end();
       return result;
     },
-    publish: (destination, events, send) =>
-      context.with(inside, () => publishSpan(telemetry, destination, events, send)),
+    publish: (events, send) => context.with(inside, () => publishInSpan(telemetry, events, send)),
     end(outcome, error) {
       endWith(span, outcome, error);
     },

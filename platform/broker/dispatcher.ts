@@ -327,9 +327,7 @@ export class Dispatcher {
   ): Promise<string> {
     const acked = await this.settle(channel, message, async () => {
       if (reply) {
-        await traced.publish(this.options.brokerExchange, [reply], (events) =>
-          this.replySink.send(events),
-        );
+        await traced.publish([reply], (events) => this.replySink.send(events));
         this.stats.replies++;
       }
     });
@@ -354,9 +352,7 @@ export class Dispatcher {
       false,
     );
     const acked = await this.settle(channel, message, async () => {
-      await traced.publish(this.options.deadLetterExchange, [deadLetter], (events) =>
-        this.deadLetterSink.send(events),
-      );
+      await traced.publish([deadLetter], (events) => this.deadLetterSink.send(events));
       bump(this.stats.deadLettered, event.type);
       this.options.metrics?.deadLettered(event.type);
       this.log(

@@ -3,11 +3,10 @@
  * duration, where it started relative to the trace, and which process made it:
  *
  * ```
- * trace 0af7651916cd43dd8448eb211c80319c  6 spans, 31.4 ms, 2026-11-25 10:00:00.123
+ * trace 0af7651916cd43dd8448eb211c80319c  4 spans, 31.4 ms, 2026-11-25 10:00:00.123
  *   POST /events/{type}  3.1 ms  +0.0 ms  [ingress]
- *   └─ publish b.leveler.default.local  2.6 ms  +0.4 ms  [ingress]
- *      └─ process leveler.order.local  9.2 ms  +15.0 ms  [dispatchers]
- *         ├─ queued leveler.order.local  12.0 ms  +3.0 ms  (time in queue)
+ *   └─ process leveler.order.local  9.2 ms  +15.0 ms  [dispatchers]
+ *      ├─ queued leveler.order.local  12.0 ms  +3.0 ms  (time in queue)
  * ```
  *
  * The `queued` line is not a span: it is drawn from its dispatcher span's
