@@ -24,7 +24,20 @@ export function startBenchIngress(
   ports: { port: number; metricsPort: number },
   env: Record<string, string> = {},
 ): ChildProcess {
-  return startProcess(join(config.distDir, "functions", "ingress.js"), {
+  return startProcess(
+    join(config.distDir, "functions", "ingress.js"),
+    benchIngressEnv(config, topology, ports, env),
+  );
+}
+
+/** The environment startBenchIngress gives the ingress. */
+export function benchIngressEnv(
+  config: PlatformConfig,
+  topology: BenchTopology,
+  ports: { port: number; metricsPort: number },
+  env: Record<string, string> = {},
+): Record<string, string> {
+  return {
     ...topology.manifests.services.find((s) => s.name === "ingress")?.env,
     PORT: String(ports.port),
     METRICS_PORT: String(ports.metricsPort),
@@ -32,7 +45,7 @@ export function startBenchIngress(
     BROKER_EXCHANGE: topology.exchange,
     K_SINK: "",
     ...env,
-  });
+  };
 }
 
 export interface BenchTopology {

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench:instructions`: what one ingress request costs in CPU instructions, counted by
+ * valgrind's callgrind, at sampler ratios 0 and 1, for this tree and (with `--baseline <dir>`)
+ * for another checkout's build in the same run.
+ *
+ * Why instructions: on a shared VM, CPU time per request drifts by 10-20 % between runs minutes
+ * apart (time the host takes is charged to the guest's processes), which hides a change worth a
+ * few percent. An instruction count of the same binary doing the same requests repeats to 1-2 %
+ * whatever else the machine is doing. It is not time: a cache miss costs no instruction, so
+ * memory-bound work (the garbage collector's) is undercounted. It ranks code changes; the budget
+ * stage of `npm run bench` says what they are worth in CPU for the whole system.
+ *
+ * Each ingress publishes into a bench copy of the topology (as bench:telemetry does) under
+ * `valgrind --tool=callgrind`, uninstrumented until it is warm: start-up and `--warmup` requests
+ * are not counted. Then, per ratio (switched live through the watched file, in turn on every
+ * tree): counters zeroed, `--requests` POSTs from `--connections` clients, a wait for the batch
+ * span processor's export (so serialising and writing the spans counts), counters dumped.
+ * Everything the process did in that window counts, its helper threads' too (concurrent marking).
+ *
+ * Flags: --requests <n> (default 2000), --warmup <n> (2000), --connections <n> (10),
+ * --ratios <list> (0,1), --baseline <dir> (a checkout with dist/ built).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import autocannon from "autocannon";
+import { parseRatio, writeSamplingSwitchFile } from "../lib/runtime/sampling-switch.js";
+import { readPlatformConfig } from "../platform/config.js";
+import { freePort } from "../platform/ports.js";
+import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
+import { readFlags } from "./lib/flags.js";
+import { fmt, machine, stopProcess, waitHttp } from "./lib/process.js";
+import { benchIngressEnv, benchTopology } from "./lib/topology.js";
+
+const COMMAND = "npm run bench:instructions";
+const values = readFlags(COMMAND, {
+  requests: { type: "string", default: "2000" },
+  warmup: { type: "string", default: "2000" },
+  connections: { type: "string", default: "10" },
+  ratios: { type: "string", default: "0,1" },
+  baseline: { type: "string" },
+});
+const count = (name: "requests" | "warmup" | "connections") => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${COMMAND}: --${name} must be a whole number above 0, not ${values[name]}`);
+    process.exit(2);
+  }
+  return n;
+};
+const requests = count("requests");
+const warmup = count("warmup");
+const connections = count("connections");
+const ratios = values.ratios.split(",").map((r) => parseRatio(r));
+for (const tool of ["valgrind", "callgrind_control"])
+  if (spawnSync(tool, ["--version"]).error) {
+    console.error(`${COMMAND}: ${tool} is not installed (Debian: apt-get install valgrind)`);
+    process.exit(2);
+  }
+
+const config = readPlatformConfig();
+const trees = [{ name: "this tree", dist: config.distDir }];
+if (values.baseline) {
+  const dist = join(resolve(values.baseline), "dist");
+  if (!existsSync(join(dist, "functions", "ingress.js"))) {
+    console.error(
+      `${COMMAND}: --baseline ${values.baseline}: no dist/ there; build it first (cd ${values.baseline} && npm run build)`,
+    );
+    process.exit(2);
+  }
+  trees.push({ name: "baseline", dist });
+}
+
+const topology = await benchTopology(config);
+const work = mkdtempSync(join(tmpdir(), "leveler-bench-instructions-"));
+const body = JSON.stringify({
+  orderId: "o-1",
+  currency: "EUR",
+  items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }],
+});
+
+interface Ingress {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  metricsUrl: string;
+  configFile: string;
+  /** callgrind's dumps: `<out>.1`, `<out>.2`, ... */
+  out: string;
+}
+
+async function startIngress(tree: { name: string; dist: string }, i: number): Promise<Ingress> {
+  const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
+  const configFile = join(work, `config-${i}.yaml`);
+  writeSamplingSwitchFile(configFile, { samplerRatio: 0 });
+  const out = join(work, `callgrind-${i}.out`);
+  const child = spawn(
+    "valgrind",
+    [
+      "--tool=callgrind",
+      "--instr-atstart=no",
+      `--callgrind-out-file=${out}`,
+      process.execPath,
+      join(tree.dist, "functions", "ingress.js"),
+    ],
+    {
+      env: {
+        ...process.env,
+        ...benchIngressEnv(
+          config,
+          topology,
+          { port, metricsPort },
+          {
+            LEVELER_TELEMETRY_CONFIG: configFile,
+            LEVELER_TRACES_DIR: join(work, `traces-${i}`),
+          },
+        ),
+      },
+      stdio: ["ignore", "ignore", "ignore"],
+    },
+  );
+  const url = `http://127.0.0.1:${port}/events/com.example.order.created`;
+  // Under valgrind a start takes tens of seconds.
+  await waitHttp(`http://127.0.0.1:${port}/health/readiness`, 180_000);
+  return {
+    name: tree.name,
+    child,
+    url,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    configFile,
+    out,
+  };
+}
+
+function callgrind(ingress: Ingress, command: string[]): void {
+  const r = spawnSync("callgrind_control", [...command, String(ingress.child.pid)], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`callgrind_control ${command.join(" ")}: ${r.stderr}`);
+}
+
+/** The instructions in the latest dump. */
+function lastDump(ingress: Ingress): number {
+  const prefix = ingress.out.split("/").pop()! + ".";
+  const dumps = readdirSync(work)
+    .filter((f) => f.startsWith(prefix))
+    .map((f) => Number(f.slice(prefix.length)))
+    .sort((a, b) => b - a);
+  const text = readFileSync(`${ingress.out}.${dumps[0]}`, "utf8");
+  return Number(/^totals:\s+(\d+)/m.exec(text)?.[1] ?? /^summary:\s+(\d+)/m.exec(text)?.[1]);
+}
+
+async function post(ingress: Ingress, amount: number): Promise<number> {
+  const r = await new Promise<autocannon.Result>((done, fail) =>
+    autocannon(
+      {
+        url: ingress.url,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+        connections,
+        amount,
+        timeout: 120,
+      },
+      (err: Error | null, result: autocannon.Result) => (err ? fail(err) : done(result)),
+    ),
+  );
+  if (r.non2xx || r.errors || r.timeouts)
+    throw new Error(
+      `${ingress.name}: ${r.non2xx} answers not 2xx, ${r.errors + r.timeouts} errors`,
+    );
+  return r.requests.total;
+}
+
+async function setRatio(ingress: Ingress, ratio: number): Promise<void> {
+  writeSamplingSwitchFile(ingress.configFile, { samplerRatio: ratio });
+  const deadline = Date.now() + 60_000;
+  while ((await scrapeSamplerRatio(ingress.metricsUrl)) !== ratio) {
+    if (Date.now() > deadline) throw new Error(`${ingress.name}: ratio ${ratio} not applied`);
+    await sleep(100);
+  }
+}
+
+const running: Ingress[] = [];
+try {
+  console.log(
+    `machine: ${machine()}; the ingress under callgrind, ${requests} requests per ratio after ${warmup} uncounted, ${connections} connections\n`,
+  );
+  for (const [i, tree] of trees.entries()) running.push(await startIngress(tree, i));
+  for (const ingress of running) {
+    await post(ingress, warmup);
+    callgrind(ingress, ["-i", "on"]);
+  }
+  await topology.purge();
+
+  const perRequest = new Map<string, number>();
+  for (const ratio of ratios)
+    for (const ingress of running) {
+      await setRatio(ingress, ratio);
+      callgrind(ingress, ["-z"]);
+      const sent = await post(ingress, requests);
+      // The batch span processor exports every 5 s: its work on these requests' spans counts.
+      await sleep(6_000);
+      callgrind(ingress, ["-d"]);
+      const k = lastDump(ingress) / sent / 1000;
+      perRequest.set(`${ingress.name} ${ratio}`, k);
+      console.log(`${ingress.name}, ratio ${ratio}: ${fmt(k, 1)}k instructions per request`);
+      await topology.purge();
+    }
+
+  const base = ratios[0]!;
+  console.log(
+    `\n| tree | ${ratios.map((r) => `ratio ${r}`).join(" | ")} | ${ratios
+      .slice(1)
+      .map((r) => `${r} − ${base}`)
+      .join(" | ")} |`,
+  );
+  console.log(
+    `|---|${ratios.map(() => "---:").join("|")}|${ratios
+      .slice(1)
+      .map(() => "---:|")
+      .join("")}`,
+  );
+  const at = (tree: string, r: number) => perRequest.get(`${tree} ${r}`)!;
+  for (const { name } of trees)
+    console.log(
+      `| ${name} | ${ratios.map((r) => `${fmt(at(name, r), 1)}k`).join(" | ")} | ${ratios
+        .slice(1)
+        .map((r) => `${fmt(at(name, r) - at(name, base), 1)}k`)
+        .join(" | ")} |`,
+    );
+  if (trees.length === 2)
+    console.log(
+      `| this ÷ baseline | ${ratios.map((r) => fmt(at("this tree", r) / at("baseline", r), 2)).join(" | ")} | ${ratios
+        .slice(1)
+        .map((r) =>
+          fmt(
+            (at("this tree", r) - at("this tree", base)) /
+              (at("baseline", r) - at("baseline", base)),
+            2,
+          ),
+        )
+        .join(" | ")} |`,
+    );
+} finally {
+  await Promise.all(running.map((r) => stopProcess(r.child)));
+  await topology.remove();
+  rmSync(work, { recursive: true, force: true });
+}
