@@ -1,6 +1,7 @@
 /**
  * Security review, issue 18 item 7: at the edge the sampling decision is ours. A client's sampled
  * `traceparent` is linked, not followed; inside the system a request follows its parent's decision.
+ * And publishInSpan: a publish is described on the span that makes it, whose context the events carry.
  */
 import { trace } from "@opentelemetry/api";
 import { CloudEvent } from "cloudevents";

@@ -155,9 +155,9 @@ export function recordedSpan(telemetry: Telemetry): Span | undefined {
  * eventing-rabbitmq's Broker ingress publishes the same way, with its HTTP server span's context
  * and the event's attributes on that span (cmd/ingress/main.go). A span of its own timed what the
  * enclosing one already covers, and every span costs each traced event CPU in every process that
- * handles it. A failed send is recorded on the span as an exception
- * event; its status is left to whoever owns the span (an HTTP answer's code, a message's fate).
- * Only inside a recorded trace: otherwise the events go as they are.
+ * handles it. A failed send is recorded on the span as an exception event; its status is left to
+ * whoever owns the span (an HTTP answer's code, a message's fate). Only inside a recorded trace:
+ * otherwise the events go as they are.
  */
 export async function publishInSpan<T>(
   telemetry: Telemetry,
