@@ -5,20 +5,22 @@
  *
  * Why instructions: on a shared VM, CPU time per request drifts by 10-20 % between runs minutes
  * apart (time the host takes is charged to the guest's processes), which hides a change worth a
- * few percent. An instruction count of the same binary doing the same requests repeats to 1-2 %
- * whatever else the machine is doing. It is not time: a cache miss costs no instruction, so
- * memory-bound work (the garbage collector's) is undercounted. It ranks code changes; the budget
- * stage of `npm run bench` says what they are worth in CPU for the whole system.
+ * few percent. An instruction count does not depend on what else the machine is doing; what moves
+ * it is the process's own state (a major GC falling in a window or not, how warm the JIT is), which
+ * the rounds' spread shows. It is not time: a cache miss costs no instruction, so memory-bound work
+ * (the garbage collector's) is undercounted. It ranks code changes; the budget stage of
+ * `npm run bench` says what they are worth in CPU for the whole system.
  *
  * Each ingress publishes into a bench copy of the topology (as bench:telemetry does) under
  * `valgrind --tool=callgrind`, uninstrumented until it is warm: start-up and `--warmup` requests
- * are not counted. Then, per ratio (switched live through the watched file, in turn on every
- * tree): counters zeroed, `--requests` POSTs from `--connections` clients, a wait for the batch
- * span processor's export (so serialising and writing the spans counts), counters dumped.
- * Everything the process did in that window counts, its helper threads' too (concurrent marking).
+ * at each ratio are not counted. Then, per ratio (switched live through the watched file), in
+ * turn on every tree, `--rounds` times: counters zeroed, `--requests` POSTs from `--connections`
+ * clients, a wait for the batch span processor's export (so serialising and writing the spans
+ * counts), counters dumped. Everything the process did in that window counts, its helper threads'
+ * too (concurrent marking). The figures are each cell's median with its range.
  *
  * Flags: --requests <n> (default 2000), --warmup <n> (2000), --connections <n> (10),
- * --ratios <list> (0,1), --baseline <dir> (a checkout with dist/ built).
+ * --rounds <n> (3), --ratios <list> (0,1), --baseline <dir> (a checkout with dist/ built).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -31,7 +33,7 @@ import { readPlatformConfig } from "../platform/config.js";
 import { freePort } from "../platform/ports.js";
 import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
 import { readFlags } from "./lib/flags.js";
-import { fmt, machine, stopProcess, waitHttp } from "./lib/process.js";
+import { fmt, machine, median, stopProcess, waitHttp } from "./lib/process.js";
 import { benchIngressEnv, benchTopology } from "./lib/topology.js";
 
 const COMMAND = "npm run bench:instructions";
@@ -40,9 +42,10 @@ const values = readFlags(COMMAND, {
   warmup: { type: "string", default: "2000" },
   connections: { type: "string", default: "10" },
   ratios: { type: "string", default: "0,1" },
+  rounds: { type: "string", default: "3" },
   baseline: { type: "string" },
 });
-const count = (name: "requests" | "warmup" | "connections") => {
+const count = (name: "requests" | "warmup" | "connections" | "rounds") => {
   const n = Number(values[name]);
   if (!Number.isInteger(n) || n < 1) {
     console.error(`${COMMAND}: --${name} must be a whole number above 0, not ${values[name]}`);
@@ -53,7 +56,9 @@ const count = (name: "requests" | "warmup" | "connections") => {
 const requests = count("requests");
 const warmup = count("warmup");
 const connections = count("connections");
+const rounds = count("rounds");
 const ratios = values.ratios.split(",").map((r) => parseRatio(r));
+if (!ratios.includes(0)) ratios.unshift(0); // what each ratio adds is counted against 0
 for (const tool of ["valgrind", "callgrind_control"])
   if (spawnSync(tool, ["--version"]).error) {
     console.error(`${COMMAND}: ${tool} is not installed (Debian: apt-get install valgrind)`);
@@ -189,44 +194,54 @@ try {
     `machine: ${machine()}; the ingress under callgrind, ${requests} requests per ratio after ${warmup} uncounted, ${connections} connections\n`,
   );
   for (const [i, tree] of trees.entries()) running.push(await startIngress(tree, i));
+  // Warm at every ratio, so the span path's compilation is not counted against the first ratio
+  // that takes it.
   for (const ingress of running) {
-    await post(ingress, warmup);
+    for (const ratio of ratios) {
+      await setRatio(ingress, ratio);
+      await post(ingress, warmup);
+    }
     callgrind(ingress, ["-i", "on"]);
   }
   await topology.purge();
 
-  const perRequest = new Map<string, number>();
-  for (const ratio of ratios)
-    for (const ingress of running) {
-      await setRatio(ingress, ratio);
-      callgrind(ingress, ["-z"]);
-      const sent = await post(ingress, requests);
-      // The batch span processor exports every 5 s: its work on these requests' spans counts.
-      await sleep(6_000);
-      callgrind(ingress, ["-d"]);
-      const k = lastDump(ingress) / sent / 1000;
-      perRequest.set(`${ingress.name} ${ratio}`, k);
-      console.log(`${ingress.name}, ratio ${ratio}: ${fmt(k, 1)}k instructions per request`);
-      await topology.purge();
-    }
+  // Rounds interleave trees and ratios, so drift hits every cell alike; a window's count moves by a
+  // few percent with whether a major GC falls in it, which the spread shows.
+  const perRequest = new Map<string, number[]>();
+  for (let round = 0; round < rounds; round++)
+    for (const ratio of ratios)
+      for (const ingress of running) {
+        await setRatio(ingress, ratio);
+        callgrind(ingress, ["-z"]);
+        const sent = await post(ingress, requests);
+        // The batch span processor exports every 5 s: its work on these requests' spans counts.
+        await sleep(6_000);
+        callgrind(ingress, ["-d"]);
+        const k = lastDump(ingress) / sent / 1000;
+        const key = `${ingress.name} ${ratio}`;
+        perRequest.set(key, [...(perRequest.get(key) ?? []), k]);
+        console.log(
+          `round ${round + 1}, ${ingress.name}, ratio ${ratio}: ${fmt(k, 1)}k instructions per request`,
+        );
+        await topology.purge();
+      }
 
   const base = ratios[0]!;
+  const at = (tree: string, r: number) => median(perRequest.get(`${tree} ${r}`)!);
+  const spread = (tree: string, r: number) => {
+    const ks = perRequest.get(`${tree} ${r}`)!;
+    return `${fmt(at(tree, r), 1)}k [${fmt(Math.min(...ks), 1)}–${fmt(Math.max(...ks), 1)}]`;
+  };
   console.log(
-    `\n| tree | ${ratios.map((r) => `ratio ${r}`).join(" | ")} | ${ratios
+    `\nmedian [min–max] of ${rounds} rounds\n\n| tree | ${ratios.map((r) => `ratio ${r}`).join(" | ")} | ${ratios
       .slice(1)
       .map((r) => `${r} − ${base}`)
       .join(" | ")} |`,
   );
-  console.log(
-    `|---|${ratios.map(() => "---:").join("|")}|${ratios
-      .slice(1)
-      .map(() => "---:|")
-      .join("")}`,
-  );
-  const at = (tree: string, r: number) => perRequest.get(`${tree} ${r}`)!;
+  console.log(`|---|${[...ratios, ...ratios.slice(1)].map(() => "---:").join("|")}|`);
   for (const { name } of trees)
     console.log(
-      `| ${name} | ${ratios.map((r) => `${fmt(at(name, r), 1)}k`).join(" | ")} | ${ratios
+      `| ${name} | ${ratios.map((r) => spread(name, r)).join(" | ")} | ${ratios
         .slice(1)
         .map((r) => `${fmt(at(name, r) - at(name, base), 1)}k`)
         .join(" | ")} |`,
