@@ -16,14 +16,16 @@
  * at each ratio are not counted. Then, per ratio (switched live through the watched file), in
  * turn on every tree, `--rounds` times: counters zeroed, `--requests` POSTs from `--connections`
  * clients, a wait for the batch span processor's export (so serialising and writing the spans
- * counts), counters dumped. Everything the process did in that window counts, its helper threads'
- * too (concurrent marking). The figures are each cell's median with its range.
+ * counts), counters dumped. Each window starts and ends with a full GC (a preload the bench
+ * writes, run with --expose-gc on SIGUSR2), so it pays for collecting its own garbage and none
+ * inherits another's. Everything the process did in the window counts, its helper threads' too.
+ * The figures are each cell's median with its range.
  *
  * Flags: --requests <n> (default 2000), --warmup <n> (2000), --connections <n> (10),
  * --rounds <n> (3), --ratios <list> (0,1), --baseline <dir> (a checkout with dist/ built).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -80,6 +82,13 @@ if (values.baseline) {
 
 const topology = await benchTopology(config);
 const work = mkdtempSync(join(tmpdir(), "leveler-bench-instructions-"));
+// Loaded into each ingress with --require (the bundle is untouched): a full GC on SIGUSR2, then a
+// line in the marker file, so a window can start and end on a collected heap.
+const gcPreload = join(work, "gc-on-signal.cjs");
+writeFileSync(
+  gcPreload,
+  `process.on("SIGUSR2", () => { globalThis.gc(); require("node:fs").appendFileSync(process.env.LEVELER_BENCH_GC_MARKER, "gc\\n"); });\n`,
+);
 const body = JSON.stringify({
   orderId: "o-1",
   currency: "EUR",
@@ -94,6 +103,8 @@ interface Ingress {
   configFile: string;
   /** callgrind's dumps: `<out>.1`, `<out>.2`, ... */
   out: string;
+  /** A line per full GC the preload ran. */
+  gcMarker: string;
 }
 
 async function startIngress(tree: { name: string; dist: string }, i: number): Promise<Ingress> {
@@ -101,6 +112,8 @@ async function startIngress(tree: { name: string; dist: string }, i: number): Pr
   const configFile = join(work, `config-${i}.yaml`);
   writeSamplingSwitchFile(configFile, { samplerRatio: 0 });
   const out = join(work, `callgrind-${i}.out`);
+  const gcMarker = join(work, `gc-${i}.log`);
+  writeFileSync(gcMarker, "");
   const child = spawn(
     "valgrind",
     [
@@ -108,6 +121,9 @@ async function startIngress(tree: { name: string; dist: string }, i: number): Pr
       "--instr-atstart=no",
       `--callgrind-out-file=${out}`,
       process.execPath,
+      "--expose-gc",
+      "--require",
+      gcPreload,
       join(tree.dist, "functions", "ingress.js"),
     ],
     {
@@ -120,6 +136,7 @@ async function startIngress(tree: { name: string; dist: string }, i: number): Pr
           {
             LEVELER_TELEMETRY_CONFIG: configFile,
             LEVELER_TRACES_DIR: join(work, `traces-${i}`),
+            LEVELER_BENCH_GC_MARKER: gcMarker,
           },
         ),
       },
@@ -136,7 +153,20 @@ async function startIngress(tree: { name: string; dist: string }, i: number): Pr
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     configFile,
     out,
+    gcMarker,
   };
+}
+
+/** A full GC in the ingress, waited for. */
+async function fullGc(ingress: Ingress): Promise<void> {
+  const done = () => readFileSync(ingress.gcMarker, "utf8").length;
+  const before = done();
+  ingress.child.kill("SIGUSR2");
+  const deadline = Date.now() + 60_000;
+  while (done() === before) {
+    if (Date.now() > deadline) throw new Error(`${ingress.name}: no full GC within 60 s`);
+    await sleep(100);
+  }
 }
 
 function callgrind(ingress: Ingress, command: string[]): void {
@@ -212,10 +242,15 @@ try {
     for (const ratio of ratios)
       for (const ingress of running) {
         await setRatio(ingress, ratio);
+        // A window starts and ends on a full GC: it pays for collecting what it allocated, and
+        // none inherits another's garbage (without this, whether a major GC fell in a window
+        // moved it by up to 40 %).
+        await fullGc(ingress);
         callgrind(ingress, ["-z"]);
         const sent = await post(ingress, requests);
         // The batch span processor exports every 5 s: its work on these requests' spans counts.
         await sleep(6_000);
+        await fullGc(ingress);
         callgrind(ingress, ["-d"]);
         const k = lastDump(ingress) / sent / 1000;
         const key = `${ingress.name} ${ratio}`;
