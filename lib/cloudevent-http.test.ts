@@ -6,7 +6,8 @@
 import { CloudEvent, HTTP } from "cloudevents";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CONSTRUCTOR_PROPERTIES, fromBinaryHttp, toBinaryHttp } from "./cloudevent-http.js";
+import { fromBinaryHttp, toBinaryHttp } from "./cloudevent-http.js";
+import { CONSTRUCTOR_PROPERTIES } from "./cloudevent-new.js";
 
 type Headers = Record<string, string>;
 

@@ -11,7 +11,8 @@
  * SDK's `CloudEvent`, built unvalidated as the SDK builds it here: callers validate what they rely
  * on, as they did.
  */
-import { CloudEvent } from "cloudevents";
+import type { CloudEvent } from "cloudevents";
+import { unvalidatedCloudEvent } from "./cloudevent-new.js";
 
 /** Header → attribute, in the SDK's order: a later header wins (`content-type` over `datacontenttype`). */
 const BINARY_ATTRIBUTES: readonly (readonly [string, string])[] = [
@@ -68,54 +69,7 @@ export function fromBinaryHttp(
     data = JSON.parse(/^[[|{|"]/.test(body) ? body : `"${body}"`);
   if (contentType === "application/json" && attributes.datacontentencoding === "base64")
     delete attributes.datacontentencoding;
-  return newCloudEvent(attributes, data);
-}
-
-/** The properties the SDK's CloudEvent constructor sets itself, in its order; the rest are extensions. */
-export const CONSTRUCTOR_PROPERTIES: ReadonlySet<string> = new Set([
-  "id",
-  "time",
-  "type",
-  "source",
-  "specversion",
-  "datacontenttype",
-  "subject",
-  "datacontentencoding",
-  "dataschema",
-  "data_base64",
-  "schemaurl",
-  "data",
-]);
-
-/**
- * `new CloudEvent({ ...attributes, data }, false)` (event/cloudevent.js), without the
- * constructor's cost: it copies the attributes and deletes them from the copy one by one, which
- * turns the copy into a slow dictionary, and tests every extension's name and value only to
- * ignore the answer when not strict. This sets the same properties, in the same order and with
- * the same values, on an object of the same class, and freezes it as the constructor does; the
- * same order puts any array-index extension name first, as there. `data_base64` and `schemaurl`,
- * which the constructor decodes or refuses, and an event without an id, which it gives a UUID,
- * are left to the constructor.
- */
-function newCloudEvent(attributes: Record<string, unknown>, data: unknown): CloudEvent<unknown> {
-  if (!attributes.id || "data_base64" in attributes || "schemaurl" in attributes)
-    return new CloudEvent<unknown>({ ...attributes, data }, false);
-  const event = Object.create(CloudEvent.prototype) as Record<string, unknown>;
-  event.id = attributes.id;
-  event.time = attributes.time || new Date().toISOString();
-  event.type = attributes.type;
-  event.source = attributes.source;
-  event.specversion = attributes.specversion || "1.0";
-  event.datacontenttype = attributes.datacontenttype;
-  event.subject = attributes.subject;
-  event.datacontentencoding = attributes.datacontentencoding;
-  event.dataschema = attributes.dataschema;
-  event.data_base64 = undefined;
-  event.schemaurl = undefined;
-  event.data = data;
-  for (const name in attributes)
-    if (!CONSTRUCTOR_PROPERTIES.has(name)) event[name] = attributes[name];
-  return Object.freeze(event) as unknown as CloudEvent<unknown>;
+  return unvalidatedCloudEvent(attributes, data);
 }
 
 /** The SDK's DateParser: an ISO time, or now when the header is not a date. */

@@ -18,6 +18,7 @@ import {
 import { CloudEvent } from "cloudevents";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
+import { unvalidatedClone } from "../cloudevent-new.js";
 import type { Telemetry } from "./telemetry.js";
 
 export type Carrier = Record<string, string | undefined>;
@@ -122,7 +123,7 @@ export function httpServerSpans(
 /**
  * The events without the trace context a client put on them (the CloudEvents `traceparent` and
  * `tracestate` extensions): at the edge it is not ours to continue, and its sampled flag would
- * make every later hop trace the event. publishSpan stamps our own when we trace.
+ * make every later hop trace the event. publishInSpan stamps our own when we trace.
  */
 export function withoutClientTraceContext(
   events: readonly CloudEvent<unknown>[],
@@ -172,9 +173,8 @@ export async function publishInSpan<T>(
   // An event's own `traceparent` is replaced: the event becomes durable here, and the trace to
   // follow through the broker is this one (at the edge, a client's is linked from the server
   // span; see httpServerSpans).
-  const stamped = events.map((e) =>
-    e.cloneWith({ traceparent: extensions.traceparent, tracestate: extensions.tracestate }, false),
-  );
+  const stamp = { traceparent: extensions.traceparent, tracestate: extensions.tracestate };
+  const stamped = events.map((e) => unvalidatedClone(e, stamp));
   try {
     return await send(stamped);
   } catch (err) {
