@@ -18,11 +18,18 @@
  * and noisier for the dispatchers, but RabbitMQ's CPU per event (from its process, when it listens
  * on this machine) is then each build's own; in the default mode it is the two builds' together.
  *
+ * With --instructions each dispatcher runs under valgrind's callgrind (bench/lib/callgrind.ts) and
+ * the figure is instructions per event instead of CPU time, which does not drift with what else
+ * the machine does: uncounted until `--warmup` events have gone through, then one window between
+ * full GCs over `--events` events published at once (callgrind slows a dispatcher some fifty times,
+ * so no rate holds) and the span processor's next export. It ranks changes to the dispatcher's
+ * code; the budget stage of `npm run bench` says what they are worth.
+ *
  * Flags: --base <dist dir> (required), --events <n> (5000), --rate <n/s> (500),
  * --reps <n> (3), --trigger <name> (order), --ratio <sampler ratio> (0.01), --traced <fraction>
- * (same as the ratio), --alone.
+ * (same as the ratio), --alone, --instructions, --warmup <n> (2000, with --instructions).
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess, type StdioOptions } from "node:child_process";
 import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { loadavg, tmpdir } from "node:os";
@@ -38,6 +45,14 @@ import { freePort } from "../platform/ports.js";
 import { pidListeningOn } from "./lib/cpu-sampler.js";
 import { parseProcStat } from "./lib/proc-stat.js";
 import { benchTopology, type BenchTopology } from "./lib/topology.js";
+import {
+  callgrindControl,
+  fullGc,
+  lastDump,
+  requireCallgrind,
+  startCounted,
+  type Counted,
+} from "./lib/callgrind.js";
 import { readFlags } from "./lib/flags.js";
 
 const values = readFlags("npm run bench:dispatch", {
@@ -49,6 +64,8 @@ const values = readFlags("npm run bench:dispatch", {
   ratio: { type: "string", default: "0.01" },
   traced: { type: "string" },
   alone: { type: "boolean", default: false },
+  instructions: { type: "boolean", default: false },
+  warmup: { type: "string", default: "2000" },
 });
 if (!values.base) {
   console.error(
@@ -62,6 +79,8 @@ const rate = Number(values.rate);
 const reps = Math.max(1, Number(values.reps));
 const ratio = Number(values.ratio);
 const tracedShare = values.traced === undefined ? ratio : Number(values.traced);
+const warmup = Number(values.warmup);
+if (values.instructions) requireCallgrind("npm run bench:dispatch");
 
 const config = readPlatformConfig();
 const topologies = [await benchTopology(config), await benchTopology(config)];
@@ -145,31 +164,92 @@ interface Stats {
 interface Running {
   child: ChildProcess;
   stats: () => Stats | undefined;
+  /** Under callgrind (--instructions). */
+  counted?: Counted;
 }
 
+let started = 0;
 function startDispatcher(distDir: string, copy: number): Running {
   let stats: Stats | undefined;
-  const child = fork(join(distDir, "platform", "dispatcher-main.js"), [], {
-    execPath: process.execPath,
-    env: {
-      ...process.env,
-      ...dispatcherEnv(
-        triggerDispatcherConfig(
-          triggerIn(topologies[copy]!),
-          `http://127.0.0.1:${port}/${copy}`,
-          config.amqpUrl,
-        ),
+  const script = join(distDir, "platform", "dispatcher-main.js");
+  const env = {
+    ...process.env,
+    ...dispatcherEnv(
+      triggerDispatcherConfig(
+        triggerIn(topologies[copy]!),
+        `http://127.0.0.1:${port}/${copy}`,
+        config.amqpUrl,
       ),
-      METRICS_PORT: "0",
-      LEVELER_TELEMETRY_CONFIG: configFile,
-      LEVELER_TRACES_DIR: join(work, "traces"),
-    },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
+    ),
+    METRICS_PORT: "0",
+    LEVELER_TELEMETRY_CONFIG: configFile,
+    LEVELER_TRACES_DIR: join(work, "traces"),
+  };
+  const stdio: StdioOptions = ["ignore", "ignore", "inherit", "ipc"];
+  const counted = values.instructions
+    ? startCounted({ name: `copy ${copy}`, id: String(started++), dir: work, script, env, stdio })
+    : undefined;
+  const child = counted?.child ?? fork(script, [], { execPath: process.execPath, env, stdio });
   child.on("message", (m: { kind?: string; stats?: Stats }) => {
     if (m.kind === "stats") stats = m.stats;
   });
-  return { child, stats: () => stats };
+  return { child, stats: () => stats, ...(counted ? { counted } : {}) };
+}
+
+/** Whether a dispatcher has processed `n` events in all and holds none in flight. */
+function processedAll(r: Running, n: number): boolean {
+  const stats = r.stats();
+  const processed = Object.values(stats?.processed ?? {}).reduce((a, b) => a + b, 0);
+  return processed >= n && stats?.inFlight === 0;
+}
+
+/** `n` events into the queue of each copy in `copies`, at once, confirmed; `from` numbers them. */
+async function publishAll(copies: number, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i++)
+    for (const topology of topologies.slice(0, copies)) {
+      const { content, properties } = message(i);
+      channel.sendToQueue(triggerIn(topology).queue, content, properties);
+    }
+  await channel.waitForConfirms();
+}
+
+/**
+ * One run under callgrind: `dists[i]` on copy i, at the same time; the instructions each spent
+ * per event over the window.
+ */
+async function runCounted(dists: string[]): Promise<{ perEvent: number[]; seconds: number }> {
+  for (const topology of topologies) await topology.purge();
+  requests.fill(0);
+  const running = dists.map((dist, copy) => startDispatcher(dist, copy));
+  const until = async (n: number) => {
+    while (!running.every((r) => processedAll(r, n))) await sleep(100);
+  };
+  try {
+    while (!running.every((r) => r.stats()?.connected)) await sleep(100);
+    await publishAll(dists.length, 0, warmup);
+    await until(warmup);
+    for (const r of running) callgrindControl(r.counted!, ["-i", "on"]);
+    // A window starts and ends on a full GC: it pays for collecting what it allocated.
+    for (const r of running) await fullGc(r.counted!);
+    for (const r of running) callgrindControl(r.counted!, ["-z"]);
+    const t0 = performance.now();
+    await publishAll(dists.length, warmup, events);
+    await until(warmup + events);
+    const seconds = (performance.now() - t0) / 1000;
+    // The batch span processor exports every 5 s: its work on these events' spans counts.
+    await sleep(6_000);
+    for (const r of running) await fullGc(r.counted!);
+    for (const r of running) callgrindControl(r.counted!, ["-d"]);
+    return { perEvent: running.map((r) => lastDump(r.counted!) / events), seconds };
+  } finally {
+    await Promise.all(
+      running.map(({ child }) => {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        return exited;
+      }),
+    );
+  }
 }
 
 interface Figures {
@@ -204,11 +284,7 @@ async function run(
       await sleep(10);
     }
     await channel.waitForConfirms();
-    const done = (r: Running) => {
-      const stats = r.stats();
-      const processed = Object.values(stats?.processed ?? {}).reduce((a, b) => a + b, 0);
-      return processed >= events && stats?.inFlight === 0;
-    };
+    const done = (r: Running) => processedAll(r, events);
     const cpu1: ({ user: number; sys: number } | undefined)[] = running.map(() => undefined);
     while (cpu1.some((c) => c === undefined)) {
       running.forEach((r, i) => {
@@ -249,8 +325,9 @@ const median = (xs: number[]) => {
 };
 const builds = { base: resolve(baseDist), new: resolve(config.distDir) };
 const results: Record<"base" | "new", number[]> = { base: [], new: [] };
+const unit = values.instructions ? "k instructions" : "µs";
 console.log(
-  `bench:dispatch: Trigger ${trigger.trigger.name} (parallelism ${trigger.trigger.parallelism}), ${events} events at ${rate}/s to each of two dispatchers at once, sampler ratio ${ratio}, traced ${tracedShare}; load ${loadavg()
+  `bench:dispatch: Trigger ${trigger.trigger.name} (parallelism ${trigger.trigger.parallelism}), ${events} events ${values.instructions ? `at once after ${warmup} uncounted, under callgrind,` : `at ${rate}/s`} to each of two dispatchers at once, sampler ratio ${ratio}, traced ${tracedShare}; load ${loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")}`,
 );
@@ -264,20 +341,28 @@ try {
       : [{ names: order, run: () => run(order.map((name) => builds[name])) }];
     const line: string[] = [];
     let seconds = 0;
-    for (const r of runs) {
-      const result = await r.run();
-      seconds += result.seconds;
-      r.names.forEach((name, i) => {
-        results[name].push(result.figures[i]!.usPerEvent);
-        line.push(
-          `${name} ${result.figures[i]!.usPerEvent.toFixed(0).padStart(4)} µs (${(result.figures[i]!.sysShare * 100).toFixed(0)}% sys)`,
-        );
+    if (values.instructions) {
+      const result = await runCounted(order.map((name) => builds[name]));
+      seconds = result.seconds;
+      order.forEach((name, i) => {
+        results[name].push(result.perEvent[i]! / 1000);
+        line.push(`${name} ${(result.perEvent[i]! / 1000).toFixed(1)}k instructions`);
       });
-      if (result.rabbitUsPerEvent !== undefined) {
-        if (values.alone) rabbit[r.names[0]!].push(result.rabbitUsPerEvent);
-        line.push(`RabbitMQ ${result.rabbitUsPerEvent.toFixed(0)} µs`);
+    } else
+      for (const r of runs) {
+        const result = await r.run();
+        seconds += result.seconds;
+        r.names.forEach((name, i) => {
+          results[name].push(result.figures[i]!.usPerEvent);
+          line.push(
+            `${name} ${result.figures[i]!.usPerEvent.toFixed(0).padStart(4)} µs (${(result.figures[i]!.sysShare * 100).toFixed(0)}% sys)`,
+          );
+        });
+        if (result.rabbitUsPerEvent !== undefined) {
+          if (values.alone) rabbit[r.names[0]!].push(result.rabbitUsPerEvent);
+          line.push(`RabbitMQ ${result.rabbitUsPerEvent.toFixed(0)} µs`);
+        }
       }
-    }
     console.log(
       `  rep ${rep + 1}: ${line.join(", ")}  (${seconds.toFixed(1)} s; load ${loadavg()[0]!.toFixed(2)})`,
     );
@@ -294,7 +379,7 @@ try {
   for (const name of ["base", "new"] as const) {
     const xs = results[name];
     console.log(
-      `${name.padEnd(4)} median ${median(xs).toFixed(0)} µs/event (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`,
+      `${name.padEnd(4)} median ${median(xs).toFixed(0)} ${unit}/event (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`,
     );
   }
 } finally {

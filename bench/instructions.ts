@@ -24,8 +24,7 @@
  * Flags: --requests <n> (default 2000), --warmup <n> (2000), --connections <n> (10),
  * --rounds <n> (3), --ratios <list> (0,1), --baseline <dir> (a checkout with dist/ built).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -34,6 +33,13 @@ import { parseRatio, writeSamplingSwitchFile } from "../lib/runtime/sampling-swi
 import { readPlatformConfig } from "../platform/config.js";
 import { freePort } from "../platform/ports.js";
 import { scrapeSamplerRatio } from "../platform/telemetry/sampler-status.js";
+import {
+  callgrindControl,
+  countWindow,
+  requireCallgrind,
+  startCounted,
+  type Counted,
+} from "./lib/callgrind.js";
 import { readFlags } from "./lib/flags.js";
 import { fmt, machine, median, stopProcess, waitHttp } from "./lib/process.js";
 import { benchIngressEnv, benchTopology } from "./lib/topology.js";
@@ -61,11 +67,7 @@ const connections = count("connections");
 const rounds = count("rounds");
 const ratios = values.ratios.split(",").map((r) => parseRatio(r));
 if (!ratios.includes(0)) ratios.unshift(0); // what each ratio adds is counted against 0
-for (const tool of ["valgrind", "callgrind_control"])
-  if (spawnSync(tool, ["--version"]).error) {
-    console.error(`${COMMAND}: ${tool} is not installed (Debian: apt-get install valgrind)`);
-    process.exit(2);
-  }
+requireCallgrind(COMMAND);
 
 const config = readPlatformConfig();
 const trees = [{ name: "this tree", dist: config.distDir }];
@@ -82,109 +84,44 @@ if (values.baseline) {
 
 const topology = await benchTopology(config);
 const work = mkdtempSync(join(tmpdir(), "leveler-bench-instructions-"));
-// Loaded into each ingress with --require (the bundle is untouched): a full GC on SIGUSR2, then a
-// line in the marker file, so a window can start and end on a collected heap.
-const gcPreload = join(work, "gc-on-signal.cjs");
-writeFileSync(
-  gcPreload,
-  `process.on("SIGUSR2", () => { globalThis.gc(); require("node:fs").appendFileSync(process.env.LEVELER_BENCH_GC_MARKER, "gc\\n"); });\n`,
-);
 const body = JSON.stringify({
   orderId: "o-1",
   currency: "EUR",
   items: [{ sku: "A", quantity: 2, unitPrice: 9.5 }],
 });
 
-interface Ingress {
-  name: string;
-  child: ChildProcess;
+interface Ingress extends Counted {
   url: string;
   metricsUrl: string;
   configFile: string;
-  /** callgrind's dumps: `<out>.1`, `<out>.2`, ... */
-  out: string;
-  /** A line per full GC the preload ran. */
-  gcMarker: string;
 }
 
 async function startIngress(tree: { name: string; dist: string }, i: number): Promise<Ingress> {
   const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
   const configFile = join(work, `config-${i}.yaml`);
   writeSamplingSwitchFile(configFile, { samplerRatio: 0 });
-  const out = join(work, `callgrind-${i}.out`);
-  const gcMarker = join(work, `gc-${i}.log`);
-  writeFileSync(gcMarker, "");
-  const child = spawn(
-    "valgrind",
-    [
-      "--tool=callgrind",
-      "--instr-atstart=no",
-      `--callgrind-out-file=${out}`,
-      process.execPath,
-      "--expose-gc",
-      "--require",
-      gcPreload,
-      join(tree.dist, "functions", "ingress.js"),
-    ],
-    {
-      env: {
-        ...process.env,
-        ...benchIngressEnv(
-          config,
-          topology,
-          { port, metricsPort },
-          {
-            LEVELER_TELEMETRY_CONFIG: configFile,
-            LEVELER_TRACES_DIR: join(work, `traces-${i}`),
-            LEVELER_BENCH_GC_MARKER: gcMarker,
-          },
-        ),
-      },
-      stdio: ["ignore", "ignore", "ignore"],
+  const counted = startCounted({
+    name: tree.name,
+    id: String(i),
+    dir: work,
+    script: join(tree.dist, "functions", "ingress.js"),
+    env: {
+      ...process.env,
+      ...benchIngressEnv(
+        config,
+        topology,
+        { port, metricsPort },
+        {
+          LEVELER_TELEMETRY_CONFIG: configFile,
+          LEVELER_TRACES_DIR: join(work, `traces-${i}`),
+        },
+      ),
     },
-  );
+  });
   const url = `http://127.0.0.1:${port}/events/com.example.order.created`;
   // Under valgrind a start takes tens of seconds.
   await waitHttp(`http://127.0.0.1:${port}/health/readiness`, 180_000);
-  return {
-    name: tree.name,
-    child,
-    url,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    configFile,
-    out,
-    gcMarker,
-  };
-}
-
-/** A full GC in the ingress, waited for. */
-async function fullGc(ingress: Ingress): Promise<void> {
-  const done = () => readFileSync(ingress.gcMarker, "utf8").length;
-  const before = done();
-  ingress.child.kill("SIGUSR2");
-  const deadline = Date.now() + 60_000;
-  while (done() === before) {
-    if (Date.now() > deadline) throw new Error(`${ingress.name}: no full GC within 60 s`);
-    await sleep(100);
-  }
-}
-
-function callgrind(ingress: Ingress, command: string[]): void {
-  const r = spawnSync("callgrind_control", [...command, String(ingress.child.pid)], {
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`callgrind_control ${command.join(" ")}: ${r.stderr}`);
-}
-
-/** The instructions in the latest dump. */
-function lastDump(ingress: Ingress): number {
-  const prefix = ingress.out.split("/").pop()! + ".";
-  const dumps = readdirSync(work)
-    .filter((f) => f.startsWith(prefix))
-    .map((f) => Number(f.slice(prefix.length)))
-    .sort((a, b) => b - a);
-  const text = readFileSync(`${ingress.out}.${dumps[0]}`, "utf8");
-  return Number(/^totals:\s+(\d+)/m.exec(text)?.[1] ?? /^summary:\s+(\d+)/m.exec(text)?.[1]);
+  return { ...counted, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, configFile };
 }
 
 async function post(ingress: Ingress, amount: number): Promise<number> {
@@ -231,7 +168,7 @@ try {
       await setRatio(ingress, ratio);
       await post(ingress, warmup);
     }
-    callgrind(ingress, ["-i", "on"]);
+    callgrindControl(ingress, ["-i", "on"]);
   }
   await topology.purge();
 
@@ -245,14 +182,13 @@ try {
         // A window starts and ends on a full GC: it pays for collecting what it allocated, and
         // none inherits another's garbage (without this, whether a major GC fell in a window
         // moved it by up to 40 %).
-        await fullGc(ingress);
-        callgrind(ingress, ["-z"]);
-        const sent = await post(ingress, requests);
-        // The batch span processor exports every 5 s: its work on these requests' spans counts.
-        await sleep(6_000);
-        await fullGc(ingress);
-        callgrind(ingress, ["-d"]);
-        const k = lastDump(ingress) / sent / 1000;
+        let sent = 0;
+        const instructions = await countWindow(ingress, async () => {
+          sent = await post(ingress, requests);
+          // The batch span processor exports every 5 s: its work on these requests' spans counts.
+          await sleep(6_000);
+        });
+        const k = instructions / sent / 1000;
         const key = `${ingress.name} ${ratio}`;
         perRequest.set(key, [...(perRequest.get(key) ?? []), k]);
         console.log(
