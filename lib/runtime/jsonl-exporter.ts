@@ -40,18 +40,19 @@ export interface JsonLinesSpanExporterOptions {
 const KINDS = ["internal", "server", "client", "producer", "consumer"];
 
 export function toSpanRecord(span: ReadableSpan): SpanRecord {
-  const parent = span.parentSpanContext?.spanId;
+  const { traceId, spanId } = span.spanContext();
+  // One object shape for every span, with no spread: JSON.stringify leaves out what is undefined.
   return {
-    traceId: span.spanContext().traceId,
-    spanId: span.spanContext().spanId,
-    ...(parent ? { parentSpanId: parent } : {}),
+    traceId,
+    spanId,
+    parentSpanId: span.parentSpanContext?.spanId || undefined,
     name: span.name,
     kind: KINDS[span.kind] ?? "internal",
     service: String(span.resource.attributes["service.name"] ?? "unknown"),
     startUs: Math.round(hrTimeToMicroseconds(span.startTime)),
     durationUs: Math.round(hrTimeToMicroseconds(span.duration)),
     status: span.status.code,
-    ...(span.status.message ? { statusMessage: span.status.message } : {}),
+    statusMessage: span.status.message || undefined,
     attributes: span.attributes,
   };
 }
