@@ -53,9 +53,10 @@ import {
   startCounted,
   type Counted,
 } from "./lib/callgrind.js";
-import { readFlags } from "./lib/flags.js";
+import { readFlags, wholeNumber } from "./lib/flags.js";
 
-const values = readFlags("npm run bench:dispatch", {
+const COMMAND = "npm run bench:dispatch";
+const values = readFlags(COMMAND, {
   base: { type: "string" },
   events: { type: "string", default: "5000" },
   rate: { type: "string", default: "500" },
@@ -74,13 +75,18 @@ if (!values.base) {
   process.exit(2);
 }
 const baseDist = values.base;
-const events = Number(values.events);
-const rate = Number(values.rate);
-const reps = Math.max(1, Number(values.reps));
+const events = wholeNumber(COMMAND, "events", values.events);
+const rate = wholeNumber(COMMAND, "rate", values.rate);
+const reps = wholeNumber(COMMAND, "reps", values.reps);
 const ratio = Number(values.ratio);
 const tracedShare = values.traced === undefined ? ratio : Number(values.traced);
-const warmup = Number(values.warmup);
-if (values.instructions) requireCallgrind("npm run bench:dispatch");
+const warmup = wholeNumber(COMMAND, "warmup", values.warmup, 0);
+if (values.instructions && values.alone) {
+  // Under callgrind the figure is each process's own instructions: nothing to gain from running alone.
+  console.error(`${COMMAND}: --alone and --instructions do not go together`);
+  process.exit(2);
+}
+if (values.instructions) requireCallgrind(COMMAND);
 
 const config = readPlatformConfig();
 const topologies = [await benchTopology(config), await benchTopology(config)];

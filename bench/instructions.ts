@@ -40,7 +40,7 @@ import {
   startCounted,
   type Counted,
 } from "./lib/callgrind.js";
-import { readFlags } from "./lib/flags.js";
+import { readFlags, wholeNumber } from "./lib/flags.js";
 import { fmt, machine, median, stopProcess, waitHttp } from "./lib/process.js";
 import { benchIngressEnv, benchTopology } from "./lib/topology.js";
 
@@ -53,14 +53,8 @@ const values = readFlags(COMMAND, {
   rounds: { type: "string", default: "3" },
   baseline: { type: "string" },
 });
-const count = (name: "requests" | "warmup" | "connections" | "rounds") => {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`${COMMAND}: --${name} must be a whole number above 0, not ${values[name]}`);
-    process.exit(2);
-  }
-  return n;
-};
+const count = (name: "requests" | "warmup" | "connections" | "rounds") =>
+  wholeNumber(COMMAND, name, values[name]);
 const requests = count("requests");
 const warmup = count("warmup");
 const connections = count("connections");

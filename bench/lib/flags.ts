@@ -19,3 +19,18 @@ export function readFlags<const T extends ParseArgsConfig["options"]>(
     process.exit(2);
   }
 }
+
+/**
+ * A flag's value as a whole number of at least `min`; anything else is one line naming the flag,
+ * exit 2 (a NaN count would otherwise run nothing, or wait for ever).
+ */
+export function wholeNumber(command: string, name: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min) {
+    console.error(
+      `${command}: --${name} must be a whole number${min > 0 ? ` of at least ${min}` : ""}, not ${JSON.stringify(value)}`,
+    );
+    process.exit(2);
+  }
+  return n;
+}
