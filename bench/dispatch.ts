@@ -202,6 +202,17 @@ function startDispatcher(distDir: string, copy: number): Running {
   return { child, stats: () => stats, ...(counted ? { counted } : {}) };
 }
 
+/** SIGTERM to each dispatcher, and their exits waited for. */
+async function stopDispatchers(running: Running[]): Promise<void> {
+  await Promise.all(
+    running.map(({ child }) => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      return exited;
+    }),
+  );
+}
+
 /** Whether a dispatcher has processed `n` events in all and holds none in flight. */
 function processedAll(r: Running, n: number): boolean {
   const stats = r.stats();
@@ -248,13 +259,7 @@ async function runCounted(dists: string[]): Promise<{ perEvent: number[]; second
     for (const r of running) callgrindControl(r.counted!, ["-d"]);
     return { perEvent: running.map((r) => lastDump(r.counted!) / events), seconds };
   } finally {
-    await Promise.all(
-      running.map(({ child }) => {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        return exited;
-      }),
-    );
+    await stopDispatchers(running);
   }
 }
 
@@ -315,13 +320,7 @@ async function run(
     });
     return { figures, seconds, rabbitUsPerEvent };
   } finally {
-    await Promise.all(
-      running.map(({ child }) => {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        return exited;
-      }),
-    );
+    await stopDispatchers(running);
   }
 }
 
