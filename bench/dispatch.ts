@@ -341,9 +341,6 @@ try {
   for (let rep = 0; rep < reps; rep++) {
     // The copies swap builds every run, so neither build always has the same queue.
     const order: ("base" | "new")[] = rep % 2 === 0 ? ["base", "new"] : ["new", "base"];
-    const runs = values.alone
-      ? [order[0]!, order[1]!].map((name) => ({ names: [name], run: () => run([builds[name]]) }))
-      : [{ names: order, run: () => run(order.map((name) => builds[name])) }];
     const line: string[] = [];
     let seconds = 0;
     if (values.instructions) {
@@ -353,7 +350,10 @@ try {
         results[name].push(result.perEvent[i]! / 1000);
         line.push(`${name} ${(result.perEvent[i]! / 1000).toFixed(1)}k instructions`);
       });
-    } else
+    } else {
+      const runs = values.alone
+        ? [order[0]!, order[1]!].map((name) => ({ names: [name], run: () => run([builds[name]]) }))
+        : [{ names: order, run: () => run(order.map((name) => builds[name])) }];
       for (const r of runs) {
         const result = await r.run();
         seconds += result.seconds;
@@ -368,6 +368,7 @@ try {
           line.push(`RabbitMQ ${result.rabbitUsPerEvent.toFixed(0)} µs`);
         }
       }
+    }
     console.log(
       `  rep ${rep + 1}: ${line.join(", ")}  (${seconds.toFixed(1)} s; load ${loadavg()[0]!.toFixed(2)})`,
     );

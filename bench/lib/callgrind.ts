@@ -14,7 +14,7 @@
  * the instructions and 1.10 of the CPU time (its system time 18 -> 22 %).
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -52,10 +52,11 @@ export function startCounted(options: {
 }): Counted {
   const { dir, id } = options;
   const preload = join(dir, "gc-on-signal.cjs");
-  writeFileSync(
-    preload,
-    `process.on("SIGUSR2", () => { globalThis.gc(); require("node:fs").appendFileSync(process.env.LEVELER_BENCH_GC_MARKER, "gc\\n"); });\n`,
-  );
+  if (!existsSync(preload))
+    writeFileSync(
+      preload,
+      `process.on("SIGUSR2", () => { globalThis.gc(); require("node:fs").appendFileSync(process.env.LEVELER_BENCH_GC_MARKER, "gc\\n"); });\n`,
+    );
   const out = join(dir, `callgrind-${id}.out`);
   const gcMarker = join(dir, `gc-${id}.log`);
   writeFileSync(gcMarker, "");
