@@ -43,6 +43,7 @@ RUN rm -rf /usr/local/lib/node_modules \
 # the function; a second later the cache is written and the process ends. Its exit code does not
 # matter (a function whose settings are missing here still leaves its compiled code); the cache
 # must be there. Read-only afterwards: at run time Node only reads it (readOnlyRootFilesystem).
+# build.mjs makes the same cache for `npm start` (compile-cache.ts).
 FROM runtime-base AS compile-cache
 COPY --from=build --chown=1000:1000 /out/function.js /app/function.js
 RUN mkdir /app/.node-compile-cache && chown 1000:1000 /app/.node-compile-cache

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { schemas } from "./functions/events/schemas.ts";
 import { standaloneValidatorsSource } from "./functions/events/validators.ts";
 import { packagesBundledTwice } from "./bundle-checks.ts";
+import { writeCompileCache } from "./compile-cache.ts";
 
 const started = performance.now();
 const pkg = JSON.parse(readFileSync("package.json", "utf8"));
@@ -149,6 +150,9 @@ const builtinsThroughRequire = {
 // every bundle: ~330 KB more).
 const functionMainFields = ["module", "main"];
 
+// Each function's compiled code, as its image carries it (compile-cache.ts says why).
+const COMPILE_CACHE = resolve("dist", ".node-compile-cache");
+
 rmSync("dist", { recursive: true, force: true });
 const entries = (dir, names, suffix = ".ts") =>
   Object.fromEntries(
@@ -183,7 +187,9 @@ await Promise.all([
       metafile: true,
       plugins: [stubUnusedTelemetry, validatorsAtBuildTime, builtinsThroughRequire],
       mainFields: functionMainFields,
-    }).then(checkOnePerPackage),
+    })
+      .then(checkOnePerPackage)
+      .then(() => writeCompileCache(resolve("dist", "functions", `${name}.js`), COMPILE_CACHE)),
   ),
   // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.
   build({
@@ -217,6 +223,14 @@ await Promise.all([
       })
     : Promise.resolve(),
 ]);
+
+const cached = existsSync(COMPILE_CACHE)
+  ? readdirSync(COMPILE_CACHE).flatMap((d) => readdirSync(join(COMPILE_CACHE, d))).length
+  : 0;
+if (cached < functions.length)
+  console.warn(
+    `build: compiled code cached for ${cached} of ${functions.length} functions; the others compile at their first start`,
+  );
 
 console.log(
   `built ${functions.length} functions (${functions.join(", ")}), the platform and its dashboard in ${Math.round(performance.now() - started)} ms`,

@@ -78,7 +78,8 @@ try {
     { noAck: true },
   );
 
-  // Idle RSS of one replica, while the consumers still have their initial replica; and the part
+  // Idle RSS of one replica, while the consumers still have their initial replica (started, as
+  // every replica and every pod, from the compiled code the build cached); and the part
   // of it that is the replica's own (RssAnon): the rest is file pages, nearly all of them the
   // node binary's (its code, the built-in modules' sources and code cache), which every Node
   // process on the machine maps from the same file, so a second replica does not add them again.
