@@ -160,7 +160,7 @@ export function recordedSpan(telemetry: Telemetry): Span | undefined {
  * whoever owns the span (an HTTP answer's code, a message's fate). Only inside a recorded trace:
  * otherwise the events go as they are.
  */
-export async function publishInSpan<T>(
+export function publishInSpan<T>(
   telemetry: Telemetry,
   events: readonly CloudEvent<unknown>[],
   send: (events: CloudEvent<unknown>[]) => Promise<T>,
@@ -168,8 +168,22 @@ export async function publishInSpan<T>(
 ): Promise<T> {
   const span = recordedSpan(telemetry);
   if (!span) return send(events as CloudEvent<unknown>[]);
+  return publishWithSpan(span, context.active(), events, send, destination);
+}
+
+/**
+ * publishInSpan for a recorded span the caller holds, with `ctx` the context that has it (a
+ * dispatcher's `process` span, which is never the active one): nothing is entered to find it.
+ */
+export async function publishWithSpan<T>(
+  span: Span,
+  ctx: Context,
+  events: readonly CloudEvent<unknown>[],
+  send: (events: CloudEvent<unknown>[]) => Promise<T>,
+  destination?: string,
+): Promise<T> {
   if (destination !== undefined) span.setAttributes(publishAttributes(destination, events));
-  const extensions = injectContext(context.active());
+  const extensions = injectContext(ctx);
   // An event's own `traceparent` is replaced: the event becomes durable here, and the trace to
   // follow through the broker is this one (at the edge, a client's is linked from the server
   // span; see httpServerSpans).

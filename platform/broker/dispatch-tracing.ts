@@ -13,7 +13,7 @@
  *
  * A dispatcher never starts a trace: an event without a trace context is delivered untraced.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
 import { PUBLISHED_MS_HEADER } from "../../lib/amqp-sink.js";
 import { traceContextOf } from "../../lib/cloudevent-amqp.js";
@@ -22,7 +22,7 @@ import {
   extractContext,
   failSpan,
   injectContext,
-  publishInSpan,
+  publishWithSpan,
 } from "../../lib/runtime/tracing.js";
 import type { DeliveryResult } from "./deliver.js";
 
@@ -120,7 +120,7 @@ export function startDispatchTrace(
       attempt.end();
       return result;
     },
-    publish: (events, send) => context.with(inside, () => publishInSpan(telemetry, events, send)),
+    publish: (events, send) => publishWithSpan(span, inside, events, send),
     end(outcome, error) {
       endWith(span, outcome, error);
     },
