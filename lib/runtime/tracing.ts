@@ -160,7 +160,7 @@ export function recordedSpan(telemetry: Telemetry): Span | undefined {
  * whoever owns the span (an HTTP answer's code, a message's fate). Only inside a recorded trace:
  * otherwise the events go as they are.
  */
-export function publishInSpan<T>(
+export async function publishInSpan<T>(
   telemetry: Telemetry,
   events: readonly CloudEvent<unknown>[],
   send: (events: CloudEvent<unknown>[]) => Promise<T>,
