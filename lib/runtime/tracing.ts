@@ -15,10 +15,10 @@ import {
   type Context,
   type Span,
 } from "@opentelemetry/api";
-import { CloudEvent } from "cloudevents";
+import type { CloudEvent } from "cloudevents";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { unvalidatedClone } from "../cloudevent-new.js";
+import { unvalidatedClone, unvalidatedCloudEvent } from "../cloudevent-new.js";
 import type { Telemetry } from "./telemetry.js";
 
 export type Carrier = Record<string, string | undefined>;
@@ -130,8 +130,8 @@ export function withoutClientTraceContext(
 ): CloudEvent<unknown>[] {
   return events.map((e) => {
     if (e.traceparent === undefined && e.tracestate === undefined) return e;
-    const { traceparent: _p, tracestate: _s, ...rest } = e.toJSON();
-    return new CloudEvent<unknown>(rest, false);
+    const { traceparent: _p, tracestate: _s, data, ...rest } = e.toJSON();
+    return unvalidatedCloudEvent(rest, data);
   });
 }
 
