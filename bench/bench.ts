@@ -36,7 +36,7 @@ import { EVENT_TYPES } from "./lib/load.js";
 import { startBenchPlatform, type BenchPlatform } from "./lib/local-platform.js";
 import { watchReplies } from "./lib/replies.js";
 import { buildPlan, openLoopRate, PlanError, type BenchPlan } from "./lib/plan.js";
-import { rabbitmqPid, startPrivateRabbit } from "./lib/rabbitmq-node.js";
+import { erlangSchedulerThreads, rabbitmqPid, startPrivateRabbit } from "./lib/rabbitmq-node.js";
 import { OLD_SYSTEM, renderReport } from "./lib/report.js";
 import type { BenchResults } from "./lib/results.js";
 import {
@@ -94,7 +94,7 @@ if (baselineRoot && !existsSync(join(baselineRoot, "dist", "platform", "main.js"
 
 const config = readPlatformConfig();
 // A node of the bench's own keeps other users' traffic out of RabbitMQ's CPU figures.
-const privateRabbit = flags["private-rabbitmq"] ? await startPrivateRabbit() : undefined;
+const privateRabbit = flags["private-rabbitmq"] ? await startPrivateRabbit(ROOT) : undefined;
 const amqpUrl = privateRabbit?.url ?? config.amqpUrl;
 if (!(await canConnect(amqpUrl)))
   fail(
@@ -363,7 +363,14 @@ const budget = budgetTrials.length
   ? {
       plan: plan.budget!,
       cpuMeasured: cpuAvailable,
-      rabbitmq: rabbitPid === null ? null : { pid: rabbitPid, private: !!privateRabbit },
+      rabbitmq:
+        rabbitPid === null
+          ? null
+          : {
+              pid: rabbitPid,
+              private: !!privateRabbit,
+              schedulers: erlangSchedulerThreads(rabbitPid),
+            },
       trials: budgetTrials,
       summary: summariseBudget(budgetTrials),
     }

@@ -64,6 +64,34 @@ spec: { broker: default, subscriber: { ref: { apiVersion: serving.knative.dev/v1
     for (const t of m.triggers) expect(Object.keys(t.filter)).toEqual(["type"]);
   });
 
+  it("reads the RabbitmqCluster's CPU request (a private node's schedulers), naming a bad one", () => {
+    expect(loadManifests(["knative", "rabbitmq-eventing"]).rabbitmqClusters).toEqual([
+      {
+        kind: "RabbitmqCluster",
+        name: "leveler-rabbitmq",
+        namespace: "leveler",
+        file: "rabbitmq-eventing/rabbitmq-cluster.yaml",
+        cpuRequestMillis: 1000,
+      },
+    ]);
+    const cluster = (requests: string) =>
+      doc(`
+apiVersion: rabbitmq.com/v1beta1
+kind: RabbitmqCluster
+metadata: { name: r, namespace: ns }
+spec: { resources: { requests: ${requests} } }
+`);
+    expect(
+      buildModel([broker, cluster("{ cpu: 500m }")]).rabbitmqClusters[0]!.cpuRequestMillis,
+    ).toBe(500);
+    expect(
+      buildModel([broker, cluster("{}")]).rabbitmqClusters[0]!.cpuRequestMillis,
+    ).toBeUndefined();
+    expect(() => buildModel([broker, cluster("{ cpu: lots }")])).toThrow(
+      /RabbitmqCluster r: spec\.resources\.requests\.cpu: "lots" is not a CPU quantity/,
+    );
+  });
+
   it("reads the shipped Queue manifest as the topology operator declares it", () => {
     const m = loadManifests(["knative", "rabbitmq-eventing"]);
     expect(m.queues).toEqual([

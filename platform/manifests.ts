@@ -116,6 +116,19 @@ export interface QueueSpec {
   arguments: Record<string, unknown>;
 }
 
+/**
+ * The RabbitMQ cluster operator's RabbitmqCluster (`rabbitmq.com/v1beta1`), for what a private
+ * local node takes from it: the CPU its pods request (rabbitmq.ts, erlangSchedulers).
+ */
+export interface RabbitmqClusterSpec {
+  kind: "RabbitmqCluster";
+  name: string;
+  namespace: string;
+  file: string;
+  /** `spec.resources.requests.cpu`, in millicores. */
+  cpuRequestMillis: number | undefined;
+}
+
 export interface Manifests {
   services: ServiceSpec[];
   brokers: BrokerSpec[];
@@ -123,6 +136,7 @@ export interface Manifests {
   sinkBindings: SinkBindingSpec[];
   queuePolicies: QueuePolicySpec[];
   queues: QueueSpec[];
+  rabbitmqClusters: RabbitmqClusterSpec[];
   /** ConfigMaps by name (data only). */
   configMaps: Map<string, Record<string, string>>;
   warnings: string[];
@@ -157,6 +171,7 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
     sinkBindings: [],
     queuePolicies: [],
     queues: [],
+    rabbitmqClusters: [],
     configMaps: new Map(),
     warnings: [],
   };
@@ -187,6 +202,17 @@ export function buildModel(docs: readonly { doc: Doc; file: string }[]): Manifes
       if (policy) model.queuePolicies.push(policy);
     } else if (kind === "Queue" && apiVersion.startsWith("rabbitmq.com/"))
       model.queues.push(queue(doc, name, file, at));
+    else if (kind === "RabbitmqCluster" && apiVersion.startsWith("rabbitmq.com/"))
+      model.rabbitmqClusters.push({
+        kind,
+        name,
+        namespace,
+        file,
+        cpuRequestMillis: cpuRequest(
+          obj(obj(obj(doc.spec).resources).requests).cpu,
+          `${at}: spec.resources.requests.cpu`,
+        ),
+      });
     else if (kind === "ScaledObject" && apiVersion.startsWith("keda.sh/")) {
       try {
         scaledObjects.push(readScaledObject(doc, name, namespace, file));

@@ -6,6 +6,7 @@
  * path. It talks to functions only as Knative does: environment, HTTP, signals.
  */
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
   createDeadLetterApi,
@@ -18,6 +19,7 @@ import { Eventing, type DispatcherHandle } from "./broker/eventing.js";
 import { planTopology, type TopologyPlan } from "./broker/topology.js";
 import type { PlatformConfig } from "./config.js";
 import { loadManifests, ManifestError, type Manifests, type ServiceSpec } from "./manifests.js";
+import { erlangSchedulers } from "./rabbitmq-schedulers.js";
 import type { LocalService, ScaleEvent } from "./serving/local-service.js";
 import { LocalServing } from "./serving/local-serving.js";
 import type { FunctionGauge } from "./status/platform-metrics.js";
@@ -63,7 +65,11 @@ export class Platform {
     this.plan = planTopology(this.manifests, config.instance);
     const largestCpuRequest = largestCpuRequestOf(this.manifests);
     const parts = { manifests: this.manifests, plan: this.plan, largestCpuRequest, log: this.log };
-    this.eventing = new Eventing({ ...parts, config });
+    this.eventing = new Eventing({
+      ...parts,
+      config,
+      rabbitmqSchedulers: erlangSchedulers(this.manifests.rabbitmqClusters, availableParallelism()),
+    });
     // Checks every Service's autoscaling settings: a bad one stops us before anything starts.
     this.serving = new LocalServing({ ...parts, config, env: options.env ?? process.env });
     this.reader = new StatusReader({ ...parts, eventing: this.eventing, serving: this.serving });

@@ -65,6 +65,8 @@ export interface ClusterOptions {
   nodes: number;
   credentials: PrivateCredentials;
   log: (line: string) => void;
+  /** Erlang schedulers of each node (rabbitmq-schedulers.ts); Erlang's own count if unset. */
+  schedulers?: number | undefined;
   /** How long the nodes may take to answer; a clustered restart waits for its peers. */
   startTimeoutMs?: number;
 }
@@ -125,6 +127,7 @@ export async function startPrivateCluster(
         home: paths.base,
         credentials,
         log,
+        schedulers: options.schedulers,
       }),
   );
   const timeout = options.startTimeoutMs ?? 180_000;
@@ -199,6 +202,7 @@ interface LocalNodeOptions {
   home: string;
   credentials: PrivateCredentials;
   log: (line: string) => void;
+  schedulers?: number | undefined;
 }
 
 class LocalNode implements ClusterNode {
@@ -256,7 +260,13 @@ class LocalNode implements ClusterNode {
     const child = spawn(this.server, [], {
       env: {
         ...process.env,
-        ...privateNodeEnv({ base, nodeName: this.name, port: this.port, distPort }),
+        ...privateNodeEnv({
+          base,
+          nodeName: this.name,
+          port: this.port,
+          distPort,
+          schedulers: this.options.schedulers,
+        }),
         HOME: this.options.home,
       },
       stdio: ["ignore", logFd, logFd],

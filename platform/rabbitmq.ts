@@ -29,6 +29,7 @@ import { redact } from "../lib/amqp-connection.js";
 import { amqpUrls } from "../lib/amqp-urls.js";
 import { freePort } from "./ports.js";
 import { startPrivateCluster } from "./rabbitmq-cluster.js";
+import { schedulersFlag } from "./rabbitmq-schedulers.js";
 
 export class BrokerSetupError extends Error {
   override readonly name = "BrokerSetupError";
@@ -65,6 +66,8 @@ export interface EnsureBrokerOptions {
    * whatever answers at `url`, since that was asked for by name.
    */
   nodes?: number;
+  /** Erlang schedulers of each private node (rabbitmq-schedulers.ts); Erlang's own count if unset. */
+  schedulers?: number | undefined;
 }
 
 export async function ensureBroker(
@@ -175,12 +178,16 @@ export function privateNodeConfig(credentials: PrivateCredentials): string {
   ].join("\n");
 }
 
-/** The environment that keeps the node's Erlang side on loopback and its files in `base`. */
+/**
+ * The environment that keeps the node's Erlang side on loopback and its files in `base`, with
+ * `schedulers` Erlang schedulers when set (rabbitmq-schedulers.ts).
+ */
 export function privateNodeEnv(options: {
   base: string;
   nodeName: string;
   port: number;
   distPort: number;
+  schedulers?: number | undefined;
 }): Record<string, string> {
   const { base } = options;
   return {
@@ -191,7 +198,12 @@ export function privateNodeEnv(options: {
     // The port mapper this node starts if none runs yet (one that already runs keeps its own
     // binding), and the node's distribution listener: loopback only.
     ERL_EPMD_ADDRESS: "127.0.0.1",
-    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: [
+      "-kernel inet_dist_use_interface {127,0,0,1}",
+      schedulersFlag(options.schedulers),
+    ]
+      .filter(Boolean)
+      .join(" "),
     // Its own (empty) rabbitmq-env.conf: the machine's /etc/rabbitmq one is for the system node.
     RABBITMQ_CONF_ENV_FILE: join(base, "rabbitmq-env.conf"),
     RABBITMQ_MNESIA_BASE: join(base, "mnesia"),
@@ -234,7 +246,7 @@ export function privateCredentials(
 async function startPrivateNode(
   server: string,
   url: URL,
-  options: { stateDir: string; log: (line: string) => void },
+  options: { stateDir: string; log: (line: string) => void; schedulers?: number | undefined },
 ): Promise<EnsuredBroker> {
   const port = Number(url.port || 5672);
   const nodeName = `leveler-${port}@localhost`;
@@ -262,7 +274,10 @@ async function startPrivateNode(
     `RabbitMQ does not answer at ${redact(url.toString())}; starting a private node ${nodeName} (data in ${base})`,
   );
   const child: ChildProcess = spawn(server, [], {
-    env: { ...process.env, ...privateNodeEnv({ base, nodeName, port, distPort }) },
+    env: {
+      ...process.env,
+      ...privateNodeEnv({ base, nodeName, port, distPort, schedulers: options.schedulers }),
+    },
     stdio: ["ignore", logFd, logFd],
     // Its own process group: Ctrl-C reaches leveler, which stops the broker last, after the
     // functions have confirmed what they accepted.

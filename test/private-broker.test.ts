@@ -3,9 +3,10 @@
  * user alone. Started on ports of its own, so it never touches the machine's RabbitMQ at 5672.
  */
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { erlangSchedulerThreads } from "../bench/lib/rabbitmq-node.js";
 import { freePort } from "../platform/ports.js";
 import {
   canConnect,
@@ -71,9 +72,12 @@ describe("the private RabbitMQ node", () => {
     broker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${port}`, {
       stateDir,
       mayStartPrivate: true,
+      schedulers: 1,
       log: () => undefined,
     });
   }, 120_000);
+  const nodePid = () =>
+    Number(readFileSync(join(privateNodePaths(stateDir).base, "rabbitmq.pid"), "utf8"));
   afterAll(() => broker?.stop(), 60_000);
 
   it("has its own generated credentials, kept 0600 in the state directory; guest is refused", async () => {
@@ -90,9 +94,14 @@ describe("the private RabbitMQ node", () => {
     expect(await canConnect(`amqp://guest:guest@127.0.0.1:${port}`)).toBe(false);
   });
 
+  it("runs the Erlang schedulers it was given (rabbitmq-schedulers.ts)", () => {
+    expect(erlangSchedulerThreads(nodePid())).toBe(1);
+    const env = privateNodeEnv({ base: "/b", nodeName: "n@localhost", port: 1, distPort: 2 });
+    expect(env.RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS).not.toContain("+S");
+  });
+
   it("listens on loopback only: AMQP and Erlang distribution", () => {
-    const pid = Number(readFileSync(join(privateNodePaths(stateDir).base, "rabbitmq.pid"), "utf8"));
-    const addresses = listening(pid);
+    const addresses = listening(nodePid());
     expect(addresses).toContain(`127.0.0.1:${port}`);
     expect(addresses.length).toBeGreaterThanOrEqual(2); // AMQP and distribution
     for (const address of addresses) expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -115,5 +124,7 @@ describe("the private RabbitMQ node", () => {
     });
     expect(readPrivateCredentials(stateDir)?.password).toBe(new URL(broker.url).password);
     expect(await canConnect(broker.url)).toBe(true);
+    // Started without a count this time: Erlang's own, one per core.
+    expect(erlangSchedulerThreads(nodePid())).toBe(availableParallelism());
   }, 120_000);
 });

@@ -4,11 +4,13 @@
  * RabbitMQ add nothing to its CPU figures), and the pid of the node that serves an AMQP URL, for
  * the CPU budget.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadManifests } from "../../platform/manifests.js";
 import { freePort } from "../../platform/ports.js";
 import { ensureBroker } from "../../platform/rabbitmq.js";
+import { erlangSchedulers } from "../../platform/rabbitmq-schedulers.js";
 import { pidListeningOn } from "./cpu-sampler.js";
 
 export interface BenchRabbit {
@@ -16,11 +18,14 @@ export interface BenchRabbit {
   stop(): Promise<void>;
 }
 
-export async function startPrivateRabbit(): Promise<BenchRabbit> {
+/** A private node as `npm start` in `root` would start it: its schedulers from root's manifests. */
+export async function startPrivateRabbit(root: string): Promise<BenchRabbit> {
   const stateDir = mkdtempSync(join(tmpdir(), "leveler-bench-rabbit-"));
+  const manifests = loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(root, d)));
   const broker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${await freePort()}`, {
     stateDir,
     mayStartPrivate: true,
+    schedulers: erlangSchedulers(manifests.rabbitmqClusters, availableParallelism()),
     log: () => undefined,
   });
   // Interrupted (the platform helper exits on SIGINT/SIGTERM), the node must not outlive the
@@ -45,4 +50,22 @@ export function rabbitmqPid(amqpUrl: string): number | null {
   const url = new URL(amqpUrl);
   if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(url.hostname)) return null;
   return pidListeningOn(Number(url.port || 5672));
+}
+
+/**
+ * The Erlang schedulers a running node has: its threads named `<n>_scheduler` (the dirty
+ * schedulers are `<n>_dirty_cpu_sch...` and `<n>_dirty_io_sch...`); null if it cannot be read.
+ */
+export function erlangSchedulerThreads(pid: number): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/task`).filter((tid) => {
+      try {
+        return /^\d+_scheduler$/.test(readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim());
+      } catch {
+        return false; // ended meanwhile
+      }
+    }).length;
+  } catch {
+    return null;
+  }
 }

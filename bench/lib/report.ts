@@ -123,7 +123,7 @@ function budgetSection(budget: NonNullable<BenchResults["budget"]>): string {
   const tree = (b: BudgetSummary) =>
     `### ${b.tree === "current" ? "This tree" : "Baseline"}: \`${b.root}\` at \`${b.commit.slice(0, 12)}\`\n\n${b.roles ? budgetTable(b) : "_CPU not measured: no /proc on this system._"}\n\n${figures(b)}`;
   const rabbit = budget.rabbitmq
-    ? `RabbitMQ is pid ${budget.rabbitmq.pid} (beam.smp and its children), ${budget.rabbitmq.private ? "a node of the benchmark's own" : "the machine's shared node: whatever else uses it at the time counts in its figure"}`
+    ? `RabbitMQ is pid ${budget.rabbitmq.pid} (beam.smp and its children), ${budget.rabbitmq.private ? "a node of the benchmark's own" : "the machine's shared node: whatever else uses it at the time counts in its figure"}${typeof budget.rabbitmq.schedulers === "number" ? `, running ${budget.rabbitmq.schedulers} Erlang scheduler${budget.rabbitmq.schedulers === 1 ? "" : "s"}` : ""}`
     : "RabbitMQ's process was not found on this machine: its CPU is **not** in the total";
   const comparison =
     current && baseline

@@ -36,7 +36,8 @@ export interface BenchResults {
     /** False off Linux: no /proc to read. */
     cpuMeasured: boolean;
     /** The RabbitMQ node whose CPU was read; null when it is not on this machine. */
-    rabbitmq: { pid: number; private: boolean } | null;
+    /** `schedulers`: its Erlang scheduler threads (null: unreadable, or from before they were counted). */
+    rabbitmq: { pid: number; private: boolean; schedulers?: number | null } | null;
     trials: BudgetTrialResult[];
     summary: BudgetSummary[];
   } | null;

@@ -51,6 +51,8 @@ export interface EventingOptions {
   >;
   /** The largest CPU request of any Service or Trigger (serving/cpu-weight.ts). */
   largestCpuRequest: number;
+  /** Erlang schedulers of a private RabbitMQ node the platform starts (rabbitmq-schedulers.ts). */
+  rabbitmqSchedulers?: number | undefined;
   log: (line: string) => void;
 }
 
@@ -123,6 +125,7 @@ export class Eventing {
       stateDir: config.stateDir,
       mayStartPrivate: config.amqpUrlIsDefault,
       nodes: config.rabbitmqNodes,
+      schedulers: this.options.rabbitmqSchedulers,
       log,
     });
     // Declare once up front, so a topology error stops the start with its own message.

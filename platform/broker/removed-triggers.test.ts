@@ -42,6 +42,7 @@ const manifests = (triggers: TriggerSpec[]): Manifests => ({
   sinkBindings: [],
   queuePolicies: [],
   queues: [],
+  rabbitmqClusters: [],
   configMaps: new Map(),
   warnings: [],
 });
