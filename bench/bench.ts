@@ -102,6 +102,8 @@ if (!(await canConnect(amqpUrl)))
   );
 // RabbitMQ's CPU is read from the process listening on the AMQP port, when it is on this machine.
 const rabbitPid = rabbitmqPid(amqpUrl);
+// Read now: a private node is stopped before the results are written.
+const rabbitSchedulers = rabbitPid === null ? null : erlangSchedulerThreads(rabbitPid);
 const cpuAvailable = cpuSamplingAvailable();
 const cpuRoots = (platform: BenchPlatform): CpuRoot[] =>
   cpuAvailable
@@ -369,7 +371,7 @@ const budget = budgetTrials.length
           : {
               pid: rabbitPid,
               private: !!privateRabbit,
-              schedulers: erlangSchedulerThreads(rabbitPid),
+              schedulers: rabbitSchedulers,
             },
       trials: budgetTrials,
       summary: summariseBudget(budgetTrials),
