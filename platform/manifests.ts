@@ -118,7 +118,7 @@ export interface QueueSpec {
 
 /**
  * The RabbitMQ cluster operator's RabbitmqCluster (`rabbitmq.com/v1beta1`), for what a private
- * local node takes from it: the CPU its pods request (rabbitmq.ts, erlangSchedulers).
+ * local node takes from it: the CPU its pods request (rabbitmq-schedulers.ts).
  */
 export interface RabbitmqClusterSpec {
   kind: "RabbitmqCluster";
