@@ -1,15 +1,25 @@
 /**
- * A RabbitMQ node of the test's own (started through the platform's private-node path), so that
- * stopping the broker hurts no one else using the machine's RabbitMQ.
+ * A RabbitMQ node of the test's own (started through the platform's private-node path, with the
+ * Erlang schedulers `npm start` would give it: rabbitmq-schedulers.ts), so that stopping the broker
+ * hurts no one else using the machine's RabbitMQ.
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { loadManifests } from "../platform/manifests.js";
 import { freePort } from "../platform/ports.js";
 import { ensureBroker, type EnsuredBroker } from "../platform/rabbitmq.js";
 import type { ClusterNode, PrivateCluster } from "../platform/rabbitmq-cluster.js";
+import { erlangSchedulers } from "../platform/rabbitmq-schedulers.js";
+
+/** As the platform reads them from the shipped manifests. */
+const schedulers = () =>
+  erlangSchedulers(
+    loadManifests(["knative", "rabbitmq-eventing"]).rabbitmqClusters,
+    availableParallelism(),
+  );
 
 export interface PrivateRabbit {
   url: string;
@@ -36,6 +46,7 @@ export async function startPrivateRabbit(): Promise<PrivateRabbit> {
   const broker: EnsuredBroker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${port}`, {
     stateDir,
     mayStartPrivate: true,
+    schedulers: schedulers(),
     log: () => undefined,
   });
   const node = broker.privateNode!;
@@ -76,6 +87,7 @@ export async function startPrivateRabbitCluster(count = 3): Promise<PrivateRabbi
       stateDir,
       mayStartPrivate: true,
       nodes: count,
+      schedulers: schedulers(),
       log: () => undefined,
     })) as PrivateCluster;
   let broker = await start();
