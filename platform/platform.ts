@@ -6,7 +6,6 @@
  * path. It talks to functions only as Knative does: environment, HTTP, signals.
  */
 import { mkdirSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
   createDeadLetterApi,
@@ -68,7 +67,7 @@ export class Platform {
     this.eventing = new Eventing({
       ...parts,
       config,
-      rabbitmqSchedulers: erlangSchedulers(this.manifests.rabbitmqClusters, availableParallelism()),
+      rabbitmqSchedulers: erlangSchedulers(this.manifests.rabbitmqClusters),
     });
     // Checks every Service's autoscaling settings: a bad one stops us before anything starts.
     this.serving = new LocalServing({ ...parts, config, env: options.env ?? process.env });

@@ -15,7 +15,8 @@
  * Two schedulers on two busy cores hand work to each other and wake each other; one does the same
  * work without the hand-offs.
  */
-import type { RabbitmqClusterSpec } from "./manifests.js";
+import { availableParallelism } from "node:os";
+import { loadManifests, type RabbitmqClusterSpec } from "./manifests.js";
 
 /**
  * The scheduler count for a node of these RabbitmqClusters (the largest request, if several
@@ -23,11 +24,16 @@ import type { RabbitmqClusterSpec } from "./manifests.js";
  */
 export function erlangSchedulers(
   clusters: readonly Pick<RabbitmqClusterSpec, "cpuRequestMillis">[],
-  cores: number,
+  cores = availableParallelism(),
 ): number | undefined {
   const requests = clusters.flatMap((c) => (c.cpuRequestMillis ? [c.cpuRequestMillis] : []));
   if (requests.length === 0) return undefined;
   return Math.max(1, Math.min(Math.floor(cores), Math.ceil(Math.max(...requests) / 1000)));
+}
+
+/** The count for the manifests in `dirs`, for a node started outside the platform (bench, tests). */
+export function manifestSchedulers(dirs: readonly string[]): number | undefined {
+  return erlangSchedulers(loadManifests(dirs).rabbitmqClusters);
 }
 
 /** Erlang's flag for it: that many schedulers, all online. */

@@ -5,21 +5,16 @@
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { loadManifests } from "../platform/manifests.js";
 import { freePort } from "../platform/ports.js";
 import { ensureBroker, type EnsuredBroker } from "../platform/rabbitmq.js";
 import type { ClusterNode, PrivateCluster } from "../platform/rabbitmq-cluster.js";
-import { erlangSchedulers } from "../platform/rabbitmq-schedulers.js";
+import { manifestSchedulers } from "../platform/rabbitmq-schedulers.js";
 
 /** As the platform reads them from the shipped manifests. */
-const schedulers = () =>
-  erlangSchedulers(
-    loadManifests(["knative", "rabbitmq-eventing"]).rabbitmqClusters,
-    availableParallelism(),
-  );
+const schedulers = () => manifestSchedulers(["knative", "rabbitmq-eventing"]);
 
 export interface PrivateRabbit {
   url: string;

@@ -5,12 +5,11 @@
  * the CPU budget.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadManifests } from "../../platform/manifests.js";
 import { freePort } from "../../platform/ports.js";
 import { ensureBroker } from "../../platform/rabbitmq.js";
-import { erlangSchedulers } from "../../platform/rabbitmq-schedulers.js";
+import { manifestSchedulers } from "../../platform/rabbitmq-schedulers.js";
 import { pidListeningOn } from "./cpu-sampler.js";
 
 export interface BenchRabbit {
@@ -21,11 +20,10 @@ export interface BenchRabbit {
 /** A private node as `npm start` in `root` would start it: its schedulers from root's manifests. */
 export async function startPrivateRabbit(root: string): Promise<BenchRabbit> {
   const stateDir = mkdtempSync(join(tmpdir(), "leveler-bench-rabbit-"));
-  const manifests = loadManifests(["knative", "rabbitmq-eventing"].map((d) => join(root, d)));
   const broker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${await freePort()}`, {
     stateDir,
     mayStartPrivate: true,
-    schedulers: erlangSchedulers(manifests.rabbitmqClusters, availableParallelism()),
+    schedulers: manifestSchedulers(["knative", "rabbitmq-eventing"].map((d) => join(root, d))),
     log: () => undefined,
   });
   // Interrupted (the platform helper exits on SIGINT/SIGTERM), the node must not outlive the
