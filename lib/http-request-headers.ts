@@ -1,25 +1,13 @@
 /**
  * A request's headers as a plain record (lower-case names), what the cloudevents SDK and
- * fromBinaryHttp read. On @hono/node-server, `c.req.raw.headers` is a lazy wrapper that answers
- * `get` from Node's parsed headers, but iterating it (`forEach`) first builds a full fetch
- * `Headers` (an `append`, with its checks, per header) and then sorts it: about a twentieth of a
- * consumer's CPU per event. This reads Node's `rawHeaders` instead and makes the same record
- * that `forEach` would: names lower-cased, values trimmed of HTTP whitespace, repeated headers
- * joined with ", " ("; " for cookie), as the fetch `Headers` does (undici, `HeadersList.append`),
- * and of several `set-cookie` the last, as `forEach`, which lists each of them, leaves it.
- * Node's parser has already refused what `Headers` would refuse (invalid names, NUL, CR, LF).
- * Elsewhere (`app.request()` in tests, another runtime) the record comes from `forEach`.
+ * fromBinaryHttp read, made from Node's `rawHeaders` as fetch's `Headers` would hold them: names
+ * lower-cased, values trimmed of HTTP whitespace, repeated headers joined with ", " ("; " for
+ * cookie), as `Headers` does (undici, `HeadersList.append`), and of several `set-cookie` the
+ * last, as iterating `Headers` with `forEach`, which lists each of them, leaves it. Node's parser
+ * has already refused what `Headers` would refuse (invalid names, NUL, CR, LF). Building a fetch
+ * `Headers` for this instead (an `append`, with its checks, per header, then a sort) cost a
+ * consumer about a twentieth of its CPU per event.
  */
-import type { IncomingMessage } from "node:http";
-import type { Context } from "hono";
-
-export function requestHeaders(c: Context): Record<string, string> {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming?.rawHeaders) return fromRawHeaders(incoming.rawHeaders);
-  const headers: Record<string, string> = {};
-  c.req.raw.headers.forEach((value, name) => (headers[name] = value));
-  return headers;
-}
 
 /** Node's `rawHeaders` (name, value, name, value, ...) as `Headers` would hold them. */
 export function fromRawHeaders(raw: readonly string[]): Record<string, string> {

@@ -1,12 +1,20 @@
-import { describe, expect, it } from "vitest";
-import { createConsumerApp, type Outcome } from "./consumer.js";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Outcome } from "./consumer.js";
+import { serveConsumer, type ServedConsumer } from "./consumer-server.js";
 
 const TYPE = "com.example.report.requested";
+const served: ServedConsumer[] = [];
+afterEach(() => Promise.all(served.splice(0).map((s) => s.close())));
+const consumer = async (options: Parameters<typeof serveConsumer>[0]) => {
+  const s = await serveConsumer(options);
+  served.push(s);
+  return s;
+};
 
 describe("a consumer's request body limit", () => {
   it("refuses a body over the limit with 413 before any work; one under it is served", async () => {
     let calls = 0;
-    const app = createConsumerApp({
+    const app = await consumer({
       type: TYPE,
       source: "/leveler/report",
       handle: (): Promise<Outcome> => {
@@ -35,7 +43,7 @@ describe("a consumer's request body limit", () => {
   });
 
   it("takes 256 KiB of data and its envelope by default, and no more", async () => {
-    const app = createConsumerApp({
+    const app = await consumer({
       type: TYPE,
       source: "/leveler/report",
       handle: () => Promise.resolve({ kind: "processed", result: {} }),

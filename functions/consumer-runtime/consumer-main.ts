@@ -1,4 +1,4 @@
-/** What a consumer function's main calls: config, metrics, the HTTP adapter, serve. */
+/** What a consumer function's main calls: config, metrics, the core and its HTTP adapter, serve. */
 import {
   readFunctionConfig,
   readNumber,
@@ -6,7 +6,8 @@ import {
   ConfigError,
   type FunctionConfig,
 } from "../../lib/runtime/config.js";
-import { createConsumerApp, type Outcome } from "./consumer.js";
+import { createConsumer, type Outcome } from "./consumer.js";
+import { consumerListener } from "./consumer-http.js";
 import { HttpSink } from "../../lib/http-sink.js";
 import { runFunction } from "../../lib/runtime/run.js";
 import { processInSpan, replyTraceContext } from "./consumer-tracing.js";
@@ -93,7 +94,7 @@ export function runConsumer(definition: ConsumerDefinition): void {
       : undefined;
     if (!deadLetters)
       log("K_DEAD_LETTER_SINK is not set: a refused event is answered 400 and kept nowhere");
-    const app = createConsumerApp({
+    const consume = createConsumer({
       type: definition.type,
       source: `/leveler/${config.service}`,
       handle,
@@ -104,11 +105,13 @@ export function runConsumer(definition: ConsumerDefinition): void {
         ? (data) => registry.validate(definition.type, data)
         : undefined,
       idempotency: config.idempotency,
-      maxBodyBytes: config.maxBodyBytes,
       onDelivery: (kind) =>
         deliveries.add(1, { "cloudevents.event_type": definition.type, delivery: kind }),
       deadLetter: deadLetters ? (event) => deadLetters.send([event]) : undefined,
     });
-    return { app, onShutdown: () => deadLetters?.close() ?? Promise.resolve() };
+    return {
+      listener: consumerListener(consume, { maxBodyBytes: config.maxBodyBytes, telemetry }),
+      onShutdown: () => deadLetters?.close() ?? Promise.resolve(),
+    };
   });
 }

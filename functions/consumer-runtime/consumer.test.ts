@@ -1,11 +1,19 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
-import { createConsumerApp, type Outcome } from "./consumer.js";
+import type { Outcome } from "./consumer.js";
+import { serveConsumer, type ServedConsumer } from "./consumer-server.js";
 
 const TYPE = "com.example.report.requested";
 const registry = createEventRegistry(schemas);
-const deliver = (app: ReturnType<typeof createConsumerApp>, id: string, data: unknown) =>
+const served: ServedConsumer[] = [];
+afterEach(() => Promise.all(served.splice(0).map((s) => s.close())));
+const consumer = async (options: Parameters<typeof serveConsumer>[0]) => {
+  const s = await serveConsumer(options);
+  served.push(s);
+  return s;
+};
+const deliver = (app: ServedConsumer, id: string, data: unknown) =>
   app.request("/", {
     method: "POST",
     headers: {
@@ -22,7 +30,7 @@ describe("consumer adapter", () => {
   it("a duplicate delivery gets the same reply without running the work twice", async () => {
     let executions = 0;
     const kinds: string[] = [];
-    const app = createConsumerApp({
+    const app = await consumer({
       type: TYPE,
       source: "/leveler/report",
       handle: (): Promise<Outcome> => {
@@ -42,7 +50,7 @@ describe("consumer adapter", () => {
 
   it("a transient failure is not remembered: the redelivery runs the work again", async () => {
     let executions = 0;
-    const app = createConsumerApp({
+    const app = await consumer({
       type: TYPE,
       source: "/leveler/report",
       handle: (): Promise<Outcome> =>
@@ -59,7 +67,7 @@ describe("consumer adapter", () => {
 
   it("a poison event (data that can never be processed) is refused with 400 before any work", async () => {
     let executions = 0;
-    const app = createConsumerApp({
+    const app = await consumer({
       type: TYPE,
       source: "/leveler/report",
       handle: (): Promise<Outcome> => {

@@ -1,19 +1,16 @@
 /**
- * A consumer function's HTTP adapter. The core is a plain `(event) => Promise<Outcome>`; this file
- * turns a delivered CloudEvent (binary or structured mode) into a call and the outcome into the
- * answer Knative's dispatcher understands: 200 with the `<type>.processed` reply event in binary
- * mode, 503 for a transient failure (retried), 400 for an event that will never succeed. Before a
- * 400 the event goes to the dead-letter sink (refusal.ts says why); if the sink does not take it,
- * the answer is 503 instead, so the dispatcher keeps it and retries. A redelivered event (same
- * source and id) gets the answer the first delivery got, without running the work again (see
- * processed-record.ts).
+ * A consumer function's core: a delivered CloudEvent (binary or structured mode, as HTTP gives
+ * it) in, the answer Knative's dispatcher understands out: 200 with the `<type>.processed` reply
+ * event in binary mode, 503 for a transient failure (retried), 400 for an event that will never
+ * succeed. Before a 400 the event goes to the dead-letter sink (refusal.ts says why); if the sink
+ * does not take it, the answer is 503 instead, so the dispatcher keeps it and retries. A
+ * redelivered event (same source and id) gets the answer the first delivery got, without running
+ * the work again (see processed-record.ts). The event's own work is a plain
+ * `(event) => Promise<Outcome>`; consumer-http.ts serves all this over node:http.
  */
 import { randomUUID } from "node:crypto";
 import { HTTP, type CloudEvent } from "cloudevents";
-import { Hono } from "hono";
-import { bodyLimit } from "../../lib/body-limit.js";
 import { fromBinaryHttp, toBinaryHttp } from "../../lib/cloudevent-http.js";
-import { requestHeaders } from "../../lib/http-request-headers.js";
 import type { FieldError } from "../events/registry.js";
 import { ProcessedRecord } from "./processed-record.js";
 import { withRefusal } from "./refusal.js";
@@ -44,12 +41,6 @@ export interface ConsumerOptions {
   /** Each delivery: executed for the first time, or a duplicate answered from the record. */
   onDelivery?: (kind: "executed" | "duplicate") => void;
   /**
-   * Largest request body taken (default 256 KiB + 16 KiB of structured-mode envelope); a larger
-   * one gets 413 before it is buffered, which Knative does not retry. On a cluster any pod of the
-   * namespace's data plane may call a consumer; this bounds what one call costs.
-   */
-  maxBodyBytes?: number;
-  /**
    * Keeps a refused event (with its knativeerror* extensions) before the 400: the dead-letter
    * sink (`K_DEAD_LETTER_SINK`). Resolves once the sink holds it; a rejection turns the 400 into
    * a 503. Without it, a refusal is a plain 400.
@@ -57,64 +48,51 @@ export interface ConsumerOptions {
   deadLetter?: (event: CloudEvent<unknown>) => Promise<void>;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 + 16 * 1024;
+/** One delivery as HTTP brought it. */
+export interface Delivery {
+  /** The address the dispatcher called: what Knative records as a dead letter's destination. */
+  url: string;
+  /** Lower-case names, as fetch's `Headers` would hold them (lib/http-request-headers.ts). */
+  headers: Record<string, string>;
+  body: string;
+}
 
-interface Answer {
+export interface Answer {
   status: 200 | 400 | 503;
   body: string;
   headers: Record<string, string>;
 }
 
-export function createConsumerApp(options: ConsumerOptions): Hono {
-  const app = new Hono();
+export type Consumer = (delivery: Delivery) => Promise<Answer>;
+
+export function createConsumer(options: ConsumerOptions): Consumer {
   const record = new ProcessedRecord<Answer>(
     options.idempotency ?? { maxEntries: 100_000, ttlMs: 3_600_000 },
   );
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  app.post(
-    "/",
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) =>
-        c.json({ error: `the request body exceeds ${maxBodyBytes} bytes (MAX_EVENT_BYTES)` }, 413),
-    }),
-    async (c) => {
-      const headers = requestHeaders(c);
-      const body = await c.req.text();
-      let event: CloudEvent<unknown>;
-      try {
-        // Binary mode, what the dispatcher sends, is read without the SDK's per-call cost
-        // (lib/cloudevent-http.ts); other modes by the SDK.
-        const parsed =
-          fromBinaryHttp(headers, body) ??
-          (HTTP.toEvent({ headers, body }) as CloudEvent<unknown> | CloudEvent<unknown>[]);
-        if (Array.isArray(parsed))
-          return c.json({ error: "batches are not delivered to consumers" }, 400);
-        event = parsed;
-      } catch (err) {
-        return c.json({ error: `not a CloudEvent: ${(err as Error).message}` }, 400);
-      }
-      // The address the dispatcher called: what Knative records as the dead letter's destination.
-      const destination = c.req.url;
-      if (event.type !== options.type) {
-        const answer = await refuse(
-          event,
-          destination,
-          `this consumer takes ${options.type}, not ${event.type}`,
-        );
-        return new Response(answer.body, { status: answer.status, headers: answer.headers });
-      }
+  const consume: Consumer = async ({ url: destination, headers, body }) => {
+    let event: CloudEvent<unknown>;
+    try {
+      // Binary mode, what the dispatcher sends, is read without the SDK's per-call cost
+      // (lib/cloudevent-http.ts); other modes by the SDK.
+      const parsed =
+        fromBinaryHttp(headers, body) ??
+        (HTTP.toEvent({ headers, body }) as CloudEvent<unknown> | CloudEvent<unknown>[]);
+      if (Array.isArray(parsed)) return json(400, "batches are not delivered to consumers");
+      event = parsed;
+    } catch (err) {
+      return json(400, `not a CloudEvent: ${(err as Error).message}`);
+    }
+    if (event.type !== options.type)
+      return refuse(event, destination, `this consumer takes ${options.type}, not ${event.type}`);
 
-      const { value, duplicate } = record.run(
-        `${event.source}\u0000${event.id}`,
-        () => execute(event, destination),
-        (a) => a.status !== 503,
-      );
-      options.onDelivery?.(duplicate ? "duplicate" : "executed");
-      const answer = await value;
-      return new Response(answer.body, { status: answer.status, headers: answer.headers });
-    },
-  );
+    const { value, duplicate } = record.run(
+      `${event.source}\u0000${event.id}`,
+      () => execute(event, destination),
+      (a) => a.status !== 503,
+    );
+    options.onDelivery?.(duplicate ? "duplicate" : "executed");
+    return value;
+  };
 
   const json = (status: 400 | 503, error: string): Answer => ({
     status,
@@ -174,5 +152,5 @@ export function createConsumerApp(options: ConsumerOptions): Hono {
     });
     return { status: 200, body: message.body!, headers: message.headers };
   }
-  return app;
+  return consume;
 }

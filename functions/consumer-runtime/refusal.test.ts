@@ -5,11 +5,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { CloudEvent } from "cloudevents";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HttpSink } from "../../lib/http-sink.js";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
-import { createConsumerApp, type Outcome } from "./consumer.js";
+import type { Outcome } from "./consumer.js";
+import { serveConsumer, type ServedConsumer } from "./consumer-server.js";
 import { ERROR_DATA_MAX, withRefusal } from "./refusal.js";
 
 const TYPE = "com.example.report.requested";
@@ -50,9 +51,11 @@ describe("refused events go to the dead-letter sink first", () => {
     sinkStatus = 202;
   });
 
-  const app = (url: () => string, handle?: () => Outcome) => {
+  const served: ServedConsumer[] = [];
+  afterEach(() => Promise.all(served.splice(0).map((s) => s.close())));
+  const app = async (url: () => string, handle?: () => Outcome) => {
     let executions = 0;
-    const consumer = createConsumerApp({
+    const consumer = await serveConsumer({
       type: TYPE,
       source: "/leveler/report",
       handle: (): Promise<Outcome> => {
@@ -62,15 +65,11 @@ describe("refused events go to the dead-letter sink first", () => {
       validate: (data) => registry.validate(TYPE, data),
       deadLetter: (event) => new HttpSink({ url: url(), timeoutMs: 2_000 }).send([event]),
     });
+    served.push(consumer);
     return { consumer, executions: () => executions };
   };
-  const deliver = (
-    consumer: ReturnType<typeof createConsumerApp>,
-    id: string,
-    data: unknown,
-    type = TYPE,
-  ) =>
-    consumer.request("http://report.leveler.svc.cluster.local/", {
+  const deliver = (consumer: ServedConsumer, id: string, data: unknown, type = TYPE) =>
+    consumer.request("/", {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -83,7 +82,7 @@ describe("refused events go to the dead-letter sink first", () => {
     });
 
   it("hands a poison event to the sink with knativeerror* extensions, then answers 400", async () => {
-    const { consumer, executions } = app(() => sinkUrl);
+    const { consumer, executions } = await app(() => sinkUrl);
     const response = await deliver(consumer, "p-1", { reportId: "r", period: "hourly" });
     expect(response.status).toBe(400);
     expect(received).toHaveLength(1);
@@ -91,7 +90,8 @@ describe("refused events go to the dead-letter sink first", () => {
     expect(h["ce-id"]).toBe("p-1");
     expect(h["ce-type"]).toBe(TYPE);
     expect(h["ce-knativeerrorcode"]).toBe("400");
-    expect(h["ce-knativeerrordest"]).toBe("http://report.leveler.svc.cluster.local/");
+    // The address the dispatcher called, Host header and all.
+    expect(h["ce-knativeerrordest"]).toBe(`${consumer.url}/`);
     const data = Buffer.from(String(h["ce-knativeerrordata"]), "base64").toString();
     expect(data).toBe(await response.text());
     expect(data).toContain("poison: data.period");
@@ -100,7 +100,7 @@ describe("refused events go to the dead-letter sink first", () => {
   });
 
   it("answers 503 (retryable) when the sink refuses, and hands it off again on the redelivery", async () => {
-    const { consumer } = app(() => sinkUrl);
+    const { consumer } = await app(() => sinkUrl);
     sinkStatus = 503;
     const first = await deliver(consumer, "p-2", { reportId: "r", period: "hourly" });
     expect(first.status).toBe(503);
@@ -116,12 +116,12 @@ describe("refused events go to the dead-letter sink first", () => {
 
   it("answers 503 when the sink cannot be reached at all", async () => {
     const closed = `http://127.0.0.1:${await closedPort()}/`;
-    const { consumer } = app(() => closed);
+    const { consumer } = await app(() => closed);
     expect((await deliver(consumer, "p-3", { reportId: "r", period: "hourly" })).status).toBe(503);
   });
 
   it("hands off what the handler rejects and what was routed to the wrong consumer", async () => {
-    const { consumer } = app(
+    const { consumer } = await app(
       () => sinkUrl,
       () => ({ kind: "reject", reason: "report r does not exist" }),
     );

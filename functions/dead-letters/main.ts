@@ -3,13 +3,15 @@ import { ReconnectingConnection } from "../../lib/amqp-connection.js";
 import { AmqpSink } from "../../lib/amqp-sink.js";
 import { HttpSink } from "../../lib/http-sink.js";
 import type { Sink } from "../../lib/sink.js";
+import { honoListener } from "../../lib/runtime/hono-listener.js";
 import { runFunction } from "../../lib/runtime/run.js";
+import { httpServerSpans } from "../../lib/runtime/tracing.js";
 import { createDeadLettersApp } from "./app.js";
 import { tokenSource } from "./auth.js";
 import { readDeadLettersConfig } from "./config.js";
 import { ParkedQueue, checkQueue } from "./parked-queue.js";
 
-runFunction("dead-letters", readDeadLettersConfig, (config, { meter, log }) => {
+runFunction("dead-letters", readDeadLettersConfig, (config, { meter, telemetry, log }) => {
   // Ready while connected to RabbitMQ (the activator holds requests meanwhile). A missing queue
   // does not hold readiness back: each dead letter is then answered 503, quickly, and the
   // sender retries (a revision that never became ready would fail its progress deadline).
@@ -42,7 +44,7 @@ runFunction("dead-letters", readDeadLettersConfig, (config, { meter, log }) => {
     onParked: (type) => parked.add(1, { "cloudevents.event_type": type }),
   });
   return {
-    app,
+    listener: honoListener(app, httpServerSpans(telemetry, { startsTraces: false })),
     ready: () => store.available,
     onShutdown: async () => {
       await replaySink?.close();

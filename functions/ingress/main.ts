@@ -5,7 +5,12 @@ import type { Sink } from "../../lib/sink.js";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
 import { runFunction } from "../../lib/runtime/run.js";
-import { publishInSpan, withoutClientTraceContext } from "../../lib/runtime/tracing.js";
+import { honoListener } from "../../lib/runtime/hono-listener.js";
+import {
+  httpServerSpans,
+  publishInSpan,
+  withoutClientTraceContext,
+} from "../../lib/runtime/tracing.js";
 import { createIngressApp } from "./app.js";
 import { readIngressConfig } from "./config.js";
 
@@ -52,6 +57,10 @@ runFunction("ingress", readIngressConfig, (config, { meter, telemetry, log }) =>
         rejected.add(1, { reason, "http.response.status_code": status }),
     },
   });
-  // The ingress is the edge: the one place traces start.
-  return { app, startsTraces: true, ready: () => sink.available, onShutdown: () => sink.close() };
+  return {
+    // The ingress is the edge: the one place traces start.
+    listener: honoListener(app, httpServerSpans(telemetry, { startsTraces: true })),
+    ready: () => sink.available,
+    onShutdown: () => sink.close(),
+  };
 });

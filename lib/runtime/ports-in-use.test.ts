@@ -1,6 +1,5 @@
 /** A port another process holds is a mistake the user can fix: one line naming the variable. */
 import { createServer, type Server } from "node:net";
-import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FunctionConfig } from "./config.js";
 import { startMetrics } from "./metrics.js";
@@ -18,7 +17,13 @@ describe("a port in use", () => {
 
   it("as PORT is refused with one line, not an unhandled 'error' event", async () => {
     await expect(
-      serve({ app: new Hono(), port, name: "t", limits: { host: "127.0.0.1" }, log: () => {} }),
+      serve({
+        listener: (_req, res) => res.end(),
+        port,
+        name: "t",
+        limits: { host: "127.0.0.1" },
+        log: () => {},
+      }),
     ).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: the port is in use (PORT)`);
   });
 

@@ -3,19 +3,16 @@
  * code 2, no stack trace), start metrics, build the app, serve it, and shut down in order.
  */
 import type { Meter } from "@opentelemetry/api";
-import type { Hono } from "hono";
 import { ConfigError, type FunctionConfig } from "./config.js";
 import { lineLogger } from "./log.js";
 import { startMetrics } from "./metrics.js";
 import { exitWithParent } from "./parent-watch.js";
-import { serve } from "./serve.js";
+import { serve, type RequestListener } from "./serve.js";
 import { startTelemetry, type Telemetry } from "./telemetry.js";
-import { httpServerSpans } from "./tracing.js";
 
 export interface FunctionParts {
-  app: Hono;
-  /** Requests without a trace context start a trace (the ingress); otherwise they only continue one. */
-  startsTraces?: boolean;
+  /** The function's requests, probes aside; a Hono app through honoListener (hono-listener.ts). */
+  listener: RequestListener;
   ready?: () => boolean;
   onShutdown?: () => Promise<void>;
 }
@@ -48,13 +45,12 @@ export function runFunction<C extends FunctionConfig>(
     });
     const parts = await build(config, { meter: metrics.meter, telemetry, log });
     const running = await serve({
-      app: parts.app,
+      listener: parts.listener,
       port: config.port,
       name: config.service,
       limits: config.server,
       log,
       ...(parts.ready ? { ready: parts.ready } : {}),
-      middleware: httpServerSpans(telemetry, { startsTraces: parts.startsTraces ?? false }),
       onShutdown: async () => {
         await parts.onShutdown?.();
         await telemetry.shutdown();

@@ -1,12 +1,15 @@
 /**
- * Runs a function's Hono app the way Knative expects a container to behave: listen on PORT,
- * answer `/health/readiness` and `/health/liveness`, and on SIGTERM stop taking requests,
+ * Runs a function's request listener the way Knative expects a container to behave: listen on
+ * PORT, answer `/health/readiness` and `/health/liveness`, and on SIGTERM stop taking requests,
  * finish the ones in flight, run the function's own shutdown (say, confirm what it published),
  * then exit.
+ *
+ * It is plain node:http, with no web framework: a Hono app comes as a listener
+ * (hono-listener.ts), a consumer as its own (functions/consumer-runtime/consumer-http.ts). The
+ * probes are answered here, before any listener, so they cost a starting replica no framework
+ * code and are never traced.
  */
-import type { Server } from "node:http";
-import { serve as serveNode } from "@hono/node-server";
-import { Hono, type MiddlewareHandler } from "hono";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listenError } from "./listen-error.js";
 
 /** Limits every function applies to its HTTP server (see README, "Limits"). */
@@ -21,8 +24,10 @@ export interface ServerLimits {
   maxHeaderBytes: number;
 }
 
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface ServeOptions {
-  app: Hono;
+  listener: RequestListener;
   port: number;
   name: string;
   limits?: Partial<ServerLimits>;
@@ -31,8 +36,6 @@ export interface ServeOptions {
   /** Runs after the last in-flight request finished. */
   onShutdown?: () => Promise<void>;
   log?: (line: string) => void;
-  /** Runs around the app's requests, not the probes' (tracing: probes would be noise). */
-  middleware?: MiddlewareHandler;
 }
 
 export interface RunningFunction {
@@ -40,23 +43,23 @@ export interface RunningFunction {
   shutdown(): Promise<void>;
 }
 
+const HEALTH_READINESS = "/health/readiness";
+const HEALTH_LIVENESS = "/health/liveness";
+
 export async function serve(options: ServeOptions): Promise<RunningFunction> {
   const log = options.log ?? ((line: string) => console.log(`[${options.name}] ${line}`));
   let draining = false;
+  /** Answers not yet begun: told to close their connection when draining starts. */
+  const unanswered = new Set<ServerResponse>();
 
-  const root = new Hono();
-  root.get("/health/liveness", (c) => c.json({ status: "ok" }));
-  root.get("/health/readiness", (c) => {
-    const ready = !draining && (options.ready?.() ?? true);
-    return c.json({ status: ready ? "ready" : "not ready" }, ready ? 200 : 503);
-  });
-  // While draining, close keep-alive connections after each answer so clients move elsewhere.
-  root.use(async (c, next) => {
-    await next();
-    if (draining) c.header("Connection", "close");
-  });
-  if (options.middleware) root.use(options.middleware);
-  root.route("/", options.app);
+  const probe = (res: ServerResponse, ok: boolean, status: string) => {
+    const body = JSON.stringify({ status });
+    res.writeHead(ok ? 200 : 503, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+    });
+    res.end(body);
+  };
 
   const limits: ServerLimits = {
     host: "0.0.0.0",
@@ -65,31 +68,44 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     maxHeaderBytes: 16 * 1024,
     ...options.limits,
   };
-  const server = await new Promise<Server>((resolve, reject) => {
+  const server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node enforces the two timeouts on this tick (30 s by default): keep it finer than they are.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)),
+    },
+    (req, res) => {
+      // While draining, close keep-alive connections after each answer so clients move elsewhere.
+      if (draining) res.setHeader("connection", "close");
+      if (req.method === "GET" || req.method === "HEAD") {
+        const path = req.url?.split("?", 1)[0];
+        if (path === HEALTH_LIVENESS) return probe(res, true, "ok");
+        if (path === HEALTH_READINESS) {
+          const ready = !draining && (options.ready?.() ?? true);
+          return probe(res, ready, ready ? "ready" : "not ready");
+        }
+      }
+      if (!draining) {
+        unanswered.add(res);
+        res.once("close", () => unanswered.delete(res));
+        res.once("prefinish", () => unanswered.delete(res));
+      }
+      options.listener(req, res);
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
     // Without a listener a failure to listen is an unhandled 'error' event: a stack trace for what
     // is one line to fix (another process holds PORT). Only while listening: later errors (an
     // accept failing) stay the process's to die of, as before.
     const refused = (err: NodeJS.ErrnoException) =>
       reject(listenError(err, limits.host, options.port, "PORT"));
-    const s = serveNode(
-      {
-        fetch: root.fetch,
-        port: options.port,
-        hostname: limits.host,
-        serverOptions: {
-          maxHeaderSize: limits.maxHeaderBytes,
-          headersTimeout: limits.headersTimeoutMs,
-          requestTimeout: limits.requestTimeoutMs,
-          // Node enforces the two timeouts on this tick (30 s by default): keep it finer than they are.
-          connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)),
-        },
-      },
-      () => {
-        s.off("error", refused);
-        resolve(s as Server);
-      },
-    );
-    s.once("error", refused);
+    server.once("error", refused);
+    server.listen(options.port, limits.host, () => {
+      server.off("error", refused);
+      resolve();
+    });
   });
   server.keepAliveTimeout = 65_000;
   const address = server.address();
@@ -99,6 +115,8 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
   const shutdown = () =>
     (shuttingDown ??= (async () => {
       draining = true;
+      for (const res of unanswered) if (!res.headersSent) res.setHeader("connection", "close");
+      unanswered.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

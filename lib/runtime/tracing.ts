@@ -16,6 +16,7 @@ import {
   type Span,
 } from "@opentelemetry/api";
 import type { CloudEvent } from "cloudevents";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { unvalidatedClone, unvalidatedCloudEvent } from "../cloudevent-new.js";
@@ -65,8 +66,8 @@ export interface ServerSpanOptions {
 }
 
 /**
- * A SERVER span around each request of a function's app, current while the handler runs. Named
- * `<method> <route>` (HTTP semconv).
+ * A SERVER span around each request of a function, current while the handler runs. Named
+ * `<method> <route>` (HTTP semconv), or `<method>` where the route is not known.
  *
  * Inside the system it is the child of the request's W3C `traceparent` and follows its sampling
  * decision (the edge made it). At the edge the decision is ours: a client's sampled flag would
@@ -76,48 +77,117 @@ export interface ServerSpanOptions {
  * An unsampled request goes through untouched: no context is entered or propagated, so the
  * events it publishes carry none and every later hop skips them as cheaply as at ratio 0. The
  * trace is still dropped as a whole, since only the edge starts traces.
+ *
+ * Two adapters share it: httpServerSpans (Hono middleware, which knows the matched route) and
+ * nodeServerSpans (a node:http listener's, for a function served without Hono).
  */
+function startServerSpan(
+  telemetry: Telemetry,
+  options: ServerSpanOptions,
+  request: { method: string; path: string; header: (name: string) => string | undefined },
+): { span: Span; context: Context } | undefined {
+  if (!telemetry.active) return undefined;
+  const traceparent = request.header("traceparent");
+  if (traceparent === undefined && !options.startsTraces) return undefined;
+  const remote =
+    traceparent === undefined
+      ? ROOT_CONTEXT
+      : extractContext({ traceparent, tracestate: request.header("tracestate") });
+  const client = options.startsTraces ? trace.getSpanContext(remote) : undefined;
+  const parent = options.startsTraces ? ROOT_CONTEXT : remote;
+  const span = telemetry.tracer.startSpan(
+    request.method,
+    { kind: SpanKind.SERVER, ...(client ? { links: [{ context: client }] } : {}) },
+    parent,
+  );
+  if (!span.isRecording()) return undefined;
+  span.setAttributes({
+    "http.request.method": request.method,
+    "url.path": request.path,
+    "url.scheme": "http",
+  });
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** The answer's status on the span (an error from 500 on, unless one was explained), and its end. */
+function endServerSpan(span: Span, method: string, status: number, route?: string): void {
+  if (route !== undefined) {
+    span.updateName(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
+    span.setAttribute("http.route", route);
+  }
+  span.setAttribute("http.response.status_code", status);
+  if (status >= 500 && !explained.has(span)) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
+}
+
+/** startServerSpan as Hono middleware: the span is named after the route Hono matched. */
 export function httpServerSpans(
   telemetry: Telemetry,
   options: ServerSpanOptions,
 ): MiddlewareHandler {
   return async (c, next) => {
-    if (!telemetry.active) return next();
-    const traceparent = c.req.header("traceparent");
-    if (traceparent === undefined && !options.startsTraces) return next();
-    const remote =
-      traceparent === undefined
-        ? ROOT_CONTEXT
-        : extractContext({ traceparent, tracestate: c.req.header("tracestate") });
-    const client = options.startsTraces ? trace.getSpanContext(remote) : undefined;
-    const parent = options.startsTraces ? ROOT_CONTEXT : remote;
-    const method = c.req.method;
-    const span = telemetry.tracer.startSpan(
-      method,
-      { kind: SpanKind.SERVER, ...(client ? { links: [{ context: client }] } : {}) },
-      parent,
-    );
-    if (!span.isRecording()) return next();
-    span.setAttributes({
-      "http.request.method": method,
-      "url.path": c.req.path,
-      "url.scheme": "http",
+    const started = startServerSpan(telemetry, options, {
+      method: c.req.method,
+      path: c.req.path,
+      header: (name) => c.req.header(name),
     });
+    if (!started) return next();
     try {
-      await context.with(trace.setSpan(parent, span), next);
-      const route = routePath(c, -1);
-      span.updateName(`${method} ${route.replace(/:(\w+)/g, "{$1}")}`);
-      span.setAttribute("http.route", route);
-      span.setAttribute("http.response.status_code", c.res.status);
-      if (c.res.status >= 500 && !explained.has(span))
-        span.setStatus({ code: SpanStatusCode.ERROR });
+      await context.with(started.context, next);
     } catch (err) {
-      failSpan(span, err);
+      failSpan(started.span, err);
+      started.span.end();
       throw err;
-    } finally {
-      span.end();
+    }
+    endServerSpan(started.span, c.req.method, c.res.status, routePath(c, -1));
+  };
+}
+
+/**
+ * startServerSpan around a node:http listener: the span is current while the listener and what it
+ * awaits run, and ends once the answer is written (or the connection closed before). `route`
+ * names the request's route where the listener has one.
+ */
+export function nodeServerSpans(
+  telemetry: Telemetry,
+  options: ServerSpanOptions & { route?: (path: string) => string | undefined },
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (!telemetry.active) return listener(req, res);
+    const method = req.method ?? "GET";
+    const path = pathOf(req.url);
+    const started = startServerSpan(telemetry, options, {
+      method,
+      path,
+      header: (name) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value.join(", ") : value;
+      },
+    });
+    if (!started) return listener(req, res);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      endServerSpan(started.span, method, res.statusCode, options.route?.(path));
+    };
+    res.once("finish", end);
+    res.once("close", end);
+    try {
+      context.with(started.context, () => listener(req, res));
+    } catch (err) {
+      failSpan(started.span, err);
+      throw err;
     }
   };
+}
+
+/** The path of a request target (`/a/b?x=1` → `/a/b`). */
+function pathOf(target: string | undefined): string {
+  if (!target) return "/";
+  const query = target.indexOf("?");
+  return query === -1 ? target : target.slice(0, query);
 }
 
 /**

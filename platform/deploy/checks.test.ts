@@ -4,7 +4,6 @@
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { schemas } from "../../functions/events/schemas.js";
 import { serve } from "../../lib/runtime/serve.js";
@@ -77,7 +76,7 @@ describe("cross-checks", () => {
 
   it("the functions really answer the probe paths the manifests name", async () => {
     const running = await serve({
-      app: new Hono(),
+      listener: (_req, res) => res.end(),
       port: 0,
       name: "probe-test",
       log: () => undefined,

@@ -1,0 +1,111 @@
+/**
+ * A consumer replica is a cold start: the built bundle, started as the platform starts it, serves
+ * its probe and a delivery without loading Node's fetch implementation (undici), which a framework
+ * answering through fetch's Request and Response loads at once (~20 ms of every start,
+ * functions/consumer-runtime/consumer-http.ts). Node lists every built-in module a process has
+ * loaded in `process.moduleLoadList`; a preload writes it out as the replica exits.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../platform/ports.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const UNDICI = "NativeModule internal/deps/undici/undici";
+const dir = mkdtempSync(join(tmpdir(), "leveler-consumer-start-"));
+const preload = join(dir, "module-list.cjs");
+writeFileSync(
+  preload,
+  `process.on("exit", () => require("node:fs").writeFileSync(process.env.MODULE_LIST_FILE, JSON.stringify(process.moduleLoadList)));`,
+);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * Runs `args` under the preload until `drive` is done, then stops it with SIGTERM (without
+ * `drive`, until it exits by itself); the modules it loaded.
+ */
+async function modulesLoaded(
+  args: string[],
+  env: Record<string, string>,
+  drive?: () => Promise<void>,
+): Promise<string[]> {
+  const file = join(dir, `modules-${Math.random().toString(36).slice(2)}.json`);
+  const child = spawn(process.execPath, ["--require", preload, ...args], {
+    env: { PATH: process.env.PATH ?? "", MODULE_LIST_FILE: file, ...env },
+    stdio: "ignore",
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  if (drive)
+    try {
+      await drive();
+    } finally {
+      child.kill("SIGTERM");
+    }
+  await exited;
+  return JSON.parse(readFileSync(file, "utf8")) as string[];
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the replica never became ready");
+}
+
+describe("a consumer replica's start", () => {
+  it("serves its probe and a delivery without loading undici", async () => {
+    const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
+    let status = 0;
+    const modules = await modulesLoaded(
+      [join(ROOT, "dist", "functions", "order.js")],
+      {
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        HOST: "127.0.0.1",
+        WORK_MS: "0",
+        LEVELER_TELEMETRY_CONFIG: join(dir, "no-such-file"),
+      },
+      async () => {
+        // Probed and called over node:http here: fetch would load undici in this process only.
+        const call = (method: string, path: string, headers: Record<string, string>, body = "") =>
+          new Promise<number>((resolve, reject) => {
+            const req = request({ host: "127.0.0.1", port, method, path, headers }, (res) => {
+              res.resume();
+              res.once("end", () => resolve(res.statusCode ?? 0));
+            });
+            req.once("error", reject);
+            req.end(body);
+          });
+        await until(async () => (await call("GET", "/health/readiness", {})) === 200);
+        status = await call(
+          "POST",
+          "/",
+          {
+            "content-type": "application/json",
+            "ce-specversion": "1.0",
+            "ce-id": "start-1",
+            "ce-source": "/test",
+            "ce-type": "com.example.order.created",
+          },
+          JSON.stringify({
+            orderId: "o-1",
+            currency: "EUR",
+            items: [{ sku: "A", quantity: 1, unitPrice: 1 }],
+          }),
+        );
+      },
+    );
+    expect(status).toBe(200);
+    expect(modules).toContain("NativeModule http");
+    expect(modules).not.toContain(UNDICI);
+  });
+
+  it("the same check sees undici in a process that touches fetch's Request (the control)", async () => {
+    const modules = await modulesLoaded(["-e", "globalThis.Request"], {});
+    expect(modules).toContain(UNDICI);
+  });
+});
