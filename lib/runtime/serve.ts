@@ -10,6 +10,7 @@
  * code and are never traced.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { listenError } from "./listen-error.js";
 
 /** Limits every function applies to its HTTP server (see README, "Limits"). */
@@ -49,8 +50,13 @@ const HEALTH_LIVENESS = "/health/liveness";
 export async function serve(options: ServeOptions): Promise<RunningFunction> {
   const log = options.log ?? ((line: string) => console.log(`[${options.name}] ${line}`));
   let draining = false;
-  /** Answers not yet begun: told to close their connection when draining starts. */
-  const unanswered = new Set<ServerResponse>();
+  /**
+   * Open connections, so that draining can tell the answer each one is making to close it. Kept
+   * per connection, not per request: anything done for each request is paid on every event (a
+   * set of responses, or two listeners on each, cost the ingress 15-20 % of its CPU per request,
+   * measured), and with keep-alive connections are few.
+   */
+  const connections = new Set<Socket>();
 
   const probe = (res: ServerResponse, ok: boolean, status: string) => {
     const body = JSON.stringify({ status });
@@ -87,14 +93,13 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
           return probe(res, ready, ready ? "ready" : "not ready");
         }
       }
-      if (!draining) {
-        unanswered.add(res);
-        res.once("close", () => unanswered.delete(res));
-        res.once("prefinish", () => unanswered.delete(res));
-      }
       options.listener(req, res);
     },
   );
+  server.on("connection", (socket: Socket) => {
+    connections.add(socket);
+    socket.once("close", () => connections.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     // Without a listener a failure to listen is an unhandled 'error' event: a stack trace for what
     // is one line to fix (another process holds PORT). Only while listening: later errors (an
@@ -115,8 +120,12 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
   const shutdown = () =>
     (shuttingDown ??= (async () => {
       draining = true;
-      for (const res of unanswered) if (!res.headersSent) res.setHeader("connection", "close");
-      unanswered.clear();
+      // The answer a connection is making is Node's `_httpMessage` of its socket until it is
+      // written (what http-terminator reads to drain a server the same way).
+      for (const socket of connections) {
+        const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+        if (res && !res.headersSent) res.setHeader("connection", "close");
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
