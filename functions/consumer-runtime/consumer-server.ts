@@ -1,10 +1,11 @@
 /**
  * For tests: a consumer served over real HTTP, as a replica serves it (the core behind
  * consumerListener on node:http, on a port of its own), with `request(path, init)` answering as
- * `fetch` does. `close()` stops it.
+ * `fetch` does. `close()` stops it; servedPerTest() closes them after each test.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterEach } from "vitest";
 import { createConsumer, type ConsumerOptions } from "./consumer.js";
 import { consumerListener, type ConsumerHttpOptions } from "./consumer-http.js";
 
@@ -28,5 +29,18 @@ export async function serveConsumer(
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** serveConsumer for a test file: every consumer it serves is closed after each test. */
+export function servedPerTest(): (
+  options: ConsumerOptions & ConsumerHttpOptions,
+) => Promise<ServedConsumer> {
+  const served: ServedConsumer[] = [];
+  afterEach(() => Promise.all(served.splice(0).map((s) => s.close())));
+  return async (options) => {
+    const s = await serveConsumer(options);
+    served.push(s);
+    return s;
   };
 }

@@ -1,32 +1,29 @@
 import { SpanStatusCode } from "@opentelemetry/api";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { inMemoryTracing } from "../../lib/runtime/in-memory-tracing.js";
 import type { Outcome } from "./consumer.js";
-import { serveConsumer, type ServedConsumer } from "./consumer-server.js";
+import { servedPerTest, type ServedConsumer } from "./consumer-server.js";
 import { processInSpan, replyTraceContext } from "./consumer-tracing.js";
 
 const { exporter, telemetry, install, uninstall } = inMemoryTracing();
 beforeAll(install);
 afterAll(uninstall);
 beforeEach(() => exporter.reset());
-const served: ServedConsumer[] = [];
-afterEach(() => Promise.all(served.splice(0).map((s) => s.close())));
+const serve = servedPerTest();
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
 const DELIVERY = `00-${TRACE}-b7ad6b7169203331-01`;
 const TYPE = "com.example.order.created";
 
 /** A consumer wired as consumer-main.ts wires it, over real HTTP, whose work ends in `outcome`. */
-async function consumer(outcome: Outcome): Promise<ServedConsumer> {
-  const s = await serveConsumer({
+function consumer(outcome: Outcome): Promise<ServedConsumer> {
+  return serve({
     type: TYPE,
     source: "/leveler/order",
     handle: (event) => processInSpan(telemetry, event, () => Promise.resolve(outcome)),
     replyExtensions: () => replyTraceContext(telemetry),
     telemetry,
   });
-  served.push(s);
-  return s;
 }
 
 /** One binary-mode delivery, with the dispatcher's trace context when `traceparent` is given. */

@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
 import type { Outcome } from "./consumer.js";
-import { serveConsumer, type ServedConsumer } from "./consumer-server.js";
+import { servedPerTest, type ServedConsumer } from "./consumer-server.js";
 
 const TYPE = "com.example.report.requested";
 const registry = createEventRegistry(schemas);
-const served: ServedConsumer[] = [];
-afterEach(() => Promise.all(served.splice(0).map((s) => s.close())));
-const consumer = async (options: Parameters<typeof serveConsumer>[0]) => {
-  const s = await serveConsumer(options);
-  served.push(s);
-  return s;
-};
+const consumer = servedPerTest();
 const deliver = (app: ServedConsumer, id: string, data: unknown) =>
   app.request("/", {
     method: "POST",

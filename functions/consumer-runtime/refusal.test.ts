@@ -5,12 +5,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { CloudEvent } from "cloudevents";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HttpSink } from "../../lib/http-sink.js";
 import { createEventRegistry } from "../events/registry.js";
 import { schemas } from "../events/schemas.js";
 import type { Outcome } from "./consumer.js";
-import { serveConsumer, type ServedConsumer } from "./consumer-server.js";
+import { servedPerTest, type ServedConsumer } from "./consumer-server.js";
 import { ERROR_DATA_MAX, withRefusal } from "./refusal.js";
 
 const TYPE = "com.example.report.requested";
@@ -51,11 +51,10 @@ describe("refused events go to the dead-letter sink first", () => {
     sinkStatus = 202;
   });
 
-  const served: ServedConsumer[] = [];
-  afterEach(() => Promise.all(served.splice(0).map((s) => s.close())));
+  const serve = servedPerTest();
   const app = async (url: () => string, handle?: () => Outcome) => {
     let executions = 0;
-    const consumer = await serveConsumer({
+    const consumer = await serve({
       type: TYPE,
       source: "/leveler/report",
       handle: (): Promise<Outcome> => {
@@ -65,7 +64,6 @@ describe("refused events go to the dead-letter sink first", () => {
       validate: (data) => registry.validate(TYPE, data),
       deadLetter: (event) => new HttpSink({ url: url(), timeoutMs: 2_000 }).send([event]),
     });
-    served.push(consumer);
     return { consumer, executions: () => executions };
   };
   const deliver = (consumer: ServedConsumer, id: string, data: unknown, type = TYPE) =>
