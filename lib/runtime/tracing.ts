@@ -126,6 +126,7 @@ export function httpServerSpans(
   options: ServerSpanOptions,
 ): MiddlewareHandler {
   return async (c, next) => {
+    if (!telemetry.active) return next();
     const started = startServerSpan(telemetry, options, {
       method: c.req.method,
       path: c.req.path,
