@@ -7,10 +7,10 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { waitHttp } from "../bench/lib/process.js";
 import { freePort } from "../platform/ports.js";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -48,14 +48,6 @@ async function modulesLoaded(
   return JSON.parse(readFileSync(file, "utf8")) as string[];
 }
 
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("the replica never became ready");
-}
-
 describe("a consumer replica's start", () => {
   it("serves its probe and a delivery without loading undici", async () => {
     const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
@@ -70,33 +62,25 @@ describe("a consumer replica's start", () => {
         LEVELER_TELEMETRY_CONFIG: join(dir, "no-such-file"),
       },
       async () => {
-        // Probed and called over node:http here: fetch would load undici in this process only.
-        const call = (method: string, path: string, headers: Record<string, string>, body = "") =>
-          new Promise<number>((resolve, reject) => {
-            const req = request({ host: "127.0.0.1", port, method, path, headers }, (res) => {
-              res.resume();
-              res.once("end", () => resolve(res.statusCode ?? 0));
-            });
-            req.once("error", reject);
-            req.end(body);
-          });
-        await until(async () => (await call("GET", "/health/readiness", {})) === 200);
-        status = await call(
-          "POST",
-          "/",
-          {
+        // This process's fetch loads undici here, not in the replica it calls.
+        await waitHttp(`http://127.0.0.1:${port}/health/readiness`);
+        const answer = await fetch(`http://127.0.0.1:${port}/`, {
+          method: "POST",
+          headers: {
             "content-type": "application/json",
             "ce-specversion": "1.0",
             "ce-id": "start-1",
             "ce-source": "/test",
             "ce-type": "com.example.order.created",
           },
-          JSON.stringify({
+          body: JSON.stringify({
             orderId: "o-1",
             currency: "EUR",
             items: [{ sku: "A", quantity: 1, unitPrice: 1 }],
           }),
-        );
+        });
+        await answer.body?.cancel();
+        status = answer.status;
       },
     );
     expect(status).toBe(200);
