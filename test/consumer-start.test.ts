@@ -2,8 +2,12 @@
  * A consumer replica is a cold start: the built bundle, started as the platform starts it, serves
  * its probe and a delivery without loading Node's fetch implementation (undici), which a framework
  * answering through fetch's Request and Response loads at once (~20 ms of every start,
- * functions/consumer-runtime/consumer-http.ts). Node lists every built-in module a process has
- * loaded in `process.moduleLoadList`; a preload writes it out as the replica exits.
+ * functions/consumer-runtime/consumer-http.ts), nor TLS, which the cloudevents SDK's HTTP emitter
+ * would load (build.mjs leaves it out). Node lists every built-in module a process has loaded in
+ * `process.moduleLoadList`; a preload writes it out as the replica exits.
+ *
+ * Its metrics start after that first answer (lib/runtime/run.ts); the delivery it counted before
+ * they had started is on its metrics port all the same.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -52,6 +56,7 @@ describe("a consumer replica's start", () => {
   it("serves its probe and a delivery without loading undici", async () => {
     const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
     let status = 0;
+    let scraped = "";
     const modules = await modulesLoaded(
       [join(ROOT, "dist", "functions", "order.js")],
       {
@@ -81,11 +86,17 @@ describe("a consumer replica's start", () => {
         });
         await answer.body?.cancel();
         status = answer.status;
+        await waitHttp(`http://127.0.0.1:${metricsPort}/metrics`);
+        scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       },
     );
     expect(status).toBe(200);
     expect(modules).toContain("NativeModule http");
     expect(modules).not.toContain(UNDICI);
+    expect(modules).not.toContain("NativeModule tls");
+    expect(scraped).toMatch(
+      /^leveler_consumer_deliveries_total\{[^}]*delivery="executed"[^}]*\} 1$/m,
+    );
   });
 
   it("the same check sees undici in a process that touches fetch's Request (the control)", async () => {

@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics through OpenTelemetry, on their own port so scraping never takes the one
- * port Knative gives a container's traffic.
+ * port Knative gives a container's traffic. A function loads this module only after its first
+ * answer (run.ts, deferred-meter.ts); the dispatchers at once.
  */
 import { metrics, type Meter } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
@@ -9,6 +10,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic
 import type { FunctionConfig } from "./config.js";
 import { listenError } from "./listen-error.js";
 import { processResource } from "./resource.js";
+import { VERSION } from "./version.js";
 
 export interface FunctionMetrics {
   meter: Meter;
@@ -19,8 +21,7 @@ export interface FunctionMetrics {
   shutdown(): Promise<void>;
 }
 
-declare const __LEVELER_VERSION__: string | undefined;
-const version = typeof __LEVELER_VERSION__ === "string" ? __LEVELER_VERSION__ : "dev";
+const version = VERSION;
 
 export function startMetrics(config: FunctionConfig): FunctionMetrics {
   // Started here rather than by the exporter itself, which would only report a port it cannot
