@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_TELEMETRY_CONFIG, readTelemetryConfig } from "./config.js";
+import {
+  ConfigError,
+  DEFAULT_TELEMETRY_CONFIG,
+  readFunctionConfig,
+  readTelemetryConfig,
+} from "./config.js";
+
+describe("readFunctionConfig", () => {
+  it("listens on every interface unless HOST names one (the platform's 127.0.0.1)", () => {
+    expect(readFunctionConfig({}, "f").server.host).toBeUndefined();
+    expect(readFunctionConfig({ HOST: "" }, "f").server.host).toBeUndefined();
+    expect(readFunctionConfig({ HOST: "127.0.0.1" }, "f").server.host).toBe("127.0.0.1");
+  });
+});
 
 describe("readTelemetryConfig", () => {
   it("starts off, parent-based, watching the Knative mount, when nothing is set", () => {

@@ -4,10 +4,11 @@
  */
 export function listenError(
   err: NodeJS.ErrnoException,
-  host: string,
+  host: string | undefined,
   port: number,
   variable: string,
 ): Error {
   const why = err.code === "EADDRINUSE" ? "the port is in use" : err.message;
-  return new Error(`cannot listen on ${host}:${port}: ${why} (${variable})`);
+  const where = host === undefined ? `port ${port}` : `${host}:${port}`;
+  return new Error(`cannot listen on ${where}: ${why} (${variable})`);
 }

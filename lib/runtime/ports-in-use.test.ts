@@ -27,6 +27,12 @@ describe("a port in use", () => {
     ).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: the port is in use (PORT)`);
   });
 
+  it("without a host (every interface) names the port alone", async () => {
+    await expect(
+      serve({ listener: (_req, res) => res.end(), port, name: "t", log: () => {} }),
+    ).rejects.toThrow(`cannot listen on port ${port}: the port is in use (PORT)`);
+  });
+
   it("as METRICS_PORT is refused with one line, not a silent run without metrics", async () => {
     const metrics = startMetrics({
       service: "t",

@@ -41,6 +41,16 @@ describe("serve", () => {
     expect(seen).toEqual(["GET /x"]);
   });
 
+  it("without a host listens on every interface, IPv4 loopback included (a pod's case)", async () => {
+    running = await serve({
+      listener: (_req, res) => res.end("hello"),
+      port: 0,
+      name: "t",
+      log: () => {},
+    });
+    expect(await (await fetch(`http://127.0.0.1:${running.port}/x`)).text()).toBe("hello");
+  });
+
   it("draining: an answer still being made is finished, and closes its connection", async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -15,8 +15,8 @@ import { listenError } from "./listen-error.js";
 
 /** Limits every function applies to its HTTP server (see README, "Limits"). */
 export interface ServerLimits {
-  /** Address to listen on: all interfaces in a pod; the local platform passes 127.0.0.1. */
-  host: string;
+  /** Address to listen on: unset, every interface (a pod); the local platform passes 127.0.0.1. */
+  host: string | undefined;
   /** Time for a client to send the request headers. */
   headersTimeoutMs: number;
   /** Time for a client to send the whole request (slow bodies get 408). */
@@ -68,7 +68,7 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
   };
 
   const limits: ServerLimits = {
-    host: "0.0.0.0",
+    host: undefined,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
     maxHeaderBytes: 16 * 1024,
@@ -107,7 +107,7 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     const refused = (err: NodeJS.ErrnoException) =>
       reject(listenError(err, limits.host, options.port, "PORT"));
     server.once("error", refused);
-    server.listen(options.port, limits.host, () => {
+    server.listen({ port: options.port, host: limits.host }, () => {
       server.off("error", refused);
       resolve();
     });
