@@ -10,6 +10,7 @@ import { createConsumer, type Outcome } from "./consumer.js";
 import { consumerListener } from "./consumer-http.js";
 import { HttpSink } from "../../lib/http-sink.js";
 import { runFunction } from "../../lib/runtime/run.js";
+import { SECONDS_BUCKETS } from "../../lib/runtime/duration-buckets.js";
 import { processInSpan, replyTraceContext } from "./consumer-tracing.js";
 import { simulateWork, type WorkShape } from "./work.js";
 import type { CloudEvent } from "cloudevents";
@@ -81,6 +82,7 @@ export function runConsumer(definition: ConsumerDefinition): void {
     const duration = meter.createHistogram("leveler.consumer.process.duration_seconds", {
       unit: "s",
       description: "Time to process one delivered event",
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
     });
     const handle = (event: CloudEvent<unknown>): Promise<Outcome> =>
       processInSpan(telemetry, event, async () => {

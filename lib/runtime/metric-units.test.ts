@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { describe, expect, it } from "vitest";
+import { SECONDS_BUCKETS } from "./duration-buckets.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SUFFIX: Record<string, string> = { s: "_seconds", By: "_bytes" };
@@ -18,6 +19,9 @@ interface Instrument {
   file: string;
   name: string;
   unit: string | undefined;
+  histogram: boolean;
+  /** Its options give the seconds buckets (duration-buckets.ts). */
+  secondsBuckets: boolean;
 }
 
 function instruments(): Instrument[] {
@@ -31,12 +35,14 @@ function instruments(): Instrument[] {
         [...text.matchAll(/const (\w+) = "([^"]+)"/g)].map((m) => [m[1]!, m[2]!]),
       );
       for (const m of text.matchAll(
-        /\.create(?:Counter|Histogram|ObservableGauge|Gauge|UpDownCounter|ObservableCounter)\(\s*(?:"([^"]+)"|(\w+))\s*,\s*\{([^}]*)\}/g,
+        /\.create(Counter|Histogram|ObservableGauge|Gauge|UpDownCounter|ObservableCounter)\(\s*(?:"([^"]+)"|(\w+))\s*,\s*\{([^}]*)\}/g,
       ))
         out.push({
           file,
-          name: (m[1] ?? constants.get(m[2]!) ?? m[2]!).replace(/[^\w]/g, "_"),
-          unit: /unit:\s*"([^"]+)"/.exec(m[3]!)?.[1],
+          name: (m[2] ?? constants.get(m[3]!) ?? m[3]!).replace(/[^\w]/g, "_"),
+          unit: /unit:\s*"([^"]+)"/.exec(m[4]!)?.[1],
+          histogram: m[1] === "Histogram",
+          secondsBuckets: /explicitBucketBoundaries:\s*SECONDS_BUCKETS/.test(m[4]!),
         });
     }
   return out;
@@ -58,6 +64,29 @@ describe("metric names", () => {
       if (/duration|latency|time|_seconds$/.test(name)) expect(unit, where).toBe("s");
       if (/size|_bytes$/.test(name)) expect(unit, where).toBe("By");
     }
+  });
+
+  it("histograms in seconds count in buckets made for seconds, not the SDK's milliseconds", async () => {
+    const seconds = instruments().filter((i) => i.histogram && i.unit === "s");
+    expect(seconds.map((i) => i.name)).toContain("leveler_consumer_process_duration_seconds");
+    for (const { file, name, secondsBuckets } of seconds)
+      expect(
+        secondsBuckets,
+        `${name} (${file}): advice: { explicitBucketBoundaries: SECONDS_BUCKETS }`,
+      ).toBe(true);
+
+    // And the SDK takes the advice: 3 ms lands in the 5 ms bucket, not in one of 5 s.
+    const exporter = new PrometheusExporter({ preventServerStart: true });
+    const meter = new MeterProvider({ readers: [exporter] }).getMeter("t");
+    meter
+      .createHistogram("w.duration_seconds", {
+        unit: "s",
+        advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+      })
+      .record(0.003);
+    const text = new PrometheusSerializer().serialize((await exporter.collect()).resourceMetrics);
+    expect(text).toMatch(/^w_duration_seconds_bucket\{[^}]*le="0\.005"\} 1$/m);
+    expect(text).not.toMatch(/le="5000"/);
   });
 
   it("are written as named: the exporter adds `_total` to counters and nothing for a unit", async () => {

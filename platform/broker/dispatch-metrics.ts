@@ -5,6 +5,7 @@
  * exporter does not add a unit suffix itself (lib/runtime/metric-units.test.ts).
  */
 import type { Meter } from "@opentelemetry/api";
+import { SECONDS_BUCKETS } from "../../lib/runtime/duration-buckets.js";
 
 export interface DispatcherMetrics {
   delivered(type: string, status: number | undefined): void;
@@ -41,6 +42,7 @@ export function createDispatcherMetrics(options: DispatcherMetricsOptions): Disp
   const duration = meter.createHistogram("messaging.process.duration_seconds", {
     unit: "s",
     description: "From taking a message to settling it, retries included",
+    advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
   });
   meter
     .createObservableGauge("leveler.dispatcher.queue.depth", {
