@@ -6,8 +6,8 @@
  * would load (build.mjs leaves it out). Node lists every built-in module a process has loaded in
  * `process.moduleLoadList`; a preload writes it out as the replica exits.
  *
- * Its metrics start after that first answer (lib/runtime/run.ts); the delivery it counted before
- * they had started is on its metrics port all the same.
+ * Its metrics start half a second after it listens (lib/runtime/run.ts); the delivery it counted
+ * before they had started is on its metrics port all the same.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * What a function records before the metrics SDK loads reaches Prometheus once it has (run.ts
- * loads it after the first answer). Read through the real SDK and the real exporter's text.
+ * loads it half a second after listening). Read through the real SDK and the real exporter's text.
  */
 import type { BatchObservableCallback, ObservableCallback } from "@opentelemetry/api";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";

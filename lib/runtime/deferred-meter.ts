@@ -5,7 +5,7 @@
  *
  * Why: the SDK (sdk-metrics, the Prometheus exporter and the resource) and its scrape server cost
  * a starting replica ~12 ms before it could listen, measured, and a consumer's start is its cold
- * start. run.ts loads them once the replica has answered its first request, so what that request
+ * start. run.ts loads them half a second after the replica listens, so what its first requests
  * counted reaches Prometheus anyway. The OpenTelemetry API has a proxy for tracers and none for
  * meters: a meter taken before the provider is set stays a no-op for good.
  */

@@ -2,10 +2,12 @@
  * The one entry point every function's main uses: read config (a bad value is one line and exit
  * code 2, no stack trace), build the app, serve it, start metrics, and shut down in order.
  *
- * Metrics come after the first answer (or METRICS_DELAY_MS after listening, whichever is first):
- * the SDK and its scrape server cost a start ~12 ms, and a consumer's start is its cold start.
- * Until then the instruments record into a DeferredMeter, which hands what they recorded over.
- * A METRICS_PORT in use still ends the function with one line, only a moment later.
+ * Metrics start METRICS_DELAY_MS after listening: the SDK and its scrape server cost a start ~12 ms
+ * of CPU, and a consumer's start is its cold start. Not at its first answer either: that is when
+ * the dispatcher publishes the reply and the broker routes it, and on a small machine the load
+ * would take a core from them. Until then the instruments record into a DeferredMeter, which
+ * hands what they recorded over. A METRICS_PORT in use still ends the function with one line,
+ * only later.
  */
 import type { Meter } from "@opentelemetry/api";
 import { ConfigError, type FunctionConfig } from "./config.js";
@@ -16,7 +18,7 @@ import { serve, type RequestListener } from "./serve.js";
 import { startTelemetry, type Telemetry } from "./telemetry.js";
 import { VERSION } from "./version.js";
 
-/** The latest metrics start after listening, for a replica that has no request yet. */
+/** How long after listening metrics start: well after a cold start's first answer. */
 export const METRICS_DELAY_MS = 500;
 
 export interface FunctionParts {
@@ -48,10 +50,7 @@ export function runFunction<C extends FunctionConfig>(
     const log = lineLogger(config.service);
     const meter = new DeferredMeter();
     let stopMetrics = (): Promise<void> => Promise.resolve();
-    let metricsStarted = false;
     const startMetrics = () => {
-      if (metricsStarted) return;
-      metricsStarted = true;
       import("./metrics.js")
         .then(({ startMetrics }) => {
           const metrics = startMetrics(config);
@@ -73,7 +72,7 @@ export function runFunction<C extends FunctionConfig>(
     });
     const parts = await build(config, { meter, telemetry, log });
     const running = await serve({
-      listener: afterFirstAnswer(parts.listener, startMetrics),
+      listener: parts.listener,
       port: config.port,
       name: config.service,
       limits: config.server,
@@ -89,20 +88,4 @@ export function runFunction<C extends FunctionConfig>(
     setTimeout(startMetrics, METRICS_DELAY_MS).unref();
   };
   main().catch(fail);
-}
-
-/**
- * `listener`, calling `then` (on the next turn) once its answer to the first request it got is
- * finished; after that, one boolean test per request. Probes never reach it (serve.ts answers
- * them). An answer that never finishes leaves it to run.ts's timer.
- */
-export function afterFirstAnswer(listener: RequestListener, then: () => void): RequestListener {
-  let waiting = true;
-  return (req, res) => {
-    if (waiting) {
-      waiting = false;
-      res.once("finish", () => setImmediate(then));
-    }
-    listener(req, res);
-  };
 }
