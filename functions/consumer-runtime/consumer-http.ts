@@ -78,7 +78,11 @@ export function consumerListener(
   );
 }
 
-/** The body as text (UTF-8, a leading BOM dropped, as fetch's `text()`), or undefined past `max`. */
+/**
+ * The body as text (UTF-8, a leading BOM dropped, as fetch's `text()`), or undefined past `max`.
+ * A client that goes away mid-body makes Node destroy the request with an error ("aborted",
+ * ECONNRESET; seen on Node 24), which rejects it: the promise always settles.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
