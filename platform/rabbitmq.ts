@@ -13,7 +13,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -68,6 +70,8 @@ export interface EnsureBrokerOptions {
   nodes?: number;
   /** Erlang schedulers of each private node (rabbitmq-schedulers.ts); Erlang's own count if unset. */
   schedulers?: number | undefined;
+  /** Where a private node's distribution port comes from: `freePort` unless a test says otherwise. */
+  distPort?: () => Promise<number>;
 }
 
 export async function ensureBroker(
@@ -246,7 +250,7 @@ export function privateCredentials(
 async function startPrivateNode(
   server: string,
   url: URL,
-  options: { stateDir: string; log: (line: string) => void; schedulers?: number | undefined },
+  options: EnsureBrokerOptions,
 ): Promise<EnsuredBroker> {
   const port = Number(url.port || 5672);
   const nodeName = `leveler-${port}@localhost`;
@@ -259,7 +263,6 @@ async function startPrivateNode(
     options.log(`private RabbitMQ node ${nodeName} from an earlier run answers: using it`);
     return { url: privateUrl, privateNode: nodeName, stop: () => Promise.resolve() };
   }
-  const distPort = await freePort();
   mkdirSync(join(base, "mnesia"), { recursive: true, mode: 0o700 });
   // No plugins: the system node's management plugin would want port 15672 too.
   writeFileSync(join(base, "enabled_plugins"), "[].\n");
@@ -269,46 +272,65 @@ async function startPrivateNode(
   );
   writeFileSync(join(base, "rabbitmq.conf"), privateNodeConfig(credentials), { mode: 0o600 });
   chmodSync(join(base, "rabbitmq.conf"), 0o600);
-  const logFd = openSync(join(base, "log", "stdout.log"), "a", 0o600);
+  const logFile = join(base, "log", "stdout.log");
   options.log(
     `RabbitMQ does not answer at ${redact(url.toString())}; starting a private node ${nodeName} (data in ${base})`,
   );
-  const child: ChildProcess = spawn(server, [], {
-    env: {
-      ...process.env,
-      ...privateNodeEnv({ base, nodeName, port, distPort, schedulers: options.schedulers }),
-    },
-    stdio: ["ignore", logFd, logFd],
-    // Its own process group: Ctrl-C reaches leveler, which stops the broker last, after the
-    // functions have confirmed what they accepted.
-    detached: true,
-  });
+  let child: ChildProcess | undefined;
   let exited = false;
-  child.once("exit", () => (exited = true));
-  const deadline = Date.now() + 90_000;
-  while (!(await canConnect(privateUrl, 2000))) {
-    if (exited)
-      throw new BrokerSetupError(
-        `the private RabbitMQ node exited at start; see ${join(base, "log")}`,
-      );
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new BrokerSetupError(
-        `the private RabbitMQ node did not answer within 90 s; see ${join(base, "log")}`,
-      );
+  for (let attempt = 1; !child; attempt++) {
+    // The distribution port is found free here and taken by the node a second or two later; in
+    // between another process can listen on it (seen in CI, many tests taking ports at once).
+    // RabbitMQ then stops at once, saying so in its log: another port, up to three times.
+    const distPort = await (options.distPort ?? freePort)();
+    const logFd = openSync(logFile, "a", 0o600);
+    const logFrom = fstatSync(logFd).size;
+    const started: ChildProcess = spawn(server, [], {
+      env: {
+        ...process.env,
+        ...privateNodeEnv({ base, nodeName, port, distPort, schedulers: options.schedulers }),
+      },
+      stdio: ["ignore", logFd, logFd],
+      // Its own process group: Ctrl-C reaches leveler, which stops the broker last, after the
+      // functions have confirmed what they accepted.
+      detached: true,
+    });
+    closeSync(logFd);
+    exited = false;
+    started.once("exit", () => (exited = true));
+    const deadline = Date.now() + 90_000;
+    while (!(await canConnect(privateUrl, 2000))) {
+      if (exited) {
+        const said = readFileSync(logFile).subarray(logFrom).toString("utf8");
+        if (attempt < 3 && said.includes("dist_port_already_used")) {
+          options.log(`private RabbitMQ node: port ${distPort} was taken meanwhile; another`);
+          break;
+        }
+        throw new BrokerSetupError(
+          `the private RabbitMQ node exited at start; see ${join(base, "log")}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        started.kill("SIGKILL");
+        throw new BrokerSetupError(
+          `the private RabbitMQ node did not answer within 90 s; see ${join(base, "log")}`,
+        );
+      }
+      await sleep(500);
     }
-    await sleep(500);
+    if (!exited) child = started;
   }
+  const node = child;
   options.log(`private RabbitMQ node ${nodeName} is up on port ${port}`);
   return {
     url: privateUrl,
     privateNode: nodeName,
     stop: async () => {
       if (exited) return;
-      const done = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
+      const done = new Promise((resolve) => node.once("exit", resolve));
+      node.kill("SIGTERM");
       await Promise.race([done, sleep(30_000)]);
-      if (!exited) child.kill("SIGKILL");
+      if (!exited) node.kill("SIGKILL");
     },
   };
 }

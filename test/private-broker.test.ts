@@ -3,6 +3,7 @@
  * user alone. Started on ports of its own, so it never touches the machine's RabbitMQ at 5672.
  */
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,4 +128,33 @@ describe("the private RabbitMQ node", () => {
     // Started without a count this time: Erlang's own, one per core.
     expect(erlangSchedulerThreads(nodePid())).toBe(availableParallelism());
   }, 120_000);
+});
+
+describe("a private node whose distribution port is taken before it starts", () => {
+  it("starts again on another port, saying so", async () => {
+    // What happened in CI: the port was free when chosen, and another process listened on it
+    // before the node took it.
+    const taken = createServer();
+    const takenPort = await freePort();
+    await new Promise<void>((r) => taken.listen(takenPort, "127.0.0.1", r));
+    const ports = [takenPort];
+    const lines: string[] = [];
+    const stateDir = mkdtempSync(join(tmpdir(), "leveler-private-"));
+    const broker = await ensureBroker(`amqp://guest:guest@127.0.0.1:${await freePort()}`, {
+      stateDir,
+      mayStartPrivate: true,
+      schedulers: 1,
+      log: (line) => lines.push(line),
+      distPort: () => Promise.resolve(ports.shift() ?? freePort()),
+    });
+    try {
+      expect(await canConnect(broker.url)).toBe(true);
+      expect(lines).toContain(
+        `private RabbitMQ node: port ${takenPort} was taken meanwhile; another`,
+      );
+    } finally {
+      await broker.stop();
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
+  }, 180_000);
 });
