@@ -152,6 +152,7 @@ export class DeferredMeter implements Meter {
         instrument.callbacks.clear();
       } else instrument.real = instrument.create(meter);
     }
+    this.instruments.length = 0;
     for (const [callback, observables] of this.batches)
       meter.addBatchObservableCallback(this.wrap(callback), observables.map(realOf));
     this.batches.clear();

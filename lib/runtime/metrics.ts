@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics through OpenTelemetry, on their own port so scraping never takes the one
- * port Knative gives a container's traffic. A function loads this module only after its first
- * answer (run.ts, deferred-meter.ts); the dispatchers at once.
+ * port Knative gives a container's traffic. A function loads this module half a second after it
+ * listens (run.ts, deferred-meter.ts); the dispatchers at once.
  */
 import { metrics, type Meter } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
@@ -20,8 +20,6 @@ export interface FunctionMetrics {
   listening: Promise<void>;
   shutdown(): Promise<void>;
 }
-
-const version = VERSION;
 
 export function startMetrics(config: FunctionConfig): FunctionMetrics {
   // Started here rather than by the exporter itself, which would only report a port it cannot
@@ -43,15 +41,15 @@ export function startMetrics(config: FunctionConfig): FunctionMetrics {
   const provider = new MeterProvider({
     resource: processResource({
       [ATTR_SERVICE_NAME]: config.service,
-      [ATTR_SERVICE_VERSION]: version,
+      [ATTR_SERVICE_VERSION]: VERSION,
       ...(config.revision ? { "knative.revision": config.revision } : {}),
     }),
     readers: exporter ? [exporter] : [],
   });
   metrics.setGlobalMeterProvider(provider);
   return {
-    meter: provider.getMeter("leveler", version),
-    version,
+    meter: provider.getMeter("leveler", VERSION),
+    version: VERSION,
     listening,
     shutdown: () => provider.shutdown(),
   };

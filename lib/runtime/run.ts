@@ -3,7 +3,7 @@
  * code 2, no stack trace), build the app, serve it, start metrics, and shut down in order.
  *
  * Metrics start METRICS_DELAY_MS after listening: the SDK and its scrape server cost a start ~12 ms
- * of CPU, and a consumer's start is its cold start. Not at its first answer either: that is when
+ * to listening, and a consumer's start is its cold start. Not at its first answer either: that is when
  * the dispatcher publishes the reply and the broker routes it, and on a small machine the load
  * would take a core from them. Until then the instruments record into a DeferredMeter, which
  * hands what they recorded over. A METRICS_PORT in use still ends the function with one line,

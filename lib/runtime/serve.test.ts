@@ -1,4 +1,5 @@
 /** serve(): the probes Knative calls, answered before the function's listener; draining. */
+import { networkInterfaces } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { serve, type RunningFunction } from "./serve.js";
 
@@ -41,7 +42,7 @@ describe("serve", () => {
     expect(seen).toEqual(["GET /x"]);
   });
 
-  it("without a host listens on every interface, IPv4 loopback included (a pod's case)", async () => {
+  it("without a host listens on every interface, IPv4 and IPv6 (a pod's case)", async () => {
     running = await serve({
       listener: (_req, res) => res.end("hello"),
       port: 0,
@@ -49,6 +50,11 @@ describe("serve", () => {
       log: () => {},
     });
     expect(await (await fetch(`http://127.0.0.1:${running.port}/x`)).text()).toBe("hello");
+    // Where the machine has IPv6 (an IPv6-only cluster's pods do), on it too: 0.0.0.0 would not.
+    const ipv6 = Object.values(networkInterfaces()).some((addresses) =>
+      addresses?.some((a) => a.family === "IPv6" && a.address === "::1"),
+    );
+    if (ipv6) expect(await (await fetch(`http://[::1]:${running.port}/x`)).text()).toBe("hello");
   });
 
   it("draining: an answer still being made is finished, and closes its connection", async () => {
