@@ -10,6 +10,7 @@ import { lineLogger } from "../lib/runtime/log.js";
 import { startMetrics } from "../lib/runtime/metrics.js";
 import { exitWithParent } from "../lib/runtime/parent-watch.js";
 import { startTelemetry } from "../lib/runtime/telemetry.js";
+import { VERSION } from "../lib/runtime/version.js";
 import { initialReplicas, startBacklogAutoscaler } from "./broker/backlog-autoscaler.js";
 import { createDispatcherMetrics } from "./broker/dispatch-metrics.js";
 import type { DispatcherStats } from "./broker/dispatcher.js";
@@ -48,7 +49,7 @@ await metrics.listening.catch((err: Error) => {
 const telemetry = startTelemetry({
   config: functionConfig.telemetry,
   service: functionConfig.service,
-  version: metrics.version,
+  version: VERSION,
   meter: metrics.meter,
   log: processLog,
 });

@@ -14,8 +14,6 @@ import { VERSION } from "./version.js";
 
 export interface FunctionMetrics {
   meter: Meter;
-  /** The build's version (`service.version`). */
-  version: string;
   /** Settles once the metrics port listens; rejects with one line if it cannot. */
   listening: Promise<void>;
   shutdown(): Promise<void>;
@@ -49,7 +47,6 @@ export function startMetrics(config: FunctionConfig): FunctionMetrics {
   metrics.setGlobalMeterProvider(provider);
   return {
     meter: provider.getMeter("leveler", VERSION),
-    version: VERSION,
     listening,
     shutdown: () => provider.shutdown(),
   };

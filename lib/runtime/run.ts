@@ -50,7 +50,7 @@ export function runFunction<C extends FunctionConfig>(
     const log = lineLogger(config.service);
     const meter = new DeferredMeter();
     let stopMetrics = (): Promise<void> => Promise.resolve();
-    const startMetrics = () => {
+    const loadMetrics = () => {
       import("./metrics.js")
         .then(({ startMetrics }) => {
           const metrics = startMetrics(config);
@@ -85,7 +85,7 @@ export function runFunction<C extends FunctionConfig>(
       },
     });
     log(`listening on :${running.port}`);
-    setTimeout(startMetrics, METRICS_DELAY_MS).unref();
+    setTimeout(loadMetrics, METRICS_DELAY_MS).unref();
   };
   main().catch(fail);
 }
