@@ -10,7 +10,8 @@ import { CpuTally, type Role } from "./cpu-budget.js";
 
 /**
  * A trial of 1,000 events whose processes spent `ticks` (at 100 per second) by role, and switched
- * context ten times per tick, while the machine switched `switches` times.
+ * context ten times per tick and made three read/write calls per tick, while the machine switched
+ * `switches` times.
  */
 function trial(
   tree: "current" | "baseline",
@@ -31,6 +32,7 @@ function trial(
       ticks: 0,
       childTicks: 0,
       switches: 0,
+      ioCalls: 0,
     })),
     500_000,
   );
@@ -45,6 +47,7 @@ function trial(
       childTicks: 0,
       // Each role's own switches: ten per tick of CPU.
       switches: t * 10,
+      ioCalls: t * 3,
     })),
     500_000 + switches,
   );
@@ -98,6 +101,10 @@ describe("summariseBudget", () => {
     // The machine's context switches over the stretch, per processed event.
     expect(current!.switchesPerEvent).toMatchObject({ min: 11, max: 12 });
     expect(baseline!.switchesPerEvent).toMatchObject({ min: 15, max: 16 });
+    // Read/write calls: 120 and 126 over 1,000 events; every role's together, 360 in each trial.
+    expect(dispatchers.ioCallsPerEvent).toBeCloseTo(0.123, 9);
+    expect(current!.ioCallsPerEvent!.min).toBeCloseTo(0.36, 9);
+    expect(current!.ioCallsPerEvent!.max).toBeCloseTo(0.36, 9);
   });
 
   it("compares figure by figure, as current ÷ baseline", () => {
@@ -109,6 +116,12 @@ describe("summariseBudget", () => {
     expect(
       rows.find((r) => r.figure === "context switches per event, whole machine")!.ratio,
     ).toBeCloseTo(11.5 / 15.5);
+    expect(
+      rows.find((r) => r.figure === "read/write calls per event, every process measured")!.ratio,
+    ).toBeCloseTo(0.36 / 0.453);
+    expect(
+      rows.find((r) => r.figure === "dispatchers, read/write calls per event")!.ratio,
+    ).toBeCloseTo(0.123 / 0.183);
     // Roles no process of either tree had are left out.
     expect(rows.some((r) => r.figure.startsWith("consumers"))).toBe(false);
   });

@@ -32,6 +32,8 @@ export interface BudgetRoleSummary {
   idleMsPerSecond: number | null;
   /** Context switches of the role's processes per processed event (median); null: not read. */
   switchesPerEvent: number | null;
+  /** Read and write system calls of the role's processes per processed event (median); null: not read. */
+  ioCallsPerEvent: number | null;
 }
 
 export interface BudgetSummary {
@@ -46,6 +48,8 @@ export interface BudgetSummary {
   totalUsPerEvent: Spread | null;
   /** Each trial's context switches of the whole machine per processed event (cpu-budget.ts). */
   switchesPerEvent: Spread | null;
+  /** Each trial's read and write system calls per processed event, every process measured. */
+  ioCallsPerEvent: Spread | null;
   acceptedPerSecond: Spread;
   endToEndPerSecond: Spread | null;
   p95Ms: number;
@@ -67,6 +71,12 @@ export function summariseBudget(results: readonly BudgetTrialResult[]): BudgetSu
         ? []
         : [r.cell.cpu!.contextSwitches / r.cell.ledger.processed],
     );
+    const ioCalls = withCpu.flatMap((r) => {
+      const counted = r.cell.cpu!.roles.filter((x) => x.ioCalls !== null);
+      return counted.length
+        ? [counted.reduce((a, x) => a + x.ioCalls!, 0) / r.cell.ledger.processed]
+        : [];
+    });
     return {
       tree,
       root: g[0]!.root,
@@ -88,17 +98,23 @@ export function summariseBudget(results: readonly BudgetTrialResult[]): BudgetSu
               const n = r.cell.cpu!.roles.find((x) => x.role === role)?.contextSwitches ?? null;
               return n === null ? [] : [n / r.cell.ledger.processed];
             });
+            const calls = withCpu.flatMap((r) => {
+              const n = r.cell.cpu!.roles.find((x) => x.role === role)?.ioCalls ?? null;
+              return n === null ? [] : [n / r.cell.ledger.processed];
+            });
             return {
               role,
               processes: Math.max(...rows.map((r) => r.processes)),
               usPerEvent: median(rows.map((r) => r.usPerEvent)),
               idleMsPerSecond: idle.length ? median(idle) : null,
               switchesPerEvent: switches.length ? median(switches) : null,
+              ioCallsPerEvent: calls.length ? median(calls) : null,
             };
           })
         : null,
       totalUsPerEvent: tables.length ? spread(tables.map((t) => t.totalUsPerEvent)) : null,
       switchesPerEvent: switches.length ? spread(switches) : null,
+      ioCallsPerEvent: ioCalls.length ? spread(ioCalls) : null,
       acceptedPerSecond: spread(g.map((r) => r.cell.load.acceptedPerSecond)),
       endToEndPerSecond: e2e.length ? spread(e2e) : null,
       p95Ms: median(g.map((r) => r.cell.load.latencyMs.p95)),
@@ -144,6 +160,26 @@ export function compareBudgets(
         "context switches per event, whole machine",
         current.switchesPerEvent.median,
         baseline.switchesPerEvent.median,
+      ),
+    );
+  if (current.roles && baseline.roles)
+    for (const r of current.roles) {
+      const b = baseline.roles.find((x) => x.role === r.role)!;
+      if (
+        r.ioCallsPerEvent !== null &&
+        b.ioCallsPerEvent !== null &&
+        r.ioCallsPerEvent + b.ioCallsPerEvent > 0
+      )
+        out.push(
+          row(`${r.role}, read/write calls per event`, r.ioCallsPerEvent, b.ioCallsPerEvent),
+        );
+    }
+  if (current.ioCallsPerEvent && baseline.ioCallsPerEvent)
+    out.push(
+      row(
+        "read/write calls per event, every process measured",
+        current.ioCallsPerEvent.median,
+        baseline.ioCallsPerEvent.median,
       ),
     );
   out.push(

@@ -71,6 +71,25 @@ describe("CpuTally", () => {
     expect(cpu(t, "platform").contextSwitches).toBe(2);
   });
 
+  it("counts each role's read/write calls: from the start, from zero for one born later, to the last reading of one gone", () => {
+    const t = new CpuTally(100);
+    const io = (r: ProcessReading, ioCalls: number) => ({ ...r, ioCalls });
+    t.add(0, [io(p(100, "platform", 50, 0, 1), 9_000), io(p(101, "dispatchers", 1), 700)]);
+    t.add(100, [
+      io(p(100, "platform", 51, 0, 1), 9_400),
+      io(p(101, "dispatchers", 2), 760),
+      io(p(106, "consumers", 3), 25),
+      // Unreadable (another user's process): it counts in no role's figure.
+      p(107, "RabbitMQ", 4),
+    ]);
+    t.add(200, [io(p(100, "platform", 52, 0, 1), 9_900), io(p(106, "consumers", 4), 60)]);
+    expect(cpu(t, "platform").ioCalls).toBe(900);
+    expect(cpu(t, "dispatchers").ioCalls).toBe(60);
+    expect(cpu(t, "consumers").ioCalls).toBe(60);
+    expect(cpu(t, "RabbitMQ").ioCalls).toBeNull();
+    expect(cpu(t, "ingress").ioCalls).toBeNull();
+  });
+
   it("has no context switch count when /proc/stat could not be read", () => {
     const t = new CpuTally(100);
     t.add(0, [p(100, "platform", 50, 0, 1)], null);

@@ -39,6 +39,11 @@ export interface ProcessReading {
    * not read at this reading (the sampler reads them less often than CPU: many files per process).
    */
   switches?: number;
+  /**
+   * Read and write system calls since it started (/proc/<pid>/io, proc-stat.ts `parseIoCalls`);
+   * absent when it could not be read.
+   */
+  ioCalls?: number;
 }
 
 export interface RoleCpu {
@@ -51,6 +56,12 @@ export interface RoleCpu {
    * exited up to its last reading of them); null when none was read.
    */
   contextSwitches: number | null;
+  /**
+   * Read and write system calls of the role's processes during the stretch (born ones from zero,
+   * one that exited up to its last reading); null when none could be read. On this VM a write to a
+   * loopback socket runs the receiver's side of TCP too, so each hop an event takes shows here.
+   */
+  ioCalls: number | null;
 }
 
 export interface CpuBudget {
@@ -139,7 +150,11 @@ export class CpuTally {
     const ticks = new Map<Role, number>(ROLES.map((r) => [r, 0]));
     const processes = new Map<Role, number>(ROLES.map((r) => [r, 0]));
     const switches = new Map<Role, number | null>(ROLES.map((r) => [r, null]));
+    const ioCalls = new Map<Role, number | null>(ROLES.map((r) => [r, null]));
     for (const t of this.tracked.values()) {
+      const firstIo = t.first ? t.first.ioCalls : 0;
+      if (firstIo !== undefined && t.last.ioCalls !== undefined)
+        ioCalls.set(t.role, (ioCalls.get(t.role) ?? 0) + t.last.ioCalls - firstIo);
       ticks.set(t.role, ticks.get(t.role)! + t.last.ticks - (t.first?.ticks ?? 0));
       processes.set(t.role, processes.get(t.role)! + 1);
       if (t.firstSwitches !== null && t.lastSwitches !== null)
@@ -165,12 +180,14 @@ export class CpuTally {
         processes: processes.get(role)!,
         cpuSeconds: seconds(ticks.get(role)!),
         contextSwitches: switches.get(role)!,
+        ioCalls: ioCalls.get(role)!,
       })),
       {
         role: "exited between samples",
         processes: unseenProcesses,
         cpuSeconds: seconds(unseen),
         contextSwitches: null,
+        ioCalls: null,
       },
     ];
     return {

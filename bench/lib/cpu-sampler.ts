@@ -15,6 +15,7 @@ import {
   listeningInodes,
   parseChildren,
   parseContextSwitches,
+  parseIoCalls,
   parseProcStat,
   parseThreadSwitches,
   socketInode,
@@ -95,6 +96,7 @@ function readTrees(
       roles.set(key, role);
     }
     const switches = withSwitches ? readSwitches(pid) : null;
+    const ioCalls = parseIoCalls(read(`/proc/${pid}/io`) ?? "");
     out.push({
       pid,
       ppid: stat.ppid,
@@ -103,6 +105,7 @@ function readTrees(
       ticks: stat.utime + stat.stime,
       childTicks: stat.cutime + stat.cstime,
       ...(switches === null ? {} : { switches }),
+      ...(ioCalls === null ? {} : { ioCalls }),
     });
     for (const child of parseChildren(read(`/proc/${pid}/task/${pid}/children`) ?? ""))
       visit(child, rootRole, false);

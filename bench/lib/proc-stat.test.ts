@@ -4,6 +4,7 @@ import {
   parseChildren,
   parseContextSwitches,
   parseProcStat,
+  parseIoCalls,
   parseThreadSwitches,
   socketInode,
 } from "./proc-stat.js";
@@ -109,5 +110,27 @@ describe("parseThreadSwitches", () => {
   it("is null when either count is missing", () => {
     expect(parseThreadSwitches("Name:\tnode\nvoluntary_ctxt_switches:\t3")).toBeNull();
     expect(parseThreadSwitches("")).toBeNull();
+  });
+});
+
+describe("parseIoCalls", () => {
+  // proc(5), /proc/pid/io; the text of a node process on this machine.
+  const IO = [
+    "rchar: 6976",
+    "wchar: 120",
+    "syscr: 10",
+    "syscw: 3",
+    "read_bytes: 0",
+    "write_bytes: 0",
+    "cancelled_write_bytes: 0",
+  ].join("\n");
+
+  it("adds the read and write calls", () => {
+    expect(parseIoCalls(IO)).toBe(13);
+  });
+
+  it("is null without them (unreadable, or another kernel's layout)", () => {
+    expect(parseIoCalls("")).toBeNull();
+    expect(parseIoCalls("syscr: 10\n")).toBeNull();
   });
 });

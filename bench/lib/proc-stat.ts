@@ -99,3 +99,15 @@ export function parseContextSwitches(procStat: string): number | null {
   const match = /^ctxt (\d+)$/m.exec(procStat);
   return match ? Number(match[1]) : null;
 }
+
+/**
+ * Read and write system calls a process made since it started, from its `/proc/<pid>/io` text
+ * (`syscr` + `syscw`: the read(2) and write(2) families, readv/writev and pread/pwrite included;
+ * recv(2)/send(2) and their msg forms are not counted there); null without them (another user's
+ * process without the right to read it).
+ */
+export function parseIoCalls(io: string): number | null {
+  const reads = /^syscr:\s+(\d+)$/m.exec(io);
+  const writes = /^syscw:\s+(\d+)$/m.exec(io);
+  return reads && writes ? Number(reads[1]) + Number(writes[1]) : null;
+}
