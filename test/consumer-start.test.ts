@@ -7,7 +7,8 @@
  * `process.moduleLoadList`; a preload writes it out as the replica exits.
  *
  * Its metrics start half a second after it listens (lib/runtime/run.ts); the delivery it counted
- * before they had started is on its metrics port all the same.
+ * before they had started is on its metrics port all the same, and so is the time it spent on it
+ * (the busy time a front out of the path reads for the autoscaler, platform/serving/replica-busy.ts).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { waitHttp } from "../bench/lib/process.js";
 import { freePort } from "../platform/ports.js";
+import { busySecondsIn } from "../platform/serving/replica-busy.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const UNDICI = "NativeModule internal/deps/undici/undici";
@@ -97,6 +99,7 @@ describe("a consumer replica's start", () => {
     expect(scraped).toMatch(
       /^leveler_consumer_deliveries_total\{[^}]*delivery="executed"[^}]*\} 1$/m,
     );
+    expect(busySecondsIn(scraped)).toBeGreaterThan(0);
   });
 
   it("the same check sees undici in a process that touches fetch's Request (the control)", async () => {

@@ -12,6 +12,15 @@ describe("readFunctionConfig", () => {
     expect(readFunctionConfig({ HOST: "" }, "f").server.host).toBeUndefined();
     expect(readFunctionConfig({ HOST: "127.0.0.1" }, "f").server.host).toBe("127.0.0.1");
   });
+
+  it("has no shared port unless SHARED_PORT names one (only the local platform sets it)", () => {
+    expect(readFunctionConfig({}, "f").sharedPort).toBeUndefined();
+    expect(readFunctionConfig({ SHARED_PORT: "" }, "f").sharedPort).toBeUndefined();
+    expect(readFunctionConfig({ SHARED_PORT: "8080" }, "f").sharedPort).toBe(8080);
+    expect(() => readFunctionConfig({ SHARED_PORT: "0" }, "f")).toThrow(
+      new ConfigError('SHARED_PORT="0" is not an integer ≥ 1 and ≤ 65535'),
+    );
+  });
 });
 
 describe("readTelemetryConfig", () => {

@@ -42,6 +42,16 @@ export function readNumber(
 /** What every function reads: how Knative describes the container it runs in. */
 export interface FunctionConfig {
   port: number;
+  /**
+   * SHARED_PORT: a port the replica also listens on once ready, with SO_REUSEPORT, beside the other
+   * replicas of its Service (lib/runtime/serve.ts). Only the local platform sets it; unset in a pod.
+   */
+  sharedPort: number | undefined;
+  /**
+   * CONTAINER_CONCURRENCY: the replica keeps its containerConcurrency itself (lib/runtime/breaker.ts),
+   * as the queue-proxy does in a pod. Only the local platform sets it, beside SHARED_PORT; 0: none.
+   */
+  containerConcurrency: number;
   /** Prometheus scrape port; 0 turns the endpoint off. Never the traffic port (Knative allows one). */
   metricsPort: number;
   service: string;
@@ -65,6 +75,14 @@ export interface FunctionConfig {
 export function readFunctionConfig(env: Env, defaultName: string): FunctionConfig {
   return {
     port: readNumber(env, "PORT", 8080, { min: 0, max: 65535, integer: true }),
+    sharedPort: env.SHARED_PORT
+      ? readNumber(env, "SHARED_PORT", 0, { min: 1, max: 65535, integer: true })
+      : undefined,
+    containerConcurrency: readNumber(env, "CONTAINER_CONCURRENCY", 0, {
+      min: 0,
+      max: 1000,
+      integer: true,
+    }),
     metricsPort: readNumber(env, "METRICS_PORT", 9464, { min: 0, max: 65535, integer: true }),
     service: readString(env, "K_SERVICE", defaultName),
     revision: env.K_REVISION || undefined,

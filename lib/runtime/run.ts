@@ -74,6 +74,8 @@ export function runFunction<C extends FunctionConfig>(
     const running = await serve({
       listener: parts.listener,
       port: config.port,
+      sharedPort: config.sharedPort,
+      containerConcurrency: config.containerConcurrency,
       name: config.service,
       limits: config.server,
       log,
@@ -84,6 +86,17 @@ export function runFunction<C extends FunctionConfig>(
         await stopMetrics();
       },
     });
+    // The concurrency Knative's autoscaler scales on, from the replica itself: its rate is the
+    // average number of requests in flight (busy-time.ts). The local platform reads it where its
+    // own front is no longer in the request path (a shared port); on a cluster the queue-proxy
+    // reports the same to the autoscaler, and this is one more series to chart.
+    meter
+      .createObservableCounter("leveler.http.server.busy_time_seconds", {
+        description:
+          "Seconds requests have spent in this server, those in flight included: its rate is the average number of requests in flight",
+        unit: "s",
+      })
+      .addCallback((result) => result.observe(running.busySeconds()));
     log(`listening on :${running.port}`);
     setTimeout(loadMetrics, METRICS_DELAY_MS).unref();
   };

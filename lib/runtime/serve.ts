@@ -11,6 +11,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { Breaker, QUEUE_DEPTH_FACTOR } from "./breaker.js";
+import { BusyTime } from "./busy-time.js";
 import { listenError } from "./listen-error.js";
 
 /** Limits every function applies to its HTTP server (see README, "Limits"). */
@@ -30,6 +32,16 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
 export interface ServeOptions {
   listener: RequestListener;
   port: number;
+  /**
+   * A port shared with the Service's other replicas (SO_REUSEPORT, Linux), joined at the first
+   * readiness probe that finds the function ready; unset in a pod.
+   */
+  sharedPort?: number | undefined;
+  /**
+   * At most this many requests reach the listener at once, the rest wait (breaker.ts); 0 or unset:
+   * no bound here (in a pod the queue-proxy keeps it).
+   */
+  containerConcurrency?: number | undefined;
   name: string;
   limits?: Partial<ServerLimits>;
   /** Readiness beyond "not shutting down", e.g. "the broker connection is up". */
@@ -41,10 +53,17 @@ export interface ServeOptions {
 
 export interface RunningFunction {
   port: number;
+  /** Seconds requests (probes aside) have spent in this server so far, those in flight included. */
+  busySeconds(): number;
+  /** Requests (probes aside) in this server now, those waiting for the breaker included. */
+  inFlight(): number;
   shutdown(): Promise<void>;
 }
 
 const HEALTH_READINESS = "/health/readiness";
+/** Marks an answer whose request the breaker started (so its end frees a slot). */
+const STARTED = Symbol("started");
+type Tracked = ServerResponse & { [STARTED]?: true };
 const HEALTH_LIVENESS = "/health/liveness";
 
 export async function serve(options: ServeOptions): Promise<RunningFunction> {
@@ -74,45 +93,98 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     maxHeaderBytes: 16 * 1024,
     ...options.limits,
   };
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      // Node enforces the two timeouts on this tick (30 s by default): keep it finer than they are.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)),
-    },
-    (req, res) => {
-      // While draining, close keep-alive connections after each answer so clients move elsewhere.
-      if (draining) res.setHeader("connection", "close");
-      if (req.method === "GET" || req.method === "HEAD") {
-        const path = req.url?.split("?", 1)[0];
-        if (path === HEALTH_LIVENESS) return probe(res, true, "ok");
-        if (path === HEALTH_READINESS) {
-          const ready = !draining && (options.ready?.() ?? true);
+  const busy = new BusyTime();
+  const cc = options.containerConcurrency ?? 0;
+  const breaker =
+    cc > 0
+      ? new Breaker<Tracked>(cc, QUEUE_DEPTH_FACTOR * cc, (res) => {
+          res[STARTED] = true;
+          options.listener(res.req, res);
+        })
+      : undefined;
+  // One function for every request, not a closure each: 'close' comes once per response, whether
+  // it was answered or its client went away.
+  function ended(this: Tracked) {
+    busy.end(performance.now());
+    if (!breaker) return;
+    if (this[STARTED]) breaker.leave();
+    else breaker.withdraw(this);
+  }
+  /** The shared port's listener once joined; undefined before, or without one. */
+  let shared: Promise<ReturnType<typeof createServer> | undefined> | undefined;
+  const joinShared = (sharedPort: number) =>
+    (shared ??= listen(createHttpServer(), sharedPort, "SHARED_PORT", true).then(
+      (joined) => joined,
+      (err: Error) => {
+        log(err.message);
+        shared = undefined; // the next probe tries again
+        return undefined;
+      },
+    ));
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    // While draining, close keep-alive connections after each answer so clients move elsewhere.
+    if (draining) res.setHeader("connection", "close");
+    if (req.method === "GET" || req.method === "HEAD") {
+      const path = req.url?.split("?", 1)[0];
+      if (path === HEALTH_LIVENESS) return probe(res, true, "ok");
+      if (path === HEALTH_READINESS) {
+        const ready = !draining && (options.ready?.() ?? true);
+        if (!ready || options.sharedPort === undefined)
           return probe(res, ready, ready ? "ready" : "not ready");
-        }
+        // Not ready until the shared port reaches it: the platform then stops answering there.
+        void joinShared(options.sharedPort).then((joined) =>
+          probe(res, joined !== undefined, joined ? "ready" : "not ready: SHARED_PORT not joined"),
+        );
+        return;
       }
-      options.listener(req, res);
-    },
-  );
-  server.on("connection", (socket: Socket) => {
-    connections.add(socket);
-    socket.once("close", () => connections.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    // Without a listener a failure to listen is an unhandled 'error' event: a stack trace for what
-    // is one line to fix (another process holds PORT). Only while listening: later errors (an
-    // accept failing) stay the process's to die of, as before.
-    const refused = (err: NodeJS.ErrnoException) =>
-      reject(listenError(err, limits.host, options.port, "PORT"));
-    server.once("error", refused);
-    server.listen({ port: options.port, host: limits.host }, () => {
-      server.off("error", refused);
-      resolve();
+    }
+    busy.start(performance.now());
+    res.on("close", ended);
+    if (!breaker) return options.listener(req, res);
+    if (breaker.enter(res) === "full") {
+      res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "1" });
+      res.end("pending request queue full\n");
+    }
+  };
+  const createHttpServer = () => {
+    const created = createServer(
+      {
+        maxHeaderSize: limits.maxHeaderBytes,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Node enforces the two timeouts on this tick (30 s by default): keep it finer than they are.
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, limits.headersTimeoutMs / 2)),
+      },
+      handle,
+    );
+    created.on("connection", (socket: Socket) => {
+      connections.add(socket);
+      socket.once("close", () => connections.delete(socket));
     });
-  });
-  server.keepAliveTimeout = 65_000;
+    created.keepAliveTimeout = 65_000;
+    return created;
+  };
+  const listen = (
+    target: ReturnType<typeof createServer>,
+    port: number,
+    variable: string,
+    reusePort = false,
+  ) =>
+    new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      // Without a listener a failure to listen is an unhandled 'error' event: a stack trace for
+      // what is one line to fix (another process holds PORT). Only while listening: later errors
+      // (an accept failing) stay the process's to die of, as before.
+      const refused = (err: NodeJS.ErrnoException) =>
+        reject(listenError(err, limits.host, port, variable));
+      target.once("error", refused);
+      target.listen({ port, host: limits.host, ...(reusePort ? { reusePort } : {}) }, () => {
+        target.off("error", refused);
+        resolve(target);
+      });
+    });
+
+  const server = await listen(createHttpServer(), options.port, "PORT");
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
 
@@ -126,10 +198,15 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
         const res = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
         if (res && !res.headersSent) res.setHeader("connection", "close");
       }
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      const close = (listening: ReturnType<typeof createServer>) =>
+        new Promise<void>((resolve) => {
+          listening.close(() => resolve());
+          listening.closeIdleConnections();
+        });
+      // Both at once: from here the kernel gives the shared port's new connections to the
+      // replicas that stay.
+      const sharedServer = await shared;
+      await Promise.all(sharedServer ? [close(server), close(sharedServer)] : [close(server)]);
       await options.onShutdown?.();
     })());
 
@@ -145,5 +222,10 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
   });
   process.once("SIGINT", () => void shutdown().then(() => process.exit(0)));
 
-  return { port, shutdown };
+  return {
+    port,
+    busySeconds: () => busy.seconds(performance.now()),
+    inFlight: () => busy.active,
+    shutdown,
+  };
 }

@@ -12,7 +12,8 @@ describe("observe view", () => {
           replicas: 2,
           ready: 1,
           desired: 2,
-          inFlight: 7,
+          // What replicas holding their port report: an average, shown whole.
+          inFlight: 6.6,
           queueDepth: 120,
           delivering: { inFlight: 24, bound: 24 },
         },

@@ -56,7 +56,8 @@ export function renderView(
       String(f.replicas),
       String(f.ready),
       dash(f.desired),
-      dash(f.inFlight),
+      // Where replicas hold their port, this is what they report: an average, shown whole.
+      dash(f.inFlight === undefined ? undefined : Math.round(f.inFlight)),
       dash(f.queueDepth),
       f.delivering ? `${f.delivering.inFlight}/${f.delivering.bound}` : "-",
       ...(withDispatchers ? [dispatchers(f.dispatchers)] : []),

@@ -20,6 +20,13 @@
  * served over HTTP is not kept waiting by connections that carry nothing. The difference from a
  * cluster: there Kourier balances requests across the pods, here connections are (README, "Local
  * and cluster").
+ *
+ * Where the address can be shared (shared-port.ts; a Service whose activator leaves the path
+ * whenever a replica is ready, `target-burst-capacity: "0"`), out of the path it stops listening
+ * altogether: the replicas hold the address, the kernel hands them new connections, and each keeps
+ * containerConcurrency itself as its queue-proxy would (CONTAINER_CONCURRENCY). What is said above
+ * then holds for the connections accepted before, and for every connection where the address
+ * cannot be shared.
  */
 import {
   Agent,
@@ -29,10 +36,11 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import { createServer as createTcpServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { chooseRoute, type Choice } from "./activator-choice.js";
 import { ConcurrencyMeter } from "./concurrency.js";
-import { frontUrl, type Endpoint, type Front } from "./endpoints.js";
+import { frontUrl, type Endpoint, type Front, type FrontEndpoint } from "./endpoints.js";
+import { SharedPort } from "./shared-port.js";
 import { splice } from "./splice.js";
 
 export interface ActivatorOptions {
@@ -42,6 +50,14 @@ export interface ActivatorOptions {
   holdTimeoutMs: number;
   /** Called when a request waits and no replica is ready: the Service must wake. */
   onDemand: () => void;
+  /**
+   * Share the address with the replicas (shared-port.ts) and stop listening while out of the path
+   * with a replica ready: for a Service whose activator leaves the path whenever one is
+   * (`target-burst-capacity: "0"`), whose replicas then keep containerConcurrency themselves.
+   */
+  share?: boolean;
+  /** How often the replicas' busy time is read while they hold the address. */
+  scrapeEveryMs?: number;
   log?: (line: string) => void;
 }
 
@@ -78,44 +94,52 @@ export class Activator implements Front {
   private readonly queue: Waiting[] = [];
   private readonly meter = new ConcurrencyMeter();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  private server: ReturnType<typeof createTcpServer> | undefined;
+  private readonly address: SharedPort;
+  /** The ready replicas as serving published them (their metrics ports included). */
+  private published: readonly FrontEndpoint[] = [];
   /** The HTTP side: never listens; the TCP server hands it the connections it does not splice. */
   private readonly http: Server;
   /** Every socket this front holds (accepted, and spliced upstreams), for close(). */
   private readonly sockets = new Set<Socket>();
-  private boundPort = 0;
   private inPath = true;
   private cursor = 0;
-
-  private boundHost = "127.0.0.1";
 
   constructor(private readonly options: ActivatorOptions) {
     this.http = createServer((req, res) => this.handle(req, res));
     this.http.keepAliveTimeout = 65_000;
+    this.address = new SharedPort({
+      service: options.service,
+      share: options.share ?? false,
+      accept: (socket) => this.accept(socket),
+      ...(options.scrapeEveryMs !== undefined ? { scrapeEveryMs: options.scrapeEveryMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   }
 
-  async listen(port = 0, host = "127.0.0.1"): Promise<void> {
-    const server = createTcpServer({ noDelay: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.server = server;
-    this.boundHost = host;
-    const address = server.address();
-    this.boundPort = typeof address === "object" && address ? address.port : port;
+  listen(port = 0, host = "127.0.0.1"): Promise<void> {
+    return this.address.listen(port, host);
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.address.port;
   }
 
   get url(): string {
-    return frontUrl(this.boundHost, this.boundPort);
+    return frontUrl(this.address.host, this.address.port);
+  }
+
+  /** The port replicas listen on too (SHARED_PORT), when the activator shares it. */
+  get sharedPort(): number | undefined {
+    return this.address.sharedPort;
+  }
+
+  /** Whether the activator is listening, so in the request path of new connections. */
+  get listening(): boolean {
+    return this.address.listening;
   }
 
   get inFlight(): number {
-    return this.meter.current;
+    return this.address.reported ?? this.meter.current;
   }
 
   /** Requests held here over HTTP, and spliced ones in a replica's line for a slot. */
@@ -127,19 +151,24 @@ export class Activator implements Front {
 
   takeConcurrency(): number {
     // Waiting requests count as demand too, as the queue-proxy counts those in its breaker's queue:
-    // that is also how a Service at zero asks for a replica.
-    return this.meter.takeAverage() + this.waiting;
+    // that is also how a Service at zero asks for a replica. While the replicas hold the address,
+    // their own reports cover every request at them, those passed on from here included.
+    const routed = this.meter.takeAverage();
+    return (this.address.reported ?? routed) + this.waiting;
   }
 
   setActivatorInPath(inPath: boolean): void {
     if (inPath === this.inPath) return;
     this.inPath = inPath;
+    this.address.follow(this.published, inPath);
     this.flush();
   }
 
-  setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
+  setEndpoints(list: readonly FrontEndpoint[]): void {
     const known = new Map(this.endpoints.map((e) => [e.id, e]));
     this.endpoints = list.map((e) => known.get(e.id) ?? new Replica(e.id, e.host, e.port));
+    this.published = list;
+    this.address.follow(list, this.inPath);
     this.flush();
   }
 
@@ -151,9 +180,7 @@ export class Activator implements Front {
     this.agent.destroy();
     this.http.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.address.close();
   }
 
   /** Spliced straight to a replica out of the path, when one has room; else served over HTTP. */

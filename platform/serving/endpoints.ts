@@ -6,11 +6,19 @@ export interface Endpoint {
   inFlight: number;
 }
 
+/** A ready replica as serving publishes it: its traffic port and its metrics port. */
+export interface FrontEndpoint {
+  id: string;
+  host: string;
+  port: number;
+  metricsPort?: number;
+}
+
 /** What a Service's front (activator or TCP front) needs from serving. */
 export interface Front {
   readonly url: string;
   readonly port: number;
-  setEndpoints(endpoints: readonly { id: string; host: string; port: number }[]): void;
+  setEndpoints(endpoints: readonly FrontEndpoint[]): void;
   /** The autoscaler's verdict each tick: Knative's SKS proxy (true) or serve (false) mode. */
   setActivatorInPath(inPath: boolean): void;
   /** Average in-flight requests since the last call. */

@@ -45,15 +45,20 @@ export class LocalService {
     const { spec, scaling } = options;
     const holdTimeoutMs = spec.timeoutSeconds * 1000;
     const onDemand = () => this.activate();
+    // Replicas can share the Service's port only at the address they listen on (their HOST).
+    const sameHost = (options.publicHost ?? "127.0.0.1") === options.runner.baseEnv.HOST;
+    const log = options.runner.log;
     // The TCP front cannot count requests against a limit: a public Service with
     // containerConcurrency gets the HTTP activator on its public port instead.
-    this.front =
+    const front =
       options.publicPort !== undefined && spec.containerConcurrency === 0
         ? new TcpFront({
             service: spec.name,
             maxWaiting: options.maxWaiting,
             holdTimeoutMs,
             onDemand,
+            share: sameHost,
+            log,
           })
         : new Activator({
             service: spec.name,
@@ -61,12 +66,28 @@ export class LocalService {
             maxWaiting: options.maxWaiting,
             holdTimeoutMs,
             onDemand,
+            // Only where the activator leaves the path whenever a replica is ready: otherwise it
+            // must stay the address's only listener while Knative keeps it in the path.
+            share: sameHost && scaling.targetBurstCapacity === 0,
+            log,
           });
+    this.front = front;
     this.runner = new ServiceRunner({
       ...options.runner,
       spec,
       terminationGraceMs: spec.timeoutSeconds * 1000,
       onEndpoints: (endpoints) => this.front.setEndpoints(endpoints),
+      // A replica on the shared port keeps containerConcurrency itself: nothing stands in front.
+      replicaEnv: (): Record<string, string> => {
+        const shared = front.sharedPort;
+        if (shared === undefined) return {};
+        return spec.containerConcurrency > 0
+          ? {
+              SHARED_PORT: String(shared),
+              CONTAINER_CONCURRENCY: String(spec.containerConcurrency),
+            }
+          : { SHARED_PORT: String(shared) };
+      },
     });
     const initial = Math.max(scaling.minScale, scaling.initialScale);
     this.kpa = new Kpa(scaling, Date.now(), initial);

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { ServiceSpec } from "../manifests.js";
 import { freePort } from "../ports.js";
+import type { FrontEndpoint } from "./endpoints.js";
 import { Replica } from "./replica.js";
 
 export interface ServiceRunnerOptions {
@@ -23,7 +24,9 @@ export interface ServiceRunnerOptions {
   /** Scheduling priority of every replica, from the Service's CPU request. */
   nice?: number;
   /** The ready replicas changed: the request path must follow. */
-  onEndpoints: (endpoints: { id: string; host: string; port: number }[]) => void;
+  onEndpoints: (endpoints: FrontEndpoint[]) => void;
+  /** More environment for each replica, read as it starts (the front's shared port). */
+  replicaEnv?: () => Record<string, string>;
   log: (line: string) => void;
 }
 
@@ -117,6 +120,7 @@ export class ServiceRunner {
         ...this.options.baseEnv,
         ...spec.env,
         ...this.options.overrideEnv,
+        ...this.options.replicaEnv?.(),
         K_SERVICE: spec.name,
         K_CONFIGURATION: spec.name,
         K_REVISION: `${spec.name}-00001`,
@@ -167,6 +171,7 @@ export class ServiceRunner {
         id: String(r.options.index),
         host: "127.0.0.1",
         port: r.options.port,
+        metricsPort: r.options.metricsPort,
       })),
     );
   }

@@ -2,15 +2,20 @@
  * The public Service's front door: a TCP (L4) balancer on the public port, for a Service with no
  * containerConcurrency. It stands for Knative with the activator out of the request path (the
  * ingress's `target-burst-capacity: "0"`): without a concurrency limit there is nothing to hold
- * while a replica is ready, so HTTP is not parsed at all: each connection is spliced to a ready
- * replica (round robin) and bytes flow both ways untouched. With no ready replica, connections
- * wait, as Knative then routes through the activator. A connection counts as a request in flight from the first bytes the
- * client sends until the replica's first answer bytes (HTTP/1.1 without pipelining), which is
- * the concurrency the autoscaler needs. With no ready replica, connections wait (bounded).
+ * while a replica is ready, so HTTP is not parsed at all. With no ready replica, connections wait
+ * (bounded), as Knative then routes through the activator.
+ *
+ * Where the port can be shared (shared-port.ts) the front listens only while no replica is ready:
+ * the replicas listen on the port themselves and the kernel hands them the connections. Where it
+ * cannot, each connection is spliced to a ready replica (round robin) and bytes flow both ways
+ * untouched. A connection it splices counts as a request in flight from the first bytes the client
+ * sends until the replica's first answer bytes (HTTP/1.1 without pipelining); while the replicas
+ * hold the port, their own reports are the concurrency the autoscaler needs.
  */
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { ConcurrencyMeter } from "./concurrency.js";
-import { frontUrl, type Front } from "./endpoints.js";
+import { frontUrl, type Front, type FrontEndpoint } from "./endpoints.js";
+import { SharedPort } from "./shared-port.js";
 import { splice } from "./splice.js";
 
 export interface TcpFrontOptions {
@@ -18,42 +23,55 @@ export interface TcpFrontOptions {
   maxWaiting: number;
   holdTimeoutMs: number;
   onDemand: () => void;
+  /** Share the port with the replicas (SO_REUSEPORT) and step aside while one is ready. */
+  share?: boolean;
+  /** How often the replicas' busy time is read while they hold the port. */
+  scrapeEveryMs?: number;
+  log?: (line: string) => void;
 }
 
 export class TcpFront implements Front {
-  private endpoints: { id: string; host: string; port: number }[] = [];
+  private endpoints: FrontEndpoint[] = [];
   private next = 0;
   private readonly waitingSockets: { socket: Socket; timer: NodeJS.Timeout }[] = [];
   private readonly meter = new ConcurrencyMeter();
   private readonly sockets = new Set<Socket>();
-  private server: Server | undefined;
-  private boundPort = 0;
-  private boundHost = "127.0.0.1";
+  private readonly address: SharedPort;
 
-  constructor(private readonly options: TcpFrontOptions) {}
-
-  async listen(port: number, host = "127.0.0.1"): Promise<void> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, () => resolve());
+  constructor(private readonly options: TcpFrontOptions) {
+    this.address = new SharedPort({
+      service: options.service,
+      share: options.share ?? false,
+      accept: (socket) => this.accept(socket),
+      ...(options.scrapeEveryMs !== undefined ? { scrapeEveryMs: options.scrapeEveryMs } : {}),
+      ...(options.log ? { log: options.log } : {}),
     });
-    this.server = server;
-    this.boundHost = host;
-    const address = server.address();
-    this.boundPort = typeof address === "object" && address ? address.port : port;
+  }
+
+  listen(port: number, host = "127.0.0.1"): Promise<void> {
+    return this.address.listen(port, host);
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.address.port;
   }
 
   get url(): string {
-    return frontUrl(this.boundHost, this.boundPort);
+    return frontUrl(this.address.host, this.address.port);
+  }
+
+  /** The port replicas listen on too (SHARED_PORT), when the front shares it. */
+  get sharedPort(): number | undefined {
+    return this.address.sharedPort;
+  }
+
+  /** Whether the front is listening, so in the request path of new connections. */
+  get listening(): boolean {
+    return this.address.listening;
   }
 
   get inFlight(): number {
-    return this.meter.current;
+    return this.address.reported ?? this.meter.current;
   }
 
   get waiting(): number {
@@ -61,19 +79,21 @@ export class TcpFront implements Front {
   }
 
   takeConcurrency(): number {
-    return this.meter.takeAverage() + this.waitingSockets.length;
+    const spliced = this.meter.takeAverage();
+    return this.waitingSockets.length + (this.address.reported ?? spliced);
   }
 
   /** Nothing to change: with no concurrency limit both modes forward at once or wait for a replica. */
   setActivatorInPath(): void {}
 
-  setEndpoints(list: readonly { id: string; host: string; port: number }[]): void {
+  setEndpoints(list: readonly FrontEndpoint[]): void {
     this.endpoints = [...list];
     while (this.endpoints.length && this.waitingSockets.length) {
       const w = this.waitingSockets.shift()!;
       clearTimeout(w.timer);
       this.splice(w.socket);
     }
+    this.address.follow(this.endpoints, false);
   }
 
   async close(): Promise<void> {
@@ -82,8 +102,7 @@ export class TcpFront implements Front {
       w.socket.destroy();
     }
     for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.address.close();
   }
 
   private accept(socket: Socket): void {
