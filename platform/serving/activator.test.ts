@@ -3,6 +3,7 @@ import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Activator } from "./activator.js";
+import { echoPortServer, listenOn, reachesDirectly, until } from "./test-sockets.js";
 
 describe("activator (real HTTP)", () => {
   const replicas: Server[] = [];
@@ -228,24 +229,6 @@ describe("activator sharing its address (SO_REUSEPORT)", () => {
       await new Promise((r) => s.close(r));
     }
   });
-  const listen = (server: Server, port: number, reusePort = false) =>
-    new Promise<number>((resolve) =>
-      server.listen({ port, host: "127.0.0.1", reusePort }, () =>
-        resolve((server.address() as AddressInfo).port),
-      ),
-    );
-  /** One request on a connection of its own: whether the replica saw this client's own port. */
-  const direct = (port: number) =>
-    new Promise<boolean>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
-        let body = "";
-        res.on("data", (c: Buffer) => (body += c.toString()));
-        res.on("end", () => resolve(body === String(req.socket?.localPort)));
-      });
-      req.on("error", reject);
-      req.end();
-    });
-
   it("listens while in the path or with no replica ready, and leaves the address to the replicas otherwise", async () => {
     activator = new Activator({
       service: "order",
@@ -259,24 +242,20 @@ describe("activator sharing its address (SO_REUSEPORT)", () => {
     const port = activator.port;
     expect(activator.sharedPort).toBe(port);
     // A replica: its own port, and the shared one it joins before it is ready.
-    const answer = () => createServer((req, res) => res.end(String(req.socket.remotePort)));
-    const own = answer();
-    const shared = answer();
+    const own = echoPortServer();
+    const shared = echoPortServer();
     servers.push(own, shared);
-    const replica = { id: "0", host: "127.0.0.1", port: await listen(own, 0) };
-    await listen(shared, port, true);
+    const replica = { id: "0", host: "127.0.0.1", port: await listenOn(own, 0) };
+    await listenOn(shared, port, true);
 
     activator.setEndpoints([replica]);
     // Still in the path (Knative's proxy mode until the autoscaler says otherwise): it listens.
     expect(activator.listening).toBe(true);
     activator.setActivatorInPath(false);
     expect(activator.listening).toBe(false);
-    expect(await direct(port)).toBe(true);
+    expect(await reachesDirectly(port)).toBe(true);
     // Back in the path (on the way to zero): it listens again beside the replica.
     activator.setActivatorInPath(true);
-    const until = async (check: () => boolean) => {
-      while (!check()) await new Promise((r) => setTimeout(r, 5));
-    };
     await until(() => activator!.listening);
   });
 });

@@ -40,25 +40,20 @@ import type { Socket } from "node:net";
 import { chooseRoute, type Choice } from "./activator-choice.js";
 import { ConcurrencyMeter } from "./concurrency.js";
 import { frontUrl, type Endpoint, type Front, type FrontEndpoint } from "./endpoints.js";
-import { SharedPort } from "./shared-port.js";
+import { SharedPort, type SharingOptions } from "./shared-port.js";
 import { splice } from "./splice.js";
 
-export interface ActivatorOptions {
-  service: string;
+/**
+ * `share`: give the address to the replicas (shared-port.ts) while out of the path with a replica
+ * ready: for a Service whose activator leaves the path whenever one is (`target-burst-capacity:
+ * "0"`), whose replicas then keep containerConcurrency themselves.
+ */
+export interface ActivatorOptions extends SharingOptions {
   containerConcurrency: number;
   maxWaiting: number;
   holdTimeoutMs: number;
   /** Called when a request waits and no replica is ready: the Service must wake. */
   onDemand: () => void;
-  /**
-   * Share the address with the replicas (shared-port.ts) and stop listening while out of the path
-   * with a replica ready: for a Service whose activator leaves the path whenever one is
-   * (`target-burst-capacity: "0"`), whose replicas then keep containerConcurrency themselves.
-   */
-  share?: boolean;
-  /** How often the replicas' busy time is read while they hold the address. */
-  scrapeEveryMs?: number;
-  log?: (line: string) => void;
 }
 
 /** A ready replica as the activator tracks it. */
@@ -107,13 +102,7 @@ export class Activator implements Front {
   constructor(private readonly options: ActivatorOptions) {
     this.http = createServer((req, res) => this.handle(req, res));
     this.http.keepAliveTimeout = 65_000;
-    this.address = new SharedPort({
-      service: options.service,
-      share: options.share ?? false,
-      accept: (socket) => this.accept(socket),
-      ...(options.scrapeEveryMs !== undefined ? { scrapeEveryMs: options.scrapeEveryMs } : {}),
-      ...(options.log ? { log: options.log } : {}),
-    });
+    this.address = new SharedPort(options, (socket) => this.accept(socket));
   }
 
   listen(port = 0, host = "127.0.0.1"): Promise<void> {

@@ -18,11 +18,11 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { FrontEndpoint } from "./endpoints.js";
 import { busySecondsIn, ReplicaBusy } from "./replica-busy.js";
 
-export interface SharedPortOptions {
+/** What a front says about sharing its address (its own options carry these). */
+export interface SharingOptions {
   service: string;
-  /** Share the port with the replicas; false: always listen (every connection through the front). */
-  share: boolean;
-  accept: (socket: Socket) => void;
+  /** Share the port with the replicas; unset or false: always listen (every connection through the front). */
+  share?: boolean;
   /** How often the replicas' busy time is read while they hold the port. */
   scrapeEveryMs?: number;
   log?: (line: string) => void;
@@ -45,7 +45,10 @@ export class SharedPort {
   private boundPort = 0;
   private boundHost = "127.0.0.1";
 
-  constructor(private readonly options: SharedPortOptions) {}
+  constructor(
+    private readonly options: SharingOptions,
+    private readonly accept: (socket: Socket) => void,
+  ) {}
 
   async listen(port: number, host: string): Promise<void> {
     this.boundHost = host;
@@ -119,7 +122,7 @@ export class SharedPort {
   }
 
   private bind(port: number, host: string, reusePort: boolean): Promise<Server> {
-    const server = createServer({ noDelay: true }, (socket) => this.options.accept(socket));
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     return new Promise<Server>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ port, host, ...(reusePort ? { reusePort } : {}) }, () => {

@@ -3,37 +3,16 @@
  * (the kernel hands connections straight to the replica), comes back when none is, and reads the
  * replicas' busy time for the autoscaler; without one it splices every connection.
  */
-import { createServer as createHttpServer, get, type Server } from "node:http";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { BUSY_TIME_METRIC } from "./replica-busy.js";
 import { TcpFront } from "./tcp-front.js";
-
-const until = async (check: () => boolean) => {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-};
-
-/** A replica: answers with the port its client connected from, as it sees it. */
-const replicaServer = (): Server =>
-  createHttpServer((req, res) => res.end(String(req.socket.remotePort)));
-
-const listen = (server: Server, port: number, reusePort = false) =>
-  new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ port, host: "127.0.0.1", reusePort }, () =>
-      resolve((server.address() as { port: number }).port),
-    );
-  });
-
-/** One request on a connection of its own: whether the replica saw this client's own port. */
-const direct = (port: number) =>
-  new Promise<boolean>((resolve, reject) => {
-    const req = get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve(body === String(req.socket?.localPort)));
-    });
-    req.on("error", reject);
-  });
+import {
+  echoPortServer as replicaServer,
+  listenOn as listen,
+  reachesDirectly as direct,
+  until,
+} from "./test-sockets.js";
 
 describe("TcpFront", () => {
   const servers: Server[] = [];

@@ -15,19 +15,14 @@
 import type { Socket } from "node:net";
 import { ConcurrencyMeter } from "./concurrency.js";
 import { frontUrl, type Front, type FrontEndpoint } from "./endpoints.js";
-import { SharedPort } from "./shared-port.js";
+import { SharedPort, type SharingOptions } from "./shared-port.js";
 import { splice } from "./splice.js";
 
-export interface TcpFrontOptions {
-  service: string;
+/** `share`: step aside for the replicas (SO_REUSEPORT) while one is ready. */
+export interface TcpFrontOptions extends SharingOptions {
   maxWaiting: number;
   holdTimeoutMs: number;
   onDemand: () => void;
-  /** Share the port with the replicas (SO_REUSEPORT) and step aside while one is ready. */
-  share?: boolean;
-  /** How often the replicas' busy time is read while they hold the port. */
-  scrapeEveryMs?: number;
-  log?: (line: string) => void;
 }
 
 export class TcpFront implements Front {
@@ -39,13 +34,7 @@ export class TcpFront implements Front {
   private readonly address: SharedPort;
 
   constructor(private readonly options: TcpFrontOptions) {
-    this.address = new SharedPort({
-      service: options.service,
-      share: options.share ?? false,
-      accept: (socket) => this.accept(socket),
-      ...(options.scrapeEveryMs !== undefined ? { scrapeEveryMs: options.scrapeEveryMs } : {}),
-      ...(options.log ? { log: options.log } : {}),
-    });
+    this.address = new SharedPort(options, (socket) => this.accept(socket));
   }
 
   listen(port: number, host = "127.0.0.1"): Promise<void> {
