@@ -1,4 +1,5 @@
 /** serve(): the probes Knative calls, answered before the function's listener; draining. */
+import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
@@ -116,13 +117,23 @@ describe("serve", () => {
       log: () => {},
     });
     const url = `http://127.0.0.1:${running.port}`;
+    /** Over a keep-alive agent, so that the server's choice of connection header shows. */
+    const agent = new Agent({ keepAlive: true });
+    const get = (path: string) =>
+      new Promise<{ body: string; connection: string | undefined }>((resolve, reject) => {
+        const req = request(path, { agent }, (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => (body += c.toString()));
+          res.on("end", () => resolve({ body, connection: res.headers.connection }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
     const first = fetch(`${url}/0`).then((r) => r.text());
     await until(() => seen.length === 1);
     // Ten wait (10 × containerConcurrency) and reach the listener only in turn; the eleventh is
     // turned away as the queue-proxy turns it away.
-    const waiting = Array.from({ length: 10 }, (_, i) =>
-      fetch(`${url}/${i + 1}`).then((r) => r.text()),
-    );
+    const waiting = Array.from({ length: 10 }, (_, i) => get(`${url}/${i + 1}`));
     await until(() => running!.inFlight() === 11);
     const turnedAway = await fetch(`${url}/11`);
     expect(seen).toEqual(["/0"]);
@@ -132,8 +143,14 @@ describe("serve", () => {
     ]);
     release();
     expect(await first).toBe("/0");
-    expect(await Promise.all(waiting)).toEqual(waiting.map((_, i) => `/${i + 1}`));
-    expect(seen).toEqual(Array.from({ length: 11 }, (_, i) => `/${i}`));
+    const answers = await Promise.all(waiting);
+    expect(answers.map((a) => a.body)).toEqual(waiting.map((_, i) => `/${i + 1}`));
+    // Each one that waited closes its connection after the answer (the next may reach another
+    // replica); one served at once keeps it.
+    expect(answers.every((a) => a.connection === "close")).toBe(true);
+    expect(await get(`${url}/12`)).toEqual({ body: "/12", connection: "keep-alive" });
+    expect(seen).toEqual(Array.from({ length: 13 }, (_, i) => `/${i}`).filter((u) => u !== "/11"));
+    agent.destroy();
   });
 
   describe("with a shared port (SHARED_PORT, the local platform's)", () => {

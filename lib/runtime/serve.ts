@@ -142,7 +142,13 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
     busy.start(performance.now());
     res.on("close", ended);
     if (!breaker) return options.listener(req, res);
-    if (breaker.enter(res) === "full") {
+    const entry = breaker.enter(res);
+    // A request that must wait found this replica full: its connection goes after the answer, so
+    // the client's next one may land on another replica. The kernel balances connections, not
+    // requests (a cluster's gateway balances requests), and a keep-alive connection would
+    // otherwise stay with a full replica while the ones the autoscaler added wait for work.
+    if (entry === "queued") res.setHeader("connection", "close");
+    else if (entry === "full") {
       res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "1" });
       res.end("pending request queue full\n");
     }
