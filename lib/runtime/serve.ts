@@ -61,10 +61,10 @@ export interface RunningFunction {
 }
 
 const HEALTH_READINESS = "/health/readiness";
+const HEALTH_LIVENESS = "/health/liveness";
 /** Marks an answer whose request the breaker started (so its end frees a slot). */
 const STARTED = Symbol("started");
 type Tracked = ServerResponse & { [STARTED]?: true };
-const HEALTH_LIVENESS = "/health/liveness";
 
 export async function serve(options: ServeOptions): Promise<RunningFunction> {
   const log = options.log ?? ((line: string) => console.log(`[${options.name}] ${line}`));
@@ -113,14 +113,11 @@ export async function serve(options: ServeOptions): Promise<RunningFunction> {
   /** The shared port's listener once joined; undefined before, or without one. */
   let shared: Promise<ReturnType<typeof createServer> | undefined> | undefined;
   const joinShared = (sharedPort: number) =>
-    (shared ??= listen(createHttpServer(), sharedPort, "SHARED_PORT", true).then(
-      (joined) => joined,
-      (err: Error) => {
-        log(err.message);
-        shared = undefined; // the next probe tries again
-        return undefined;
-      },
-    ));
+    (shared ??= listen(createHttpServer(), sharedPort, "SHARED_PORT", true).catch((err: Error) => {
+      log(err.message);
+      shared = undefined; // the next probe tries again
+      return undefined;
+    }));
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     // While draining, close keep-alive connections after each answer so clients move elsewhere.
