@@ -90,8 +90,6 @@ export class Activator implements Front {
   private readonly meter = new ConcurrencyMeter();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   private readonly address: SharedPort;
-  /** The ready replicas as serving published them (their metrics ports included). */
-  private published: readonly FrontEndpoint[] = [];
   /** The HTTP side: never listens; the TCP server hands it the connections it does not splice. */
   private readonly http: Server;
   /** Every socket this front holds (accepted, and spliced upstreams), for close(). */
@@ -149,14 +147,13 @@ export class Activator implements Front {
   setActivatorInPath(inPath: boolean): void {
     if (inPath === this.inPath) return;
     this.inPath = inPath;
-    this.address.follow(this.published, inPath);
+    this.address.setInPath(inPath);
     this.flush();
   }
 
   setEndpoints(list: readonly FrontEndpoint[]): void {
     const known = new Map(this.endpoints.map((e) => [e.id, e]));
     this.endpoints = list.map((e) => known.get(e.id) ?? new Replica(e.id, e.host, e.port));
-    this.published = list;
     this.address.follow(list, this.inPath);
     this.flush();
   }

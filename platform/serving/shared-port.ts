@@ -100,6 +100,11 @@ export class SharedPort {
     this.reconcile();
   }
 
+  /** Whether the front must be in the path besides, for the replicas it already knows. */
+  setInPath(inPath: boolean): void {
+    this.follow(this.endpoints, inPath);
+  }
+
   /**
    * The replicas' own count of requests in flight, once one has reported a stretch while they
    * share the port: it covers every request they serve, those a front passed on included.
