@@ -3,7 +3,8 @@
  * its probe and a delivery without loading Node's fetch implementation (undici), which a framework
  * answering through fetch's Request and Response loads at once (~20 ms of every start,
  * functions/consumer-runtime/consumer-http.ts), nor TLS, which the cloudevents SDK's HTTP emitter
- * would load (build.mjs leaves it out). Node lists every built-in module a process has loaded in
+ * would load (build.mjs leaves it out), nor fs/promises, which an import of `fs.promises` loaded
+ * with the bundle (build.mjs reads that getter on first use). Node lists every built-in module a process has loaded in
  * `process.moduleLoadList`; a preload writes it out as the replica exits.
  *
  * Its metrics start half a second after it listens (lib/runtime/run.ts); the delivery it counted
@@ -21,6 +22,8 @@ import { busySecondsIn } from "../platform/serving/replica-busy.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const UNDICI = "NativeModule internal/deps/undici/undici";
+/** What `fs.promises` loads (with readline behind it); build.mjs reads that getter only on use. */
+const FS_PROMISES = "NativeModule internal/fs/promises";
 const dir = mkdtempSync(join(tmpdir(), "leveler-consumer-start-"));
 const preload = join(dir, "module-list.cjs");
 writeFileSync(
@@ -55,7 +58,7 @@ async function modulesLoaded(
 }
 
 describe("a consumer replica's start", () => {
-  it("serves its probe and a delivery without loading undici", async () => {
+  it("serves its probe and a delivery without loading undici, TLS or fs/promises", async () => {
     const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
     let status = 0;
     let scraped = "";
@@ -96,6 +99,7 @@ describe("a consumer replica's start", () => {
     expect(modules).toContain("NativeModule http");
     expect(modules).not.toContain(UNDICI);
     expect(modules).not.toContain("NativeModule tls");
+    expect(modules).not.toContain(FS_PROMISES);
     expect(scraped).toMatch(
       /^leveler_consumer_deliveries_total\{[^}]*delivery="executed"[^}]*\} 1$/m,
     );
@@ -105,5 +109,10 @@ describe("a consumer replica's start", () => {
   it("the same check sees undici in a process that touches fetch's Request (the control)", async () => {
     const modules = await modulesLoaded(["-e", "globalThis.Request"], {});
     expect(modules).toContain(UNDICI);
+  });
+
+  it("the same check sees fs/promises in a process that reads fs.promises (the control)", async () => {
+    const modules = await modulesLoaded(["-e", "require('node:fs').promises"], {});
+    expect(modules).toContain(FS_PROMISES);
   });
 });
