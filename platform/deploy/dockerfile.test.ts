@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { FUNCTION_NODE_FLAGS } from "../serving/replica.js";
 
 const DOCKERFILE = readFileSync(join(import.meta.dirname, "..", "..", "Dockerfile"), "utf8");
 
@@ -72,5 +73,12 @@ describe("Dockerfile", () => {
     // The image still runs Node as a non-root user.
     expect(final.instructions).toContain("USER 1000:1000");
     expect(final.instructions.some((i) => i.startsWith("ENV PATH="))).toBe(true);
+  });
+
+  it("starts Node with the flags the local platform starts a replica with", () => {
+    const entrypoints = stages.at(-1)!.instructions.filter((i) => /^ENTRYPOINT\s/.test(i));
+    expect(entrypoints).toHaveLength(1);
+    const argv = JSON.parse(entrypoints[0]!.replace(/^ENTRYPOINT\s+/, "")) as string[];
+    expect(argv).toEqual(["node", ...FUNCTION_NODE_FLAGS, "/app/function.js"]);
   });
 });

@@ -1,8 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Replica, stampLines } from "./replica.js";
+import { FUNCTION_NODE_FLAGS, Replica, stampLines } from "./replica.js";
 
 const STAMP = "2026-01-02T03:04:05.678Z";
 
@@ -40,5 +41,43 @@ describe("replica log timestamps", () => {
       expect.arrayContaining(["out 1", "out 2", "err ü"]),
     );
     expect(lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /.test(l))).toBe(true);
+  });
+});
+
+describe("a replica's Node", () => {
+  it("runs with FUNCTION_NODE_FLAGS, and V8 takes them: the young generation starts larger", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "leveler-replica-"));
+    const bundle = join(dir, "main.mjs");
+    // new_space's size is what V8 has set aside for the young generation at this moment.
+    writeFileSync(
+      bundle,
+      'import v8 from "node:v8"; const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space"); console.log(JSON.stringify({ argv: process.execArgv, newSpace: s.space_size })); process.disconnect();',
+    );
+    const replica = new Replica({
+      service: "fn",
+      index: 0,
+      bundle,
+      port: 0,
+      metricsPort: 0,
+      env: {},
+      readinessPath: "/",
+      logDir: dir,
+    });
+    await replica.exited;
+    const line = () => readFileSync(join(dir, "fn-0.log"), "utf8").match(/\{.*\}/)?.[0];
+    await expect.poll(line, { timeout: 10_000 }).toBeDefined();
+    const { argv, newSpace } = JSON.parse(line()!) as { argv: string[]; newSpace: number };
+    expect(argv).toEqual([...FUNCTION_NODE_FLAGS]);
+    expect(newSpace).toBe(8 * 1024 * 1024);
+    // The control: the same Node without the flag starts its young generation smaller.
+    const plain = execFileSync(
+      process.execPath,
+      [
+        "-p",
+        'require("node:v8").getHeapSpaceStatistics().find((x) => x.space_name === "new_space").space_size',
+      ],
+      { encoding: "utf8" },
+    );
+    expect(Number(plain)).toBeLessThan(newSpace);
   });
 });
