@@ -4,8 +4,8 @@
  * answering through fetch's Request and Response loads at once (~20 ms of every start,
  * functions/consumer-runtime/consumer-http.ts), nor TLS, which the cloudevents SDK's HTTP emitter
  * would load (build.mjs leaves it out), nor fs/promises, which an import of `fs.promises` loaded
- * with the bundle (build.mjs reads that getter on first use). Node lists every built-in module a process has loaded in
- * `process.moduleLoadList`; a preload writes it out as the replica exits.
+ * with the bundle (build.mjs reads that getter on first use). Node lists every built-in module a
+ * process has loaded in `process.moduleLoadList`; a preload writes it out as the replica exits.
  *
  * Its metrics start half a second after it listens (lib/runtime/run.ts); the delivery it counted
  * before they had started is on its metrics port all the same, and so is the time it spent on it
