@@ -130,7 +130,7 @@ const nodeRequire = createRequire(import.meta.url);
 const gettersImported = { fs: ["promises"] };
 /** An object export that reads the built-in's getter on first use (only objects are imported so). */
 const lazyGetter = (name) =>
-  `export const ${name} = new Proxy({}, { get: (_, key) => m.${name}[key], has: (_, key) => key in m.${name} });`;
+  `export const ${name} = new Proxy({}, { get: (_, key) => m.${name}[key] });`;
 const builtinFilter = new RegExp(
   `^(node:)?(${builtinModules
     .filter((m) => m !== "module")

@@ -1,13 +1,10 @@
 /** serve(): the probes Knative calls, answered before the function's listener; draining. */
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { serve, type RunningFunction } from "./serve.js";
-
-const until = async (check: () => boolean) => {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
-};
+import { requestOn, until } from "./test-http.js";
 
 describe("serve", () => {
   let running: RunningFunction | undefined;
@@ -119,16 +116,7 @@ describe("serve", () => {
     const url = `http://127.0.0.1:${running.port}`;
     /** Over a keep-alive agent, so that the server's choice of connection header shows. */
     const agent = new Agent({ keepAlive: true });
-    const get = (path: string) =>
-      new Promise<{ body: string; connection: string | undefined }>((resolve, reject) => {
-        const req = request(path, { agent }, (res) => {
-          let body = "";
-          res.on("data", (c: Buffer) => (body += c.toString()));
-          res.on("end", () => resolve({ body, connection: res.headers.connection }));
-        });
-        req.on("error", reject);
-        req.end();
-      });
+    const get = (path: string) => requestOn(path, agent);
     const first = fetch(`${url}/0`).then((r) => r.text());
     await until(() => seen.length === 1);
     // Ten wait (10 × containerConcurrency) and reach the listener only in turn; the eleventh is
@@ -148,7 +136,7 @@ describe("serve", () => {
     // Each one that waited closes its connection after the answer (the next may reach another
     // replica); one served at once keeps it.
     expect(answers.every((a) => a.connection === "close")).toBe(true);
-    expect(await get(`${url}/12`)).toEqual({ body: "/12", connection: "keep-alive" });
+    expect(await get(`${url}/12`)).toEqual({ status: 200, body: "/12", connection: "keep-alive" });
     expect(seen).toEqual(Array.from({ length: 13 }, (_, i) => `/${i}`).filter((u) => u !== "/11"));
     agent.destroy();
   });

@@ -1,8 +1,9 @@
 /** The activator performs its choice over real HTTP, in and out of the request path. */
-import { Agent, createServer, request, type Server } from "node:http";
+import { Agent, createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Activator } from "./activator.js";
+import { requestOn } from "../../lib/runtime/test-http.js";
 import { echoPortServer, listenOn, reachesDirectly, until } from "./test-sockets.js";
 
 describe("activator (real HTTP)", () => {
@@ -41,20 +42,7 @@ describe("activator (real HTTP)", () => {
     return [r.status, (await r.text()).split(" ")[0]] as const;
   };
   /** One request on `agent`'s connection, with a header whose case tells splice from proxy. */
-  const sendOn = (agent: Agent) =>
-    new Promise<{ status: number; body: string; connection: string | undefined }>(
-      (resolve, reject) => {
-        const req = request(activator.url, { agent, headers: { "X-Case-Probe": "1" } }, (res) => {
-          let body = "";
-          res.on("data", (c: Buffer) => (body += c.toString()));
-          res.on("end", () =>
-            resolve({ status: res.statusCode!, body, connection: res.headers.connection }),
-          );
-        });
-        req.on("error", reject);
-        req.end();
-      },
-    );
+  const sendOn = (agent: Agent) => requestOn(activator.url, agent, { "X-Case-Probe": "1" });
   const endpoints = () =>
     replicas.map((s, i) => ({
       id: `r${i}`,
@@ -156,16 +144,8 @@ describe("activator out of the path: containerConcurrency bounds requests, not c
     await new Promise((r) => replica.close(r));
   });
 
-  const send = (agent: Agent, tag: string) =>
-    new Promise<string>((resolve, reject) => {
-      const req = request(activator.url, { agent, headers: { "X-Tag": tag } }, (res) => {
-        let body = "";
-        res.on("data", (c: Buffer) => (body += c.toString()));
-        res.on("end", () => resolve(body));
-      });
-      req.on("error", reject);
-      req.end();
-    });
+  const send = async (agent: Agent, tag: string) =>
+    (await requestOn(activator.url, agent, { "X-Tag": tag })).body;
   /** The request tagged `tag` has reached the replica: let it answer. */
   const answer = async (tag: string) => {
     await expect.poll(() => held.map((h) => h.tag)).toContain(tag);

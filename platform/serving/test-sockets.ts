@@ -37,6 +37,4 @@ export function reachesDirectly(port: number): Promise<boolean> {
   });
 }
 
-export async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+export { until } from "../../lib/runtime/test-http.js";
