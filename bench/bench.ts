@@ -16,6 +16,8 @@
  *   --reps N  --connections N  --sizes 5000,10000  --ratios 0,1  --no-spike  --no-open
  *   --no-matrix  --no-budget  --budget-events N  --budget-ratio R  --private-rabbitmq
  *   --baseline ../base                 the budget stage on that checkout's dist/ too, interleaved
+ *   --baseline-ratio R                 the baseline's trials at sampler ratio R (this checkout's,
+ *                                      without --baseline): what monitoring costs, in one run
  * The plan these flags make is lib/plan.ts.
  */
 import { execFileSync } from "node:child_process";
@@ -67,6 +69,7 @@ const flags = readFlags("npm run bench", {
   "budget-events": { type: "string" },
   "budget-ratio": { type: "string" },
   baseline: { type: "string" },
+  "baseline-ratio": { type: "string" },
   "private-rabbitmq": { type: "boolean", default: false },
 });
 
@@ -248,19 +251,19 @@ try {
     // in turn; a warm-up (not measured) scales the consumers up and warms the JIT first.
     const stage = plan.budget;
     for (const trial of stage.trials) {
-      const root = trial.tree === "baseline" ? baselineRoot! : ROOT;
+      const root = trial.tree === "baseline" ? (baselineRoot ?? ROOT) : ROOT;
       const name = `budget ${trial.tree === "baseline" ? "baseline " : ""}${trial.rep + 1}/${reps}`;
       const logName = `platform-budget-${trial.tree}-${trial.rep + 1}.log`;
       const result = await withPlatform(
         matrixEnv,
         logName,
         async (platform) => {
-          await platform.setSampling(stage.ratio);
+          await platform.setSampling(trial.ratio);
           const cell = (index: number, size: number, warmup: boolean): CellPlan => ({
             index,
             rep: trial.rep,
             size,
-            ratio: stage.ratio,
+            ratio: trial.ratio,
             mode: "closed",
             connections: stage.connections,
             shape: "plain",

@@ -19,6 +19,7 @@ function trial(
   ticks: Partial<Record<Role, number>>,
   rate: number,
   switches = 10_000,
+  ratio = 0.01,
 ): BudgetTrialResult {
   const tally = new CpuTally(100);
   const roles = Object.entries(ticks) as [Role, number][];
@@ -59,7 +60,7 @@ function trial(
     cpu: tally.budget(),
   } as unknown as CellResult;
   return {
-    trial: { rep, tree, warmupIndex: 0, index: 0 },
+    trial: { rep, tree, ratio, warmupIndex: 0, index: 0 },
     root: `/${tree}`,
     commit: tree,
     cell,
@@ -72,6 +73,14 @@ function trial(
 }
 
 describe("summariseBudget", () => {
+  it("says at which sampler ratio each side ran (--baseline-ratio)", () => {
+    const [traced, untraced] = summariseBudget([
+      trial("current", 0, { ingress: 30 }, 1000, 10_000, 1),
+      trial("baseline", 0, { ingress: 20 }, 1000, 10_000, 0),
+    ]);
+    expect([traced!.ratio, untraced!.ratio]).toEqual([1, 0]);
+  });
+
   const results = [
     trial("current", 0, { dispatchers: 40, ingress: 30, RabbitMQ: 50 }, 1000, 12_000),
     trial("baseline", 0, { dispatchers: 60, ingress: 40, RabbitMQ: 50 }, 800, 16_000),
@@ -98,6 +107,7 @@ describe("summariseBudget", () => {
     expect(current!.endToEndPerSecond!.median).toBe(525);
     expect(current!.duplicates).toBe(1);
     expect(current!.p95Ms).toBe(20.5);
+    expect([current!.ratio, baseline!.ratio]).toEqual([0.01, 0.01]);
     // The machine's context switches over the stretch, per processed event.
     expect(current!.switchesPerEvent).toMatchObject({ min: 11, max: 12 });
     expect(baseline!.switchesPerEvent).toMatchObject({ min: 15, max: 16 });

@@ -38,6 +38,8 @@ export interface BudgetRoleSummary {
 
 export interface BudgetSummary {
   tree: BudgetTrial["tree"];
+  /** The sampler ratio its trials ran at. */
+  ratio: number;
   root: string;
   commit: string;
   trials: number;
@@ -79,6 +81,7 @@ export function summariseBudget(results: readonly BudgetTrialResult[]): BudgetSu
     });
     return {
       tree,
+      ratio: g[0]!.trial.ratio,
       root: g[0]!.root,
       commit: g[0]!.commit,
       trials: g.length,

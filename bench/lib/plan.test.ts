@@ -19,6 +19,7 @@ const OPTIONS: [string, BenchFlags[]][] = [
   ["budget-events", [{ "budget-events": "1000" }]],
   ["budget-ratio", [{ "budget-ratio": "1" }]],
   ["baseline", [{ baseline: "/elsewhere" }]],
+  ["baseline-ratio", [{ "baseline-ratio": "0" }]],
 ];
 
 function* combinations(i = 0, acc: BenchFlags = {}): Generator<BenchFlags> {
@@ -60,7 +61,9 @@ function problems(plan: BenchPlan): string[] {
   if (plan.budget) {
     const b = plan.budget;
     if (!finite(b.events) || !finite(b.warmupEvents)) out.push(`budget events ${b.events}`);
-    if (b.trials.length !== plan.reps * (b.baseline ? 2 : 1)) out.push("budget trials");
+    const compared = b.baseline !== undefined || b.baselineRatio !== undefined;
+    if (b.trials.length !== plan.reps * (compared ? 2 : 1)) out.push("budget trials");
+    if (b.trials.some((t) => !(t.ratio >= 0 && t.ratio <= 1))) out.push("budget ratio");
   }
   const indices = [
     ...plan.cells.map((c) => c.index),
@@ -83,7 +86,9 @@ describe("buildPlan", () => {
       } catch (err) {
         // The only combinations refused: a baseline with nothing to compare it on, or no stage.
         if (!(err instanceof PlanError)) throw err;
-        const pointless = flags.baseline !== undefined && (flags["no-budget"] || flags.events);
+        const pointless =
+          (flags.baseline !== undefined || flags["baseline-ratio"] !== undefined) &&
+          (flags["no-budget"] || flags.events);
         const empty =
           flags["no-matrix"] && (flags.events || (flags["no-budget"] && flags["no-spike"]));
         if (!pointless && !empty) failures.push(`${JSON.stringify(flags)}: ${err.message}`);
@@ -135,6 +140,20 @@ describe("buildPlan", () => {
     ]);
   });
 
+  it("runs the baseline's trials at --baseline-ratio, on this checkout unless --baseline names one", () => {
+    const stage = buildPlan({ "budget-ratio": "1", "baseline-ratio": "0", reps: "2" }).budget!;
+    expect(stage.baseline).toBeUndefined();
+    expect(stage.trials.map((t) => [t.tree, t.ratio])).toEqual([
+      ["current", 1],
+      ["baseline", 0],
+      ["baseline", 0],
+      ["current", 1],
+    ]);
+    // Without it, the baseline runs at the budget's ratio.
+    const same = buildPlan({ baseline: "/b", "budget-ratio": "1" }).budget!;
+    expect(same.trials.map((t) => t.ratio)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
   it("refuses flags that would make a plan that never ends or means nothing", () => {
     expect(() => buildPlan({ mode: "open" })).toThrow(/--rate/);
     expect(() => buildPlan({ mode: "open", rate: "0" })).toThrow(PlanError);
@@ -144,6 +163,12 @@ describe("buildPlan", () => {
     expect(() => buildPlan({ ratios: "2" })).toThrow(/between 0 and 1/);
     expect(() => buildPlan({ reps: "1,2" })).toThrow(/one number/);
     expect(() => buildPlan({ "budget-ratio": "1.5" })).toThrow(/between 0 and 1/);
+    expect(() => buildPlan({ "baseline-ratio": "2" })).toThrow(
+      /--baseline-ratio .*between 0 and 1/,
+    );
+    expect(() => buildPlan({ "baseline-ratio": "0", "no-budget": true })).toThrow(
+      /--baseline-ratio compares the budget stage/,
+    );
   });
 });
 

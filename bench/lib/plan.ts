@@ -24,6 +24,7 @@ export interface BenchFlags {
   "budget-events"?: string;
   "budget-ratio"?: string;
   baseline?: string;
+  "baseline-ratio"?: string;
 }
 
 export class PlanError extends Error {
@@ -41,8 +42,10 @@ export interface OpenStage {
 
 export interface BudgetTrial {
   rep: number;
-  /** `current` is this checkout; `baseline` the one `--baseline` names. */
+  /** `current` is this checkout; `baseline` the one `--baseline` names (this one without it). */
   tree: "current" | "baseline";
+  /** The sampler ratio of the trial: `--budget-ratio`, or `--baseline-ratio` for the baseline's. */
+  ratio: number;
   /** Ledger index of the unmeasured warm-up, then of the measured stretch. */
   warmupIndex: number;
   index: number;
@@ -61,7 +64,10 @@ export interface BudgetStage {
   ratio: number;
   /** Seconds read with no traffic after the warm-up. */
   idleSeconds: number;
+  /** The checkout `--baseline` names; without it, a baseline (`--baseline-ratio`) is this one. */
   baseline?: string;
+  /** The baseline trials' sampler ratio, when it is not `ratio` (what monitoring costs). */
+  baselineRatio?: number;
   trials: BudgetTrial[];
 }
 
@@ -175,27 +181,46 @@ export function buildPlan(flags: BenchFlags): BenchPlan {
         : quick
           ? 4_000
           : 20_000;
-    const trees: BudgetTrial["tree"][] = flags.baseline ? ["current", "baseline"] : ["current"];
+    const ratio =
+      flags["budget-ratio"] !== undefined
+        ? one(flags["budget-ratio"], "budget-ratio", 0)
+        : BUDGET_RATIO;
+    const baselineRatio =
+      flags["baseline-ratio"] !== undefined
+        ? one(flags["baseline-ratio"], "baseline-ratio", 0)
+        : undefined;
+    for (const [name, r] of [
+      ["--budget-ratio", ratio],
+      ["--baseline-ratio", baselineRatio ?? 0],
+    ] as const)
+      if (r > 1) throw new PlanError(`${name} is a sampler ratio between 0 and 1`);
+    const compared = flags.baseline !== undefined || baselineRatio !== undefined;
+    const trees: BudgetTrial["tree"][] = compared ? ["current", "baseline"] : ["current"];
     const trials: BudgetTrial[] = [];
     for (let rep = 0; rep < reps; rep++)
       // Alternating which tree goes first, so drift hits both alike.
       for (const tree of rep % 2 ? [...trees].reverse() : trees)
-        trials.push({ rep, tree, warmupIndex: index++, index: index++ });
+        trials.push({
+          rep,
+          tree,
+          ratio: tree === "baseline" ? (baselineRatio ?? ratio) : ratio,
+          warmupIndex: index++,
+          index: index++,
+        });
     budget = {
       events,
       warmupEvents: Math.min(2_000, events),
       connections,
-      ratio:
-        flags["budget-ratio"] !== undefined
-          ? one(flags["budget-ratio"], "budget-ratio", 0)
-          : BUDGET_RATIO,
+      ratio,
       idleSeconds: quick ? 3 : 5,
       ...(flags.baseline ? { baseline: flags.baseline } : {}),
+      ...(baselineRatio !== undefined ? { baselineRatio } : {}),
       trials,
     };
-    if (budget.ratio > 1) throw new PlanError("--budget-ratio is a sampler ratio between 0 and 1");
-  } else if (flags.baseline) {
-    throw new PlanError("--baseline compares the budget stage: drop --no-budget (and --events)");
+  } else if (flags.baseline !== undefined || flags["baseline-ratio"] !== undefined) {
+    throw new PlanError(
+      `${flags.baseline !== undefined ? "--baseline" : "--baseline-ratio"} compares the budget stage: drop --no-budget (and --events)`,
+    );
   }
 
   const spike = !million && !flags["no-spike"];
