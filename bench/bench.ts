@@ -4,8 +4,8 @@
  * optionally against a baseline checkout in the same run, reproduces the old system's table
  * (5,000-50,000 requests; monitoring off, sampled and on; each cell at least three interleaved
  * trials), counts every event id through to its consumer's reply, runs the same
- * sizes open loop, then the load-leveling spike; writes a Markdown report, a JSON file and SVG
- * charts under bench/results/<timestamp>/ (bench/results/latest points at the newest).
+ * sizes open loop, then the load-leveling spike, then cold starts (lib/coldstart.ts); writes a
+ * Markdown report, a JSON file and SVG charts under bench/results/<timestamp>/ (bench/results/latest points at the newest).
  * Past 350 lines on purpose: the run reads top to bottom in the order it happens; its parts
  * (cells, spike, statistics, report, charts) live in bench/lib/.
  *
@@ -14,7 +14,8 @@
  *   npm run bench -- --events 1000000  one cell of a million events (loss and duplicates for all)
  *   --mode open --rate 3000            the matrix at a fixed arrival rate instead of closed loop
  *   --reps N  --connections N  --sizes 5000,10000  --ratios 0,1  --no-spike  --no-open
- *   --no-matrix  --no-budget  --budget-events N  --budget-ratio R  --private-rabbitmq
+ *   --no-matrix  --no-budget  --budget-events N  --budget-ratio R  --no-coldstart
+ *   --private-rabbitmq
  *   --baseline ../base                 the budget stage on that checkout's dist/ too, interleaved
  *   --baseline-ratio R                 the baseline's trials at sampler ratio R (this checkout's,
  *                                      without --baseline): what monitoring costs, in one run
@@ -32,6 +33,8 @@ import { canConnect } from "../platform/rabbitmq.js";
 import { budgetTargets, summariseBudget, type BudgetTrialResult } from "./lib/budget.js";
 import { Ledgers, runCell, type CellPlan, type CellResult } from "./lib/cells.js";
 import { renderSvg, throughputChart, timeSeriesChart, type SeriesPoint } from "./lib/charts.js";
+import { coldStartEnv, measureColdStarts } from "./lib/coldstart.js";
+import { coldStartTable, coldStartTargets, type ColdStartResult } from "./lib/coldstart-summary.js";
 import { perEvent } from "./lib/cpu-budget.js";
 import { cpuSamplingAvailable, startCpuSampler, type CpuRoot } from "./lib/cpu-sampler.js";
 import { EVENT_TYPES } from "./lib/load.js";
@@ -48,7 +51,7 @@ import {
   type SpikePlan,
   type SpikeResult,
 } from "./lib/spike.js";
-import { monitoringVerdicts, summarise, targets } from "./lib/summary.js";
+import { monitoringTargets, monitoringVerdicts, summarise, targets } from "./lib/summary.js";
 import { readFlags } from "./lib/flags.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -70,6 +73,7 @@ const flags = readFlags("npm run bench", {
   "budget-ratio": { type: "string" },
   baseline: { type: "string" },
   "baseline-ratio": { type: "string" },
+  "no-coldstart": { type: "boolean", default: false },
   "private-rabbitmq": { type: "boolean", default: false },
 });
 
@@ -245,6 +249,7 @@ function describeCpu(r: CellResult): string {
 const cells: CellResult[] = [];
 const budgetTrials: BudgetTrialResult[] = [];
 let spike: SpikeResult | null = null;
+let coldStarts: ColdStartResult | null = null;
 try {
   if (plan.budget) {
     // Issue 15's measurement: each trial on a platform of its own, this tree's and the baseline's
@@ -354,6 +359,27 @@ try {
     writeFileSync(join(outDir, "spike-fixed.json"), JSON.stringify(spikeFixed, null, 1));
     log(comparison);
   }
+
+  if (plan.coldStarts !== null) {
+    // Last, on a platform of its own that scales to zero within seconds: one event at a time to
+    // each consumer at zero replicas (lib/coldstart.ts, as bench:coldstart runs it).
+    const runs = plan.coldStarts;
+    const platform = await startBenchPlatform({
+      root: ROOT,
+      amqpUrl,
+      env: { ...coldStartEnv },
+      logFile: join(outDir, "platform-coldstart.log"),
+    });
+    try {
+      bar.update(done, { stage: "cold starts" });
+      coldStarts = await measureColdStarts(platform, join(ROOT, "dist"), runs, (n, of) =>
+        bar.update(done, { stage: `cold starts ${n}/${of}` }),
+      );
+    } finally {
+      await platform.stop();
+    }
+    log(coldStartTable(coldStarts));
+  }
 } finally {
   bar.update(totalEvents, { stage: "writing the report" });
   bars.stop();
@@ -401,6 +427,7 @@ const results: BenchResults = {
   verdicts,
   spike,
   budget,
+  coldStarts,
   targets: [
     ...targets(summary, cells, [
       ...(spike ? [spike.ledger] : []),
@@ -410,6 +437,8 @@ const results: BenchResults = {
       budget?.summary.find((b) => b.tree === "current"),
       plan.budget?.ratio,
     ),
+    ...monitoringTargets(summary, verdicts),
+    ...coldStartTargets(coldStarts),
   ],
   benchPeakRssMb: peakRss / 2 ** 20,
   wallSeconds: (Date.now() - startedAt.getTime()) / 1000,

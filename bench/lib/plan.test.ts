@@ -20,6 +20,7 @@ const OPTIONS: [string, BenchFlags[]][] = [
   ["budget-ratio", [{ "budget-ratio": "1" }]],
   ["baseline", [{ baseline: "/elsewhere" }]],
   ["baseline-ratio", [{ "baseline-ratio": "0" }]],
+  ["no-coldstart", [{ "no-coldstart": true }]],
 ];
 
 function* combinations(i = 0, acc: BenchFlags = {}): Generator<BenchFlags> {
@@ -42,7 +43,10 @@ function problems(plan: BenchPlan): string[] {
   if (!(plan.reps >= 1)) out.push(`reps ${plan.reps}`);
   if (!finite(plan.connections)) out.push(`connections ${plan.connections}`);
   if (!Number.isFinite(plan.events)) out.push(`events ${plan.events}`);
-  if (!plan.cells.length && !plan.budget && !plan.spike) out.push("nothing to run");
+  if (!plan.cells.length && !plan.budget && !plan.spike && plan.coldStarts === null)
+    out.push("nothing to run");
+  if (plan.coldStarts !== null && !finite(plan.coldStarts))
+    out.push(`cold starts ${plan.coldStarts}`);
   for (const c of plan.cells) {
     if (!finite(c.size)) out.push(`cell ${c.index}: size ${c.size}`);
     if (!(c.ratio >= 0 && c.ratio <= 1)) out.push(`cell ${c.index}: ratio ${c.ratio}`);
@@ -90,7 +94,8 @@ describe("buildPlan", () => {
           (flags.baseline !== undefined || flags["baseline-ratio"] !== undefined) &&
           (flags["no-budget"] || flags.events);
         const empty =
-          flags["no-matrix"] && (flags.events || (flags["no-budget"] && flags["no-spike"]));
+          flags["no-matrix"] &&
+          (flags.events || (flags["no-budget"] && flags["no-spike"] && flags["no-coldstart"]));
         if (!pointless && !empty) failures.push(`${JSON.stringify(flags)}: ${err.message}`);
         refused++;
         continue;
@@ -122,6 +127,19 @@ describe("buildPlan", () => {
     expect(plan.cells.length).toBe(1 + 3 * 4 * 3);
     expect(plan.budget).toMatchObject({ events: 20_000, connections: 50, ratio: 0.01 });
     expect(plan.spike).toBe(true);
+    expect(plan.coldStarts).toBe(20);
+  });
+
+  it("runs the cold starts unless told not to, fewer in a quick run, none in a single-size run", () => {
+    expect(buildPlan({ quick: true }).coldStarts).toBe(5);
+    expect(buildPlan({ "no-coldstart": true }).coldStarts).toBeNull();
+    expect(buildPlan({ events: "3000" }).coldStarts).toBeNull();
+    // The cold starts alone are a plan.
+    const alone = buildPlan({ "no-matrix": true, "no-budget": true, "no-spike": true });
+    expect(alone.coldStarts).toBe(20);
+    expect(() =>
+      buildPlan({ "no-matrix": true, "no-budget": true, "no-spike": true, "no-coldstart": true }),
+    ).toThrow(/nothing to run/);
   });
 
   it("runs the budget stage at another sampler ratio when asked", () => {

@@ -25,6 +25,7 @@ export interface BenchFlags {
   "budget-ratio"?: string;
   baseline?: string;
   "baseline-ratio"?: string;
+  "no-coldstart"?: boolean;
 }
 
 export class PlanError extends Error {
@@ -84,6 +85,8 @@ export interface BenchPlan {
   open: OpenStage | null;
   budget: BudgetStage | null;
   spike: boolean;
+  /** Cold starts per consumer (lib/coldstart.ts), on a platform of their own; null: not run. */
+  coldStarts: number | null;
   /** Events sent by the matrix, open loop and budget stages (the spike's are the spike's own). */
   events: number;
 }
@@ -224,7 +227,8 @@ export function buildPlan(flags: BenchFlags): BenchPlan {
   }
 
   const spike = !million && !flags["no-spike"];
-  if (!cells.length && !budget && !spike)
+  const coldStarts = million || flags["no-coldstart"] ? null : quick ? 5 : 20;
+  if (!cells.length && !budget && !spike && coldStarts === null)
     throw new PlanError("nothing to run: every stage is switched off");
   const events =
     cells.reduce((a, c) => a + c.size, 0) +
@@ -241,6 +245,7 @@ export function buildPlan(flags: BenchFlags): BenchPlan {
     open,
     budget,
     spike,
+    coldStarts,
     events,
   };
 }

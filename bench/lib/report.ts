@@ -2,6 +2,7 @@
 import { compareBudgets, type BudgetSummary } from "./budget.js";
 import type { CellSummary, MonitoringVerdict, Target } from "./summary.js";
 import type { SpikeResult } from "./spike.js";
+import { coldStartTable } from "./coldstart-summary.js";
 import type { BenchResults } from "./results.js";
 
 /** The old Python/FastAPI system's figures (../shared/seeds/DIGEST.md): single runs, monitoring off / on. */
@@ -202,6 +203,9 @@ ${closed.length ? "![throughput](throughput.svg)\n" : ""}
 ${open.length ? cellTable(open) : "_not run_"}
 
 ${r.spike ? spikeSection(r.spike) : "## Load leveling: the spike\n_not run_"}
+
+## Cold starts
+${r.coldStarts ? `Each consumer at zero replicas gets one event through the ingress, one cold start at a time, on a platform of its own that scales to zero within seconds; the time is from the POST to the consumer's reply arriving in the broker (${r.coldStarts.runs} per consumer). The replica's CPU is read when its reply arrives; idle RSS is one replica's before the first cold start, and the anonymous part of it is its own (the rest is the node binary's file pages, shared by every Node process).\n\n${coldStartTable(r.coldStarts)}` : "_not run_"}
 
 Bench process peak RSS: ${n0(r.benchPeakRssMb)} MB. Total wall time: ${n0(r.wallSeconds)} s.
 `;

@@ -1,5 +1,6 @@
 /** The JSON file's shape: every figure per cell and scenario, the machine and the commit. */
 import type { BudgetSummary, BudgetTrialResult } from "./budget.js";
+import type { ColdStartResult } from "./coldstart-summary.js";
 import type { CellResult } from "./cells.js";
 import type { BudgetStage } from "./plan.js";
 import type { SpikeResult } from "./spike.js";
@@ -30,6 +31,8 @@ export interface BenchResults {
   summary: CellSummary[];
   verdicts: MonitoringVerdict[];
   spike: SpikeResult | null;
+  /** Cold starts of every consumer from zero (lib/coldstart.ts); null when not run. */
+  coldStarts?: ColdStartResult | null;
   /** Issue 15's measurement: CPU per processed event for every process, per tree. */
   budget: {
     plan: BudgetStage;

@@ -3,7 +3,7 @@ import type { CellResult } from "./cells.js";
 import type { LedgerCounts } from "./id-ledger.js";
 import type { TimelineSample } from "../../platform/status/timeline.js";
 import { analyseSpike } from "./spike.js";
-import { monitoringVerdicts, summarise, targets } from "./summary.js";
+import { monitoringTargets, monitoringVerdicts, summarise, targets } from "./summary.js";
 
 const ledger = (over: Partial<LedgerCounts> = {}): LedgerCounts => ({
   sent: 100,
@@ -99,6 +99,32 @@ describe("monitoring verdicts and targets", () => {
       measured: "60.0 ms",
       met: false,
     });
+  });
+
+  it("judges issue 15's monitoring targets: ratio 1 within 10 %, open-loop p99 within 1.5×, 0.1 within the noise", () => {
+    const open = (ratio: number, p95: number): CellResult => {
+      const c = cell(20_000, ratio, 2800, p95);
+      return { ...c, plan: { ...c.plan, mode: "open", rate: 2800 } };
+    };
+    const judged = (onP95: number[]) => {
+      const all = [
+        ...cells,
+        ...[40, 42, 44].map((p) => open(0, p)),
+        ...onP95.map((p) => open(1, p)),
+      ];
+      return monitoringTargets(summarise(all), monitoringVerdicts(all));
+    };
+    const [throughput, p99, sampled] = judged([60, 62, 64]);
+    expect(throughput).toMatchObject({ measured: "50000: -25.6 %", met: false });
+    // p99 is twice p95 in these cells: 124 against 84 ms.
+    expect(p99).toMatchObject({ measured: "124.0 vs 84.0 ms: 1.48×", met: true });
+    expect(sampled).toMatchObject({ measured: "50000: +1.2 %", met: true });
+    expect(judged([70, 72, 74])[1]!.met).toBe(false);
+    expect(monitoringTargets([], []).map((x) => x.measured)).toEqual([
+      "not run",
+      "not run",
+      "not run",
+    ]);
   });
 
   it("counts a loss in any run, the spike's included, against the target", () => {

@@ -168,3 +168,68 @@ export function targets(
   });
   return out;
 }
+
+/**
+ * Issue 15's monitoring targets: at sampler ratio 1, the closed loop's accepted rate within 10 % of
+ * ratio 0 at every size, and the open loop's p99 accept latency at most 1.5 times ratio 0's; at
+ * 0.1, no size slower beyond the noise (monitoringVerdicts). Medians; "not run" without the cells.
+ */
+export function monitoringTargets(
+  summary: readonly CellSummary[],
+  verdicts: readonly MonitoringVerdict[],
+): Target[] {
+  const cell = (mode: string, size: number, ratio: number) =>
+    summary.find((s) => s.mode === mode && s.size === size && s.ratio === ratio);
+  const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} %`;
+  const closedOn = verdicts.filter((v) => v.mode === "closed" && v.on);
+  const openPairs = [...new Set(summary.filter((s) => s.mode === "open").map((s) => s.size))]
+    .map((size) => ({ size, off: cell("open", size, 0), on: cell("open", size, 1) }))
+    .filter((p) => p.off && p.on);
+  const sampled = verdicts.filter((v) => v.mode === "closed" && v.sampled);
+  const notRun = (name: string, target: string): Target => ({
+    name,
+    target,
+    measured: "not run",
+    met: null,
+  });
+  const throughput = "monitoring, ratio 1 vs 0: closed-loop accepted req/s, each size (median)";
+  const p99 = "monitoring, ratio 1 vs 0: open-loop p99 accept latency (median)";
+  const tenth = "monitoring, ratio 0.1 vs 0: closed-loop accepted req/s, each size";
+  return [
+    closedOn.length
+      ? {
+          name: throughput,
+          target: "within 10 %",
+          measured: closedOn.map((v) => `${v.size}: ${pct(v.on!.change)}`).join(", "),
+          met: closedOn.every((v) => v.on!.change >= -0.1),
+        }
+      : notRun(throughput, "within 10 %"),
+    openPairs.length
+      ? {
+          name: p99,
+          target: "≤ 1.5× ratio 0",
+          measured: openPairs
+            .map(
+              (p) =>
+                `${p.on!.latencyMs.p99.toFixed(1)} vs ${p.off!.latencyMs.p99.toFixed(1)} ms: ${(p.on!.latencyMs.p99 / p.off!.latencyMs.p99).toFixed(2)}×`,
+            )
+            .join("; "),
+          met: openPairs.every((p) => p.on!.latencyMs.p99 <= 1.5 * p.off!.latencyMs.p99),
+        }
+      : notRun(p99, "≤ 1.5× ratio 0"),
+    sampled.length
+      ? {
+          name: tenth,
+          target: "within the noise",
+          measured: sampled
+            .map(
+              (v) =>
+                `${v.size}: ${pct(v.sampled!.change)}${v.sampled!.differs ? " (beyond the noise)" : ""}`,
+            )
+            .join(", "),
+          // Faster beyond the noise is no cost.
+          met: sampled.every((v) => !v.sampled!.differs || v.sampled!.change > 0),
+        }
+      : notRun(tenth, "within the noise"),
+  ];
+}
