@@ -7,7 +7,7 @@ import type { CellResult } from "./cells.js";
 import { perEvent, ROLES, type CpuBudget, type RoleCpu } from "./cpu-budget.js";
 import { BUDGET_RATIO, type BudgetTrial } from "./plan.js";
 import { median, spread, type Spread } from "./stats.js";
-import type { Target } from "./summary.js";
+import { notRun, type Target } from "./summary.js";
 
 export interface BudgetTrialResult {
   trial: BudgetTrial;
@@ -208,12 +208,6 @@ export function budgetTargets(
   current: BudgetSummary | undefined,
   ratio: number = BUDGET_RATIO,
 ): Target[] {
-  const notRun = (name: string, target: string): Target => ({
-    name,
-    target,
-    measured: "not run",
-    met: null,
-  });
   const total = "budget stage: CPU per processed event, every process (median)";
   const e2e = "budget stage: end to end, first request to last event processed (median)";
   const p95 = "budget stage: p95 accept latency at 50 connections (median)";

@@ -2,7 +2,7 @@
  * The cold-start stage's figures (lib/coldstart.ts measures them): per consumer and for all of
  * them together, and issue 15's targets, met or not. Pure.
  */
-import type { Target } from "./summary.js";
+import { notRun, type Target } from "./summary.js";
 
 export interface FunctionFootprint {
   name: string;
@@ -66,9 +66,9 @@ export function coldStartTargets(r: ColdStartResult | null): Target[] {
   };
   if (!r)
     return [
-      { name: names.p50, target: `≤ ${TARGET_P50_MS} ms`, measured: "not run", met: null },
-      { name: names.p95, target: `≤ ${TARGET_P95_MS} ms`, measured: "not run", met: null },
-      { name: names.idle, target: `≤ ${TARGET_IDLE_MB} MB`, measured: "not run", met: null },
+      notRun(names.p50, `≤ ${TARGET_P50_MS} ms`),
+      notRun(names.p95, `≤ ${TARGET_P95_MS} ms`),
+      notRun(names.idle, `≤ ${TARGET_IDLE_MB} MB`),
     ];
   const s = summariseColdStarts(r);
   return [

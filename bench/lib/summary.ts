@@ -101,6 +101,11 @@ export interface Target {
   met: boolean | null;
 }
 
+/** A target whose stage did not run: neither met nor missed. */
+export function notRun(name: string, target: string): Target {
+  return { name, target, measured: "not run", met: null };
+}
+
 export function targets(
   summary: readonly CellSummary[],
   allCells: readonly CellResult[],
@@ -136,12 +141,7 @@ export function targets(
           measured: off.acceptedPerSecond.median.toFixed(0),
           met: off.acceptedPerSecond.median >= 4000,
         }
-      : {
-          name: "50,000 requests, monitoring off: accepted req/s (median)",
-          target: "≥ 4,000",
-          measured: "not run",
-          met: null,
-        },
+      : notRun("50,000 requests, monitoring off: accepted req/s (median)", "≥ 4,000"),
   );
   out.push(
     off && on
@@ -151,12 +151,7 @@ export function targets(
           measured: `${(((on.acceptedPerSecond.median - off.acceptedPerSecond.median) / off.acceptedPerSecond.median) * 100).toFixed(1)}%`,
           met: on.acceptedPerSecond.median >= 0.95 * off.acceptedPerSecond.median,
         }
-      : {
-          name: "50,000 requests, monitoring on vs off",
-          target: "within 5%",
-          measured: "not run",
-          met: null,
-        },
+      : notRun("50,000 requests, monitoring on vs off", "within 5%"),
   );
   const closed = summary.filter((s) => s.mode === "closed");
   const worstP95 = Math.max(...closed.map((s) => s.latencyMs.p95));
@@ -186,12 +181,6 @@ export function monitoringTargets(
     .map((size) => ({ size, off: cell("open", size, 0), on: cell("open", size, 1) }))
     .filter((p) => p.off && p.on);
   const sampled = verdicts.filter((v) => v.mode === "closed" && v.sampled);
-  const notRun = (name: string, target: string): Target => ({
-    name,
-    target,
-    measured: "not run",
-    met: null,
-  });
   const throughput = "monitoring, ratio 1 vs 0: closed-loop accepted req/s, each size (median)";
   const p99 = "monitoring, ratio 1 vs 0: open-loop p99 accept latency (median)";
   const tenth = "monitoring, ratio 0.1 vs 0: closed-loop accepted req/s, each size";
