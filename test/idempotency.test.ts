@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
 import { CloudEvent } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitHttp } from "../bench/lib/process.js";
 import { toAmqp } from "../lib/cloudevent-amqp.js";
 import { startTestPlatform, type Tap, type TestPlatform } from "./harness.js";
 
@@ -71,7 +72,12 @@ describe("idempotency end to end (real RabbitMQ, real processes)", () => {
     // The consumer's own count: one delivery ran the work, the other was answered from the record.
     const report = (await t.status()).functions.find((f) => f.name === "report")!;
     expect(report.processes).toHaveLength(1);
-    const metrics = await scrapeOnceServed(report.processes[0]!.metricsUrl);
+    // A function opens its metrics port METRICS_DELAY_MS after it listens (lib/runtime/run.ts), and
+    // on a fast machine both deliveries are answered before that; what it counted meanwhile is
+    // replayed into them (deferred-meter.ts), so waiting for the port loses nothing.
+    const { metricsUrl } = report.processes[0]!;
+    await waitHttp(metricsUrl);
+    const metrics = await (await fetch(metricsUrl)).text();
     const count = (kind: string) =>
       Number(
         new RegExp(
@@ -85,20 +91,3 @@ describe("idempotency end to end (real RabbitMQ, real processes)", () => {
     });
   });
 });
-
-/**
- * The replica's metrics, once it serves them: a function starts its metrics METRICS_DELAY_MS after
- * it listens (lib/runtime/run.ts), and on a fast machine both deliveries can be answered before
- * that. What it counted before is replayed into them (deferred-meter.ts), so the wait loses nothing.
- */
-async function scrapeOnceServed(url: string): Promise<string> {
-  for (;;) {
-    try {
-      return await (await fetch(url)).text();
-    } catch (err) {
-      const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
-      if (code !== "ECONNREFUSED") throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}

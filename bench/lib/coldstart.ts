@@ -14,6 +14,7 @@ import type {
   FunctionFootprint,
 } from "./coldstart-summary.js";
 import type { BenchPlatform } from "./local-platform.js";
+import { parseProcStat } from "./proc-stat.js";
 
 /** The platform's autoscaler settings for the stage: a short stable window and no grace period. */
 export const coldStartEnv: Readonly<Record<string, string>> = {
@@ -95,10 +96,10 @@ export async function measureColdStarts(
       idleAnonMb: idle.get(name)?.anon ?? null,
     });
 
-    /** utime + stime of a process, in ms (clock ticks of 10 ms). */
+    /** utime + stime of a process, in ms (clock ticks of 10 ms); null if it is gone. */
     const cpuMs = (pid: number) => {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return (Number(fields[11]) + Number(fields[12])) * 10;
+      const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      return stat ? (stat.utime + stat.stime) * 10 : null;
     };
     // Each consumer waits for its own zero in parallel, but only one cold start runs at a time, so
     // four processes starting together on two cores do not inflate each other's figure.
@@ -136,7 +137,8 @@ export async function measureColdStarts(
             waiters.delete(id);
             const f = (await platform.status()).functions.find((fn) => fn.name === name);
             const pid = f?.processes.find((p) => p.state === "ready")?.pid;
-            if (pid) startCpuMs.push(cpuMs(pid));
+            const cpu = pid ? cpuMs(pid) : null;
+            if (cpu !== null) startCpuMs.push(cpu);
             return arrived - started;
           });
           samplesMs.push(elapsed);

@@ -3,8 +3,8 @@ import { Agent, createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Activator } from "./activator.js";
-import { requestOn } from "../../lib/runtime/test-http.js";
-import { echoPortServer, listenOn, reachesDirectly, until } from "./test-sockets.js";
+import { requestOn, until } from "../../lib/runtime/test-http.js";
+import { echoPortServer, listenOn, reachesDirectly } from "./test-sockets.js";
 
 describe("activator (real HTTP)", () => {
   const replicas: Server[] = [];

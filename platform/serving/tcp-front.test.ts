@@ -5,13 +5,13 @@
  */
 import { createServer as createHttpServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { until } from "../../lib/runtime/test-http.js";
 import { BUSY_TIME_METRIC } from "./replica-busy.js";
 import { TcpFront } from "./tcp-front.js";
 import {
   echoPortServer as replicaServer,
   listenOn as listen,
   reachesDirectly as direct,
-  until,
 } from "./test-sockets.js";
 
 describe("TcpFront", () => {

@@ -36,5 +36,3 @@ export function reachesDirectly(port: number): Promise<boolean> {
     req.end();
   });
 }
-
-export { until } from "../../lib/runtime/test-http.js";
