@@ -7,13 +7,17 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import amqp from "amqplib";
+import { sampleData, samples } from "../../functions/events/samples.js";
+import type { PlatformStatus } from "../../platform/status/status-document.js";
 import type {
   ColdStartResult,
   ConsumerColdStarts,
   FunctionFootprint,
 } from "./coldstart-summary.js";
 import type { BenchPlatform } from "./local-platform.js";
+import { procStatusMb } from "./process.js";
 import { parseProcStat } from "./proc-stat.js";
 
 /** The platform's autoscaler settings for the stage: a short stable window and no grace period. */
@@ -23,28 +27,27 @@ export const coldStartEnv: Readonly<Record<string, string>> = {
   AUTOSCALER_TICK_MS: "250",
 };
 
-const CONSUMERS: Record<string, { type: string; data: (i: number) => unknown }> = {
-  order: {
-    type: "com.example.order.created",
-    data: (i) => ({
-      orderId: `o-${i}`,
-      currency: "EUR",
-      items: [{ sku: "A", quantity: 1, unitPrice: 1 }],
-    }),
-  },
-  payment: {
-    type: "com.example.payment.requested",
-    data: (i) => ({ paymentId: `p-${i}`, orderId: `o-${i}`, amount: 1, currency: "EUR" }),
-  },
-  notification: {
-    type: "com.example.notification.requested",
-    data: (i) => ({ notificationId: `n-${i}`, channel: "email", recipient: "a@example.com" }),
-  },
-  report: {
-    type: "com.example.report.requested",
-    data: (i) => ({ reportId: `r-${i}`, period: "daily" }),
-  },
-};
+/** A consumer to start from zero: its function and the event type its Trigger takes. */
+interface Consumer {
+  name: string;
+  type: string;
+}
+
+/**
+ * The consumers the platform runs, read from its status (the Triggers come from the manifests):
+ * each Trigger whose `type` filter has sample data, and the function its subscriber URL points at.
+ */
+export function consumersOf(status: PlatformStatus): Consumer[] {
+  const consumers: Consumer[] = [];
+  for (const t of status.triggers) {
+    const type = t.filter.type;
+    if (type === undefined || !(type in samples)) continue;
+    const origin = new URL(t.subscriber).origin;
+    const f = status.functions.find((fn) => new URL(fn.url).origin === origin);
+    if (f) consumers.push({ name: f.name, type });
+  }
+  return consumers;
+}
 
 export async function measureColdStarts(
   platform: BenchPlatform,
@@ -53,13 +56,16 @@ export async function measureColdStarts(
   /** After each cold start: how many so far, of how many. */
   onSample: (done: number, of: number) => void = () => undefined,
 ): Promise<ColdStartResult> {
-  const exchange = (await platform.status()).brokers[0]!.exchange;
+  const first = await platform.status();
+  const exchange = first.brokers[0]!.exchange;
+  const consumerList = consumersOf(first);
+  if (consumerList.length === 0) throw new Error("the platform runs no consumer with sample data");
   const connection = await amqp.connect(platform.amqpUrl);
   try {
     const channel = await connection.createChannel();
     const { queue } = await channel.assertQueue("", { exclusive: true });
     const waiters = new Map<string, (at: number) => void>();
-    for (const c of Object.values(CONSUMERS))
+    for (const c of consumerList)
       await channel.bindQueue(queue, exchange, "", {
         "x-match": "all",
         type: `${c.type}.processed`,
@@ -79,15 +85,13 @@ export async function measureColdStarts(
     // that is the replica's own (RssAnon): the rest is file pages, nearly all of them the node
     // binary's (its code, the built-in modules' sources and code cache), which every Node process
     // on the machine maps from the same file, so a second replica does not add them again.
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     const idle = new Map<string, { rss: number; anon: number }>();
     for (const f of (await platform.status()).functions) {
       const pid = f.processes.find((p) => p.state === "ready")?.pid;
       if (!pid) continue;
-      const procStatus = readFileSync(`/proc/${pid}/status`, "utf8");
-      const mb = (field: string) =>
-        Number(new RegExp(`${field}:\\s+(\\d+)`).exec(procStatus)?.[1] ?? 0) / 1024;
-      idle.set(f.name, { rss: mb("VmRSS"), anon: mb("RssAnon") });
+      const mb = procStatusMb(pid, ["VmRSS", "RssAnon"]);
+      idle.set(f.name, { rss: mb.VmRSS ?? 0, anon: mb.RssAnon ?? 0 });
     }
     const footprint = (name: string): FunctionFootprint => ({
       name,
@@ -112,10 +116,10 @@ export async function measureColdStarts(
       );
       return result;
     };
-    const total = runs * Object.keys(CONSUMERS).length;
+    const total = runs * consumerList.length;
     let done = 0;
     const consumers = await Promise.all(
-      Object.entries(CONSUMERS).map(async ([name, c]): Promise<ConsumerColdStarts> => {
+      consumerList.map(async ({ name, type }): Promise<ConsumerColdStarts> => {
         const samplesMs: number[] = [];
         const startCpuMs: number[] = [];
         for (let i = 0; i < runs; i++) {
@@ -123,14 +127,14 @@ export async function measureColdStarts(
           for (;;) {
             const f = (await platform.status()).functions.find((fn) => fn.name === name)!;
             if (f.replicas === 0) break;
-            await new Promise((r) => setTimeout(r, 200));
+            await sleep(200);
           }
           const elapsed = await oneAtATime(async () => {
             const started = performance.now();
-            const response = await fetch(`${platform.ingressUrl}/events/${c.type}`, {
+            const response = await fetch(`${platform.ingressUrl}/events/${type}`, {
               method: "POST",
               headers: { "content-type": "application/json" },
-              body: JSON.stringify(c.data(i)),
+              body: JSON.stringify(sampleData(type, "cold", i)),
             });
             const { id } = (await response.json()) as { id: string };
             const arrived = await new Promise<number>((resolve) => waiters.set(id, resolve));

@@ -95,15 +95,26 @@ export async function load(options: {
   };
 }
 
+/** Memory fields of `/proc/<pid>/status` (kB there), in MB; a field the kernel did not give is left out. */
+export function procStatusMb<F extends string>(
+  pid: number,
+  fields: readonly F[],
+): Partial<Record<F, number>> {
+  const text = readFileSync(`/proc/${pid}/status`, "utf8");
+  const out: Partial<Record<F, number>> = {};
+  for (const field of fields) {
+    const kb = new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text)?.[1];
+    if (kb !== undefined) out[field] = Number(kb) / 1024;
+  }
+  return out;
+}
+
 /** Samples a process's resident memory (VmRSS) until stopped; returns the peak in MB. */
 export function sampleRss(pid: number, everyMs = 250): { stop(): number } {
   let peak = 0;
   const timer = setInterval(() => {
     try {
-      const kb = Number(
-        /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0,
-      );
-      peak = Math.max(peak, kb / 1024);
+      peak = Math.max(peak, procStatusMb(pid, ["VmRSS"]).VmRSS ?? 0);
     } catch {
       // process gone
     }
