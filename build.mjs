@@ -7,7 +7,7 @@ import { builtinModules, createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { schemas } from "./functions/events/schemas.ts";
 import { standaloneValidatorsSource } from "./functions/events/validators.ts";
-import { packagesBundledTwice } from "./bundle-checks.ts";
+import { packagesAtStart, packagesBundledTwice } from "./bundle-checks.ts";
 import { writeCompileCache } from "./compile-cache.ts";
 
 const started = performance.now();
@@ -200,6 +200,19 @@ const checkOnePerPackage = (result) => {
     );
     process.exit(1);
   }
+  return result;
+};
+// A function's start loads no OpenTelemetry SDK, only the API: they come with import() once
+// needed (bundle-checks.ts says why and what it cost).
+const checkNoSdkAtStart = (entry) => (result) => {
+  const sdks = [...packagesAtStart(result.metafile.inputs, entry)].filter(
+    (pkg) => pkg.startsWith("@opentelemetry/") && pkg !== "@opentelemetry/api",
+  );
+  if (!sdks.length) return result;
+  console.error(
+    `build: ${entry} loads ${sdks.join(", ")} as it starts; load SDKs with import() where they are needed`,
+  );
+  process.exit(1);
 };
 await Promise.all([
   ...functions.map((name) =>
@@ -218,6 +231,7 @@ await Promise.all([
       mainFields: functionMainFields,
     })
       .then(checkOnePerPackage)
+      .then(checkNoSdkAtStart(join("functions", name, "main.ts")))
       .then(() => writeCompileCache(resolve("dist", "functions", `${name}.js`), COMPILE_CACHE)),
   ),
   // The Kubernetes client (only `leveler sampling --cluster`) stays in node_modules: megabytes.

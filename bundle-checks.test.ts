@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { packagesBundledTwice } from "./bundle-checks.js";
+import { packagesAtStart, packagesBundledTwice, type BundleInput } from "./bundle-checks.js";
 
 describe("packagesBundledTwice", () => {
   it("names a package taken from a nested copy as well as the top-level one", () => {
@@ -39,5 +39,53 @@ describe("packagesBundledTwice", () => {
     expect(
       packagesBundledTwice(["node_modules/hono/dist/a.js", "node_modules/@hono/node-server/a.js"]),
     ).toEqual([]);
+  });
+});
+
+describe("packagesAtStart", () => {
+  const imports = (...list: [path: string, kind: string][]): BundleInput => ({
+    imports: list.map(([path, kind]) => ({ path, kind })),
+  });
+  const SDK = "node_modules/@opentelemetry/sdk-trace/build/src/index.js";
+  const inputs: Record<string, BundleInput> = {
+    "functions/order/main.ts": imports(
+      ["lib/runtime/telemetry.ts", "import-statement"],
+      ["node_modules/cloudevents/dist/index.js", "import-statement"],
+    ),
+    "lib/runtime/telemetry.ts": imports(
+      ["node_modules/@opentelemetry/api/build/esm/index.js", "import-statement"],
+      ["lib/runtime/tracing-sdk.ts", "dynamic-import"],
+    ),
+    "lib/runtime/tracing-sdk.ts": imports([SDK, "import-statement"]),
+    "node_modules/cloudevents/dist/index.js": imports([
+      "node_modules/cloudevents/node_modules/uuid/dist/index.js",
+      "require-call",
+    ]),
+    [SDK]: imports(["node_modules/@opentelemetry/resources/build/src/index.js", "require-call"]),
+  };
+
+  it("follows imports and require() calls from the entry, not import(): what loads lazily stays out", () => {
+    expect([...packagesAtStart(inputs, "functions/order/main.ts")].sort()).toEqual([
+      "@opentelemetry/api",
+      "cloudevents",
+      "uuid",
+    ]);
+  });
+
+  it("counts a package reached lazily and statically as loaded at start, with what it requires", () => {
+    const withSampler = {
+      ...inputs,
+      "lib/runtime/telemetry.ts": imports(
+        ["lib/runtime/tracing-sdk.ts", "dynamic-import"],
+        ["lib/runtime/live-sampler.ts", "import-statement"],
+      ),
+      "lib/runtime/live-sampler.ts": imports([SDK, "import-statement"]),
+    };
+    expect([...packagesAtStart(withSampler, "functions/order/main.ts")].sort()).toEqual([
+      "@opentelemetry/resources",
+      "@opentelemetry/sdk-trace",
+      "cloudevents",
+      "uuid",
+    ]);
   });
 });

@@ -31,3 +31,39 @@ export function packagesBundledTwice(inputs: Iterable<string>): BundledTwice[] {
     .filter(([, dirs]) => dirs.size > 1)
     .map(([pkg, dirs]) => ({ pkg, dirs: [...dirs].sort() }));
 }
+
+/** What esbuild's metafile says one input imports, and how. */
+export interface BundleInput {
+  imports: readonly { path: string; kind: string; external?: boolean }[];
+}
+
+/**
+ * The packages a bundle evaluates as it starts: those reachable from `entry` through static
+ * imports and require() calls, not through `import()`, which runs only when called.
+ *
+ * A function loads the OpenTelemetry SDKs with `import()` when it needs them (telemetry.ts,
+ * run.ts), so a replica at ratio 0 starts without them. In one bundle that holds only while
+ * nothing evaluated at start imports them statically: the SDK packages are CommonJS, so one
+ * static import of a class or an enum from sdk-trace evaluated the whole package, its
+ * TracerProvider and resource detectors included, and cost a consumer ~7 ms of its cold start
+ * (measured; sampler-ratio.ts). build.mjs fails a function whose start reaches one.
+ */
+export function packagesAtStart(
+  inputs: Readonly<Record<string, BundleInput>>,
+  entry: string,
+): Set<string> {
+  const seen = new Set([entry]);
+  const queue = [entry];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop())
+    for (const { path, kind, external } of inputs[file]?.imports ?? [])
+      if (kind !== "dynamic-import" && !external && !seen.has(path)) {
+        seen.add(path);
+        queue.push(path);
+      }
+  const packages = new Set<string>();
+  for (const file of seen) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(file);
+    if (match) packages.add(match[1]!);
+  }
+  return packages;
+}

@@ -11,12 +11,14 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { LiveSampler } from "./live-sampler.js";
+import { SamplerRatio } from "./sampler-ratio.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface InMemoryTracing {
   exporter: InMemorySpanExporter;
   provider: TracerProvider;
-  sampler: LiveSampler;
+  /** The switch: set its `ratio` to turn tracing up or down. */
+  sampler: SamplerRatio;
   telemetry: Telemetry;
   /** Registers the context manager and propagator globally, as the SDK does; `uninstall` undoes it. */
   install: () => void;
@@ -25,9 +27,9 @@ export interface InMemoryTracing {
 
 export function inMemoryTracing(ratio = 1): InMemoryTracing {
   const exporter = new InMemorySpanExporter();
-  const sampler = new LiveSampler(ratio);
+  const sampler = new SamplerRatio(ratio);
   const provider = new TracerProvider({
-    sampler,
+    sampler: new LiveSampler(sampler),
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const telemetry: Telemetry = {

@@ -7,6 +7,7 @@ import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { describe, expect, it } from "vitest";
 import { JsonLinesSpanExporter, type SpanRecord } from "./jsonl-exporter.js";
 import { LiveSampler } from "./live-sampler.js";
+import { SamplerRatio } from "./sampler-ratio.js";
 
 // Dates, not numbers: the SDK reads a small number as an offset from the process's time origin.
 const T0 = 1_767_225_600_000;
@@ -14,9 +15,9 @@ const at = (ms: number) => new Date(T0 + ms);
 
 function setup(ratio: number) {
   const dir = mkdtempSync(join(tmpdir(), "leveler-spans-"));
-  const sampler = new LiveSampler(ratio);
+  const sampler = new SamplerRatio(ratio);
   const provider = new TracerProvider({
-    sampler,
+    sampler: new LiveSampler(sampler),
     resource: resourceFromAttributes({ "service.name": "unit" }),
     spanProcessors: [
       new BatchSpanProcessor({ exporter: new JsonLinesSpanExporter({ dir, name: "unit-1" }) }),

@@ -2,6 +2,7 @@ import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from "@opentelemetry/api";
 import { RandomIdGenerator, SamplingDecision } from "@opentelemetry/sdk-trace";
 import { describe, expect, it } from "vitest";
 import { LiveSampler } from "./live-sampler.js";
+import { SamplerRatio } from "./sampler-ratio.js";
 
 const ids = new RandomIdGenerator();
 const decide = (sampler: LiveSampler, context = ROOT_CONTEXT, traceId = ids.generateTraceId()) =>
@@ -16,28 +17,30 @@ const withParent = (sampled: boolean) =>
 
 describe("LiveSampler", () => {
   it("at 0 records nothing, not even under a sampled parent, and says it is inactive", () => {
-    const sampler = new LiveSampler(0);
-    expect(sampler.active).toBe(false);
+    const setting = new SamplerRatio(0);
+    const sampler = new LiveSampler(setting);
+    expect(setting.active).toBe(false);
     expect(decide(sampler)).toBe(SamplingDecision.NOT_RECORD);
     expect(decide(sampler, withParent(true))).toBe(SamplingDecision.NOT_RECORD);
   });
 
   it("at 1 keeps every root, and follows the parent's decision (a trace is kept or dropped whole)", () => {
-    const sampler = new LiveSampler(1);
+    const setting = new SamplerRatio(1);
+    const sampler = new LiveSampler(setting);
     expect(decide(sampler)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
     expect(decide(sampler, withParent(false))).toBe(SamplingDecision.NOT_RECORD);
-    sampler.ratio = 0.0001;
+    setting.ratio = 0.0001;
     expect(decide(sampler, withParent(true))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
   });
 
   it("without parent-based sampling, decides every span by its trace id alone", () => {
-    const sampler = new LiveSampler(1, false);
+    const sampler = new LiveSampler(new SamplerRatio(1), false);
     expect(decide(sampler, withParent(false))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
   });
 
   it("decides the same way for the same trace id (every process agrees)", () => {
-    const a = new LiveSampler(0.5);
-    const b = new LiveSampler(0.5);
+    const a = new LiveSampler(new SamplerRatio(0.5));
+    const b = new LiveSampler(new SamplerRatio(0.5));
     for (let i = 0; i < 200; i++) {
       const id = ids.generateTraceId();
       expect(decide(a, ROOT_CONTEXT, id)).toBe(decide(b, ROOT_CONTEXT, id));
@@ -45,10 +48,11 @@ describe("LiveSampler", () => {
   });
 
   it("keeps the share of roots the ratio says, and a new ratio applies to the next span", () => {
-    const sampler = new LiveSampler(0.25);
+    const setting = new SamplerRatio(0.25);
+    const sampler = new LiveSampler(setting);
     const n = 20_000;
     const share = (ratio: number) => {
-      sampler.ratio = ratio;
+      setting.ratio = ratio;
       let kept = 0;
       for (let i = 0; i < n; i++)
         if (decide(sampler) === SamplingDecision.RECORD_AND_SAMPLED) kept++;

@@ -1,10 +1,13 @@
 /**
  * The monitoring switch as a sampler: parent-based, so a trace is kept or dropped as a whole,
- * with a trace-id ratio at the root that can change while the process runs.
+ * with a trace-id ratio at the root taken from a SamplerRatio, which can change while the process
+ * runs.
  *
  * Ratio 0 means off, also for children of a sampled parent (say, events queued before the switch
  * was turned): nothing records, whatever arrives. That is what makes 0 the cheap path, and callers
  * check `active` first so that at 0 they do not even ask.
+ *
+ * Only the SDK's side (tracing-sdk.ts, tests) imports this: see sampler-ratio.ts for why.
  */
 import type { Attributes, Context, Link, SpanKind } from "@opentelemetry/api";
 import { isSpanContextValid, trace, TraceFlags } from "@opentelemetry/api";
@@ -14,42 +17,20 @@ import {
   type Sampler,
   type SamplingResult,
 } from "@opentelemetry/sdk-trace";
+import type { SamplerRatio } from "./sampler-ratio.js";
 
 const DROP: SamplingResult = { decision: SamplingDecision.NOT_RECORD };
 const KEEP: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
 
 export class LiveSampler implements Sampler {
-  private current = 0;
+  /** The root sampler for `rootRatio`, made again when the switch moves. */
   private root: Sampler = { shouldSample: () => DROP };
+  private rootRatio = 0;
 
   constructor(
-    ratio: number,
+    private readonly setting: SamplerRatio,
     private readonly parentBased = true,
-  ) {
-    this.ratio = ratio;
-  }
-
-  get ratio(): number {
-    return this.current;
-  }
-
-  /** Takes effect for the next span; the caller has validated 0 ≤ ratio ≤ 1. */
-  set ratio(value: number) {
-    this.current = value;
-    // The SDK's ratio sampler decides from the trace id's low bits, so every process that sees
-    // the same trace id at the same ratio decides the same way.
-    this.root =
-      value >= 1
-        ? { shouldSample: () => KEEP }
-        : value <= 0
-          ? { shouldSample: () => DROP }
-          : new TraceIdRatioBasedSampler(value);
-  }
-
-  /** False at ratio 0: instrumentation skips span creation altogether. */
-  get active(): boolean {
-    return this.current > 0;
-  }
+  ) {}
 
   shouldSample(
     context: Context,
@@ -59,14 +40,21 @@ export class LiveSampler implements Sampler {
     attributes: Attributes,
     links: Link[],
   ): SamplingResult {
-    if (this.current <= 0) return DROP;
+    const ratio = this.setting.ratio;
+    if (ratio <= 0) return DROP;
     const parent = this.parentBased ? trace.getSpanContext(context) : undefined;
     if (parent && isSpanContextValid(parent))
       return (parent.traceFlags & TraceFlags.SAMPLED) !== 0 ? KEEP : DROP;
+    if (ratio !== this.rootRatio) {
+      this.rootRatio = ratio;
+      // The SDK's ratio sampler decides from the trace id's low bits, so every process that sees
+      // the same trace id at the same ratio decides the same way.
+      this.root = ratio >= 1 ? { shouldSample: () => KEEP } : new TraceIdRatioBasedSampler(ratio);
+    }
     return this.root.shouldSample(context, traceId, name, kind, attributes, links);
   }
 
   toString(): string {
-    return `LiveSampler{ratio=${this.current}${this.parentBased ? ", parent-based" : ""}}`;
+    return `LiveSampler{ratio=${this.setting.ratio}${this.parentBased ? ", parent-based" : ""}}`;
   }
 }

@@ -13,7 +13,7 @@
 import { trace, type Meter, type Tracer } from "@opentelemetry/api";
 import { watchSamplingSwitch } from "./sampling-switch-watcher.js";
 import type { TelemetryConfig } from "./config.js";
-import { LiveSampler } from "./live-sampler.js";
+import { SamplerRatio } from "./sampler-ratio.js";
 import type { TracingSdk } from "./tracing-sdk.js";
 
 export interface TelemetryOptions {
@@ -32,7 +32,8 @@ export interface TelemetryOptions {
 
 export interface Telemetry {
   readonly tracer: Tracer;
-  readonly sampler: LiveSampler;
+  /** The ratio applied now; the SDK's sampler (live-sampler.ts) reads it. */
+  readonly sampler: SamplerRatio;
   /** False when tracing is off (ratio 0 or OTEL_SDK_DISABLED): instrumentation does nothing. */
   readonly active: boolean;
   /** Exports what is buffered, stops watching; safe to call twice. */
@@ -43,7 +44,7 @@ export const SAMPLER_RATIO_METRIC = "leveler.telemetry.sampler.ratio";
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { config, log } = options;
-  const sampler = new LiveSampler(config.disabled ? 0 : config.initialRatio, config.parentBased);
+  const sampler = new SamplerRatio(config.disabled ? 0 : config.initialRatio);
   options.meter
     .createObservableGauge(SAMPLER_RATIO_METRIC, {
       description: "Trace sampler ratio this process applies (0 = tracing off)",
@@ -65,7 +66,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           version: options.version,
           revision: options.revision,
           configuration: options.configuration,
-          sampler,
+          ratio: sampler,
           log,
         }),
       )

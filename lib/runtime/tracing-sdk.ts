@@ -12,11 +12,13 @@
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import type { TelemetryConfig } from "./config.js";
 import { JsonLinesSpanExporter } from "./jsonl-exporter.js";
+import { LiveSampler } from "./live-sampler.js";
 import { processResource } from "./resource.js";
+import type { SamplerRatio } from "./sampler-ratio.js";
 
 export interface TracingSdkOptions {
   config: TelemetryConfig;
@@ -24,7 +26,8 @@ export interface TracingSdkOptions {
   version: string;
   revision?: string | undefined;
   configuration?: string | undefined;
-  sampler: Sampler;
+  /** The switch the sampler follows (parent-based unless the config says otherwise). */
+  ratio: SamplerRatio;
   log: (line: string) => void;
 }
 
@@ -67,7 +70,7 @@ export function startTracingSdk(options: TracingSdkOptions): TracingSdk {
       "process.pid": process.pid,
     }),
     autoDetectResources: false,
-    sampler: options.sampler,
+    sampler: new LiveSampler(options.ratio, config.parentBased),
     spanProcessors: processors,
     // W3C Trace Context is what the CloudEvents `traceparent` extension and HTTP carry.
     textMapPropagator: new W3CTraceContextPropagator(),
