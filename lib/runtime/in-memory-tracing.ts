@@ -38,6 +38,7 @@ export function inMemoryTracing(ratio = 1): InMemoryTracing {
     get active() {
       return sampler.active;
     },
+    loadSdk: () => undefined,
     shutdown: () => Promise.resolve(),
   };
   return {

@@ -28,6 +28,15 @@ export interface FunctionParts {
   onShutdown?: () => Promise<void>;
 }
 
+export interface RunOptions {
+  /**
+   * Whether the function starts traces (the ingress, the system's edge): its tracing SDK loads
+   * as soon as the sampler ratio is above 0. A function that only continues traces loads it for
+   * the first request that carries one (telemetry.ts says why).
+   */
+  startsTraces?: boolean;
+}
+
 export interface FunctionContext {
   meter: Meter;
   telemetry: Telemetry;
@@ -38,6 +47,7 @@ export function runFunction<C extends FunctionConfig>(
   name: string,
   readConfig: () => C,
   build: (config: C, context: FunctionContext) => Promise<FunctionParts> | FunctionParts,
+  options: RunOptions = {},
 ): void {
   const fail = (err: unknown) => {
     const message = err instanceof ConfigError || err instanceof Error ? err.message : String(err);
@@ -69,6 +79,7 @@ export function runFunction<C extends FunctionConfig>(
       configuration: config.configuration,
       meter,
       log,
+      loadSdkOn: options.startsTraces ? "ratio" : "request",
     });
     const parts = await build(config, { meter, telemetry, log });
     const running = await serve({

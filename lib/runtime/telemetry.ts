@@ -2,10 +2,14 @@
  * Tracing for every function (and the dispatchers), set up in one place: the live sampler fed by
  * the watched config file, and the applied ratio exported as the gauge
  * `leveler_telemetry_sampler_ratio`. The SDK itself (provider, exporters, context manager,
- * propagator: tracing-sdk.ts) is loaded the first time the ratio is above 0, not at start: at
- * ratio 0, the default, nothing records, and loading and evaluating it would only lengthen every
- * cold start. Switched on later, the first requests after the switch may go untraced while it
- * loads (a few milliseconds).
+ * propagator: tracing-sdk.ts) is loaded only once it can be needed, not at start: at ratio 0
+ * nothing records, and loading and evaluating it would only lengthen every cold start. A process
+ * that starts traces (the ingress) or continues them from messages (a dispatcher) loads it as soon
+ * as the ratio is above 0. A function that only continues traces from HTTP requests (a consumer)
+ * loads it for the first request that carries one (`loadSdk`, which tracing.ts awaits): a
+ * consumer's start is its cold start, and at the manifests' ratio, 0.01, loading the SDK at start
+ * cost it ~37 ms to its first answer, measured, while most of its replicas never see a sampled
+ * event.
  *
  * Spans are made by hand at the few places that matter (HTTP in, publish, dispatch, process), not
  * by auto-instrumentation: it would patch modules at start (cold start) and wrap every call.
@@ -28,6 +32,12 @@ export interface TelemetryOptions {
   log: (line: string) => void;
   /** How often the config file is stat'ed besides fs.watch. */
   pollMs?: number;
+  /**
+   * "ratio": the SDK loads whenever the ratio is above 0, at start or as the switch is turned
+   * up (the default). "request": only at the first `loadSdk()`, for a process whose spans all
+   * continue traces that HTTP requests bring.
+   */
+  loadSdkOn?: "ratio" | "request";
 }
 
 export interface Telemetry {
@@ -36,6 +46,12 @@ export interface Telemetry {
   readonly sampler: SamplerRatio;
   /** False when tracing is off (ratio 0 or OTEL_SDK_DISABLED): instrumentation does nothing. */
   readonly active: boolean;
+  /**
+   * Undefined once spans can record (the SDK is loaded, or tried and failed) or while tracing is
+   * off; otherwise the SDK's loading, started by this call if it had not begun. Until it settles
+   * the tracer is the API's no-op, and a span made then would be lost.
+   */
+  loadSdk(): Promise<void> | undefined;
   /** Exports what is buffered, stops watching; safe to call twice. */
   shutdown(): Promise<void>;
 }
@@ -53,10 +69,18 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const tracer = trace.getTracer("leveler", options.version);
   if (config.disabled) {
     log("tracing disabled (OTEL_SDK_DISABLED=true)");
-    return { tracer, sampler, active: false, shutdown: () => Promise.resolve() };
+    return {
+      tracer,
+      sampler,
+      active: false,
+      loadSdk: () => undefined,
+      shutdown: () => Promise.resolve(),
+    };
   }
 
+  const onRatio = (options.loadSdkOn ?? "ratio") === "ratio";
   let sdk: Promise<TracingSdk | undefined> | undefined;
+  let loaded = false;
   const loadSdk = () =>
     (sdk ??= import("./tracing-sdk.js")
       .then(({ startTracingSdk }) =>
@@ -73,6 +97,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       .catch((err: Error) => {
         log(`tracing could not start: ${err.message}`);
         return undefined;
+      })
+      .finally(() => {
+        loaded = true;
       }));
   const watcher = watchSamplingSwitch({
     path: config.configFile,
@@ -82,11 +109,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       if (samplerRatio === sampler.ratio) return;
       log(`sampler ratio ${sampler.ratio} → ${samplerRatio}`);
       sampler.ratio = samplerRatio;
-      if (sampler.active) void loadSdk();
+      if (sampler.active && onRatio) void loadSdk();
     },
   });
   if (watcher.initial) sampler.ratio = watcher.initial.samplerRatio;
-  if (sampler.active) void loadSdk();
+  if (sampler.active && onRatio) void loadSdk();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -95,6 +122,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     get active() {
       return sampler.active;
     },
+    loadSdk: () => (loaded || !sampler.active ? undefined : loadSdk().then(() => undefined)),
     shutdown: () =>
       (stopping ??= (async () => {
         watcher.stop();

@@ -120,6 +120,19 @@ function endServerSpan(span: Span, method: string, status: number, route?: strin
   span.end();
 }
 
+/**
+ * The SDK's loading when a request could be traced and spans cannot record yet (a consumer's first
+ * traced request: telemetry.ts loads its SDK then), else undefined. A request that could be traced
+ * is any at the edge, and one that carries a `traceparent` elsewhere.
+ */
+function sdkLoading(
+  telemetry: Telemetry,
+  options: ServerSpanOptions,
+  traceparent: unknown,
+): Promise<void> | undefined {
+  return options.startsTraces || traceparent !== undefined ? telemetry.loadSdk() : undefined;
+}
+
 /** startServerSpan as Hono middleware: the span is named after the route Hono matched. */
 export function httpServerSpans(
   telemetry: Telemetry,
@@ -127,6 +140,8 @@ export function httpServerSpans(
 ): MiddlewareHandler {
   return async (c, next) => {
     if (!telemetry.active) return next();
+    const loading = sdkLoading(telemetry, options, c.req.header("traceparent"));
+    if (loading) await loading;
     const started = startServerSpan(telemetry, options, {
       method: c.req.method,
       path: c.req.path,
@@ -154,8 +169,7 @@ export function nodeServerSpans(
   options: ServerSpanOptions & { route?: (path: string) => string | undefined },
   listener: (req: IncomingMessage, res: ServerResponse) => void,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    if (!telemetry.active) return listener(req, res);
+  const traced = (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? "GET";
     const path = pathOf(req.url);
     const started = startServerSpan(telemetry, options, {
@@ -181,6 +195,13 @@ export function nodeServerSpans(
       failSpan(started.span, err);
       throw err;
     }
+  };
+  return (req, res) => {
+    if (!telemetry.active) return listener(req, res);
+    const loading = sdkLoading(telemetry, options, req.headers.traceparent);
+    // The request waits, its body unread (so paused), until spans can record.
+    if (loading) void loading.then(() => traced(req, res));
+    else traced(req, res);
   };
 }
 
