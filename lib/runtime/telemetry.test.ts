@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { metrics } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
+import { readTelemetryConfig } from "./config.js";
 import { writeSamplingSwitchFile } from "./sampling-switch.js";
 import { startTelemetry, type TelemetryOptions } from "./telemetry.js";
 
@@ -16,16 +17,8 @@ function start(ratio: number, loadSdkOn?: TelemetryOptions["loadSdkOn"]) {
   writeSamplingSwitchFile(configFile, { samplerRatio: ratio });
   const logged: string[] = [];
   const telemetry = startTelemetry({
-    config: {
-      disabled: false,
-      configFile,
-      tracesDir: undefined,
-      otlpEndpoint: undefined,
-      serviceName: undefined,
-      parentBased: true,
-      initialRatio: 0,
-      batch: {},
-    },
+    // A function's reading of an environment that names only the switch file.
+    config: readTelemetryConfig({ LEVELER_TELEMETRY_CONFIG: configFile }),
     service: "telemetry-test",
     version: "0",
     meter: metrics.getMeter("telemetry-test"),
