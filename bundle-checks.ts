@@ -16,14 +16,22 @@ export interface BundledTwice {
   dirs: string[];
 }
 
+/**
+ * The package a bundled file belongs to, named by the innermost node_modules folder of its path,
+ * and that folder (`node_modules/x/node_modules/` for a nested copy); undefined for our sources.
+ */
+function packageOf(file: string): { pkg: string; root: string } | undefined {
+  const match = /^(.*node_modules\/)((?:@[^/]+\/)?[^/]+)\//.exec(file);
+  return match ? { root: match[1]!, pkg: match[2]! } : undefined;
+}
+
 /** Packages whose files come from more than one folder, given the bundle's input paths. */
 export function packagesBundledTwice(inputs: Iterable<string>): BundledTwice[] {
   const dirsByPackage = new Map<string, Set<string>>();
   for (const file of inputs) {
-    // The innermost node_modules folder names the package the file belongs to.
-    const match = /^(.*node_modules\/)((?:@[^/]+\/)?[^/]+)\//.exec(file);
-    if (!match) continue;
-    const [, root, pkg] = match as unknown as [string, string, string];
+    const found = packageOf(file);
+    if (!found) continue;
+    const { root, pkg } = found;
     const dirs = dirsByPackage.get(pkg) ?? new Set<string>();
     dirsByPackage.set(pkg, dirs.add(root + pkg));
   }
@@ -62,8 +70,8 @@ export function packagesAtStart(
       }
   const packages = new Set<string>();
   for (const file of seen) {
-    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(file);
-    if (match) packages.add(match[1]!);
+    const pkg = packageOf(file)?.pkg;
+    if (pkg) packages.add(pkg);
   }
   return packages;
 }
