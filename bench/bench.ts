@@ -367,7 +367,7 @@ try {
     const platform = await startBenchPlatform({
       root: ROOT,
       amqpUrl,
-      env: { ...coldStartEnv },
+      env: coldStartEnv,
       logFile: join(outDir, "platform-coldstart.log"),
     });
     try {

@@ -27,7 +27,7 @@ const logDir = mkdtempSync(join(tmpdir(), "leveler-bench-coldstart-"));
 const platform = await startBenchPlatform({
   root: ROOT,
   amqpUrl: config.amqpUrl,
-  env: { ...coldStartEnv },
+  env: coldStartEnv,
   logFile: join(logDir, "platform.log"),
 });
 try {

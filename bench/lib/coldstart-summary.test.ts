@@ -62,5 +62,9 @@ describe("the cold-start stage's figures", () => {
       "| ingress (min-scale 1) | - | - | - | - | - | 586 KiB | 69 MB | 23 MB |",
     );
     expect(table).toContain("p50 105 ms (target ≤ 200: met), p95 500 ms (target ≤ 400: MISSED)");
+    expect(table).toContain("largest bundle 586 KiB (target ≤ 1 MB: met)");
+    expect(table).toContain("idle consumer replica ≤ 72 MB (target ≤ 70 MB: MISSED)");
+    const noIdle = coldStartTable(result({ consumers: [consumer("order", [100], null)] }));
+    expect(noIdle).toContain("(target ≤ 70 MB: not read)");
   });
 });

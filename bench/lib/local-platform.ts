@@ -40,7 +40,7 @@ export interface BenchPlatformOptions {
   root: string;
   amqpUrl: string;
   /** Extra environment for the platform (per-Service overrides: LEVELER_<SERVICE>_<VAR>). */
-  env?: Record<string, string>;
+  env?: Readonly<Record<string, string>>;
   /** Where the platform's own output goes. */
   logFile: string;
 }

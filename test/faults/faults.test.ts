@@ -5,11 +5,11 @@
  * Past 350 lines on purpose: every scenario shares one ledger and one platform set-up, and the
  * table printed at the end covers them all.
  */
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import amqp from "amqplib";
 import { CloudEvent } from "cloudevents";
 import { afterAll, describe, expect, it } from "vitest";
+import { procStatusMb } from "../../bench/lib/process.js";
 import { toAmqp } from "../../lib/cloudevent-amqp.js";
 import type { DeadLetter } from "../../platform/dead-letters/dead-letter.js";
 import { startTestPlatform } from "../harness.js";
@@ -30,11 +30,10 @@ import { sendWithRetries } from "./load.js";
 import { startPrivateRabbit } from "../private-rabbit.js";
 
 const rows: LedgerRow[] = [];
+/** A process's VmRSS in MB; undefined once it has gone. */
 function rssMb(pid: number): number | undefined {
   try {
-    return (
-      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024
-    );
+    return procStatusMb(pid, ["VmRSS"]).VmRSS;
   } catch {
     return undefined;
   }
