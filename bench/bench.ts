@@ -51,6 +51,7 @@ import {
   type SpikePlan,
   type SpikeResult,
 } from "./lib/spike.js";
+import { percentOrDash } from "./lib/stats.js";
 import { monitoringTargets, monitoringVerdicts, summarise, targets } from "./lib/summary.js";
 import { readFlags } from "./lib/flags.js";
 
@@ -342,7 +343,7 @@ try {
         const result = await runSpike(platform, ledgers, spikePlan, progress(`spike ${way}`));
         done += spikeEvents;
         log(
-          `spike (${way}): peak depth ${result.peakDepth}, drained ${result.drainS ?? "-"} s after the burst, processing CoV ${(result.aggregate.cov1s * 100).toFixed(1)}% (1 s), lost ${result.ledger.lost}, dup ${result.ledger.duplicates}`,
+          `spike (${way}): peak depth ${result.peakDepth}, drained ${result.drainS ?? "-"} s after the burst, processing CoV ${percentOrDash(result.aggregate.cov1s)} (1 s), lost ${result.ledger.lost}, dup ${result.ledger.duplicates}`,
         );
         return result;
       });

@@ -3,6 +3,7 @@ import { compareBudgets, type BudgetSummary } from "./budget.js";
 import type { CellSummary, MonitoringVerdict, Target } from "./summary.js";
 import type { SpikeResult } from "./spike.js";
 import { coldStartTable } from "./coldstart-summary.js";
+import { percentOrDash } from "./stats.js";
 import type { BenchResults } from "./results.js";
 
 /** The old Python/FastAPI system's figures (../shared/seeds/DIGEST.md): single runs, monitoring off / on. */
@@ -60,7 +61,7 @@ function spikeSection(spike: SpikeResult): string {
   const consumers = Object.entries(spike.consumers)
     .map(
       ([name, c]) =>
-        `| ${name} | ${n0(c.meanRate)} | ${Number.isNaN(c.cov1s) ? "-" : (c.cov1s * 100).toFixed(1) + "%"} | ${Number.isNaN(c.cov250ms) ? "-" : (c.cov250ms * 100).toFixed(1) + "%"} | ${n1(c.backlogSeconds)} | ${n0(c.peakDepth)} | ${c.drainS === null ? "-" : n1(c.drainS)} | ${c.maxReplicas} |`,
+        `| ${name} | ${n0(c.meanRate)} | ${percentOrDash(c.cov1s)} | ${percentOrDash(c.cov250ms)} | ${n1(c.backlogSeconds)} | ${n0(c.peakDepth)} | ${c.drainS === null ? "-" : n1(c.drainS)} | ${c.maxReplicas} |`,
     )
     .join("\n");
   const phases = spike.phases
@@ -78,7 +79,7 @@ Consumers set to about ${n0(p.capacityPerConsumer)} events/s each (I/O-shaped \`
 ${phases}
 
 - Peak queue depth (all Triggers): **${n0(spike.peakDepth)}**; backlog drained **${spike.drainS === null ? "not within the run" : n1(spike.drainS) + " s"}** after the burst ended.
-- Consumers' total processing rate while a backlog existed: mean **${n0(spike.aggregate.meanRate)}/s**, coefficient of variation **${Number.isNaN(spike.aggregate.cov1s) ? "-" : (spike.aggregate.cov1s * 100).toFixed(1) + "%"}** over 1 s windows (the old system claimed < 10%).
+- Consumers' total processing rate while a backlog existed: mean **${n0(spike.aggregate.meanRate)}/s**, coefficient of variation **${percentOrDash(spike.aggregate.cov1s)}** over ${spike.aggregate.windows1s} whole 1 s window(s) (the old system claimed < 10%; "-" when there were fewer than two).
 - Events: ${spike.ledger.accepted} accepted, ${spike.ledger.processed} processed, **${spike.ledger.lost} lost**, **${spike.ledger.duplicates} duplicates**, ${spike.ledger.refused} refused.
 - Scaled back to zero: ${spike.scaledToZeroS === null ? "not waited for / not within the wait" : n1(spike.scaledToZeroS) + " s after the traffic stopped"}.
 

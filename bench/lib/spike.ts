@@ -57,8 +57,8 @@ export interface SpikeResult {
   peakDepth: number;
   /** From the burst's end until every queue was empty. */
   drainS: number | null;
-  /** Sum of the consumers' rates while any backlog existed. */
-  aggregate: { meanRate: number; cov1s: number };
+  /** Sum of the consumers' rates while any backlog existed, and how many whole 1 s windows that was. */
+  aggregate: { meanRate: number; cov1s: number; windows1s: number };
   consumers: Record<string, ConsumerLeveling>;
   scaledToZeroS: number | null;
   samples: TimelineSample[];
@@ -195,13 +195,15 @@ export function analyseSpike(
       : afterBurst
           .slice(first, last + 1)
           .map((s) => Object.values(s.consumers).reduce((a, b) => a + b, 0));
+  const aggregate1s = regroup(aggregateWindow, 4);
   return {
     burst: { start: at(times.burstStart), end: at(times.burstEnd) },
     peakDepth: Math.max(0, ...samples.map(total)),
     drainS: drainedAt(total),
     aggregate: {
       meanRate: mean(aggregateWindow),
-      cov1s: coefficientOfVariation(regroup(aggregateWindow, 4)),
+      cov1s: coefficientOfVariation(aggregate1s),
+      windows1s: aggregate1s.length,
     },
     consumers,
   };

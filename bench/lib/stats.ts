@@ -71,10 +71,19 @@ export function noiseTest(a: readonly number[], b: readonly number[]): NoiseVerd
   return { change, noise, differs: enough && separated && Math.abs(change) > noise };
 }
 
-/** Coefficient of variation: standard deviation over mean (0 for a perfectly steady rate). */
+/**
+ * Coefficient of variation: standard deviation over mean (0 for a perfectly steady rate). NaN for
+ * fewer than two values, which have no variation to measure (one window read as a steady 0 %).
+ */
 export function coefficientOfVariation(values: readonly number[]): number {
+  if (values.length < 2) return Number.NaN;
   const m = mean(values);
-  return m === 0 || Number.isNaN(m) ? Number.NaN : stddev(values) / m;
+  return m === 0 ? Number.NaN : stddev(values) / m;
+}
+
+/** A coefficient of variation (or any ratio) as a percentage with one decimal; "-" for NaN. */
+export function percentOrDash(ratio: number): string {
+  return Number.isNaN(ratio) ? "-" : `${(ratio * 100).toFixed(1)}%`;
 }
 
 /** Sums consecutive groups of `size` values and scales them to a per-group mean: 250 ms rates to 1 s rates. */

@@ -167,5 +167,6 @@ describe("analyseSpike", () => {
       drainS: 4,
     });
     expect(r.aggregate.cov1s).toBe(0);
+    expect(r.aggregate.windows1s).toBe(5); // 2.25-7.75 s backlogged: 23 samples, 5 whole seconds
   });
 });
