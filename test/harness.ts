@@ -37,6 +37,8 @@ export interface TestPlatform {
   /** A queue bound to the Broker's exchange with `filter` (x-match all); collects what arrives. */
   tap(filter: Record<string, string>, match?: "all" | "any"): Promise<Tap>;
   instance: string;
+  /** What the platform has logged so far (a replica replaced, a dispatcher restarted). */
+  log: readonly string[];
   /** Stops everything; `keepTopology` leaves the queues for a later platform of the same instance. */
   stop(options?: { keepTopology?: boolean }): Promise<void>;
 }
@@ -158,6 +160,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       };
     },
     instance,
+    log: lines,
     async stop(stopOptions = {}) {
       const c = connection.current;
       if (c) {

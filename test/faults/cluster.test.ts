@@ -7,8 +7,6 @@
  * initial group size of 3, as on the cluster: platform/broker/topology.ts), so they keep a majority
  * through the loss of any one node.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import amqp, { type ConfirmChannel } from "amqplib";
 import { CloudEvent } from "cloudevents";
@@ -21,6 +19,7 @@ import {
   consumerDeliveries,
   expectNothingLost,
   fastRetries,
+  logTails,
   mixed,
   oneReplica,
   settle,
@@ -120,7 +119,7 @@ async function runScenario(
       notes.push(
         `unsettled: ${await triggersSeenBy(t)}`,
         `queues: ${await queuesSeenBy(t)}`,
-        ...dispatcherLogTails(t),
+        ...logTails(t, "dispatcher-"),
       );
     }
     ledger.recoveryMs = ledger.recoveryAfter(faultAt);
@@ -138,7 +137,9 @@ async function runScenario(
   } finally {
     // A scenario that failed before it could say what happened says it now, with its dispatchers' last lines.
     if (!told)
-      console.log(`${name} (did not finish): ${[...notes, ...dispatcherLogTails(t)].join("\n")}`);
+      console.log(
+        `${name} (did not finish): ${[...notes, ...logTails(t, "dispatcher-")].join("\n")}`,
+      );
     await restoreCluster();
     const stopping = Date.now();
     await t.stop();
@@ -195,16 +196,6 @@ async function queuesSeenBy(t: TestPlatform): Promise<string> {
 }
 
 /** The last lines each dispatcher logged, for a run that did not settle. */
-function dispatcherLogTails(t: TestPlatform): string[] {
-  const dir = join(t.platform.config.stateDir, "logs");
-  return readdirSync(dir)
-    .filter((f) => f.startsWith("dispatcher-"))
-    .map(
-      (f) =>
-        `${f}:\n  ${readFileSync(join(dir, f), "utf8").trimEnd().split("\n").slice(-12).join("\n  ")}`,
-    );
-}
-
 /** Which clients hold a connection to `node` (by connection name), to show what its loss cut. */
 async function clientsOf(node: number): Promise<string> {
   const port = new URL(cluster.nodes[node]!.url).port;

@@ -3,6 +3,8 @@
  * fills a ledger, the wait for every accepted event to settle, the manifest edits (fast retries,
  * one replica per consumer) and the checks that nothing was lost or executed twice.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "vitest";
 import type { DeadLetter } from "../../platform/dead-letters/dead-letter.js";
@@ -123,7 +125,16 @@ export async function consumerDeliveries(
   const status = await t.status();
   for (const name of names) {
     const f = status.functions.find((fn) => fn.name === name)!;
-    expect(f.restarts, name).toBe(0);
+    // A replica that exited unasked says why: the platform logs its exit code, the replica's own
+    // log its last words (a stack trace, a port in use).
+    if (f.restarts !== 0) {
+      const why = [
+        `${name} restarted`,
+        ...t.log.filter((line) => line.includes(name)),
+        ...logTails(t, `${name}-`),
+      ];
+      expect(f.restarts, why.join("\n")).toBe(0);
+    }
     expect(f.processes, name).toHaveLength(1);
     const text = await (await fetch(f.processes[0]!.metricsUrl)).text();
     for (const m of text.matchAll(
@@ -145,4 +156,15 @@ export function expectNothingLost(ledger: Ledger): LedgerRow {
   expect(row.processed).toBe(row.accepted);
   expect(row.duplicates).toBe(0);
   return row;
+}
+
+/** The last lines of each of the platform's logs whose file name starts with `prefix`. */
+export function logTails(t: TestPlatform, prefix: string, lines = 12): string[] {
+  const dir = join(t.platform.config.stateDir, "logs");
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(prefix))
+    .map(
+      (f) =>
+        `${f}:\n  ${readFileSync(join(dir, f), "utf8").trimEnd().split("\n").slice(-lines).join("\n  ")}`,
+    );
 }
