@@ -195,7 +195,6 @@ async function queuesSeenBy(t: TestPlatform): Promise<string> {
     .join("; ");
 }
 
-/** The last lines each dispatcher logged, for a run that did not settle. */
 /** Which clients hold a connection to `node` (by connection name), to show what its loss cut. */
 async function clientsOf(node: number): Promise<string> {
   const port = new URL(cluster.nodes[node]!.url).port;
