@@ -42,7 +42,7 @@ import { startBenchPlatform, type BenchPlatform } from "./lib/local-platform.js"
 import { watchReplies } from "./lib/replies.js";
 import { buildPlan, openLoopRate, PlanError, type BenchPlan } from "./lib/plan.js";
 import { erlangSchedulerThreads, rabbitmqPid, startPrivateRabbit } from "./lib/rabbitmq-node.js";
-import { OLD_SYSTEM, renderReport } from "./lib/report.js";
+import { OLD_SYSTEM, percentOrDash, renderReport } from "./lib/report.js";
 import type { BenchResults } from "./lib/results.js";
 import {
   compareSpikes,
@@ -51,7 +51,6 @@ import {
   type SpikePlan,
   type SpikeResult,
 } from "./lib/spike.js";
-import { percentOrDash } from "./lib/stats.js";
 import { monitoringTargets, monitoringVerdicts, summarise, targets } from "./lib/summary.js";
 import { readFlags } from "./lib/flags.js";
 

@@ -3,7 +3,6 @@ import { compareBudgets, type BudgetSummary } from "./budget.js";
 import type { CellSummary, MonitoringVerdict, Target } from "./summary.js";
 import type { SpikeResult } from "./spike.js";
 import { coldStartTable } from "./coldstart-summary.js";
-import { percentOrDash } from "./stats.js";
 import type { BenchResults } from "./results.js";
 
 /** The old Python/FastAPI system's figures (../shared/seeds/DIGEST.md): single runs, monitoring off / on. */
@@ -17,6 +16,9 @@ export const OLD_SYSTEM: Record<number, { off: number; on: number }> = {
 const n0 = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 0 });
 const n1 = (v: number) =>
   v.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+/** A coefficient of variation (or any ratio) as a percentage with one decimal; "-" for NaN. */
+export const percentOrDash = (ratio: number) =>
+  Number.isNaN(ratio) ? "-" : `${(ratio * 100).toFixed(1)}%`;
 const pct = (v: number) => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
 const ratioName = (r: number) => (r === 0 ? "off (0)" : r === 1 ? "on (1.0)" : `sampled (${r})`);
 

@@ -81,11 +81,6 @@ export function coefficientOfVariation(values: readonly number[]): number {
   return m === 0 ? Number.NaN : stddev(values) / m;
 }
 
-/** A coefficient of variation (or any ratio) as a percentage with one decimal; "-" for NaN. */
-export function percentOrDash(ratio: number): string {
-  return Number.isNaN(ratio) ? "-" : `${(ratio * 100).toFixed(1)}%`;
-}
-
 /** Sums consecutive groups of `size` values and scales them to a per-group mean: 250 ms rates to 1 s rates. */
 export function regroup(values: readonly number[], size: number): number[] {
   const out: number[] = [];

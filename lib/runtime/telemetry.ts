@@ -81,6 +81,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const onRatio = (options.loadSdkOn ?? "ratio") === "ratio";
   let sdk: Promise<TracingSdk | undefined> | undefined;
   let loaded = false;
+  /** loadSdk()'s answer while it loads: one promise for every request that waits. */
+  let ready: Promise<void> | undefined;
   const loadSdk = () =>
     (sdk ??= import("./tracing-sdk.js")
       .then(({ startTracingSdk }) =>
@@ -122,7 +124,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     get active() {
       return sampler.active;
     },
-    loadSdk: () => (loaded || !sampler.active ? undefined : loadSdk().then(() => undefined)),
+    loadSdk: () => (loaded || !sampler.active ? undefined : (ready ??= loadSdk().then(() => {}))),
     shutdown: () =>
       (stopping ??= (async () => {
         watcher.stop();
