@@ -153,7 +153,14 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
           const deadline = Date.now() + timeoutMs;
           while (messages.length < count) {
             if (Date.now() > deadline)
-              throw new Error(`tap got ${messages.length} of ${count} messages in ${timeoutMs} ms`);
+              // What the platform said meanwhile (a replica that exited, a dispatcher restarted)
+              // may say why: a failing test keeps no state to look at afterwards.
+              throw new Error(
+                [
+                  `tap got ${messages.length} of ${count} messages in ${timeoutMs} ms; the platform's last lines:`,
+                  ...lines.slice(-20),
+                ].join("\n"),
+              );
             await new Promise((r) => setTimeout(r, 50));
           }
         },
